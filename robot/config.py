@@ -1,0 +1,550 @@
+"""accounts.yaml: loading, validation with file/line/key in every message, and typed settings.
+
+Validation happens before anything starts and reports every problem at once, so a user fixes the
+file in one pass and a half-valid file never starts half a system.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import ConfigError, Problem
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = "accounts.yaml"
+ACCOUNT_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+# Built-in brokers. Their base URL is the local simulator (`robot sim`'s default port): the shipped
+# selectors describe the simulated skins, and must be checked with `robot probe` before a live site
+# is configured. Pointing at a live site is an explicit edit of `brokers:` in accounts.yaml.
+SIM_DEFAULT_URL = "http://127.0.0.1:8700"
+BUILTIN_BROKERS = {
+    name: {"adapter": f"adapters.{name}", "selectors": f"selectors/{name}.json",
+           "base_url": SIM_DEFAULT_URL}
+    for name in ("stockbit", "ipot", "ajaib")
+}
+
+
+# --------------------------------------------------------------------------------------- dataclasses
+@dataclass(frozen=True)
+class TaskServer:
+    url: str
+    token_env: str | None = None
+    timeout_s: float = 10.0
+
+    def token(self) -> str | None:
+        """The bearer token, read from the environment at the moment it is needed."""
+        return os.environ.get(self.token_env) if self.token_env else None
+
+
+@dataclass(frozen=True)
+class BrowserSettings:
+    driver: str = "uc"                      # "uc" (undetected-chromedriver) or "selenium"
+    chromium_path: str | None = None        # None: the OS default (see robot.browser)
+    chromedriver_path: str | None = None
+    remote_url: str | None = None           # Selenium Grid hub, when set
+    headless: bool = True
+    launch_stagger_s: float = 1.0           # spread launches: Chromium start is CPU-bound
+    extra_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 60.0
+    flap_max: int = 5                       # more failed starts than this within the window: FATAL
+    flap_window_s: float = 600.0
+    min_uptime_s: float = 10.0              # a worker that dies sooner counts as a failed start
+
+
+@dataclass(frozen=True)
+class Settings:
+    timezone: str = "Asia/Jakarta"
+    start: time = time(8, 45)
+    end: time = time(16, 15)
+    eod_report_time: time = time(16, 0)
+    poll_interval_ms: int = 2000
+    state_db: Path = Path("state.db")
+    log_dir: Path = Path("logs")
+    report_dir: Path = Path("reports")
+    task_server: TaskServer | None = None
+    task_pull_interval_s: float = 30.0
+    extra_holidays: tuple[date, ...] = ()
+    hang_timeout_s: float = 60.0
+    heartbeat_interval_s: float = 5.0
+    action_timeout_s: float = 20.0
+    max_retry: int = 3
+    resubmit_unknown: bool = False
+    reconcile_grace_s: float = 5.0
+    restart: RestartPolicy = field(default_factory=RestartPolicy)
+    browser: BrowserSettings = field(default_factory=BrowserSettings)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_order_value: int | None = None      # rupiah: price * lot * 100
+    max_daily_buy_value: int | None = None
+    max_open_orders: int | None = None
+    allowed_emiten: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class BrokerDef:
+    name: str
+    adapter: str                            # importable module, e.g. "adapters.stockbit" or "generic"
+    selectors: Path
+    base_url: str
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    broker: str
+    profile_path: Path
+    enabled: bool = True
+    headless: bool | None = None            # None: settings.browser.headless
+    dry_run: bool = False
+    limits: Limits = field(default_factory=Limits)
+    username: str | None = None             # broker login name (shown by `robot login`)
+    pin_env: str | None = None              # env var holding the trading PIN, never the PIN
+    node: str | None = None                 # Selenium Grid node holding the profile
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    settings: Settings
+    brokers: dict[str, BrokerDef]
+    accounts: tuple[Account, ...]
+
+    @property
+    def enabled_accounts(self) -> tuple[Account, ...]:
+        return tuple(a for a in self.accounts if a.enabled)
+
+    def account(self, account_id: str) -> Account:
+        for a in self.accounts:
+            if a.id == account_id:
+                return a
+        raise ConfigError(Problem(str(self.path), "accounts", f"no account with id {account_id!r}"))
+
+    def broker_of(self, account: Account) -> BrokerDef:
+        return self.brokers[account.broker]
+
+
+# ------------------------------------------------------------------------------- YAML with marks
+class _Located:
+    """Plain Python data from YAML, plus the line/column of every key path."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.marks: dict[tuple, tuple[int, int]] = {}
+        self.problems: list[Problem] = []
+        self._constructor = SafeConstructor()
+
+    def add(self, path: tuple, message: str, at: tuple | None = None) -> None:
+        line, col = self.marks.get(at if at is not None else path, (None, None))
+        if line is None:  # fall back to the nearest located parent
+            for i in range(len(path), -1, -1):
+                if path[:i] in self.marks:
+                    line, col = self.marks[path[:i]]
+                    break
+        self.problems.append(Problem(self.source, dotted(path), message, line, col))
+
+    def plain(self, node: Node, path: tuple = ()) -> Any:
+        self.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, MappingNode):
+            out: dict = {}
+            for key_node, value_node in node.value:
+                key = self._constructor.construct_object(key_node, deep=True)
+                if isinstance(key_node, ScalarNode) and key in out:
+                    self.marks[path + (key,)] = (key_node.start_mark.line + 1,
+                                                 key_node.start_mark.column + 1)
+                    self.add(path + (key,), "duplicate key")
+                    continue
+                out[key] = self.plain(value_node, path + (key,))
+                # point at the key itself, which is where a reader looks for a misspelling
+                self.marks[path + (key,)] = (key_node.start_mark.line + 1,
+                                             key_node.start_mark.column + 1)
+            return out
+        if isinstance(node, SequenceNode):
+            return [self.plain(item, path + (i,)) for i, item in enumerate(node.value)]
+        try:
+            return self._constructor.construct_object(node, deep=True)
+        except (ValueError, yaml.YAMLError):
+            # e.g. 2026-13-01 looks like a date but is none: keep the text for the checker to name
+            return node.value
+
+
+def dotted(path: tuple) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+# ------------------------------------------------------------------------------------- checkers
+Checker = Callable[[Any], str | None]  # returns an error message or None
+
+
+def _is_bool(v: Any) -> str | None:
+    return None if isinstance(v, bool) else f"must be true or false, got {v!r}"
+
+
+def _is_str(v: Any) -> str | None:
+    return None if isinstance(v, str) and v.strip() else f"must be a non-empty string, got {v!r}"
+
+
+def _is_hhmm(v: Any) -> str | None:
+    if isinstance(v, int) and not isinstance(v, bool):
+        # YAML 1.1 reads an unquoted 08:45 as a sexagesimal number (525)
+        return f"must be a quoted \"HH:MM\" time (YAML read {v!r}; write \"{v // 60:02d}:{v % 60:02d}\")"
+    if not isinstance(v, str) or not HHMM_RE.match(v):
+        return f"must be a time \"HH:MM\" (00:00-23:59), got {v!r}"
+    return None
+
+
+def _int_range(lo: int | None, hi: int | None) -> Checker:
+    def check(v: Any) -> str | None:
+        if isinstance(v, bool) or not isinstance(v, int):
+            return f"must be a whole number, got {v!r}"
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            if hi is None:
+                return f"must be at least {lo}, got {v}"
+            return f"must be within {lo}..{hi}, got {v}"
+        return None
+    return check
+
+
+def _num_range(lo: float, hi: float | None = None) -> Checker:
+    def check(v: Any) -> str | None:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return f"must be a number, got {v!r}"
+        if v < lo or (hi is not None and v > hi):
+            return f"must be within {lo}..{hi if hi is not None else 'inf'}, got {v}"
+        return None
+    return check
+
+
+def _one_of(*choices: str) -> Checker:
+    def check(v: Any) -> str | None:
+        return None if v in choices else f"must be one of {', '.join(choices)}, got {v!r}"
+    return check
+
+
+def _is_url(v: Any) -> str | None:
+    if not isinstance(v, str) or not re.match(r"^https?://[^\s/]+", v):
+        return f"must be an http(s) URL, got {v!r}"
+    return None
+
+
+def _is_env_name(v: Any) -> str | None:
+    if not isinstance(v, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", v):
+        return (f"must be the NAME of an environment variable (the secret itself never goes in "
+                f"this file), got {v!r}")
+    return None
+
+
+def _is_date(v: Any) -> str | None:
+    if isinstance(v, date):
+        return None
+    return f"must be a date YYYY-MM-DD, got {v!r}"
+
+
+def _is_str_list(v: Any) -> str | None:
+    if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
+        return f"must be a list of strings, got {v!r}"
+    return None
+
+
+def _is_list_of_dates(v: Any) -> str | None:
+    if not isinstance(v, list):
+        return f"must be a list of dates, got {v!r}"
+    bad = [x for x in v if not isinstance(x, date)]
+    return f"must be a list of dates YYYY-MM-DD; not dates: {bad!r}" if bad else None
+
+
+# A schema is {key: checker | nested schema dict}; keys not listed are errors.
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "timezone": _one_of("Asia/Jakarta"),
+    "operating_hours": {"start": _is_hhmm, "end": _is_hhmm},
+    "eod_report_time": _is_hhmm,
+    "poll_interval_ms": _int_range(200, 60000),
+    "state_db": _is_str,
+    "log_dir": _is_str,
+    "report_dir": _is_str,
+    "task_server": {"url": _is_url, "token_env": _is_env_name, "timeout_s": _num_range(0.5, 300)},
+    "task_pull_interval_s": _num_range(1, 3600),
+    "extra_holidays": _is_list_of_dates,
+    "hang_timeout_s": _num_range(5, 3600),
+    "heartbeat_interval_s": _num_range(0.2, 600),
+    "action_timeout_s": _num_range(1, 600),
+    "max_retry": _int_range(0, 20),
+    "resubmit_unknown": _is_bool,
+    "reconcile_grace_s": _num_range(0, 600),
+    "restart": {"backoff_initial_s": _num_range(0.1, 600), "backoff_max_s": _num_range(1, 3600),
+                "flap_max": _int_range(1, 100), "flap_window_s": _num_range(10, 86400),
+                "min_uptime_s": _num_range(0, 3600)},
+    "browser": {"driver": _one_of("uc", "selenium"), "chromium_path": _is_str,
+                "chromedriver_path": _is_str, "remote_url": _is_url, "headless": _is_bool,
+                "launch_stagger_s": _num_range(0, 60), "extra_args": _is_str_list},
+}
+BROKER_SCHEMA: dict[str, Any] = {"adapter": _is_str, "selectors": _is_str, "base_url": _is_url}
+LIMITS_SCHEMA: dict[str, Any] = {
+    "max_order_value": _int_range(1, None), "max_daily_buy_value": _int_range(1, None),
+    "max_open_orders": _int_range(1, None), "allowed_emiten": _is_str_list,
+}
+ACCOUNT_SCHEMA: dict[str, Any] = {
+    "id": _is_str, "broker": _is_str, "profile_path": _is_str, "enabled": _is_bool,
+    "headless": _is_bool, "dry_run": _is_bool, "limits": LIMITS_SCHEMA, "username": _is_str,
+    "pin_env": _is_env_name, "node": _is_str,
+}
+ACCOUNT_REQUIRED = ("id", "broker", "profile_path", "enabled")
+TOP_SCHEMA = ("settings", "brokers", "accounts")
+
+
+def _check_mapping(doc: _Located, value: Any, schema: dict[str, Any], path: tuple) -> None:
+    if not isinstance(value, dict):
+        doc.add(path, f"must be a mapping of keys, got {type(value).__name__}")
+        return
+    for key, sub in value.items():
+        if key not in schema:
+            hint = difflib.get_close_matches(str(key), list(schema), n=1)
+            doc.add(path + (key,), "unknown key" + (f" (did you mean '{hint[0]}'?)" if hint else
+                                                     f"; known keys: {', '.join(schema)}"))
+            continue
+        rule = schema[key]
+        if isinstance(rule, dict):
+            _check_mapping(doc, sub, rule, path + (key,))
+        else:
+            err = rule(sub)
+            if err:
+                doc.add(path + (key,), err)
+
+
+def _parse_hhmm(v: Any, default: time) -> time:
+    if isinstance(v, str) and HHMM_RE.match(v):
+        h, m = v.split(":")
+        return time(int(h), int(m))
+    return default
+
+
+# ------------------------------------------------------------------------------------- loading
+def load_config(path: str | os.PathLike = DEFAULT_CONFIG, check_files: bool = True) -> Config:
+    """Read and validate accounts.yaml; raise ConfigError listing every problem."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(Problem(source, "", "file not found")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(Problem(source, "", f"cannot be read: {exc}")) from None
+    doc = _Located(source)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(Problem(source, "", f"is not valid YAML: {getattr(exc, 'problem', exc)}",
+                                  mark.line + 1 if mark else None,
+                                  mark.column + 1 if mark else None)) from None
+    if node is None:
+        raise ConfigError(Problem(source, "", "is empty: it needs 'settings' and 'accounts'"))
+    try:
+        raw = doc.plain(node)
+    except yaml.YAMLError as exc:
+        raise ConfigError(Problem(source, "", f"is not valid YAML: {exc}")) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(Problem(source, "", "must be a mapping with 'settings' and 'accounts', "
+                                              f"got {type(raw).__name__}"))
+    cfg = _build(doc, raw, path, check_files)
+    if doc.problems:
+        raise ConfigError(doc.problems)
+    return cfg
+
+
+def _build(doc: _Located, raw: dict, path: Path, check_files: bool) -> Config:
+    base_dir = path.resolve().parent
+    for key in raw:
+        if key not in TOP_SCHEMA:
+            hint = difflib.get_close_matches(str(key), TOP_SCHEMA, n=1)
+            doc.add((key,), "unknown top-level key" + (f" (did you mean '{hint[0]}'?)" if hint else ""))
+    raw_settings = raw.get("settings") or {}
+    _check_mapping(doc, raw_settings, SETTINGS_SCHEMA, ("settings",))
+    settings = _settings(doc, raw_settings if isinstance(raw_settings, dict) else {}, base_dir)
+    raw_accounts = raw.get("accounts")
+    used = {a.get("broker") for a in raw_accounts if isinstance(a, dict)} \
+        if isinstance(raw_accounts, list) else set()
+    brokers = _brokers(doc, raw.get("brokers") or {}, base_dir, check_files,
+                       used | set(raw.get("brokers") or {}))
+    accounts = _accounts(doc, raw.get("accounts"), brokers, base_dir)
+    return Config(path.resolve(), settings, brokers, accounts)
+
+
+def _settings(doc: _Located, s: dict, base_dir: Path) -> Settings:
+    hours = s.get("operating_hours") if isinstance(s.get("operating_hours"), dict) else {}
+    start = _parse_hhmm(hours.get("start"), time(8, 45))
+    end = _parse_hhmm(hours.get("end"), time(16, 15))
+    eod = _parse_hhmm(s.get("eod_report_time"), time(16, 0))
+    if start >= end:
+        doc.add(("settings", "operating_hours"),
+                f"start {start:%H:%M} must be before end {end:%H:%M}")
+    elif not start <= eod <= end:
+        doc.add(("settings", "eod_report_time"),
+                f"{eod:%H:%M} is outside the operating hours {start:%H:%M}-{end:%H:%M}")
+    ts = s.get("task_server")
+    task_server = None
+    if isinstance(ts, dict):
+        if "url" not in ts:
+            doc.add(("settings", "task_server"), "needs 'url'")
+        elif not _is_url(ts["url"]):
+            task_server = TaskServer(ts["url"], ts.get("token_env"), float(ts.get("timeout_s", 10)))
+    b = s.get("browser") if isinstance(s.get("browser"), dict) else {}
+    r = s.get("restart") if isinstance(s.get("restart"), dict) else {}
+    browser = BrowserSettings(**{k: (tuple(v) if k == "extra_args" else v) for k, v in b.items()
+                                 if k in BrowserSettings.__dataclass_fields__})
+    restart = RestartPolicy(**{k: v for k, v in r.items() if k in RestartPolicy.__dataclass_fields__})
+    simple = {k: s[k] for k in ("poll_interval_ms", "task_pull_interval_s", "hang_timeout_s",
+                                "heartbeat_interval_s", "action_timeout_s", "max_retry",
+                                "resubmit_unknown", "reconcile_grace_s") if k in s}
+    holidays = tuple(x for x in s.get("extra_holidays") or [] if isinstance(x, date))
+    return Settings(
+        start=start, end=end, eod_report_time=eod,
+        state_db=_resolve(base_dir, s.get("state_db", "state.db")),
+        log_dir=_resolve(base_dir, s.get("log_dir", "logs")),
+        report_dir=_resolve(base_dir, s.get("report_dir", "reports")),
+        task_server=task_server, extra_holidays=holidays, restart=restart, browser=browser,
+        **simple,
+    )
+
+
+def _resolve(base_dir: Path, value: Any) -> Path:
+    p = Path(str(value)).expanduser()
+    return p if p.is_absolute() else base_dir / p
+
+
+def _find_selectors(base_dir: Path, value: str) -> Path:
+    """Relative selectors paths are looked up beside the config, then in the project."""
+    p = Path(value).expanduser()
+    if p.is_absolute():
+        return p
+    for root in (base_dir, PROJECT_ROOT):
+        if (root / p).exists():
+            return root / p
+    return base_dir / p
+
+
+def _brokers(doc: _Located, raw: Any, base_dir: Path, check_files: bool,
+             used: set[str]) -> dict[str, BrokerDef]:
+    """Built-in brokers merged with the file's; selectors files are checked for brokers in use."""
+    if not isinstance(raw, dict):
+        doc.add(("brokers",), "must be a mapping of broker name to {adapter, selectors, base_url}")
+        raw = {}
+    merged: dict[str, dict] = {k: dict(v) for k, v in BUILTIN_BROKERS.items()}
+    for name, body in raw.items():
+        path = ("brokers", name)
+        if not isinstance(name, str) or not ACCOUNT_ID_RE.match(name):
+            doc.add(path, "broker names are letters, digits, '_', '-' or '.'")
+            continue
+        _check_mapping(doc, body, BROKER_SCHEMA, path)
+        if isinstance(body, dict):
+            if name not in merged:
+                for key in BROKER_SCHEMA:
+                    if key not in body:
+                        doc.add(path, f"a new broker needs '{key}'")
+            merged[name] = {**merged.get(name, {}), **body}
+    out: dict[str, BrokerDef] = {}
+    for name, body in merged.items():
+        if not all(isinstance(body.get(k), str) for k in BROKER_SCHEMA):
+            continue
+        sel = _find_selectors(base_dir, body["selectors"])
+        if check_files and name in used and not sel.is_file():
+            doc.add(("brokers", name, "selectors") if name in raw else ("brokers",),
+                    f"selectors file for broker '{name}' not found: {sel}")
+        out[name] = BrokerDef(name, body["adapter"], sel, body["base_url"].rstrip("/"))
+    return out
+
+
+def _accounts(doc: _Located, raw: Any, brokers: dict[str, BrokerDef],
+              base_dir: Path) -> tuple[Account, ...]:
+    if raw is None:
+        doc.add(("accounts",), "is missing: list at least one account")
+        return ()
+    if not isinstance(raw, list):
+        doc.add(("accounts",), f"must be a list of accounts, got {type(raw).__name__}")
+        return ()
+    seen_ids: dict[str, int] = {}
+    seen_profiles: dict[Path, str] = {}
+    accounts = []
+    for i, entry in enumerate(raw):
+        path = ("accounts", i)
+        _check_mapping(doc, entry, ACCOUNT_SCHEMA, path)
+        if not isinstance(entry, dict):
+            continue
+        missing = [k for k in ACCOUNT_REQUIRED if k not in entry]
+        if missing:
+            doc.add(path, f"account {entry.get('id', '#' + str(i + 1))!r} is missing "
+                          f"{', '.join(missing)}")
+            continue
+        acc_id, broker = entry["id"], entry["broker"]
+        if isinstance(acc_id, str) and not ACCOUNT_ID_RE.match(acc_id):
+            doc.add(path + ("id",), f"{acc_id!r}: use letters, digits, '_', '-' or '.' (it names "
+                                    "files and log lines)")
+        if isinstance(acc_id, str):
+            if acc_id in seen_ids:
+                doc.add(path + ("id",), f"duplicate account id {acc_id!r} (also accounts"
+                                        f"[{seen_ids[acc_id]}])")
+            seen_ids.setdefault(acc_id, i)
+        if isinstance(broker, str) and broker not in brokers:
+            hint = difflib.get_close_matches(broker, list(brokers), n=1)
+            doc.add(path + ("broker",), f"unknown broker {broker!r}" +
+                    (f" (did you mean '{hint[0]}'?)" if hint else
+                     f"; known: {', '.join(sorted(brokers))} or define it under 'brokers'"))
+        if not isinstance(entry.get("profile_path"), str):
+            continue
+        profile = _resolve(base_dir, entry["profile_path"]).resolve()
+        if profile in seen_profiles:
+            doc.add(path + ("profile_path",), f"{entry['profile_path']!r} is already the profile "
+                    f"of account {seen_profiles[profile]!r}: two browsers cannot share a profile")
+        seen_profiles.setdefault(profile, str(acc_id))
+        lim = entry.get("limits") if isinstance(entry.get("limits"), dict) else {}
+        limits = Limits(**{k: (tuple(v) if k == "allowed_emiten" and isinstance(v, list) else v)
+                           for k, v in lim.items() if k in Limits.__dataclass_fields__})
+        accounts.append(Account(
+            id=str(acc_id), broker=str(broker), profile_path=profile,
+            enabled=entry["enabled"] is True, headless=entry.get("headless"),
+            dry_run=entry.get("dry_run", False) is True, limits=limits,
+            username=entry.get("username"), pin_env=entry.get("pin_env"), node=entry.get("node"),
+        ))
+    if not accounts and not doc.problems:
+        doc.add(("accounts",), "is empty: list at least one account")
+    return tuple(accounts)
+
+
+def summary(cfg: Config) -> str:
+    """The short text `robot check` prints."""
+    lines = [f"{cfg.path}: OK"]
+    enabled = cfg.enabled_accounts
+    lines.append(f"{len(enabled)} of {len(cfg.accounts)} accounts enabled")
+    for broker in sorted({a.broker for a in cfg.accounts}):
+        ids = [a.id for a in enabled if a.broker == broker]
+        off = [a.id for a in cfg.accounts if a.broker == broker and not a.enabled]
+        line = f"  {broker}: {len(ids)} enabled" + (f" ({', '.join(ids)})" if ids else "")
+        if off:
+            line += f"; disabled: {', '.join(off)}"
+        lines.append(line)
+    s = cfg.settings
+    lines.append(f"hours {s.start:%H:%M}-{s.end:%H:%M} WIB, EOD report {s.eod_report_time:%H:%M}, "
+                 f"poll every {s.poll_interval_ms} ms")
+    lines.append(f"state {s.state_db}; task server "
+                 f"{s.task_server.url if s.task_server else 'none (local task files only)'}")
+    return "\n".join(lines)

@@ -1,0 +1,179 @@
+"""accounts.yaml validation: the shipped file passes; each broken variant fails with exit 2 and a
+message that names the file, the line and the key."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from robot.cli import main
+from robot.config import PROJECT_ROOT, load_config
+from robot.errors import ConfigError
+
+GOOD = """\
+settings:
+  operating_hours: {start: "08:45", end: "16:15"}
+  eod_report_time: "16:00"
+  poll_interval_ms: 2000
+  task_server: {url: "http://127.0.0.1:8700", token_env: ROBOT_TASK_TOKEN}
+accounts:
+  - id: ACC_001
+    broker: stockbit
+    profile_path: profiles/ACC_001
+    enabled: true
+  - id: ACC_002
+    broker: ipot
+    profile_path: profiles/ACC_002
+    enabled: false
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "accounts.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    return [str(p) for p in info.value.problems]
+
+
+def test_shipped_accounts_yaml_is_valid():
+    cfg = load_config(PROJECT_ROOT / "accounts.yaml")
+    assert cfg.enabled_accounts
+    assert cfg.settings.task_server.token_env == "ROBOT_TASK_TOKEN"
+
+
+def test_robot_check_accepts_shipped_file_and_summarises():
+    result = CliRunner().invoke(main, ["check", "--config", str(PROJECT_ROOT / "accounts.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "stockbit: 1 enabled (ACC_001)" in result.output
+    assert "ajaib: 0 enabled; disabled: ACC_003" in result.output
+
+
+def test_good_config_types(tmp_path):
+    cfg = load_config(write(tmp_path, GOOD))
+    assert [a.id for a in cfg.enabled_accounts] == ["ACC_001"]
+    acc = cfg.account("ACC_001")
+    assert acc.profile_path == (tmp_path / "profiles/ACC_001").resolve()
+    assert cfg.settings.state_db == tmp_path / "state.db"
+    assert cfg.broker_of(acc).selectors.name == "stockbit.json"
+    assert cfg.settings.start.hour == 8 and cfg.settings.start.minute == 45
+
+
+BROKEN = {
+    "misspelt key": (GOOD.replace("    enabled: true", "    enabeld: true"),
+                     ["accounts[0].enabeld: unknown key (did you mean 'enabled'?)", ":10:"]),
+    "duplicate id": (GOOD.replace("id: ACC_002", "id: ACC_001"),
+                     ["accounts[1].id: duplicate account id 'ACC_001'"]),
+    "shared profile": (GOOD.replace("profiles/ACC_002", "profiles/ACC_001"),
+                       ["accounts[1].profile_path:", "already the profile of account 'ACC_001'"]),
+    "unknown broker": (GOOD.replace("broker: ipot", "broker: ipott"),
+                       ["accounts[1].broker: unknown broker 'ipott' (did you mean 'ipot'?)"]),
+    "missing selectors": (GOOD + "brokers:\n  lotus: {adapter: generic, selectors: nope.json, "
+                                 "base_url: 'http://127.0.0.1:1'}\n",
+                          ["brokers.lotus.selectors: selectors file for broker 'lotus' not found"]),
+    "malformed time": (GOOD.replace('start: "08:45"', 'start: "8.45"'),
+                       ["settings.operating_hours.start: must be a time \"HH:MM\""]),
+    "unquoted sexagesimal time": (GOOD.replace('eod_report_time: "16:00"', "eod_report_time: 16:00"),
+                                  ["settings.eod_report_time: must be a quoted \"HH:MM\" time",
+                                   'write "16:00"']),
+    "start after end": (GOOD.replace('start: "08:45"', 'start: "16:30"'),
+                        ["settings.operating_hours: start 16:30 must be before end 16:15"]),
+    "eod outside hours": (GOOD.replace('eod_report_time: "16:00"', 'eod_report_time: "16:20"'),
+                          ["settings.eod_report_time: 16:20 is outside the operating hours"]),
+    "poll too fast": (GOOD.replace("poll_interval_ms: 2000", "poll_interval_ms: 100"),
+                      ["settings.poll_interval_ms: must be within 200..60000, got 100"]),
+    "poll too slow": (GOOD.replace("poll_interval_ms: 2000", "poll_interval_ms: 60001"),
+                      ["settings.poll_interval_ms: must be within 200..60000"]),
+    "not yaml": ("settings: [unclosed\naccounts: {\n", ["is not valid YAML"]),
+    "empty file": ("", ["is empty"]),
+    "only a comment": ("# nothing\n", ["is empty"]),
+    "a list at top": ("- 1\n- 2\n", ["must be a mapping with 'settings' and 'accounts'"]),
+    "token in config": (GOOD.replace("token_env: ROBOT_TASK_TOKEN", "token_env: 'abc-123 secret'"),
+                        ["settings.task_server.token_env: must be the NAME of an environment variable"]),
+    "enabled not bool": (GOOD.replace("enabled: true", "enabled: yes please"),
+                         ["accounts[0].enabled: must be true or false"]),
+    "missing profile": (GOOD.replace("    profile_path: profiles/ACC_001\n", ""),
+                        ["accounts[0]: account 'ACC_001' is missing profile_path"]),
+    "no accounts": ("settings: {}\n", ["accounts: is missing"]),
+    "unknown top key": (GOOD + "acounts: []\n", ["acounts: unknown top-level key (did you mean 'accounts'?)"]),
+    "duplicate key": (GOOD.replace("    enabled: false", "    enabled: false\n    enabled: true"),
+                      ["accounts[1].enabled: duplicate key"]),
+    "bad timezone": ("settings:\n  timezone: UTC\n" + GOOD.split("settings:\n", 1)[1],
+                     ["settings.timezone: must be one of Asia/Jakarta"]),
+    "bad extra holiday": (GOOD.replace("  poll_interval_ms: 2000", "  poll_interval_ms: 2000\n"
+                                       "  extra_holidays: [2026-13-01]"),
+                          ["settings.extra_holidays: must be a list of dates"]),
+    "bad limit": (GOOD.replace("    enabled: false", "    enabled: false\n    limits: {max_open_orders: 0}"),
+                  ["accounts[1].limits.max_open_orders: must be at least 1, got 0"]),
+    "bad driver": (GOOD.replace("settings:\n", "settings:\n  browser: {driver: chrome}\n"),
+                   ["settings.browser.driver: must be one of uc, selenium, got 'chrome'"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_variant_is_rejected_with_its_location(tmp_path, name):
+    text, expected = BROKEN[name]
+    found = "\n".join(problems(tmp_path, text))
+    assert str(tmp_path / "accounts.yaml") in found
+    for fragment in expected:
+        assert fragment in found, f"{fragment!r} not in:\n{found}"
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_robot_check_exits_2_without_traceback(tmp_path, name):
+    path = write(tmp_path, BROKEN[name][0])
+    result = CliRunner().invoke(main, ["check", "--config", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "error:" in result.output
+
+
+def test_all_problems_reported_at_once(tmp_path):
+    text = (GOOD.replace("enabled: true", "enabeld: true")
+                .replace("poll_interval_ms: 2000", "poll_interval_ms: 5")
+                .replace("broker: ipot", "broker: nope"))
+    found = problems(tmp_path, text)
+    assert len(found) >= 4  # misspelt key, its now-missing 'enabled', poll interval, broker
+
+
+def test_missing_file(tmp_path):
+    assert "file not found" in problems_for_path(tmp_path / "nope.yaml")
+
+
+def problems_for_path(path: Path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return str(info.value)
+
+
+def test_yaml_error_has_line(tmp_path):
+    found = problems(tmp_path, "settings:\n  poll_interval_ms: [1,\naccounts: x\n")
+    assert re.search(r"accounts.yaml:\d+:\d+: is not valid YAML", found[0]), found
+
+
+def test_new_broker_needs_every_key(tmp_path):
+    found = problems(tmp_path, GOOD + "brokers:\n  lotus: {adapter: generic}\n")
+    joined = "\n".join(found)
+    assert "a new broker needs 'selectors'" in joined and "a new broker needs 'base_url'" in joined
+
+
+def test_python_m_robot_check_exit_code(tmp_path):
+    bad = write(tmp_path, GOOD.replace("enabled: true", "enabeld: true"))
+    proc = subprocess.run([sys.executable, "-m", "robot", "check", "--config", str(bad)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "enabeld" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_good_config_roundtrips_through_yaml():
+    # the shipped file is plain YAML a user can edit and re-load
+    assert yaml.safe_load((PROJECT_ROOT / "accounts.yaml").read_text())["accounts"]
