@@ -99,6 +99,8 @@ def validate_order(price: int, lot: int, tp: int | None = None, cl: int | None =
     if tp is not None:
         if tp <= price:
             reasons.append(f"tp {tp} must be above price {price}")
+        elif tp < MIN_PRICE:
+            reasons.append(f"tp {tp} is below the minimum price {MIN_PRICE}")
         elif not on_tick(tp):
             reasons.append(f"tp {tp} is off the tick grid (tick {tick_size(tp)})")
     if cl is not None:
