@@ -1,0 +1,16 @@
+"""Broker adapters: one module per broker flow over a shared selector-driven base."""
+from __future__ import annotations
+
+import importlib
+
+from .base import BrokerAdapter
+
+ALIASES = {"generic": "adapters.generic", "fake": "adapters.fake"}
+
+
+def create_adapter(account, broker, settings, clock) -> BrokerAdapter:
+    """Instantiate the adapter named by ``broker.adapter`` (a module exposing ``ADAPTER``)."""
+    module_name = ALIASES.get(broker.adapter, broker.adapter)
+    module = importlib.import_module(module_name)
+    cls = getattr(module, "ADAPTER")
+    return cls(account=account, broker=broker, settings=settings, clock=clock)

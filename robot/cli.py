@@ -14,6 +14,7 @@ import click
 from . import calendar as idx
 from .config import DEFAULT_CONFIG, load_config, summary
 from .errors import EXIT_BAD_INPUT, EXIT_RUNTIME, BadInput
+from .supervisor import run_options
 
 config_option = click.option("--config", "config_path", default=DEFAULT_CONFIG, show_default=True,
                              type=click.Path(dir_okay=False), help="accounts.yaml to use")
@@ -94,6 +95,35 @@ def calendar_cmd(year: int | None, day: str | None) -> None:
                                        ("amend", idx.can_amend(span.phase))) if ok]
         click.echo(f"  {span.start:%H:%M:%S}-{span.end:%H:%M:%S}  {span.phase.value:<26}"
                    f" {', '.join(flags) or '-'}")
+
+
+@main.command("run")
+@run_options
+@exits_cleanly
+def run_cmd(**kwargs) -> None:
+    """Run one trading day (same as `python -m robot.supervisor`)."""
+    from .supervisor import parse_run_options, run_day
+    sys.exit(run_day(parse_run_options(**kwargs)))
+
+
+@main.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@exits_cleanly
+def status(config_path: str, as_json: bool) -> None:
+    """What every account is doing: state, since, pid, restarts, open orders, heartbeat age."""
+    import json as _json
+    from .status import collect, render
+    from .store import Store
+    cfg = load_config(config_path, check_files=False)
+    if not cfg.settings.state_db.exists():
+        raise BadInput(f"no state database at {cfg.settings.state_db}: the robot has not run yet")
+    store = Store(cfg.settings.state_db, readonly=True)
+    try:
+        data = collect(store)
+    finally:
+        store.close()
+    click.echo(_json.dumps(data, indent=2, default=str) if as_json else render(data))
 
 
 if __name__ == "__main__":  # pragma: no cover

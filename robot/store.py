@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime
@@ -44,6 +45,8 @@ MIGRATIONS: list[str] = [
         since         TEXT NOT NULL,
         reason        TEXT,
         pid           INTEGER,
+        pid_created   REAL,                     -- the worker's process start time (pid reuse guard)
+        child_pids    TEXT,                     -- JSON list: driver and browser pids it started
         heartbeat     TEXT,
         restarts      INTEGER NOT NULL DEFAULT 0,
         restarts_date TEXT,
@@ -180,7 +183,9 @@ class Store:
     def __init__(self, path: str | Path, readonly: bool = False):
         self.path = Path(path)
         if readonly:
-            uri = f"file:{self.path}?mode=ro"
+            # as_uri() percent-encodes the path: a raw '#', '?' or '%' in it would otherwise end
+            # the file name early, drop "?mode=ro" and open (or create) another file read-write
+            uri = self.path.resolve().as_uri() + "?mode=ro"
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -192,7 +197,7 @@ class Store:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         if not readonly:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; WAL-safe
             self.migrate()
 
@@ -225,11 +230,15 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException:
+            # A failed COMMIT leaves the transaction open (and the write lock held): roll back so
+            # later transaction() calls don't silently join it. SQLite may already have rolled
+            # back on its own (SQLITE_FULL, IOERR, ...), in which case ROLLBACK would itself fail
+            # and hide the original error.
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
 
     def query(self, sql: str, params: Any = ()) -> list[dict]:
         return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
@@ -275,6 +284,25 @@ class Store:
 
     def worker(self, account: str) -> dict | None:
         return self.one("SELECT * FROM workers WHERE account = ?", (account,))
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL, waiting for other processes doing the same.
+
+    Changing the journal mode needs an exclusive lock, and when several processes open a new file
+    at once SQLite returns "database is locked" at once instead of calling the busy handler (it
+    would deadlock otherwise), so retry here until BUSY_TIMEOUT_MS.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 def _split_sql(script: str) -> list[str]:

@@ -1,0 +1,175 @@
+"""The broker adapter interface: what the order engine may ask of a broker's web UI.
+
+Money is integer rupiah, quantities are integer lots, each broker's statuses map to one enum.
+Every method returns or raises one of the typed errors below, so the engine can decide between
+retrying, re-reading, waiting for a login and giving up without parsing messages.
+"""
+from __future__ import annotations
+
+import abc
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+
+class OrderStatus(str, enum.Enum):
+    OPEN = "OPEN"
+    PARTIAL = "PARTIAL"
+    MATCHED = "MATCHED"
+    WITHDRAWN = "WITHDRAWN"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+    @property
+    def is_live(self) -> bool:
+        """Still in the book: may fill or be cancelled."""
+        return self in (OrderStatus.OPEN, OrderStatus.PARTIAL)
+
+
+class Side(str, enum.Enum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    emiten: str
+    side: Side
+    price: int
+    lot: int
+    tp: int | None = None        # native take-profit, only where the broker supports it
+    cl: int | None = None        # native cut-loss
+
+
+@dataclass(frozen=True)
+class BrokerOrder:
+    """An order as the broker's open-orders or history table shows it."""
+
+    order_id: str
+    emiten: str
+    side: Side
+    price: int
+    lot: int
+    filled: int
+    status: OrderStatus
+    time: datetime | None = None          # when the broker accepted it (WIB)
+    raw: dict = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Position:
+    emiten: str
+    lot: int
+    avg_price: int
+    last_price: int | None = None
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What the UI said after the submit click (the success toast's text)."""
+
+    message: str
+    order_id: str | None = None           # when the toast names it; the engine still reads back
+    dry_run: bool = False
+
+
+# ------------------------------------------------------------------------------------ errors
+class AdapterError(Exception):
+    """Base of every error an adapter raises."""
+
+    retryable = False
+
+
+class SessionExpired(AdapterError):
+    """The broker shows its login page: a human must log in (WAIT_LOGIN)."""
+
+
+class SelectorMissing(AdapterError):
+    """An element the selectors file names is not on the page: the UI changed (`robot probe`)."""
+
+    def __init__(self, key: str, selector: str, page: str = ""):
+        self.key, self.selector, self.page = key, selector, page
+        super().__init__(f"selector {key!r} ({selector}) not found" + (f" on {page}" if page else ""))
+
+
+class BrokerRejected(AdapterError):
+    """The broker refused the order or action; ``text`` is its own words."""
+
+    def __init__(self, text: str, retryable: bool = False):
+        self.text = text
+        self.retryable = retryable
+        super().__init__(text)
+
+
+class ActionTimeout(AdapterError):
+    """The UI did not answer in time. The action may or may not have happened: re-read first."""
+
+    retryable = True
+
+
+class BrowserCrashed(AdapterError):
+    """The browser or its driver is gone; the worker relaunches it and reconciles."""
+
+    retryable = True
+
+
+# --------------------------------------------------------------------------------- interface
+class BrokerAdapter(abc.ABC):
+    """One broker account driven through its own browser profile."""
+
+    #: the broker's order form takes take-profit and cut-loss itself
+    native_tp_cl: bool = False
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Launch (or connect to) the browser. Idempotent."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Quit the browser and everything it started."""
+
+    def process_ids(self) -> list[int]:
+        """Processes this adapter started (driver, browser), for cleanup after a crash."""
+        return []
+
+    @abc.abstractmethod
+    def is_session_valid(self) -> bool:
+        """True when the broker shows a logged-in page (the login check element is present)."""
+
+    def login(self, username: str, password: str) -> None:
+        """Log in through the form. Used on the simulator and by the demo."""
+        raise AdapterError(f"{type(self).__name__} has no scripted login; use `robot login`")
+
+    @abc.abstractmethod
+    def submit_order(self, order: OrderRequest, before_click: Callable[[], None],
+                     dry_run: bool = False) -> SubmitResult:
+        """Fill the form and click submit.
+
+        ``before_click`` is called after the form is complete and right before the final click, so
+        the engine records the click before it can happen. With ``dry_run`` everything happens but
+        the final click. Raises BrokerRejected with the broker's text on an error toast.
+        """
+
+    @abc.abstractmethod
+    def cancel_order(self, order_id: str) -> str:
+        """Withdraw an open order; returns the broker's confirmation text."""
+
+    @abc.abstractmethod
+    def get_open_orders(self) -> list[BrokerOrder]:
+        """The open-orders table, read in one round trip."""
+
+    @abc.abstractmethod
+    def get_order_history(self) -> list[BrokerOrder]:
+        """Today's order history, every status."""
+
+    @abc.abstractmethod
+    def get_portfolio(self) -> list[Position]:
+        """Holdings."""
+
+    @abc.abstractmethod
+    def last_price(self, emiten: str) -> int:
+        """The last traded price (for emulated TP/CL)."""
+
+
+AdapterFactory = Callable[..., BrokerAdapter]

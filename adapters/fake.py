@@ -1,0 +1,134 @@
+"""A broker without a browser, for supervisor tests and rehearsals of the process machinery.
+
+It behaves like a tiny broker (orders persist in the profile folder, so they survive a worker
+restart like a real broker's would) and starts one stand-in "browser" process carrying
+``--user-data-dir=<profile>`` on its command line, so orphan clean-up is exercised for real.
+Behaviour is steered by ``<profile>/fake_behaviour.json``: ``{"session_valid": false}`` makes the
+session look logged out; ``{"hang": true}`` makes every poll block (hang detection);
+``{"crash_on_start": true}`` kills the worker process as the browser starts (flapping).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Callable
+
+from .base import (BrokerAdapter, BrokerOrder, BrowserCrashed, OrderRequest, OrderStatus,
+                   Position, Side, SubmitResult)
+
+STAND_IN = "import time\nwhile True:\n    time.sleep(3600)\n"
+
+
+class FakeAdapter(BrokerAdapter):
+    native_tp_cl = True
+
+    def __init__(self, account, broker, settings, clock):
+        self.account, self.clock = account, clock
+        self.profile = Path(account.profile_path)
+        self.proc: subprocess.Popen | None = None
+        self._hang = threading.Event()
+
+    # ------------------------------------------------------------------------------ process
+    def start(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            return
+        self.profile.mkdir(parents=True, exist_ok=True)
+        if self._behaviour().get("crash_on_start"):
+            import os
+            os._exit(3)
+        self.proc = subprocess.Popen([sys.executable, "-c", STAND_IN,
+                                      f"--user-data-dir={self.profile.resolve()}"],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+
+    def close(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+
+    def process_ids(self) -> list[int]:
+        return [self.proc.pid] if self.proc else []
+
+    # ----------------------------------------------------------------------------- behaviour
+    def _behaviour(self) -> dict:
+        try:
+            return json.loads((self.profile / "fake_behaviour.json").read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def _check_alive(self) -> None:
+        if not self.proc or self.proc.poll() is not None:
+            raise BrowserCrashed("the stand-in browser process is gone")
+        if self._behaviour().get("hang"):
+            threading.Event().wait()  # block forever, like a wedged WebDriver call
+
+    def _book_path(self) -> Path:
+        return self.profile / "fake_broker.json"
+
+    def _book(self) -> list[dict]:
+        try:
+            return json.loads(self._book_path().read_text())
+        except (FileNotFoundError, ValueError):
+            return []
+
+    def _save(self, book: list[dict]) -> None:
+        tmp = self._book_path().with_suffix(".tmp")
+        tmp.write_text(json.dumps(book))
+        tmp.replace(self._book_path())
+
+    # ----------------------------------------------------------------------------- interface
+    def is_session_valid(self) -> bool:
+        self._check_alive()
+        return self._behaviour().get("session_valid", True)
+
+    def submit_order(self, order: OrderRequest, before_click: Callable[[], None],
+                     dry_run: bool = False) -> SubmitResult:
+        self._check_alive()
+        before_click()
+        if dry_run:
+            return SubmitResult("dry run: not submitted", None, dry_run=True)
+        book = self._book()
+        order_id = str(1000 + len(book))
+        book.append({"order_id": order_id, "emiten": order.emiten, "side": order.side.value,
+                     "price": order.price, "lot": order.lot, "filled": 0, "status": "OPEN",
+                     "time": self.clock.now().isoformat()})
+        self._save(book)
+        return SubmitResult(f"Order {order_id} placed", order_id)
+
+    def cancel_order(self, order_id: str) -> str:
+        self._check_alive()
+        book = self._book()
+        for row in book:
+            if row["order_id"] == order_id and row["status"] in ("OPEN", "PARTIAL"):
+                row["status"] = "WITHDRAWN"
+        self._save(book)
+        return f"Order {order_id} withdrawn"
+
+    def _orders(self) -> list[BrokerOrder]:
+        from datetime import datetime
+        return [BrokerOrder(r["order_id"], r["emiten"], Side(r["side"]), r["price"], r["lot"],
+                            r["filled"], OrderStatus(r["status"]), datetime.fromisoformat(r["time"]))
+                for r in self._book()]
+
+    def get_open_orders(self) -> list[BrokerOrder]:
+        self._check_alive()
+        return [o for o in self._orders() if o.status.is_live]
+
+    def get_order_history(self) -> list[BrokerOrder]:
+        self._check_alive()
+        return self._orders()
+
+    def get_portfolio(self) -> list[Position]:
+        self._check_alive()
+        return []
+
+    def last_price(self, emiten: str) -> int:
+        self._check_alive()
+        return 1000
+
+
+ADAPTER = FakeAdapter

@@ -1,0 +1,99 @@
+"""Worker lifecycle states and the pure decisions around them (no I/O).
+
+INIT -> IDLE -> SETUP -> CHECK_SESSION -> READY | WAIT_LOGIN -> PULL_TASKS -> TRADING -> EOD_REPORT
+-> IDLE, exactly as the design card has it; the supervisor adds STOPPED (a deliberate stop) and
+FATAL (given up on for the day) to what it records.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from .clock import WIB
+
+
+class WorkerState(str, enum.Enum):
+    INIT = "INIT"
+    IDLE = "IDLE"
+    SETUP = "SETUP"
+    CHECK_SESSION = "CHECK_SESSION"
+    READY = "READY"
+    WAIT_LOGIN = "WAIT_LOGIN"
+    PULL_TASKS = "PULL_TASKS"
+    TRADING = "TRADING"
+    EOD_REPORT = "EOD_REPORT"
+    STOPPED = "STOPPED"
+    FATAL = "FATAL"
+
+
+ALLOWED = {
+    None: {WorkerState.INIT},
+    WorkerState.INIT: {WorkerState.IDLE, WorkerState.SETUP, WorkerState.STOPPED},
+    WorkerState.IDLE: {WorkerState.SETUP, WorkerState.STOPPED, WorkerState.EOD_REPORT},
+    WorkerState.SETUP: {WorkerState.CHECK_SESSION, WorkerState.STOPPED},
+    WorkerState.CHECK_SESSION: {WorkerState.READY, WorkerState.WAIT_LOGIN, WorkerState.STOPPED},
+    WorkerState.WAIT_LOGIN: {WorkerState.READY, WorkerState.EOD_REPORT, WorkerState.STOPPED},
+    WorkerState.READY: {WorkerState.PULL_TASKS, WorkerState.EOD_REPORT, WorkerState.STOPPED},
+    WorkerState.PULL_TASKS: {WorkerState.TRADING, WorkerState.EOD_REPORT, WorkerState.STOPPED},
+    WorkerState.TRADING: {WorkerState.EOD_REPORT, WorkerState.CHECK_SESSION, WorkerState.STOPPED},
+    WorkerState.EOD_REPORT: {WorkerState.IDLE, WorkerState.STOPPED},
+    WorkerState.STOPPED: {WorkerState.INIT},
+    WorkerState.FATAL: {WorkerState.INIT},
+}
+
+
+def can_move(frm: WorkerState | None, to: WorkerState) -> bool:
+    """Whether a transition is part of the lifecycle (a fresh process may always start at INIT)."""
+    return to == WorkerState.INIT or to in ALLOWED.get(frm, set())
+
+
+@dataclass(frozen=True)
+class DaySchedule:
+    """The robot's schedule for one trading day, in WIB."""
+
+    day: date
+    start: datetime          # 08:45 setup and login check
+    eod: datetime            # 16:00 end-of-day report
+    end: datetime            # 16:15 done
+
+    @classmethod
+    def for_day(cls, day: date, start: time, eod: time, end: time) -> "DaySchedule":
+        at = lambda t: datetime.combine(day, t, WIB)  # noqa: E731
+        return cls(day, at(start), at(eod), at(end))
+
+    def stage(self, now: datetime) -> str:
+        """before | trading | eod | after: where a (re)started worker must resume."""
+        if now < self.start:
+            return "before"
+        if now < self.eod:
+            return "trading"
+        if now < self.end:
+            return "eod"
+        return "after"
+
+
+@dataclass
+class RestartTracker:
+    """Capped exponential backoff and flapping detection for one account (pure: times are given).
+
+    Every unexpected exit counts; one within ``flap_window_s`` of ``flap_max`` others makes the
+    account FATAL for the day. The backoff doubles per consecutive quick failure and resets once a
+    worker has stayed up ``min_uptime_s``. A deliberate stop is never recorded here.
+    """
+
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 60.0
+    flap_max: int = 5
+    flap_window_s: float = 600.0
+    min_uptime_s: float = 10.0
+    failures: list[float] = field(default_factory=list)
+    consecutive: int = 0
+
+    def on_exit(self, now: float, uptime_s: float) -> float | None:
+        """Record an unexpected exit; returns the delay before restarting, or None for FATAL."""
+        self.failures = [t for t in self.failures if now - t < self.flap_window_s] + [now]
+        if len(self.failures) > self.flap_max:
+            return None
+        self.consecutive = 1 if uptime_s >= self.min_uptime_s else self.consecutive + 1
+        return min(self.backoff_initial_s * 2 ** (self.consecutive - 1), self.backoff_max_s)

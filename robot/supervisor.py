@@ -1,0 +1,430 @@
+"""The supervisor: one trading day, one OS process per enabled account, restarts, hangs, shutdown.
+
+`python -m robot.supervisor` (also `robot run`) is the daily job. It takes an OS file lock on the
+state database (so a second supervisor refuses to start, and a crash never leaves a stale lock),
+cleans up what a killed predecessor left, starts the workers with the spawn method on every OS,
+watches their heartbeats and exits, restarts crashed or hung workers with capped exponential
+backoff, gives up on a flapping account for the day (FATAL) without disturbing the others, and at
+the end of the operating hours stops everything and exits 0.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, time as dtime
+from multiprocessing.connection import Connection, wait as wait_connections
+from pathlib import Path
+
+import click
+import filelock
+import schedule
+
+from . import calendar as idx, logs, proctree
+from .clock import AcceleratedClock, Clock, RealClock, WIB, iso
+from .config import Account, Config, load_config
+from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME, BadInput
+from .lifecycle import DaySchedule, RestartTracker, WorkerState
+from .store import Store
+from .worker import WorkerArgs, run_worker
+
+log = logging.getLogger("robot.supervisor")
+SHUTDOWN_GRACE_S = 10.0       # workers get this long to finish their action and quit the browser
+
+
+class AlreadyRunning(Exception):
+    pass
+
+
+@dataclass
+class Handle:
+    """The supervisor's view of one account's worker."""
+
+    account: Account
+    tracker: RestartTracker
+    process: mp.Process | None = None
+    ctl: Connection | None = None           # stop requests go out here
+    hb: Connection | None = None            # heartbeats come in here
+    started_at: float = 0.0                 # monotonic
+    last_beat: float = 0.0                  # monotonic
+    state: str | None = None
+    restart_at: float | None = None         # monotonic time of a scheduled restart
+    fatal: str | None = None
+    stopping: bool = False
+    restarts: int = 0
+    pending_reason: str = ""
+
+
+@dataclass
+class RunOptions:
+    config_path: str = "accounts.yaml"
+    day: date | None = None
+    clock_speed: float | None = None
+    clock_start: str | None = None
+    dry_run: bool = False
+    tasks_file: str | None = None
+    demo: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def make_clock(day: date, speed: float | None, start: str | None) -> Clock:
+    """The real clock, or an accelerated one starting at ``day`` ``start`` (HH:MM) WIB."""
+    if speed is None and start is None:
+        return RealClock()
+    hh, mm = (start or "08:40").split(":")
+    begin = datetime.combine(day, dtime(int(hh), int(mm)), WIB)
+    return AcceleratedClock.starting(begin, speed or 1.0)
+
+
+class Supervisor:
+    def __init__(self, cfg: Config, clock: Clock, day: date, dry_run: bool = False,
+                 monotonic=time.monotonic):
+        self.cfg, self.clock, self.day, self.dry_run = cfg, clock, day, dry_run
+        self.settings = cfg.settings
+        self.schedule = DaySchedule.for_day(day, self.settings.start, self.settings.eod_report_time,
+                                            self.settings.end)
+        self.monotonic = monotonic
+        self.ctx = mp.get_context("spawn")   # Linux behaves as Windows does
+        self.handles: dict[str, Handle] = {}
+        self.stop_requested = threading.Event()
+        self.lock: filelock.BaseFileLock | None = None
+        self.store: Store | None = None
+        self.run_id: int | None = None
+        self.jobs = schedule.Scheduler()
+        self.started_mono = monotonic()
+        self.hooks: list = []                 # callables run each loop (task pulls, outbox: later)
+
+    # ------------------------------------------------------------------------------ start
+    def acquire_lock(self) -> None:
+        lock_path = Path(str(self.settings.state_db) + ".lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        self.lock = filelock.FileLock(str(lock_path))
+        try:
+            self.lock.acquire(timeout=0)
+        except filelock.Timeout:
+            raise AlreadyRunning(f"another supervisor is already running on {self.settings.state_db}"
+                                 f" (it holds {lock_path}); stop it first or use another state_db"
+                                 ) from None
+
+    def open(self) -> None:
+        self.acquire_lock()
+        self.store = Store(self.settings.state_db)
+        self._clean_up_predecessor()
+        with self.store.transaction() as c:
+            cur = c.execute("INSERT INTO runs (trading_date, started, pid, host, config_path, clock)"
+                            " VALUES (?, ?, ?, ?, ?, ?)",
+                            (self.day.isoformat(), iso(self.clock.now()), os.getpid(),
+                             socket.gethostname(), str(self.cfg.path), self.clock.spec()))
+            self.run_id = cur.lastrowid
+        for account in self.cfg.enabled_accounts:
+            r = self.settings.restart
+            self.handles[account.id] = Handle(account, RestartTracker(
+                r.backoff_initial_s, r.backoff_max_s, r.flap_max, r.flap_window_s, r.min_uptime_s))
+        self._restore_restart_counts()
+
+    def _clean_up_predecessor(self) -> None:
+        """A SIGKILLed supervisor leaves workers and browsers behind: end them before starting."""
+        for row in self.store.query("SELECT account, pid, pid_created, child_pids FROM workers"):
+            killed = proctree.kill_tree(row["pid"], row["pid_created"]) if row["pid_created"] else 0
+            if row["child_pids"]:
+                import json
+                killed += proctree.kill_pids(json.loads(row["child_pids"]))
+            if killed:
+                log.warning("killed %d leftover process(es) of %s's previous worker", killed,
+                            row["account"])
+        for account in self.cfg.accounts:
+            if proctree.kill_profile_processes(account.profile_path):
+                log.warning("killed a leftover browser holding %s", account.profile_path)
+        with self.store.transaction() as c:
+            c.execute("UPDATE runs SET status = 'interrupted', ended = ? WHERE status = 'running'",
+                      (iso(self.clock.now()),))
+
+    def _restore_restart_counts(self) -> None:
+        """Restart counts are per day: a supervisor restarted mid-day keeps counting."""
+        for row in self.store.query("SELECT account, restarts, restarts_date, state, fatal_reason "
+                                    "FROM workers"):
+            h = self.handles.get(row["account"])
+            if h and row["restarts_date"] == self.day.isoformat():
+                h.restarts = row["restarts"]
+            if h and row["state"] == WorkerState.FATAL.value and \
+                    row["restarts_date"] == self.day.isoformat():
+                h.fatal = row["fatal_reason"] or "FATAL earlier today"
+
+    def spawn(self, h: Handle) -> None:
+        ctl_recv, ctl_send = self.ctx.Pipe(duplex=False)
+        hb_recv, hb_send = self.ctx.Pipe(duplex=False)
+        args = WorkerArgs(h.account.id, str(self.cfg.path), self.clock.spec(), self.day.isoformat(),
+                          self.run_id, self.dry_run)
+        proc = self.ctx.Process(target=run_worker, args=(args, ctl_recv, hb_send),
+                                name=f"robot-worker-{h.account.id}", daemon=False)
+        proc.start()
+        ctl_recv.close()
+        hb_send.close()
+        h.process, h.ctl, h.hb = proc, ctl_send, hb_recv
+        h.started_at = h.last_beat = self.monotonic()
+        h.restart_at, h.stopping = None, False
+        log.info("started worker for %s (pid %s)", h.account.id, proc.pid)
+
+    # ------------------------------------------------------------------------------- loop
+    def run(self) -> int:
+        self.open()
+        log.info("run %s: trading day %s, %d account(s), clock %s", self.run_id, self.day,
+                 len(self.handles), self.clock.spec())
+        stagger = self.settings.browser.launch_stagger_s
+        for i, h in enumerate(self.handles.values()):
+            if h.fatal:
+                log.warning("%s stays FATAL today: %s", h.account.id, h.fatal)
+                continue
+            self.spawn(h)
+            if stagger and i < len(self.handles) - 1:
+                self.stop_requested.wait(min(stagger, 5.0))  # Chromium start is CPU-bound
+        status = "done"
+        try:
+            while not self.stop_requested.is_set():
+                if self.clock.now() >= self.schedule.end:
+                    log.info("operating hours over (%s WIB)", self.schedule.end.strftime("%H:%M"))
+                    break
+                self.tick()
+            else:
+                status = "interrupted"
+        finally:
+            self.shutdown()
+            self.finish(status)
+        return EXIT_OK
+
+    def tick(self, wait_s: float = 0.25) -> None:
+        """One pass of the loop: heartbeats, exits, hangs, due restarts, periodic jobs."""
+        conns = [h.hb for h in self.handles.values() if h.hb is not None]
+        ready = wait_connections(conns, timeout=wait_s) if conns else []
+        if not conns:
+            self.stop_requested.wait(wait_s)
+        now = self.monotonic()
+        for h in self.handles.values():
+            if h.hb is not None and h.hb in ready:
+                self._drain(h, now)
+            self._check(h, now)
+        self.jobs.run_pending()
+        for hook in self.hooks:
+            hook(self)
+
+    def _drain(self, h: Handle, now: float) -> None:
+        try:
+            while h.hb.poll():
+                kind, state = h.hb.recv()
+                h.last_beat = now
+                h.state = state
+        except (EOFError, OSError):
+            h.hb = None  # the worker is gone; _check sees its exit
+
+    def _check(self, h: Handle, now: float) -> None:
+        if h.fatal or h.stopping:
+            return
+        if h.process is None:
+            if h.restart_at is not None and now >= h.restart_at:
+                self._restart(h)
+            return
+        if h.process.exitcode is not None:
+            self._on_exit(h, now, f"worker exited with code {h.process.exitcode}")
+        elif now - h.last_beat > self.settings.hang_timeout_s:
+            log.error("%s: no heartbeat for %.0f s; killing its process tree", h.account.id,
+                      now - h.last_beat)
+            self._kill(h)
+            self._on_exit(h, now, f"hung: no heartbeat for {self.settings.hang_timeout_s:.0f} s")
+
+    def _kill(self, h: Handle) -> None:
+        if h.process is not None and h.process.pid:
+            proctree.kill_tree(h.process.pid)
+        proctree.kill_profile_processes(h.account.profile_path)
+        if h.process is not None:
+            h.process.join(5)
+
+    def _on_exit(self, h: Handle, now: float, reason: str) -> None:
+        """An exit nobody asked for: clean up after it, then restart with backoff or give up."""
+        uptime = now - h.started_at
+        code = h.process.exitcode if h.process else None
+        self._reap(h)
+        self._clean_after(h)
+        delay = h.tracker.on_exit(now, uptime)
+        account = h.account.id
+        if delay is None:
+            h.fatal = (f"{len(h.tracker.failures)} failures within "
+                       f"{self.settings.restart.flap_window_s:.0f} s; last: {reason}")
+            log.error("%s is FATAL for today: %s", account, h.fatal)
+            self._record_fatal(h)
+            return
+        h.restart_at = now + delay
+        h.pending_reason = reason
+        log.warning("%s: %s (uptime %.1f s); restarting in %.1f s", account, reason, uptime, delay)
+        with self.store.transaction():
+            self.store.add_event("WORKER_CRASHED", account, {"reason": reason, "exit_code": code,
+                                 "uptime_s": round(uptime, 1), "restart_in_s": delay},
+                                 self.clock.now())
+            self.store.conn.execute("UPDATE workers SET last_error = ? WHERE account = ?",
+                                    (reason, account))
+
+    def _reap(self, h: Handle) -> None:
+        if h.process is not None:
+            h.process.join(1)
+            h.process.close() if h.process.exitcode is not None else None
+        for conn in (h.ctl, h.hb):
+            if conn is not None:
+                conn.close()
+        h.process, h.ctl, h.hb = None, None, None
+
+    def _clean_after(self, h: Handle) -> None:
+        """Whatever the dead worker started (chromedriver, Chromium) must not outlive it."""
+        row = self.store.worker(h.account.id) or {}
+        if row.get("child_pids"):
+            import json
+            proctree.kill_pids(json.loads(row["child_pids"]))
+        proctree.kill_profile_processes(h.account.profile_path)
+
+    def _restart(self, h: Handle) -> None:
+        h.restarts += 1
+        account = h.account.id
+        with self.store.transaction() as c:
+            c.execute("UPDATE workers SET restarts = ?, restarts_date = ? WHERE account = ?",
+                      (h.restarts, self.day.isoformat(), account))
+            self.store.add_event("WORKER_RESTARTED", account,
+                                 {"restarts_today": h.restarts, "after": h.pending_reason},
+                                 self.clock.now())
+        log.info("restarting %s (restart %d today)", account, h.restarts)
+        self.spawn(h)
+
+    def _record_fatal(self, h: Handle) -> None:
+        with self.store.transaction() as c:
+            self.store.set_worker_state(h.account.id, h.account.broker, WorkerState.FATAL.value,
+                                        self.clock.now(), h.fatal, None, self.run_id)
+            c.execute("UPDATE workers SET fatal_reason = ?, last_error = ?, restarts_date = ? "
+                      "WHERE account = ?", (h.fatal, h.fatal, self.day.isoformat(), h.account.id))
+            self.store.add_event("WORKER_FATAL", h.account.id, {"reason": h.fatal},
+                                 self.clock.now())
+
+    # --------------------------------------------------------------------------- shutdown
+    def request_stop(self, *_: object) -> None:
+        if not self.stop_requested.is_set():
+            log.info("stop requested")
+        self.stop_requested.set()
+
+    def shutdown(self) -> None:
+        """Ask every worker to stop, wait for them, then kill whatever is left."""
+        live = [h for h in self.handles.values() if h.process is not None]
+        for h in live:
+            h.stopping = True
+            try:
+                h.ctl.send("stop")
+            except (BrokenPipeError, OSError):
+                pass
+        deadline = self.monotonic() + SHUTDOWN_GRACE_S
+        for h in live:
+            h.process.join(max(0.1, deadline - self.monotonic()))
+        for h in live:
+            if h.process.exitcode is None:
+                log.warning("%s did not stop in time; killing its process tree", h.account.id)
+                self._kill(h)
+            self._clean_after(h)
+            self._reap(h)
+
+    def finish(self, status: str) -> None:
+        with self.store.transaction() as c:
+            c.execute("UPDATE runs SET ended = ?, status = ? WHERE id = ?",
+                      (iso(self.clock.now()), status, self.run_id))
+            for h in self.handles.values():
+                row = self.store.worker(h.account.id)
+                if row and row["state"] not in (WorkerState.STOPPED.value, WorkerState.FATAL.value):
+                    self.store.set_worker_state(h.account.id, h.account.broker,
+                                                WorkerState.STOPPED.value, self.clock.now(),
+                                                f"supervisor {status}", None, self.run_id)
+        self.store.close()
+        if self.lock is not None:
+            self.lock.release()
+
+
+# ---------------------------------------------------------------------------------- entry
+def install_signal_handlers(sup: Supervisor) -> None:
+    signal.signal(signal.SIGINT, sup.request_stop)
+    signal.signal(signal.SIGTERM, sup.request_stop)
+    if hasattr(signal, "SIGBREAK"):  # Ctrl+Break on Windows
+        signal.signal(signal.SIGBREAK, sup.request_stop)
+
+
+def run_day(opts: RunOptions) -> int:
+    """Load, validate, decide whether today trades, then supervise the day. Returns an exit code."""
+    cfg = load_config(opts.config_path)
+    logs.setup(cfg.settings.log_dir, "supervisor", to_stderr=True)
+    if cfg.settings.task_server:
+        logs.register_secret_env(cfg.settings.task_server.token_env)
+    day = opts.day or RealClock().now().date()
+    if day.year not in idx.known_years():
+        log.warning("no IDX closure list for %s: only weekends and settings.extra_holidays are "
+                    "known closures; update robot/data/idx_calendar.yaml", day.year)
+    reason = idx.closure_reason(day, cfg.settings.extra_holidays)
+    if reason:
+        log.info("%s is not an IDX trading day (%s); nothing to do", day.isoformat(), reason)
+        return EXIT_OK
+    if not cfg.enabled_accounts:
+        log.info("no enabled accounts in %s; nothing to do", cfg.path)
+        return EXIT_OK
+    clock = make_clock(day, opts.clock_speed, opts.clock_start)
+    logs.setup(cfg.settings.log_dir, "supervisor", to_stderr=True, clock=clock)
+    sup = Supervisor(cfg, clock, day, dry_run=opts.dry_run)
+    install_signal_handlers(sup)
+    try:
+        return sup.run()
+    except AlreadyRunning as exc:
+        log.error("%s", exc)
+        return EXIT_RUNTIME
+
+
+def run_options(fn):
+    """The supervisor's options, shared by `python -m robot.supervisor` and `robot run`."""
+    decorators = [
+        click.option("--config", "config_path", default="accounts.yaml", show_default=True,
+                     type=click.Path(dir_okay=False), help="accounts.yaml to use"),
+        click.option("--date", "day", default=None, metavar="YYYY-MM-DD",
+                     help="trading day to run (default: today in WIB)"),
+        click.option("--clock-speed", type=click.FloatRange(min=0.001), default=None,
+                     help="accelerated clock: N simulated seconds per second"),
+        click.option("--clock-start", default=None, metavar="HH:MM",
+                     help="accelerated clock: the WIB time it starts at"),
+        click.option("--dry-run", is_flag=True, help="fill every form but never click submit"),
+    ]
+    for d in reversed(decorators):
+        fn = d(fn)
+    return fn
+
+
+def parse_run_options(config_path: str, day: str | None, clock_speed: float | None,
+                      clock_start: str | None, dry_run: bool) -> RunOptions:
+    from .config import HHMM_RE
+    parsed_day = None
+    if day is not None:
+        try:
+            parsed_day = date.fromisoformat(day)
+        except ValueError:
+            raise BadInput(f"--date: {day!r} is not a date YYYY-MM-DD") from None
+    if clock_start is not None and not HHMM_RE.match(clock_start):
+        raise BadInput(f"--clock-start: {clock_start!r} is not a time HH:MM")
+    return RunOptions(config_path, parsed_day, clock_speed, clock_start, dry_run)
+
+
+@click.command("run")
+@run_options
+def main(**kwargs) -> None:
+    """Run one trading day for every enabled account, then exit."""
+    try:
+        code = run_day(parse_run_options(**kwargs))
+    except BadInput as exc:
+        click.echo(f"error: {exc}", err=True)
+        code = EXIT_BAD_INPUT
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

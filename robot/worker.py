@@ -1,0 +1,265 @@
+"""One account's worker process: its own browser, its own lifecycle, nothing shared with the parent.
+
+The worker talks to the supervisor through SQLite and two one-way pipes: stop requests come in,
+heartbeats go out. It resumes at the right lifecycle stage for the current time, so a worker
+restarted at 10:30 goes straight through SETUP and CHECK_SESSION back to TRADING.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from multiprocessing.connection import Connection
+
+from . import logs, proctree
+from .clock import Clock, clock_from_spec, iso, sleep_until
+from .config import Account, Config, load_config
+from .lifecycle import DaySchedule, WorkerState, can_move
+from .store import Store
+
+log = logging.getLogger("robot.worker")
+
+S = WorkerState
+LOGIN_POLL_S = 30.0           # simulated seconds between session checks while WAIT_LOGIN
+
+
+class StopRequested(Exception):
+    """The supervisor asked this worker to stop."""
+
+
+@dataclass(frozen=True)
+class WorkerArgs:
+    """Everything a spawned worker needs; plain values only (it is pickled for spawn)."""
+
+    account_id: str
+    config_path: str
+    clock_spec: str
+    day: str                   # ISO date of the trading day
+    run_id: int
+    dry_run_all: bool = False
+
+
+def run_worker(args: WorkerArgs, ctl: Connection, hb: Connection) -> None:
+    """Entry point of the worker process."""
+    # Ctrl+C reaches the whole process group; the supervisor decides, and tells us via the pipe,
+    # so the browser action in progress is finished rather than torn.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    cfg = load_config(args.config_path)
+    account = cfg.account(args.account_id)
+    clock = clock_from_spec(args.clock_spec)
+    logs.setup(cfg.settings.log_dir, account.id, clock=clock)
+    logs.register_secret_env(account.pin_env)
+    if cfg.settings.task_server:
+        logs.register_secret_env(cfg.settings.task_server.token_env)
+    worker = Worker(cfg, account, clock, date.fromisoformat(args.day),
+                    args.run_id, ctl, hb, args.dry_run_all)
+    worker.run()
+
+
+class Worker:
+    def __init__(self, cfg: Config, account: Account, clock: Clock, day: date, run_id: int,
+                 ctl: Connection, hb: Connection, dry_run_all: bool = False):
+        self.cfg, self.account, self.clock, self.day = cfg, account, clock, day
+        self.settings = cfg.settings
+        self.run_id, self.ctl, self.hb = run_id, ctl, hb
+        self.dry_run = dry_run_all or account.dry_run
+        self.schedule = DaySchedule.for_day(day, self.settings.start, self.settings.eod_report_time,
+                                            self.settings.end)
+        self.store = Store(self.settings.state_db)
+        self.state: WorkerState | None = None
+        self.stop = threading.Event()
+        self.adapter = None
+        self.engine = None
+        self._last_beat = 0.0
+        self._last_db_beat = 0.0
+        threading.Thread(target=self._listen, name="ctl", daemon=True).start()
+
+    # --------------------------------------------------------------------------- plumbing
+    def _listen(self) -> None:
+        try:
+            while True:
+                msg = self.ctl.recv()
+                if msg == "stop":
+                    log.info("stop requested by the supervisor")
+                    self.stop.set()
+                    return
+        except (EOFError, OSError):
+            # the supervisor is gone (SIGKILL): stop cleanly rather than trade unsupervised
+            log.warning("control channel closed: the supervisor is gone; stopping")
+            self.stop.set()
+
+    def beat(self, force: bool = False) -> None:
+        """Tell the supervisor we are alive; only the main loop beats, so a hang shows."""
+        now = time.monotonic()
+        if not force and now - self._last_beat < min(1.0, self.settings.heartbeat_interval_s):
+            return
+        self._last_beat = now
+        try:
+            self.hb.send(("hb", self.state.value if self.state else None))
+        except (BrokenPipeError, OSError):
+            self.stop.set()
+        if force or now - self._last_db_beat >= self.settings.heartbeat_interval_s:
+            self._last_db_beat = now
+            with self.store.transaction() as c:
+                c.execute("UPDATE workers SET heartbeat = ? WHERE account = ?",
+                          (iso(self.clock.now()), self.account.id))
+
+    def check_stop(self) -> None:
+        if self.stop.is_set():
+            raise StopRequested()
+
+    def enter(self, state: WorkerState, reason: str) -> None:
+        if not can_move(self.state, state):
+            log.warning("unexpected transition %s -> %s (%s)", self.state, state.value, reason)
+        extra = {}
+        if state == S.INIT:
+            import psutil
+            extra = {"pid_created": psutil.Process().create_time()}
+        self.store.set_worker_state(self.account.id, self.account.broker, state.value,
+                                    self.clock.now(), reason, os.getpid(), self.run_id)
+        if extra:
+            with self.store.transaction() as c:
+                c.execute("UPDATE workers SET pid_created = ? WHERE account = ?",
+                          (extra["pid_created"], self.account.id))
+        log.info("state %s -> %s: %s", self.state.value if self.state else "-", state.value, reason)
+        self.state = state
+        self.beat(force=True)
+
+    def wait_until(self, when: datetime, step_s: float = 1.0) -> None:
+        """Wait on the clock until ``when``, beating and honouring stop requests."""
+        while self.clock.now() < when:
+            self.check_stop()
+            self.beat()
+            target = min(when, self.clock.now() + timedelta(seconds=step_s * self.clock.speed))
+            if not sleep_until(self.clock, target, self.stop):
+                raise StopRequested()
+        self.beat()
+
+    def pause(self, sim_seconds: float) -> None:
+        self.wait_until(self.clock.now() + timedelta(seconds=sim_seconds))
+
+    # -------------------------------------------------------------------------- lifecycle
+    def run(self) -> None:
+        self.enter(S.INIT, f"worker process {os.getpid()} started")
+        try:
+            self._run_day()
+        except StopRequested:
+            pass
+        except Exception as exc:
+            log.exception("worker failed: %s", exc)
+            with self.store.transaction() as c:
+                c.execute("UPDATE workers SET last_error = ? WHERE account = ?",
+                          (f"{type(exc).__name__}: {exc}", self.account.id))
+            self._close_browser()
+            raise
+        self._close_browser()
+        self.enter(S.STOPPED, "stopped by the supervisor")
+
+    def _run_day(self) -> None:
+        if self.schedule.stage(self.clock.now()) == "before":
+            self.enter(S.IDLE, f"waiting for {self.schedule.start:%H:%M} WIB")
+            self.wait_until(self.schedule.start)
+        if self.schedule.stage(self.clock.now()) in ("trading", "eod") and not self._eod_done():
+            self._setup()
+            self._check_session()
+            if self.schedule.stage(self.clock.now()) == "trading":
+                self._pull_tasks()
+                self._trade()
+            self._eod_report()
+        if self.state != S.IDLE:
+            self.enter(S.IDLE, "day done; waiting for the supervisor to stop us")
+        while True:
+            self.pause(60)
+
+    def _setup(self) -> None:
+        self.enter(S.SETUP, "starting the browser")
+        self._clean_profile()
+        self._start_browser()
+
+    def _clean_profile(self) -> None:
+        profile = self.account.profile_path
+        profile.mkdir(parents=True, exist_ok=True)
+        if os.name == "posix":
+            os.chmod(profile, 0o700)  # the profile holds the broker session: private to the user
+        killed = proctree.kill_profile_processes(profile)
+        if killed:
+            log.warning("killed %d stale process(es) holding profile %s", killed, profile)
+        if proctree.remove_stale_singleton_lock(profile):
+            log.warning("removed a stale SingletonLock from %s", profile)
+
+    def _start_browser(self) -> None:
+        from adapters import create_adapter
+        broker = self.cfg.broker_of(self.account)
+        self.adapter = create_adapter(self.account, broker, self.settings, self.clock)
+        self.adapter.start()
+        with self.store.transaction() as c:
+            c.execute("UPDATE workers SET child_pids = ? WHERE account = ?",
+                      (json.dumps(self.adapter.process_ids()), self.account.id))
+
+    def _close_browser(self) -> None:
+        if self.adapter is not None:
+            try:
+                self.adapter.close()
+            except Exception as exc:  # noqa: BLE001 - closing must never mask the real outcome
+                log.warning("closing the browser failed: %s", exc)
+            self.adapter = None
+
+    def _check_session(self) -> None:
+        self.enter(S.CHECK_SESSION, "checking the broker session")
+        if self.adapter.is_session_valid():
+            self.enter(S.READY, "logged in")
+            return
+        self.enter(S.WAIT_LOGIN, f"not logged in: run `robot login {self.account.id}`")
+        self._emit_once("LOGIN_REQUIRED", {"broker": self.account.broker,
+                                           "action": f"robot login {self.account.id}"})
+        while self.clock.now() < self.schedule.eod:
+            self.pause(LOGIN_POLL_S)
+            if self.adapter.is_session_valid():
+                self.enter(S.READY, "logged in")
+                return
+        self.check_stop()
+
+    def _emit_once(self, type_: str, payload: dict) -> None:
+        """One event of this type per account per day (WAIT_LOGIN polls, it must not spam)."""
+        day = self.day.isoformat()
+        with self.store.transaction() as c:
+            seen = c.execute("SELECT 1 FROM events WHERE type = ? AND account = ? AND "
+                             "substr(created, 1, 10) = ?", (type_, self.account.id, day)).fetchone()
+            if not seen:
+                self.store.add_event(type_, self.account.id, payload, self.clock.now())
+
+    def _pull_tasks(self) -> None:
+        if self.state != S.READY:
+            return
+        self.enter(S.PULL_TASKS, "loading today's tasks")
+        self.enter(S.TRADING, "trading")
+
+    def _trade(self) -> None:
+        if self.state != S.TRADING:
+            return
+        interval = self.settings.poll_interval_ms / 1000
+        while self.clock.now() < self.schedule.eod:
+            self.check_stop()
+            self.trading_step()
+            self.beat()
+            self.wait_until(min(self.schedule.eod, self.clock.now() + timedelta(seconds=interval)),
+                            step_s=interval)
+
+    def trading_step(self) -> None:
+        """One poll of the broker (the order engine hooks in here)."""
+        self.adapter.get_open_orders()
+
+    def _eod_done(self) -> bool:
+        row = self.store.one("SELECT 1 FROM worker_transitions WHERE account = ? AND "
+                             "from_state = 'EOD_REPORT' AND to_state = 'IDLE' AND "
+                             "substr(at, 1, 10) = ?", (self.account.id, self.day.isoformat()))
+        return row is not None
+
+    def _eod_report(self) -> None:
+        self.enter(S.EOD_REPORT, "end of day: settling tasks")
+        self.enter(S.IDLE, "end-of-day report done")
