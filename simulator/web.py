@@ -1,0 +1,272 @@
+"""The broker web UIs: one Flask blueprint per skin, server-rendered with Jinja templates.
+
+Each request: look up the session, sleep the configured UI latency (outside the lock), answer a
+scripted HTTP 500 if one is active, redirect to the login page when logged out, then act under
+the lock. Actions answer with a 303 redirect to a page that shows the result as a toast
+(post/redirect/get), so a browser refresh never submits an order twice.
+"""
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from datetime import datetime
+from typing import Any, Callable
+from urllib.parse import quote as urlquote
+
+from flask import Blueprint, Response, make_response, redirect, render_template, request
+
+from .ledger import Order
+from .market import OrderRequest, Outcome
+from .sessions import COOKIE_MAX_AGE, Session
+from .skins import SkinSpec
+from .state import SimState
+
+_shuffle = random.SystemRandom().shuffle
+
+
+def _cell(spec: SkinSpec, order: Order, key: str) -> str:
+    values: dict[str, Callable[[], str]] = {
+        "order_id": lambda: order.order_id,
+        "time": lambda: order.time.strftime("%H:%M:%S"),
+        "emiten": lambda: order.emiten,
+        "side": lambda: spec.side_labels[order.side],
+        "price": lambda: spec.fmt(order.price),
+        "lot": lambda: spec.fmt(order.lots),
+        "shares": lambda: spec.fmt((order.lots or 0) * 100),
+        "filled": lambda: spec.fmt(order.filled_lots),
+        "status": lambda: spec.status_labels.get(order.status, order.status.title()),
+        "parent": lambda: order.parent_id or "",
+    }
+    return values[key]()
+
+
+class BrokerViews:
+    """The pages of one skin. Methods are Flask views bound to ``spec`` and ``state``."""
+
+    def __init__(self, spec: SkinSpec, state: SimState) -> None:
+        self.spec = spec
+        self.state = state
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def enter(self, page: str, login: bool = True) -> Session | Response | None:
+        """Session lookup, latency, scripted 500, login redirect. A Response means: return it."""
+        token = request.cookies.get(self.spec.cookie)
+        with self.state.lock:
+            now = self.state.sync()
+            session = self.state.sessions.get(self.spec.name, token, now, self.state.faults)
+            delay = self.state.latency(self.spec.name, session.account if session else None, now)
+            failing = self.state.faults.page_error(self.spec.name, page, now)
+        if delay > 0:
+            time.sleep(delay)           # a slow broker: real wall-clock time, lock not held
+        if failing:
+            return make_response(render_template("error_500.html", spec=self.spec), 500)
+        if login and session is None:
+            return redirect(f"{self.spec.path('login')}?next={urlquote(request.full_path)}")
+        return session
+
+    def render(self, template: str, session: Session | None, **context: Any) -> str:
+        with self.state.lock:
+            toasts = session.pop_toasts() if session else []
+            now = self.state.now()
+        return render_template(template, spec=self.spec, session=session, toasts=toasts,
+                               sim_time=now.strftime("%H:%M:%S"), base=f"{self.spec.name}_base.html",
+                               **context)
+
+    def back(self, page: str) -> Response:
+        return redirect(self.spec.path(page), code=303)
+
+    # -- login -----------------------------------------------------------------------------------
+
+    def root(self) -> Response:
+        return redirect(self.spec.path("order"))
+
+    def login(self) -> Any:
+        got = self.enter("login", login=False)
+        if isinstance(got, Response):
+            return got
+        if got is not None and request.method == "GET":
+            return redirect(self.spec.path("order"))
+        if request.method == "GET":
+            return self.render(f"{self.spec.name}_login.html", None, error=None)
+        user_field, pass_field = self.spec.login_fields
+        username = request.form.get(user_field, "").strip()
+        password = request.form.get(pass_field, "")
+        if not username or len(username) > 128 or not secrets.compare_digest(
+                password.encode(), self.state.password.encode()):
+            return self.render(f"{self.spec.name}_login.html", None,
+                               error="Invalid username or password")
+        with self.state.lock:
+            session = self.state.sessions.create(self.spec.name, username, self.state.now())
+        target = request.args.get("next", "")
+        if not target.startswith(f"/{self.spec.name}/") or "//" in target:
+            target = self.spec.path("order")
+        response = redirect(target, code=303)
+        # Persistent (Max-Age + Expires): survives a browser restart in the same profile.
+        response.set_cookie(self.spec.cookie, session.token, max_age=COOKIE_MAX_AGE,
+                            path=f"/{self.spec.name}", httponly=True, samesite="Lax")
+        return response
+
+    def logout(self) -> Response:
+        token = request.cookies.get(self.spec.cookie)
+        with self.state.lock:
+            self.state.sessions.drop(token or "")
+        response = redirect(self.spec.path("login"))
+        response.delete_cookie(self.spec.cookie, path=f"/{self.spec.name}")
+        return response
+
+    # -- order entry -----------------------------------------------------------------------------
+
+    def order(self) -> Any:
+        got = self.enter("order")
+        if isinstance(got, Response):
+            return got
+        assert got is not None
+        if request.method == "POST":
+            return self.submit(got)
+        if self.spec.name == "ipot" and not got.pin_unlocked:
+            keys = list("0123456789")
+            _shuffle(keys)              # a new key layout every time the pad is shown
+            return self.render("ipot_pin.html", got, keys=keys)
+        return self.render(f"{self.spec.name}_order.html", got)
+
+    def pin(self) -> Any:
+        got = self.enter("order")
+        if isinstance(got, Response):
+            return got
+        assert got is not None
+        entered = request.form.get("pin", "")
+        expected = self.state.pin_for(got.account)
+        with self.state.lock:
+            if secrets.compare_digest(entered.encode(), expected.encode()):
+                got.pin_unlocked = True
+            else:
+                got.toast(False, "PIN salah. Silakan coba lagi.")
+        return self.back("order")
+
+    def submit(self, session: Session) -> Response:
+        if self.spec.name == "ipot" and not session.pin_unlocked:
+            with self.state.lock:
+                session.toast(False, "Masukkan PIN trading terlebih dahulu")
+            return self.back("order")
+        if self.spec.name == "ajaib" and request.form.get("confirmed") != "1":
+            with self.state.lock:
+                session.toast(False, "Silakan konfirmasi pesanan terlebih dahulu")
+            return self.back("order")
+        req = self.parse_order()
+        with self.state.lock:
+            now = self.state.sync()
+            outcome = self.state.market.submit(self.spec.name, session.account, req, now,
+                                               self.spec.native_tp_cl)
+            session.toast(outcome.ok, outcome.message)
+        return self.back("order")
+
+    def parse_order(self) -> OrderRequest:
+        form, f = request.form, self.spec.fields
+        side = "sell" if form.get(f["side"], "") == self.spec.sell_value else "buy"
+        req = OrderRequest(form.get(f["stock"], "").strip().upper(), side, None, None)
+        wanted = [("price", "price"), ("lots", "lot")]
+        tp_cl_on = "tp" in f and (self.spec.name != "ajaib" or form.get(f["auto"]) == "on")
+        if tp_cl_on:
+            wanted += [("tp", "tp"), ("cl", "cl")]
+        for attr, name in wanted:
+            raw = form.get(f[name], "")
+            try:
+                setattr(req, attr, self.spec.parse_number(raw))
+            except ValueError:
+                req.parse_error = req.parse_error or f"Invalid {name.upper() if name in ('tp', 'cl') else name}: {raw[:20]!r}"
+        if req.parse_error is None and (req.price is None or req.lots is None):
+            req.parse_error = "Price and lot are required"
+        return req
+
+    # -- order lists -----------------------------------------------------------------------------
+
+    def cancel(self, order_id: str) -> Response:
+        got = self.enter("open_orders")
+        if isinstance(got, Response):
+            return got
+        assert got is not None
+        with self.state.lock:
+            now = self.state.sync()
+            outcome: Outcome = self.state.market.cancel(self.spec.name, got.account, order_id, now)
+            got.toast(outcome.ok, outcome.message)
+        return self.back("open_orders")
+
+    def open_orders(self) -> Any:
+        return self.table_page("open_orders", self.spec.open_columns, cancel=True)
+
+    def history(self) -> Any:
+        return self.table_page("history", self.spec.history_columns, cancel=False)
+
+    def table_page(self, page: str, columns: tuple, cancel: bool) -> Any:
+        got = self.enter(page)
+        if isinstance(got, Response):
+            return got
+        assert got is not None
+        with self.state.lock:
+            now = self.state.sync()
+            market = self.state.market
+            orders = (market.open_orders(self.spec.name, got.account) if page == "open_orders"
+                      else market.history(self.spec.name, got.account, now))
+            rows = [{"order_id": o.order_id,
+                     "cells": [_cell(self.spec, o, c.key) for c in columns],
+                     "cancel_url": f"{self.spec.path('open_orders')}/{o.order_id}/cancel"}
+                    for o in orders]
+        return self.render("table_page.html", got, page=page, columns=columns, rows=rows,
+                           cancel=cancel, table_id=self.spec.table_ids[page])
+
+    def portfolio(self) -> Any:
+        got = self.enter("portfolio")
+        if isinstance(got, Response):
+            return got
+        assert got is not None
+        fmt = self.spec.fmt
+        with self.state.lock:
+            now = self.state.sync()
+            rows = []
+            for code, pos, last in self.state.market.holdings(self.spec.name, got.account, now):
+                values = {"emiten": code, "lot": fmt(pos.lots), "shares": fmt(pos.lots * 100),
+                          "avg_price": fmt(pos.avg_price), "last_price": fmt(last)}
+                rows.append({"order_id": code, "cancel_url": "",
+                             "cells": [values[c.key] for c in self.spec.portfolio_columns]})
+        return self.render("table_page.html", got, page="portfolio",
+                           columns=self.spec.portfolio_columns, rows=rows, cancel=False,
+                           table_id=self.spec.table_ids["portfolio"])
+
+    def quote(self, emiten: str | None = None) -> Any:
+        got = self.enter("quote")
+        if isinstance(got, Response):
+            return got
+        code = (emiten or request.args.get(self.spec.quote_param or "", "")).strip().upper()
+        with self.state.lock:
+            now = self.state.sync()
+            q = self.state.market.quote(code, now) if code else None
+        return self.render(f"{self.spec.name}_quote.html", got, code=code, quote=q,
+                           fmt=self.spec.fmt, at=now)
+
+
+def broker_blueprint(spec: SkinSpec, state: SimState) -> Blueprint:
+    bp = Blueprint(spec.name, __name__, url_prefix=f"/{spec.name}")
+    v = BrokerViews(spec, state)
+    p = spec.paths
+    bp.add_url_rule("/", "root", v.root)
+    bp.add_url_rule(f"/{p['login']}", "login", v.login, methods=["GET", "POST"])
+    bp.add_url_rule("/logout", "logout", v.logout)
+    bp.add_url_rule(f"/{p['order']}", "order", v.order, methods=["GET", "POST"])
+    if spec.name == "ipot":
+        bp.add_url_rule("/pin", "pin", v.pin, methods=["POST"])
+    bp.add_url_rule(f"/{p['open_orders']}", "open_orders", v.open_orders)
+    bp.add_url_rule(f"/{p['open_orders']}/<order_id>/cancel", "cancel", v.cancel,
+                    methods=["POST"])
+    bp.add_url_rule(f"/{p['history']}", "history", v.history)
+    bp.add_url_rule(f"/{p['portfolio']}", "portfolio", v.portfolio)
+    if spec.quote_param:
+        bp.add_url_rule(f"/{p['quote']}", "quote", v.quote)
+    else:
+        bp.add_url_rule(f"/{p['quote']}/<emiten>", "quote", v.quote)
+    return bp
+
+
+def sim_time_label(now: datetime) -> str:
+    return now.strftime("%Y-%m-%d %H:%M:%S WIB")

@@ -1,0 +1,65 @@
+"""Fixtures for the simulator's own tests: a manual clock, a running simulator, Chromium."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from simulator.scenario import Scenario, parse_scenario
+from simulator.server import SimServer
+from simulator.testing import ManualClock, running_simulator, start_chrome
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock("2026-03-02 10:00")      # a Monday, in session 1
+
+
+@pytest.fixture
+def make_sim(clock: ManualClock) -> Iterator[Callable[..., SimServer]]:
+    """Start simulators on demand (scenario dict, name or path); all are stopped afterwards."""
+    servers: list[Any] = []
+
+    def make(scenario: dict | str | Scenario | None = None, **kw: Any) -> SimServer:
+        if isinstance(scenario, dict):
+            scenario = parse_scenario(scenario, source="test")
+        cm = running_simulator(scenario=scenario, clock=kw.pop("clock", clock), **kw)
+        servers.append(cm)
+        return cm.__enter__()
+
+    yield make
+    for cm in reversed(servers):
+        cm.__exit__(None, None, None)
+
+
+@pytest.fixture
+def sim(make_sim: Callable[..., SimServer]) -> SimServer:
+    return make_sim()
+
+
+def load_selectors(broker: str) -> dict[str, Any]:
+    path = HERE / "lotus.json" if broker == "lotus" else ROOT / "selectors" / f"{broker}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def chrome(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Start headless Chromium drivers (optionally on a given profile); all quit afterwards."""
+    drivers: list[Any] = []
+
+    def start(profile: Path | None = None) -> Any:
+        driver = start_chrome(profile or tmp_path / f"profile{len(drivers)}")
+        drivers.append(driver)
+        return driver
+
+    yield start
+    for d in drivers:
+        try:
+            d.quit()
+        except Exception:
+            pass
