@@ -143,12 +143,14 @@ class BrokerAdapter(abc.ABC):
 
     @abc.abstractmethod
     def submit_order(self, order: OrderRequest, before_click: Callable[[], None],
-                     dry_run: bool = False) -> SubmitResult:
+                     dry_run: bool = False,
+                     after_click: Callable[[], None] | None = None) -> SubmitResult:
         """Fill the form and click submit.
 
         ``before_click`` is called after the form is complete and right before the final click, so
-        the engine records the click before it can happen. With ``dry_run`` everything happens but
-        the final click. Raises BrokerRejected with the broker's text on an error toast.
+        the engine records the click before it can happen; ``after_click`` right after it. With
+        ``dry_run`` everything happens but the final click. Raises BrokerRejected with the
+        broker's text on an error toast.
         """
 
     @abc.abstractmethod

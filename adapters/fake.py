@@ -86,17 +86,20 @@ class FakeAdapter(BrokerAdapter):
         return self._behaviour().get("session_valid", True)
 
     def submit_order(self, order: OrderRequest, before_click: Callable[[], None],
-                     dry_run: bool = False) -> SubmitResult:
+                     dry_run: bool = False,
+                     after_click: Callable[[], None] | None = None) -> SubmitResult:
         self._check_alive()
-        before_click()
         if dry_run:
             return SubmitResult("dry run: not submitted", None, dry_run=True)
+        before_click()
         book = self._book()
         order_id = str(1000 + len(book))
         book.append({"order_id": order_id, "emiten": order.emiten, "side": order.side.value,
                      "price": order.price, "lot": order.lot, "filled": 0, "status": "OPEN",
                      "time": self.clock.now().isoformat()})
         self._save(book)
+        if after_click:
+            after_click()
         return SubmitResult(f"Order {order_id} placed", order_id)
 
     def cancel_order(self, order_id: str) -> str:

@@ -88,6 +88,8 @@ MIGRATIONS: list[str] = [
         exit_price    INTEGER,
         exit_lots     INTEGER NOT NULL DEFAULT 0,
         dry_run       INTEGER NOT NULL DEFAULT 0,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,  -- the task server asked to withdraw it
+        exit_order_id TEXT,                     -- broker id of the TP/CL sell, once known
         created       TEXT NOT NULL,
         updated       TEXT NOT NULL
     );

@@ -84,7 +84,7 @@ def make_clock(day: date, speed: float | None, start: str | None) -> Clock:
 
 class Supervisor:
     def __init__(self, cfg: Config, clock: Clock, day: date, dry_run: bool = False,
-                 monotonic=time.monotonic):
+                 monotonic=time.monotonic, task_files: tuple = ()):
         self.cfg, self.clock, self.day, self.dry_run = cfg, clock, day, dry_run
         self.settings = cfg.settings
         self.schedule = DaySchedule.for_day(day, self.settings.start, self.settings.eod_report_time,
@@ -98,7 +98,9 @@ class Supervisor:
         self.run_id: int | None = None
         self.jobs = schedule.Scheduler()
         self.started_mono = monotonic()
-        self.hooks: list = []                 # callables run each loop (task pulls, outbox: later)
+        self.hooks: list = []                 # extra callables run each loop
+        self.task_files = task_files          # [(path, [task, ...])] validated before start
+        self.puller = None
 
     # ------------------------------------------------------------------------------ start
     def acquire_lock(self) -> None:
@@ -127,6 +129,23 @@ class Supervisor:
             self.handles[account.id] = Handle(account, RestartTracker(
                 r.backoff_initial_s, r.backoff_max_s, r.flap_max, r.flap_window_s, r.min_uptime_s))
         self._restore_restart_counts()
+        self._take_tasks()
+
+    def _take_tasks(self) -> None:
+        """Local task files first (already parsed), then the task server if one is configured."""
+        from .taskpull import TaskPuller
+        from .tasks import ingest
+        for path, tasks in self.task_files:
+            result = ingest(self.store, self.cfg, tasks, f"file:{path}", self.day, self.clock.now())
+            log.info("tasks from %s: %s", path, result)
+        if self.settings.task_server is not None:
+            self.puller = TaskPuller(self.cfg, self.store, self.day, self.clock, self.monotonic)
+            self.puller.pull()
+
+    def _pull_tasks_if_due(self) -> None:
+        if self.puller is not None and self.puller.due() and \
+                self.clock.now() < self.schedule.eod:
+            self.puller.pull()
 
     def _clean_up_predecessor(self) -> None:
         """A SIGKILLed supervisor leaves workers and browsers behind: end them before starting."""
@@ -209,6 +228,7 @@ class Supervisor:
             if h.hb is not None and h.hb in ready:
                 self._drain(h, now)
             self._check(h, now)
+        self._pull_tasks_if_due()
         self.jobs.run_pending()
         for hook in self.hooks:
             hook(self)
@@ -357,6 +377,10 @@ def install_signal_handlers(sup: Supervisor) -> None:
 def run_day(opts: RunOptions) -> int:
     """Load, validate, decide whether today trades, then supervise the day. Returns an exit code."""
     cfg = load_config(opts.config_path)
+    task_files = ()
+    if opts.tasks_file:
+        from .tasks import load_task_file
+        task_files = ((opts.tasks_file, load_task_file(opts.tasks_file)),)  # bad file: exit 2 now
     logs.setup(cfg.settings.log_dir, "supervisor", to_stderr=True)
     if cfg.settings.task_server:
         logs.register_secret_env(cfg.settings.task_server.token_env)
@@ -373,7 +397,7 @@ def run_day(opts: RunOptions) -> int:
         return EXIT_OK
     clock = make_clock(day, opts.clock_speed, opts.clock_start)
     logs.setup(cfg.settings.log_dir, "supervisor", to_stderr=True, clock=clock)
-    sup = Supervisor(cfg, clock, day, dry_run=opts.dry_run)
+    sup = Supervisor(cfg, clock, day, dry_run=opts.dry_run, task_files=task_files)
     install_signal_handlers(sup)
     try:
         return sup.run()
@@ -394,6 +418,8 @@ def run_options(fn):
         click.option("--clock-start", default=None, metavar="HH:MM",
                      help="accelerated clock: the WIB time it starts at"),
         click.option("--dry-run", is_flag=True, help="fill every form but never click submit"),
+        click.option("--tasks", "tasks_file", default=None, type=click.Path(dir_okay=False),
+                     help="also take tasks from this YAML or JSON file"),
     ]
     for d in reversed(decorators):
         fn = d(fn)
@@ -401,7 +427,8 @@ def run_options(fn):
 
 
 def parse_run_options(config_path: str, day: str | None, clock_speed: float | None,
-                      clock_start: str | None, dry_run: bool) -> RunOptions:
+                      clock_start: str | None, dry_run: bool,
+                      tasks_file: str | None = None) -> RunOptions:
     from .config import HHMM_RE
     parsed_day = None
     if day is not None:
@@ -411,7 +438,7 @@ def parse_run_options(config_path: str, day: str | None, clock_speed: float | No
             raise BadInput(f"--date: {day!r} is not a date YYYY-MM-DD") from None
     if clock_start is not None and not HHMM_RE.match(clock_start):
         raise BadInput(f"--clock-start: {clock_start!r} is not a time HH:MM")
-    return RunOptions(config_path, parsed_day, clock_speed, clock_start, dry_run)
+    return RunOptions(config_path, parsed_day, clock_speed, clock_start, dry_run, tasks_file)
 
 
 @click.command("run")

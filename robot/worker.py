@@ -75,6 +75,8 @@ class Worker:
         self.stop = threading.Event()
         self.adapter = None
         self.engine = None
+        self._logged_in = False
+        self._crashes = 0
         self._last_beat = 0.0
         self._last_db_beat = 0.0
         threading.Thread(target=self._listen, name="ctl", daemon=True).start()
@@ -211,7 +213,9 @@ class Worker:
 
     def _check_session(self) -> None:
         self.enter(S.CHECK_SESSION, "checking the broker session")
+        self._logged_in = False
         if self.adapter.is_session_valid():
+            self._logged_in = True
             self.enter(S.READY, "logged in")
             return
         self.enter(S.WAIT_LOGIN, f"not logged in: run `robot login {self.account.id}`")
@@ -220,6 +224,7 @@ class Worker:
         while self.clock.now() < self.schedule.eod:
             self.pause(LOGIN_POLL_S)
             if self.adapter.is_session_valid():
+                self._logged_in = True
                 self.enter(S.READY, "logged in")
                 return
         self.check_stop()
@@ -237,7 +242,12 @@ class Worker:
         if self.state != S.READY:
             return
         self.enter(S.PULL_TASKS, "loading today's tasks")
-        self.enter(S.TRADING, "trading")
+        n = self.store.one("SELECT COUNT(*) AS n FROM tasks WHERE account = ? AND trading_date = ?",
+                           (self.account.id, self.day.isoformat()))["n"]
+        from .engine import Engine
+        self.engine = Engine(self.store, self.adapter, self.account, self.settings, self.clock,
+                             self.day, self.dry_run)
+        self.enter(S.TRADING, f"{n} task(s) known so far; reconciling before anything new")
 
     def _trade(self) -> None:
         if self.state != S.TRADING:
@@ -251,8 +261,43 @@ class Worker:
                             step_s=interval)
 
     def trading_step(self) -> None:
-        """One poll of the broker (the order engine hooks in here)."""
-        self.adapter.get_open_orders()
+        """One poll of the order engine, with the browser's failures handled in place."""
+        from adapters.base import ActionTimeout, AdapterError, BrowserCrashed, SessionExpired
+        try:
+            self.engine.step()
+            self._crashes = 0
+        except SessionExpired:
+            log.warning("broker session expired")
+            self._check_session()
+            if self.state == S.READY:
+                self.enter(S.PULL_TASKS, "logged in again")
+                self.engine.reconciled = False
+                self.enter(S.TRADING, "trading again; reconciling first")
+        except BrowserCrashed as exc:
+            self._relaunch(exc)
+        except ActionTimeout as exc:
+            log.warning("broker UI timed out: %s; next poll will re-read", exc)
+        except AdapterError as exc:
+            self._note_error(exc)
+
+    def _relaunch(self, exc: Exception) -> None:
+        """The browser died: start a new one on the same profile and reconcile before trading."""
+        self._crashes = getattr(self, "_crashes", 0) + 1
+        log.error("browser crashed (%s); relaunching (%d in a row)", exc, self._crashes)
+        self._note_error(exc)
+        if self._crashes > 3:
+            raise RuntimeError(f"the browser crashed {self._crashes} times in a row: {exc}")
+        self._close_browser()
+        self._clean_profile()
+        self._start_browser()
+        self.engine.adapter = self.adapter
+        self.engine.reconciled = False
+
+    def _note_error(self, exc: Exception) -> None:
+        log.error("%s: %s", type(exc).__name__, exc)
+        with self.store.transaction() as c:
+            c.execute("UPDATE workers SET last_error = ? WHERE account = ?",
+                      (f"{type(exc).__name__}: {exc}", self.account.id))
 
     def _eod_done(self) -> bool:
         row = self.store.one("SELECT 1 FROM worker_transitions WHERE account = ? AND "
@@ -261,5 +306,32 @@ class Worker:
         return row is not None
 
     def _eod_report(self) -> None:
+        """Refresh the broker's history once more and give every task of the day its outcome."""
+        from .engine import Engine
         self.enter(S.EOD_REPORT, "end of day: settling tasks")
-        self.enter(S.IDLE, "end-of-day report done")
+        if self.engine is None and self.adapter is not None:
+            self.engine = Engine(self.store, self.adapter, self.account, self.settings,
+                                 self.clock, self.day, self.dry_run)
+        settled = False
+        if self.engine is not None and self.state_allows_browser():
+            for _ in range(3):
+                try:
+                    self.engine.settle_eod()
+                    settled = True
+                    break
+                except Exception as exc:  # noqa: BLE001 - the report must come whatever happens
+                    log.error("EOD read of the broker failed: %s", exc)
+                    self._note_error(exc)
+                    try:
+                        self._relaunch(exc)
+                    except Exception as again:  # noqa: BLE001
+                        log.error("cannot relaunch the browser for EOD: %s", again)
+                        break
+        if not settled:
+            Engine(self.store, None, self.account, self.settings, self.clock, self.day,
+                   self.dry_run).settle_from_store()
+        self.enter(S.IDLE, "end-of-day settling done" + ("" if settled else
+                                                        " (from the state store only)"))
+
+    def state_allows_browser(self) -> bool:
+        return self.adapter is not None and self._logged_in

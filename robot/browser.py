@@ -1,0 +1,223 @@
+"""One Chromium per account, on its own profile, fully offline.
+
+- undetected-chromedriver (default) or plain Selenium, both given Debian's binaries explicitly so
+  nothing is ever downloaded; uc patches the driver file it is handed, so each account gets its own
+  copy under ``.drivers/`` and the system binary is never touched;
+- an OS file lock per profile, taken before launching (two browsers on one profile either fail or
+  make uc hang for a minute);
+- quitting sends CDP ``Browser.close`` first (uc's own quit loses fresh cookies and leaves lock
+  files), then ends the whole process tree;
+- WebDriver errors are classified into the adapters' typed errors.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import filelock
+
+from adapters.base import ActionTimeout, AdapterError, BrowserCrashed
+
+from . import proctree
+from .config import BrowserSettings
+
+log = logging.getLogger("robot.browser")
+
+if sys.platform == "win32":
+    DEFAULT_CHROMIUM = r"C:\Program Files\Google\Chrome\Application\chrome.exe"
+    DEFAULT_CHROMEDRIVER = r"C:\Program Files\robot\chromedriver.exe"
+else:
+    DEFAULT_CHROMIUM = "/usr/bin/chromium"
+    DEFAULT_CHROMEDRIVER = "/usr/bin/chromedriver"
+
+BASE_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--no-default-browser-check", "--disable-features=Translate,MediaRouter",
+             "--password-store=basic"]
+# Only against servers on this machine (the simulator): no DNS look-ups at all.
+LOOPBACK_ONLY_ARG = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
+
+
+class ProfileBusy(AdapterError):
+    """Another process holds this account's profile."""
+
+
+def is_loopback(url: str) -> bool:
+    return bool(re.match(r"^https?://(127\.\d+\.\d+\.\d+|localhost)(:\d+)?(/|$)", url))
+
+
+@lru_cache(maxsize=None)
+def chromium_major(chromium: str) -> int:
+    out = subprocess.run([chromium, "--version"], capture_output=True, text=True, timeout=30).stdout
+    match = re.search(r"(\d+)\.\d+\.\d+", out)
+    if not match:
+        raise AdapterError(f"cannot tell the version of {chromium}: {out.strip()!r}")
+    return int(match.group(1))
+
+
+def driver_copy(source: str, folder: Path) -> Path:
+    """A project-owned copy of chromedriver for uc to patch (never the system binary)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / Path(source).name
+    src = Path(source)
+    if not target.exists() or target.stat().st_size == 0 or \
+            src.stat().st_mtime > target.stat().st_mtime:
+        tmp = target.with_suffix(".tmp")
+        shutil.copy2(src, tmp)
+        tmp.replace(target)
+        import undetected_chromedriver as uc
+        uc.Patcher(executable_path=str(target)).auto()
+        os.utime(target)  # newer than the source: patched once, reused afterwards
+    return target
+
+
+class Browser:
+    """The browser of one account. ``driver`` is the Selenium WebDriver once started."""
+
+    def __init__(self, account_id: str, profile: Path, settings: BrowserSettings, base_url: str,
+                 headless: bool | None = None, drivers_dir: Path | None = None,
+                 page_load_timeout_s: float = 30.0):
+        self.account_id = account_id
+        self.profile = Path(profile).resolve()
+        self.settings = settings
+        self.base_url = base_url
+        self.headless = settings.headless if headless is None else headless
+        self.drivers_dir = drivers_dir or Path(".drivers")
+        self.page_load_timeout_s = page_load_timeout_s
+        self.driver = None
+        self._lock = filelock.FileLock(str(self.profile.parent / f".{self.profile.name}.lock"))
+
+    # --------------------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        if self.driver is not None:
+            return
+        self.profile.mkdir(parents=True, exist_ok=True)
+        if os.name == "posix":
+            os.chmod(self.profile, 0o700)
+        try:
+            self._lock.acquire(timeout=0)
+        except filelock.Timeout:
+            raise ProfileBusy(f"profile {self.profile} is in use by another robot process") from None
+        try:
+            self.driver = self._launch()
+            self.driver.set_page_load_timeout(self.page_load_timeout_s)
+        except Exception:
+            self._lock.release()
+            raise
+        log.info("browser started (%s, pids %s)", self.settings.driver, self.process_ids())
+
+    def _args(self) -> list[str]:
+        args = list(BASE_ARGS)
+        if is_loopback(self.base_url):
+            args.append(LOOPBACK_ONLY_ARG)
+        if self.headless:
+            args.append("--window-size=1280,900")
+        return args + list(self.settings.extra_args)
+
+    def _launch(self):
+        chromium = self.settings.chromium_path or DEFAULT_CHROMIUM
+        chromedriver = self.settings.chromedriver_path or DEFAULT_CHROMEDRIVER
+        os.environ.setdefault("SE_OFFLINE", "true")
+        if self.settings.remote_url:
+            return self._launch_remote(chromium)
+        if self.settings.driver == "uc":
+            import undetected_chromedriver as uc
+            opts = uc.ChromeOptions()
+            for arg in self._args():
+                opts.add_argument(arg)
+            copy = driver_copy(chromedriver, self.drivers_dir / self.account_id)
+            return uc.Chrome(options=opts, user_data_dir=str(self.profile),
+                             driver_executable_path=str(copy), browser_executable_path=chromium,
+                             headless=self.headless, version_main=chromium_major(chromium),
+                             use_subprocess=True)
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = chromium
+        for arg in self._args() + [f"--user-data-dir={self.profile}"]:
+            opts.add_argument(arg)
+        if self.headless:
+            opts.add_argument("--headless=new")
+        return webdriver.Chrome(service=Service(executable_path=chromedriver), options=opts)
+
+    def _launch_remote(self, chromium: str):
+        """Selenium Grid: the node owns the profile path; we name the account and node."""
+        from selenium import webdriver
+        opts = webdriver.ChromeOptions()
+        for arg in self._args():
+            opts.add_argument(arg)
+        if self.headless:
+            opts.add_argument("--headless=new")
+        opts.set_capability("robot:account", self.account_id)
+        return webdriver.Remote(command_executor=self.settings.remote_url, options=opts)
+
+    def process_ids(self) -> list[int]:
+        pids = []
+        if self.driver is not None:
+            service = getattr(self.driver, "service", None)
+            proc = getattr(service, "process", None) if service else None
+            if proc is not None and proc.pid:
+                pids.append(proc.pid)
+            browser_pid = getattr(self.driver, "browser_pid", None)
+            if browser_pid:
+                pids.append(browser_pid)
+        return pids
+
+    def quit(self) -> None:
+        """Close the browser so its profile is saved, then make sure its whole tree is gone."""
+        driver, self.driver = self.driver, None
+        if driver is None:
+            return
+        pids = []
+        try:
+            service = getattr(driver, "service", None)
+            if service is not None and getattr(service, "process", None) is not None:
+                pids.append(service.process.pid)
+            if getattr(driver, "browser_pid", None):
+                pids.append(driver.browser_pid)
+        except Exception:  # noqa: BLE001
+            pass
+        try:
+            driver.execute_cdp_cmd("Browser.close", {})
+        except Exception:  # noqa: BLE001 - a crashed browser cannot be closed politely
+            pass
+        try:
+            driver.quit()
+        except Exception:  # noqa: BLE001
+            pass
+        proctree.kill_pids(pids)
+        if not self.settings.remote_url:
+            proctree.kill_profile_processes(self.profile)
+        if self._lock.is_locked:
+            self._lock.release()
+        log.info("browser closed")
+
+
+# --------------------------------------------------------------------------- classification
+_CRASH_MARKERS = ("invalid session id", "chrome not reachable", "session deleted",
+                  "disconnected", "no such window", "target window already closed",
+                  "connection refused", "max retries exceeded", "failed to establish",
+                  "session not created", "tab crashed", "page crash", "remote end closed")
+
+
+def classify(exc: BaseException) -> AdapterError:
+    """Map a Selenium/urllib3 exception to the error the engine acts on."""
+    from selenium.common.exceptions import (InvalidSessionIdException, NoSuchWindowException,
+                                            TimeoutException, WebDriverException)
+    if isinstance(exc, AdapterError):
+        return exc
+    text = str(exc).lower()
+    if isinstance(exc, (InvalidSessionIdException, NoSuchWindowException)) or \
+            any(m in text for m in _CRASH_MARKERS) or isinstance(exc, (ConnectionError, OSError)):
+        return BrowserCrashed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    if isinstance(exc, TimeoutException):
+        return ActionTimeout(str(exc).splitlines()[0] if str(exc) else "timed out")
+    if isinstance(exc, WebDriverException):
+        return AdapterError(f"{type(exc).__name__}: {exc.msg or ''}".strip())
+    return AdapterError(f"{type(exc).__name__}: {exc}")

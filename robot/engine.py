@@ -1,0 +1,580 @@
+"""The order engine of one account: exactly-once submission, fills, TP/CL, retries, EOD settling.
+
+The anchor is "a resend is how one intention becomes two orders". Every order attempt is a row in
+``orders`` committed *before* the submit click (INTENT), marked CLICKED right before the click,
+and CONFIRMED only when read back from the broker's own lists. After any crash, restart or
+timeout, every unconfirmed row is reconciled against the broker before anything new is sent:
+found -> adopted; not found and never clicked -> a new attempt may go; not found although the
+click may have happened -> OUTCOME_UNKNOWN, an alert, and no resend (unless the user opted in).
+Each task state change and its event are written in one SQLite transaction.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from adapters.base import (ActionTimeout, AdapterError, BrokerAdapter, BrokerOrder,
+                           BrokerRejected, BrowserCrashed, OrderRequest, OrderStatus,
+                           SelectorMissing, SessionExpired, Side)
+
+from . import calendar as idx, rules
+from .clock import Clock, iso
+from .config import Account, Settings
+from .orders import ORDER_UNCONFIRMED, TaskState as T, check_move, entry_state
+from .store import Store
+
+log = logging.getLogger("robot.engine")
+
+TIME_SLACK_S = 60.0            # broker clocks and second-granular tables: match this far back
+HISTORY_EVERY = 3              # polls between history reads while a native exit is awaited
+RETRY_BASE_S = 5.0             # simulated seconds, doubled per attempt
+CL_REPRICE_AFTER_S = 120.0     # an emulated cut-loss sell unfilled this long is re-priced
+
+
+def fault_point(name: str) -> None:
+    """Test instrumentation: SIGKILL this process at a named point of the submission.
+
+    Armed by ROBOT_FAULT_POINT=<name> and ROBOT_FAULT_ONCE=<marker file>; it fires once (the
+    marker is created first), so the restarted worker proceeds. Inert in normal runs.
+    """
+    if os.environ.get("ROBOT_FAULT_POINT") != name:
+        return
+    marker = os.environ.get("ROBOT_FAULT_ONCE")
+    if marker:
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            os.close(fd)
+        except FileExistsError:
+            return
+    log.warning("fault point %s: killing this worker", name)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class BrokerView:
+    """What the broker's lists showed on this poll, by broker order id."""
+
+    orders: dict[str, BrokerOrder] = field(default_factory=dict)
+    history_read: bool = False
+
+    def add(self, rows: list[BrokerOrder]) -> None:
+        for row in rows:
+            self.orders[row.order_id] = row
+
+
+class Engine:
+    def __init__(self, store: Store, adapter: BrokerAdapter, account: Account, settings: Settings,
+                 clock: Clock, day: date, dry_run: bool = False):
+        self.store, self.adapter, self.account = store, adapter, account
+        self.settings, self.clock, self.day = settings, clock, day
+        self.dry_run = dry_run
+        self.native = bool(adapter is not None and adapter.native_tp_cl)
+        self.reconciled = False
+        self.polls = 0
+        self.retry_at: dict[str, datetime] = {}
+        self.first_miss: dict[int, datetime] = {}
+
+    # ------------------------------------------------------------------------- store helpers
+    def tasks(self, *states: T) -> list[dict]:
+        marks = ",".join("?" * len(states))
+        return self.store.query(f"SELECT * FROM tasks WHERE account = ? AND trading_date = ? AND "
+                                f"state IN ({marks}) ORDER BY created, task_id",
+                                (self.account.id, self.day.isoformat(), *[s.value for s in states]))
+
+    def task(self, task_id: str) -> dict:
+        return self.store.one("SELECT * FROM tasks WHERE task_id = ?", (task_id,))
+
+    def orders_of(self, task_id: str) -> list[dict]:
+        return self.store.query("SELECT * FROM orders WHERE task_id = ? ORDER BY id", (task_id,))
+
+    def move(self, task_id: str, to: T, event: str | None, payload: dict | None = None,
+             **cols) -> None:
+        """Change a task's state (checked against the lifecycle) with its event, atomically."""
+        now = self.clock.now()
+        with self.store.transaction() as c:
+            row = c.execute("SELECT state FROM tasks WHERE task_id = ?", (task_id,)).fetchone()
+            frm = T(row["state"])
+            check_move(task_id, frm, to)
+            sets = ", ".join(f"{k} = ?" for k in cols)
+            c.execute(f"UPDATE tasks SET state = ?, updated = ?{', ' + sets if sets else ''} "
+                      "WHERE task_id = ?", (to.value, iso(now), *cols.values(), task_id))
+            if event:
+                self.store.add_event(event, self.account.id, {"state": to.value, "from": frm.value,
+                                     **(payload or {})}, now, task_id=task_id)
+        if frm != to:
+            log.info("task %s: %s -> %s %s", task_id, frm.value, to.value,
+                     json.dumps(payload or {}, default=str))
+
+    def update_order(self, order_id: int, **cols) -> None:
+        sets = ", ".join(f"{k} = ?" for k in cols)
+        with self.store.transaction() as c:
+            c.execute(f"UPDATE orders SET {sets} WHERE id = ?", (*cols.values(), order_id))
+
+    # ----------------------------------------------------------------------------- the poll
+    def step(self) -> None:
+        """One poll: reconcile (first), read the broker, track, exits, cancels, submissions."""
+        now = self.clock.now()
+        phase = idx.phase_at(now, self.settings.extra_holidays)
+        self.polls += 1
+        view = self.read_broker(history=not self.reconciled or self._needs_history())
+        if not self.reconciled:
+            self.reconcile(view, final=False)
+            self.reconciled = True
+        self.track(view)
+        self.reconcile(view, final=False)
+        self.handle_cancels(view, phase)
+        self.handle_exits(view, phase)
+        self.submit_pending(phase)
+
+    def _needs_history(self) -> bool:
+        if self.native and self.tasks(T.FILLED) and self.polls % HISTORY_EVERY == 0:
+            return True
+        return bool(self.store.one(
+            "SELECT 1 FROM orders WHERE account = ? AND status IN ('CLICKED', 'UNKNOWN') LIMIT 1",
+            (self.account.id,)))
+
+    def read_broker(self, history: bool) -> BrokerView:
+        view = BrokerView()
+        view.add(self.adapter.get_open_orders())
+        live_ids = {r["broker_order_id"] for r in self.store.query(
+            "SELECT broker_order_id FROM orders WHERE account = ? AND broker_order_id IS NOT NULL "
+            "AND status IN ('CONFIRMED', 'OPEN', 'PARTIAL')", (self.account.id,))}
+        if history or (live_ids - set(view.orders)):
+            view.add(self.adapter.get_order_history())
+            view.history_read = True
+        return view
+
+    # ------------------------------------------------------------------------------ tracking
+    def track(self, view: BrokerView) -> None:
+        """Bring every confirmed order and its task up to date with the broker's rows."""
+        rows = self.store.query(
+            "SELECT * FROM orders WHERE account = ? AND broker_order_id IS NOT NULL AND status IN "
+            "('CONFIRMED', 'OPEN', 'PARTIAL')", (self.account.id,))
+        for row in rows:
+            seen = view.orders.get(row["broker_order_id"])
+            if seen is None:
+                continue
+            if seen.status.value != row["status"] or seen.filled != row["lots_filled"]:
+                self.update_order(row["id"], status=seen.status.value, lots_filled=seen.filled,
+                                  last_seen=iso(self.clock.now()))
+            if row["purpose"] == "entry":
+                self._entry_progress(row, seen)
+            else:
+                self._exit_progress(row, seen)
+        if self.native:
+            self._detect_native_exits(view)
+
+    def _entry_progress(self, row: dict, seen: BrokerOrder) -> None:
+        task = self.task(row["task_id"])
+        state = T(task["state"])
+        if state in (T.FILLED, T.TP_HIT, T.CL_HIT) or state.terminal:
+            return
+        target = entry_state(seen.status, seen.filled, row["lot"])
+        fill = {"lots_filled": seen.filled, "avg_fill_price": row["price"] if seen.filled else None}
+        if target == T.FILLED and state != T.FILLED:
+            self.move(task["task_id"], T.FILLED, "FILLED", {"lots": seen.filled,
+                      "price": row["price"], "order_id": seen.order_id}, **fill)
+        elif target == T.PARTIAL and (state != T.PARTIAL or seen.filled != task["lots_filled"]):
+            self.move(task["task_id"], T.PARTIAL, "PARTIAL_FILL", {"lots_filled": seen.filled,
+                      "lot": row["lot"], "order_id": seen.order_id}, **fill)
+        elif target == T.OPEN and state in (T.SUBMITTING, T.OUTCOME_UNKNOWN):
+            self.move(task["task_id"], T.OPEN, None)
+        elif target == T.FAILED:
+            self.move(task["task_id"], T.FAILED, "TASK_FAILED", {"reason": "rejected by the broker"},
+                      reason="rejected by the broker", last_error=seen.raw.get("message"))
+        elif seen.status == OrderStatus.WITHDRAWN and task["cancel_requested"]:
+            self.move(task["task_id"], T.CANCELLED, "CANCELLED", {"lots_filled": seen.filled},
+                      **fill)
+        elif seen.status in (OrderStatus.EXPIRED, OrderStatus.WITHDRAWN):
+            why = "expired unmatched at the close" if seen.status == OrderStatus.EXPIRED \
+                else "withdrawn at the broker (not by the robot)"
+            self.move(task["task_id"], T.EXPIRED_UNMATCHED, "EXPIRED",
+                      {"lots_filled": seen.filled, "lot": row["lot"], "reason": why},
+                      reason=why, **fill)
+
+    def _exit_progress(self, row: dict, seen: BrokerOrder) -> None:
+        task = self.task(row["task_id"])
+        if T(task["state"]) != T.FILLED:
+            return
+        if seen.status == OrderStatus.MATCHED:
+            to = T.TP_HIT if row["purpose"] == "tp" else T.CL_HIT
+            self.move(task["task_id"], to, to.value, {"exit_price": row["price"],
+                      "lots": seen.filled, "order_id": seen.order_id}, exit_price=row["price"],
+                      exit_lots=seen.filled, exit_order_id=seen.order_id)
+
+    def _detect_native_exits(self, view: BrokerView) -> None:
+        """Broker-native TP/CL: the broker places the exit sell itself; find and adopt it."""
+        if not view.history_read:
+            return
+        claimed = self._claimed()
+        for task in self.tasks(T.FILLED):
+            entry = next((o for o in self.orders_of(task["task_id"])
+                          if o["purpose"] == "entry" and o["broker_order_id"]), None)
+            if entry is None:
+                continue
+            for seen in view.orders.values():
+                if seen.side != Side.SELL or seen.emiten != task["emiten"] or \
+                        seen.order_id in claimed:
+                    continue
+                parent = str(seen.raw.get("parent") or "")
+                if parent and parent != entry["broker_order_id"]:
+                    continue
+                if not parent and seen.lot != task["lots_filled"]:
+                    continue
+                purpose = "tp" if task["tp"] is not None and seen.price >= task["tp"] else "cl"
+                self._record_native_exit(task, seen, purpose)
+                if seen.status == OrderStatus.MATCHED:
+                    to = T.TP_HIT if purpose == "tp" else T.CL_HIT
+                    self.move(task["task_id"], to, to.value, {"exit_price": seen.price,
+                              "lots": seen.filled, "order_id": seen.order_id, "native": True},
+                              exit_price=seen.price, exit_lots=seen.filled,
+                              exit_order_id=seen.order_id)
+                break
+
+    def _record_native_exit(self, task: dict, seen: BrokerOrder, purpose: str) -> None:
+        now = iso(self.clock.now())
+        with self.store.transaction() as c:
+            n = c.execute("SELECT COUNT(*) FROM orders WHERE task_id = ? AND purpose = ?",
+                          (task["task_id"], purpose)).fetchone()[0]
+            c.execute("INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, price,"
+                      " lot, intent_at, confirmed_at, broker_order_id, status, lots_filled, "
+                      "last_seen, toast) VALUES (?, ?, ?, ?, 'sell', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      (task["task_id"], self.account.id, purpose, n + 1, seen.emiten, seen.price,
+                       seen.lot, now, now, seen.order_id, seen.status.value, seen.filled, now,
+                       "placed by the broker's auto order"))
+
+    def _claimed(self) -> set[str]:
+        return {r["broker_order_id"] for r in self.store.query(
+            "SELECT broker_order_id FROM orders WHERE account = ? AND broker_order_id IS NOT NULL",
+            (self.account.id,))}
+
+    # ------------------------------------------------------------------------ reconciliation
+    def match(self, row: dict, view: BrokerView, claimed: set[str]) -> BrokerOrder | None:
+        """The broker's order for this intent: same fields, accepted after it, claimed by no one."""
+        since = datetime.fromisoformat(row["intent_at"]) - timedelta(seconds=TIME_SLACK_S)
+        candidates = [o for o in view.orders.values()
+                      if o.order_id not in claimed and o.emiten == row["emiten"]
+                      and o.side.value == row["side"] and o.price == row["price"]
+                      and o.lot == row["lot"] and (o.time is None or o.time >= since)]
+        toast_id = _order_id_from_toast(row.get("toast"))
+        for o in candidates:
+            if toast_id and o.order_id == toast_id:
+                return o
+        candidates.sort(key=lambda o: (o.time is None, o.time or datetime.min, o.order_id))
+        return candidates[0] if candidates else None
+
+    def reconcile(self, view: BrokerView, final: bool) -> None:
+        """Settle every unconfirmed intent against the broker's lists (see the module doc)."""
+        rows = self.store.query(
+            f"SELECT * FROM orders WHERE account = ? AND status IN "
+            f"({','.join('?' * len(ORDER_UNCONFIRMED))}) ORDER BY id",
+            (self.account.id, *ORDER_UNCONFIRMED))
+        if not rows:
+            return
+        if not view.history_read:
+            view.add(self.adapter.get_order_history())
+            view.history_read = True
+        claimed = self._claimed()
+        now = self.clock.now()
+        for row in rows:
+            found = self.match(row, view, claimed)
+            if found is not None:
+                claimed.add(found.order_id)
+                self._adopt(row, found)
+            elif row["status"] == "INTENT":
+                self._never_sent(row, "the worker stopped before the submit click")
+            elif row["status"] == "CLICKED":
+                first = self.first_miss.setdefault(row["id"], now)
+                grace = timedelta(seconds=self.settings.reconcile_grace_s)
+                if final or now - first >= grace:
+                    self._unknown(row)
+
+    def _adopt(self, row: dict, found: BrokerOrder) -> None:
+        now = iso(self.clock.now())
+        self.first_miss.pop(row["id"], None)
+        with self.store.transaction():
+            self.update_order(row["id"], status=found.status.value, broker_order_id=found.order_id,
+                              confirmed_at=now, lots_filled=found.filled, last_seen=now)
+            task = self.task(row["task_id"])
+            if row["purpose"] == "entry" and T(task["state"]) in (T.SUBMITTING, T.OUTCOME_UNKNOWN):
+                if found.status == OrderStatus.REJECTED:
+                    self.move(row["task_id"], T.FAILED, "TASK_FAILED",
+                              {"reason": "rejected by the broker"}, reason="rejected by the broker")
+                else:
+                    self.move(row["task_id"], T.OPEN, "ORDER_SUBMITTED", {
+                        "order_id": found.order_id, "emiten": row["emiten"], "price": row["price"],
+                        "lot": row["lot"], "attempt": row["attempt"],
+                        "adopted": row["status"] != "CLICKED" or row["toast"] is None})
+        log.info("order %s of task %s confirmed by read-back (%s)", found.order_id,
+                 row["task_id"], found.status.value)
+        self._entry_or_exit(row, found)
+
+    def _entry_or_exit(self, row: dict, found: BrokerOrder) -> None:
+        fresh = self.store.one("SELECT * FROM orders WHERE id = ?", (row["id"],))
+        if row["purpose"] == "entry":
+            self._entry_progress(fresh, found)
+        else:
+            self._exit_progress(fresh, found)
+
+    def _never_sent(self, row: dict, why: str) -> None:
+        with self.store.transaction():
+            self.update_order(row["id"], status="NOT_SENT", error=why)
+            task = self.task(row["task_id"])
+            if row["purpose"] == "entry" and T(task["state"]) == T.SUBMITTING:
+                self.move(row["task_id"], T.PENDING, None)
+        log.info("intent %s of task %s was never clicked: %s", row["id"], row["task_id"], why)
+
+    def _unknown(self, row: dict) -> None:
+        if row["status"] == "UNKNOWN":
+            return
+        resend = self.settings.resubmit_unknown
+        with self.store.transaction():
+            self.update_order(row["id"], status="UNKNOWN",
+                              error="clicked, but not found at the broker after a second read")
+            task = self.task(row["task_id"])
+            if row["purpose"] == "entry" and T(task["state"]) == T.SUBMITTING:
+                self.move(row["task_id"], T.OUTCOME_UNKNOWN, "OUTCOME_UNKNOWN", {
+                    "emiten": row["emiten"], "price": row["price"], "lot": row["lot"],
+                    "action": "check the broker by hand; the robot will not resend"
+                    if not resend else "resubmit_unknown is on: the robot will resend"},
+                    reason="order outcome unknown", last_error=row["error"] or row["toast"])
+            else:
+                self.store.add_event("OUTCOME_UNKNOWN", self.account.id, {
+                    "purpose": row["purpose"], "price": row["price"], "lot": row["lot"]},
+                    self.clock.now(), task_id=row["task_id"])
+        log.error("task %s: order outcome unknown (clicked, not found at the broker)",
+                  row["task_id"])
+        if resend and row["purpose"] == "entry":
+            with self.store.transaction():
+                self.update_order(row["id"], status="NOT_SENT",
+                                  error="outcome unknown; resubmitted (resubmit_unknown: true)")
+                self.move(row["task_id"], T.PENDING, None)
+
+    # ---------------------------------------------------------------------------- submitting
+    def submit_pending(self, phase: idx.Phase) -> None:
+        if not idx.can_submit(phase):
+            return
+        now = self.clock.now()
+        for task in self.tasks(T.PENDING):
+            if task["cancel_requested"]:
+                self.move(task["task_id"], T.CANCELLED, "CANCELLED", {"before": "submission"})
+                continue
+            if self.retry_at.get(task["task_id"], now) > now:
+                continue
+            if self._has_unsettled_order(task["task_id"]):
+                continue  # belt and braces: never a second order while one is unsettled
+            self.place(task, "entry", Side.BUY, task["price"], task["lot"],
+                       tp=task["tp"] if self.native else None,
+                       cl=task["cl"] if self.native else None)
+
+    def _has_unsettled_order(self, task_id: str) -> bool:
+        return bool(self.store.one(
+            "SELECT 1 FROM orders WHERE task_id = ? AND purpose = 'entry' AND status NOT IN "
+            "('NOT_SENT', 'REJECTED') LIMIT 1", (task_id,)))
+
+    def place(self, task: dict, purpose: str, side: Side, price: int, lot: int,
+              tp: int | None = None, cl: int | None = None) -> None:
+        """Place one order for a task, exactly once (intent, click, toast, read-back)."""
+        task_id = task["task_id"]
+        now = self.clock.now()
+        with self.store.transaction() as c:
+            attempt = c.execute("SELECT COUNT(*) FROM orders WHERE task_id = ? AND purpose = ?",
+                                (task_id, purpose)).fetchone()[0] + 1
+            cur = c.execute(
+                "INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, price, lot, "
+                "tp, cl, intent_at, status, dry_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "'INTENT', ?)", (task_id, self.account.id, purpose, attempt, side.value,
+                                 task["emiten"], price, lot, tp, cl, iso(now), int(self.dry_run)))
+            order_id = cur.lastrowid
+            c.execute("UPDATE tasks SET attempts = attempts + 1 WHERE task_id = ?", (task_id,))
+            if purpose == "entry":
+                self.move(task_id, T.SUBMITTING, None)
+        log.info("intent %d: %s %s %d lot @ %d for task %s (%s, attempt %d)", order_id,
+                 side.value, task["emiten"], lot, price, task_id, purpose, attempt)
+        fault_point("after_intent")
+
+        def before_click() -> None:
+            self.update_order(order_id, status="CLICKED", click_at=iso(self.clock.now()))
+
+        request = OrderRequest(task["emiten"], side, price, lot, tp, cl)
+        try:
+            result = self.adapter.submit_order(request, before_click, dry_run=self.dry_run,
+                                               after_click=lambda: fault_point("after_click"))
+        except BrokerRejected as exc:
+            self._rejected(task, order_id, purpose, exc)
+            return
+        except (SessionExpired, BrowserCrashed):
+            raise  # the worker handles these; reconciliation settles the intent afterwards
+        except (ActionTimeout, SelectorMissing, AdapterError) as exc:
+            self._uncertain(task, order_id, purpose, exc)
+            return
+        if result.dry_run:
+            self.update_order(order_id, status="DRY_RUN", toast=result.message)
+            if purpose == "entry":
+                self.move(task_id, T.DRY_RUN, "DRY_RUN", {"emiten": task["emiten"], "price": price,
+                          "lot": lot, "tp": tp, "cl": cl, "note": "form filled, submit not clicked"})
+            return
+        self.update_order(order_id, toast=result.message, toast_at=iso(self.clock.now()))
+        fault_point("after_toast")
+        row = self.store.one("SELECT * FROM orders WHERE id = ?", (order_id,))
+        view = self.read_broker(history=False)
+        found = self.match(row, view, self._claimed())
+        if found is None:
+            view.add(self.adapter.get_order_history())
+            view.history_read = True
+            found = self.match(row, view, self._claimed())
+        if found is not None:
+            self._adopt(row, found)
+            fault_point("after_readback")
+        else:
+            log.warning("order of task %s not visible yet after the success toast; will re-read",
+                        task_id)
+
+    def _rejected(self, task: dict, order_id: int, purpose: str, exc: BrokerRejected) -> None:
+        task_id = task["task_id"]
+        self.update_order(order_id, status="REJECTED", error=exc.text, toast=exc.text,
+                          toast_at=iso(self.clock.now()))
+        attempts = self.task(task_id)["attempts"]
+        if purpose != "entry":
+            self.store.add_event("EXIT_REJECTED", self.account.id, {"purpose": purpose,
+                                 "error": exc.text}, self.clock.now(), task_id=task_id)
+            return
+        if exc.retryable and attempts <= self.settings.max_retry:
+            self._retry_later(task_id, attempts, exc.text)
+            return
+        self.move(task_id, T.FAILED, "TASK_FAILED", {"reason": "rejected by the broker",
+                  "error": exc.text, "attempts": attempts}, reason="rejected by the broker",
+                  last_error=exc.text)
+
+    def _uncertain(self, task: dict, order_id: int, purpose: str, exc: Exception) -> None:
+        """The UI did not say: never retry blindly; re-read the broker's lists first."""
+        task_id = task["task_id"]
+        row = self.store.one("SELECT * FROM orders WHERE id = ?", (order_id,))
+        self.update_order(order_id, error=f"{type(exc).__name__}: {exc}")
+        log.warning("submit of task %s uncertain: %s; re-reading the broker", task_id, exc)
+        if row["status"] == "INTENT":
+            # the click was never reached (the error came while filling the form)
+            self._never_sent(row, f"{type(exc).__name__}: {exc}")
+            attempts = self.task(task_id)["attempts"]
+            if purpose == "entry":
+                if attempts > self.settings.max_retry:
+                    self.move(task_id, T.FAILED, "TASK_FAILED", {"reason": "gave up after retries",
+                              "error": str(exc), "attempts": attempts},
+                              reason=f"gave up after {attempts} attempts", last_error=str(exc))
+                else:
+                    self._retry_later(task_id, attempts, str(exc))
+            return
+        view = self.read_broker(history=True)
+        self.reconcile(view, final=False)
+
+    def _retry_later(self, task_id: str, attempts: int, why: str) -> None:
+        delay = RETRY_BASE_S * 2 ** max(0, attempts - 1)
+        self.retry_at[task_id] = self.clock.now() + timedelta(seconds=delay)
+        with self.store.transaction() as c:
+            c.execute("UPDATE tasks SET last_error = ? WHERE task_id = ?", (why, task_id))
+            task = self.task(task_id)
+            if T(task["state"]) == T.SUBMITTING:
+                self.move(task_id, T.PENDING, None)
+        log.info("task %s: retry %d in %.0f s (%s)", task_id, attempts, delay, why)
+
+    # ------------------------------------------------------------------------- exits, cancels
+    def handle_exits(self, view: BrokerView, phase: idx.Phase) -> None:
+        """Emulated TP/CL for brokers without native support: sell when the price gets there."""
+        if self.native or not idx.can_submit(phase):
+            return
+        for task in self.tasks(T.FILLED):
+            if task["tp"] is None and task["cl"] is None:
+                continue
+            exits = [o for o in self.orders_of(task["task_id"]) if o["purpose"] in ("tp", "cl")]
+            live = [o for o in exits if o["status"] in ("INTENT", "CLICKED", "CONFIRMED", "OPEN",
+                                                         "PARTIAL", "UNKNOWN")]
+            if any(o["status"] in ("INTENT", "CLICKED", "UNKNOWN") for o in live):
+                continue  # an exit is being settled: never a second one
+            last = self.adapter.last_price(task["emiten"])
+            if live:
+                self._maybe_reprice_cl(task, live[0], last)
+                continue
+            lots = task["lots_filled"]
+            if task["tp"] is not None and last >= task["tp"]:
+                self.place(task, "tp", Side.SELL, task["tp"], lots)
+            elif task["cl"] is not None and last <= task["cl"]:
+                # sell at the market's level: a limit at the CL price would sit above a gap
+                self.place(task, "cl", Side.SELL, rules.snap_down(min(last, task["cl"])), lots)
+
+    def _maybe_reprice_cl(self, task: dict, order: dict, last: int) -> None:
+        if order["purpose"] != "cl" or not order["broker_order_id"] or last >= order["price"]:
+            return
+        age = (self.clock.now() - datetime.fromisoformat(order["intent_at"])).total_seconds()
+        if age < CL_REPRICE_AFTER_S:
+            return
+        log.info("cut-loss sell %s unfilled for %.0f s; re-pricing to %d", order["broker_order_id"],
+                 age, last)
+        if self._cancel_confirmed(order):
+            self.place(task, "cl", Side.SELL, rules.snap_down(last), task["lots_filled"])
+
+    def _cancel_confirmed(self, order: dict) -> bool:
+        """Withdraw and make sure it is withdrawn (a cancel that timed out may have worked)."""
+        try:
+            self.adapter.cancel_order(order["broker_order_id"])
+        except ActionTimeout as exc:
+            log.warning("cancel of %s timed out (%s); confirming", order["broker_order_id"], exc)
+        except BrokerRejected as exc:
+            log.warning("cancel of %s refused: %s", order["broker_order_id"], exc.text)
+        view = BrokerView()
+        view.add(self.adapter.get_open_orders())
+        if order["broker_order_id"] in view.orders:
+            return False
+        view.add(self.adapter.get_order_history())
+        seen = view.orders.get(order["broker_order_id"])
+        if seen is not None:
+            self.update_order(order["id"], status=seen.status.value, lots_filled=seen.filled)
+        return seen is None or not seen.status.is_live
+
+    def handle_cancels(self, view: BrokerView, phase: idx.Phase) -> None:
+        for task in self.tasks(T.OPEN, T.PARTIAL):
+            if not task["cancel_requested"] or not idx.can_withdraw(phase):
+                continue
+            entry = next((o for o in self.orders_of(task["task_id"]) if o["purpose"] == "entry"
+                          and o["status"] in ("CONFIRMED", "OPEN", "PARTIAL")), None)
+            if entry is None:
+                continue
+            if self._cancel_confirmed(entry):
+                self.move(task["task_id"], T.CANCELLED, "CANCELLED",
+                          {"lots_filled": task["lots_filled"]})
+
+    # ---------------------------------------------------------------------------------- EOD
+    def settle_eod(self) -> None:
+        """At the EOD time: one more full read, then every task of the day gets its outcome."""
+        view = BrokerView()
+        view.add(self.adapter.get_open_orders())
+        view.add(self.adapter.get_order_history())
+        view.history_read = True
+        self.track(view)
+        self.reconcile(view, final=True)
+        self.settle_from_store(view)
+
+    def settle_from_store(self, view: BrokerView | None = None) -> None:
+        """What needs no browser: tasks never sent, orders still open at the close."""
+        for task in self.tasks(T.PENDING):
+            if task["cancel_requested"]:
+                self.move(task["task_id"], T.CANCELLED, "CANCELLED", {"before": "submission"})
+                continue
+            why = task["last_error"] or "no phase allowed the order before the close"
+            self.move(task["task_id"], T.FAILED, "TASK_FAILED", {"reason": "not submitted",
+                      "error": why}, reason="not submitted before the close", last_error=why)
+        for task in self.tasks(T.OPEN, T.PARTIAL):
+            why = "unmatched at the close (day order)"
+            self.move(task["task_id"], T.EXPIRED_UNMATCHED, "EXPIRED", {
+                "lots_filled": task["lots_filled"], "lot": task["lot"], "reason": why}, reason=why)
+
+
+def _order_id_from_toast(text: str | None) -> str | None:
+    import re
+    if not text:
+        return None
+    m = re.search(r"\b(?:order|id|no\.?)\s*#?\s*([A-Za-z0-9-]{3,})", text, re.IGNORECASE)
+    return m.group(1) if m else None
