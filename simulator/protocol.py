@@ -4,8 +4,8 @@ These dicts are the single source of truth. ``docs/PROTOCOL.md`` embeds them ver
 compares the two), the simulated task server validates with them, and a robot may too.
 
 The validator covers exactly the JSON Schema keywords used here (type, required, properties,
-additionalProperties, items, enum, minimum, maximum, minLength, maxLength, pattern,
-format=date/date-time/time-hhmm), so no third-party dependency is needed for flat schemas.
+additionalProperties, items, enum, minimum, maximum, minLength, maxLength, pattern, format
+date/date-time, and $ref to one of these schemas by $id), so no dependency is needed.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 TASK_SCHEMA: dict[str, Any] = {
     "$schema": SCHEMA_DIALECT,
+    "$id": "task.schema.json",
     "title": "Task",
     "description": "One buy order to place, with optional take-profit and cut-loss prices.",
     "type": "object",
@@ -48,19 +49,21 @@ TASK_SCHEMA: dict[str, Any] = {
 
 TASK_LIST_SCHEMA: dict[str, Any] = {
     "$schema": SCHEMA_DIALECT,
+    "$id": "task_list.schema.json",
     "title": "TaskList",
     "description": "Body of a 200 answer to GET /api/tasks.",
     "type": "object",
     "required": ["date", "tasks"],
     "properties": {
         "date": {"type": "string", "format": "date"},
-        "tasks": {"type": "array", "items": TASK_SCHEMA},
+        "tasks": {"type": "array", "items": {"$ref": "task.schema.json"}},
     },
     "additionalProperties": True,
 }
 
 EVENT_SCHEMA: dict[str, Any] = {
     "$schema": SCHEMA_DIALECT,
+    "$id": "event.schema.json",
     "title": "Event",
     "description": "One thing the robot reports. Delivered at least once; the server dedups by id.",
     "type": "object",
@@ -86,6 +89,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "task_list": TASK_LIST_SCHEMA,
     "event": EVENT_SCHEMA,
 }
+_BY_ID = {s["$id"]: s for s in SCHEMAS.values()}
 
 
 def _type_ok(value: Any, name: str) -> bool:
@@ -118,6 +122,8 @@ def _format_ok(value: str, fmt: str) -> bool:
 def validate(instance: Any, schema: dict[str, Any], path: str = "") -> list[str]:
     """Every way ``instance`` breaks ``schema``, as messages naming the key; [] when valid."""
     where = path or "body"
+    if "$ref" in schema:
+        return validate(instance, _BY_ID[schema["$ref"]], path)
     types = schema.get("type")
     if types is not None:
         names = types if isinstance(types, list) else [types]

@@ -2,17 +2,27 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+# tests/conftest.py puts tests/ on sys.path, where this very directory (tests/simulator, no
+# __init__.py) looks like a namespace package named "simulator" that shadows the real one. Put the
+# project root first and forget a namespace import made by mistake before we got here.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+if getattr(sys.modules.get("simulator"), "__file__", "") is None:
+    for _name in [n for n in sys.modules if n == "simulator" or n.startswith("simulator.")]:
+        del sys.modules[_name]
+
 from simulator.scenario import Scenario, parse_scenario
 from simulator.server import SimServer
 from simulator.testing import ManualClock, running_simulator, start_chrome
-
-ROOT = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
 
 
 @pytest.fixture
