@@ -59,6 +59,65 @@ def check(config_path: str) -> None:
     click.echo(summary(cfg))
 
 
+@main.command("login")
+@click.argument("account_id")
+@config_option
+@click.option("--timeout", type=click.FloatRange(min=0.5), default=600.0, show_default=True,
+              help="seconds to wait for the login to complete")
+@click.option("--headless", is_flag=True,
+              help="no window (for tests: only an existing session can succeed)")
+@exits_cleanly
+def login_cmd(account_id: str, config_path: str, timeout: float, headless: bool) -> None:
+    """Open the account's browser at the broker's login page and wait for you to log in.
+
+    The session is kept in the account's profile for the robot's workers. Refuses while a robot
+    worker holds the profile.
+    """
+    from .interactive import OperatorError, open_adapter, start, wait_for_login
+    account, adapter = open_adapter(config_path, account_id, headless=headless)
+    try:
+        start(adapter, account)
+        who = f" as {account.username}" if account.username else ""
+        click.echo(f"{account.id}: log in to {adapter.broker.name}{who} in the browser window "
+                   f"(waiting up to {timeout:g} s; closing the window gives up)")
+        wait_for_login(adapter, timeout)
+    except OperatorError as exc:
+        click.echo(f"error: {account.id}: {exc}", err=True)
+        sys.exit(EXIT_RUNTIME)
+    finally:
+        adapter.close()
+    click.echo(f"{account.id}: logged in to {adapter.broker.name}; the session is saved in "
+               f"{account.profile_path}")
+
+
+@main.command()
+@click.argument("account_id")
+@config_option
+@click.option("--emiten", default="BBCA", show_default=True,
+              help="stock whose quote page is checked")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@exits_cleanly
+def probe(account_id: str, config_path: str, emiten: str, as_json: bool) -> None:
+    """Check every selector of the account's broker against its pages (exit 1 if any is missing).
+
+    Only navigates and reads: never types, clicks, submits or cancels anything.
+    """
+    from .interactive import OperatorError, check_emiten, open_adapter, start
+    from .probe import probe_account
+    emiten = check_emiten(emiten)
+    account, adapter = open_adapter(config_path, account_id, headless=True)
+    try:
+        start(adapter, account)
+        report = probe_account(adapter, account.id, emiten)
+    except OperatorError as exc:
+        click.echo(f"error: {account.id}: {exc}", err=True)
+        sys.exit(EXIT_RUNTIME)
+    finally:
+        adapter.close()
+    click.echo(report.to_json_text() if as_json else report.render_text())
+    sys.exit(0 if report.ok else EXIT_RUNTIME)
+
+
 def _parse_date(value: str | None) -> date | None:
     if value is None:
         return None
@@ -124,6 +183,44 @@ def status(config_path: str, as_json: bool) -> None:
     finally:
         store.close()
     click.echo(_json.dumps(data, indent=2, default=str) if as_json else render(data))
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8700, show_default=True,
+              help="port on 127.0.0.1 (0: any free port)")
+@click.option("--scenario", default="demo", show_default=True,
+              help="scenario name (simulator/scenarios) or YAML file")
+@click.option("--date", "day", default=None, metavar="YYYY-MM-DD",
+              help="simulated trading day (default: today in WIB)")
+@click.option("--clock-speed", type=click.FloatRange(min=0.001), default=None,
+              help="accelerated clock: N simulated seconds per second")
+@click.option("--clock-start", default=None, metavar="HH:MM", help="accelerated clock start (WIB)")
+@click.option("--token-env", default="ROBOT_TASK_TOKEN", show_default=True,
+              help="environment variable holding the task server's token")
+@click.option("--ui-latency", type=click.FloatRange(min=0), default=None,
+              help="seconds each broker page action takes (default: the scenario's)")
+@exits_cleanly
+def sim(port: int, scenario: str, day: str | None, clock_speed: float | None,
+        clock_start: str | None, token_env: str, ui_latency: float | None) -> None:
+    """Serve the simulated brokers and task server on 127.0.0.1 (the embedded default)."""
+    import os
+    from .clock import RealClock
+    from .config import HHMM_RE
+    from .supervisor import make_clock
+    from simulator.scenario import ScenarioError
+    from simulator.server import serve
+    d = _parse_date(day) or RealClock().now().date()
+    if clock_start is not None and not HHMM_RE.match(clock_start):
+        raise BadInput(f"--clock-start: {clock_start!r} is not a time HH:MM")
+    token = os.environ.get(token_env)
+    if not token:
+        raise BadInput(f"set the task server token in ${token_env} (any string; the robot reads "
+                       "the same variable)")
+    clock = make_clock(d, clock_speed, clock_start)
+    try:
+        serve(port=port, scenario=scenario, clock=clock, token=token, ui_latency=ui_latency)
+    except ScenarioError as exc:
+        raise BadInput(str(exc)) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -117,6 +117,8 @@ class Account:
     limits: Limits = field(default_factory=Limits)
     username: str | None = None             # broker login name (shown by `robot login`)
     pin_env: str | None = None              # env var holding the trading PIN, never the PIN
+    password_env: str | None = None         # env var with the login password: the robot may
+                                            # then log in by itself (a few tries a day at most)
     node: str | None = None                 # Selenium Grid node holding the profile
 
 
@@ -306,7 +308,7 @@ LIMITS_SCHEMA: dict[str, Any] = {
 ACCOUNT_SCHEMA: dict[str, Any] = {
     "id": _is_str, "broker": _is_str, "profile_path": _is_str, "enabled": _is_bool,
     "headless": _is_bool, "dry_run": _is_bool, "limits": LIMITS_SCHEMA, "username": _is_str,
-    "pin_env": _is_env_name, "node": _is_str,
+    "pin_env": _is_env_name, "password_env": _is_env_name, "node": _is_str,
 }
 ACCOUNT_REQUIRED = ("id", "broker", "profile_path", "enabled")
 TOP_SCHEMA = ("settings", "brokers", "accounts")
@@ -523,7 +525,8 @@ def _accounts(doc: _Located, raw: Any, brokers: dict[str, BrokerDef],
             id=str(acc_id), broker=str(broker), profile_path=profile,
             enabled=entry["enabled"] is True, headless=entry.get("headless"),
             dry_run=entry.get("dry_run", False) is True, limits=limits,
-            username=entry.get("username"), pin_env=entry.get("pin_env"), node=entry.get("node"),
+            username=entry.get("username"), pin_env=entry.get("pin_env"),
+            password_env=entry.get("password_env"), node=entry.get("node"),
         ))
     if not accounts and not doc.problems:
         doc.add(("accounts",), "is empty: list at least one account")

@@ -381,6 +381,7 @@ class Engine:
         """Place one order for a task, exactly once (intent, click, toast, read-back)."""
         task_id = task["task_id"]
         now = self.clock.now()
+        fault_point("before_intent")
         with self.store.transaction() as c:
             attempt = c.execute("SELECT COUNT(*) FROM orders WHERE task_id = ? AND purpose = ?",
                                 (task_id, purpose)).fetchone()[0] + 1

@@ -395,7 +395,11 @@ def run_day(opts: RunOptions) -> int:
     if not cfg.enabled_accounts:
         log.info("no enabled accounts in %s; nothing to do", cfg.path)
         return EXIT_OK
-    clock = make_clock(day, opts.clock_speed, opts.clock_start)
+    if opts.extra.get("clock_spec"):
+        from .clock import clock_from_spec
+        clock = clock_from_spec(opts.extra["clock_spec"])
+    else:
+        clock = make_clock(day, opts.clock_speed, opts.clock_start)
     logs.setup(cfg.settings.log_dir, "supervisor", to_stderr=True, clock=clock)
     sup = Supervisor(cfg, clock, day, dry_run=opts.dry_run, task_files=task_files)
     install_signal_handlers(sup)
@@ -420,6 +424,8 @@ def run_options(fn):
         click.option("--dry-run", is_flag=True, help="fill every form but never click submit"),
         click.option("--tasks", "tasks_file", default=None, type=click.Path(dir_okay=False),
                      help="also take tasks from this YAML or JSON file"),
+        # the exact clock of another process (a simulator started first), for tests and benches
+        click.option("--clock-spec", default=None, hidden=True),
     ]
     for d in reversed(decorators):
         fn = d(fn)
@@ -428,7 +434,7 @@ def run_options(fn):
 
 def parse_run_options(config_path: str, day: str | None, clock_speed: float | None,
                       clock_start: str | None, dry_run: bool,
-                      tasks_file: str | None = None) -> RunOptions:
+                      tasks_file: str | None = None, clock_spec: str | None = None) -> RunOptions:
     from .config import HHMM_RE
     parsed_day = None
     if day is not None:
@@ -438,7 +444,14 @@ def parse_run_options(config_path: str, day: str | None, clock_speed: float | No
             raise BadInput(f"--date: {day!r} is not a date YYYY-MM-DD") from None
     if clock_start is not None and not HHMM_RE.match(clock_start):
         raise BadInput(f"--clock-start: {clock_start!r} is not a time HH:MM")
-    return RunOptions(config_path, parsed_day, clock_speed, clock_start, dry_run, tasks_file)
+    if clock_spec is not None:
+        from .clock import clock_from_spec
+        try:
+            clock_from_spec(clock_spec)
+        except ValueError as exc:
+            raise BadInput(f"--clock-spec: {exc}") from None
+    return RunOptions(config_path, parsed_day, clock_speed, clock_start, dry_run, tasks_file,
+                      extra={"clock_spec": clock_spec} if clock_spec else {})
 
 
 @click.command("run")

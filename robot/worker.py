@@ -26,6 +26,7 @@ log = logging.getLogger("robot.worker")
 
 S = WorkerState
 LOGIN_POLL_S = 30.0           # simulated seconds between session checks while WAIT_LOGIN
+AUTO_LOGIN_MAX = 3            # automatic logins per worker process
 
 
 class StopRequested(Exception):
@@ -77,6 +78,8 @@ class Worker:
         self.engine = None
         self._logged_in = False
         self._crashes = 0
+        self._login_attempts = 0
+        self._login_refused = False
         self._last_beat = 0.0
         self._last_db_beat = 0.0
         threading.Thread(target=self._listen, name="ctl", daemon=True).start()
@@ -214,7 +217,7 @@ class Worker:
     def _check_session(self) -> None:
         self.enter(S.CHECK_SESSION, "checking the broker session")
         self._logged_in = False
-        if self.adapter.is_session_valid():
+        if self.adapter.is_session_valid() or self._auto_login():
             self._logged_in = True
             self.enter(S.READY, "logged in")
             return
@@ -223,11 +226,33 @@ class Worker:
                                            "action": f"robot login {self.account.id}"})
         while self.clock.now() < self.schedule.eod:
             self.pause(LOGIN_POLL_S)
-            if self.adapter.is_session_valid():
+            if self.adapter.is_session_valid() or self._auto_login():
                 self._logged_in = True
                 self.enter(S.READY, "logged in")
                 return
         self.check_stop()
+
+    def _auto_login(self) -> bool:
+        """Log in with the configured password, a few times a day at most (brokers lock accounts
+        after repeated failures, so a refused password stops the attempts for the day)."""
+        from adapters.base import AdapterError, BrokerRejected
+        name = self.account.password_env
+        password = os.environ.get(name) if name else None
+        if not password or self._login_attempts >= AUTO_LOGIN_MAX or self._login_refused:
+            return False
+        logs.register_secret(password)
+        self._login_attempts += 1
+        try:
+            self.adapter.login(self.account.username or self.account.id, password)
+        except BrokerRejected as exc:
+            self._login_refused = True
+            log.error("automatic login refused (%s); waiting for a manual login", exc)
+            return False
+        except AdapterError as exc:
+            log.warning("automatic login failed: %s", exc)
+            return False
+        log.info("logged in automatically (attempt %d today)", self._login_attempts)
+        return self.adapter.is_session_valid()
 
     def _emit_once(self, type_: str, payload: dict) -> None:
         """One event of this type per account per day (WAIT_LOGIN polls, it must not spam)."""

@@ -1,0 +1,89 @@
+"""What `robot login` and `robot probe` share: one account's adapter opened by an operator.
+
+Both take the account's profile lock (through the Browser), so neither can run while a robot
+worker drives that profile.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from adapters import create_adapter
+from adapters.base import AdapterError, BrowserCrashed
+
+from .browser import ProfileBusy, classify
+from .clock import RealClock
+from .config import load_config
+from .errors import BadInput
+
+POLL_S = 0.5          # how often `robot login` looks for the logged-in marker
+
+
+class OperatorError(Exception):
+    """A runtime failure an operator command reports in one line (exit 1)."""
+
+
+def open_adapter(config_path: str, account_id: str, headless: bool, clock=None):
+    """Load the config, find the account (BadInput naming it if unknown) and build its adapter
+    with ``headless`` forced. The adapter is not started."""
+    cfg = load_config(config_path)
+    account = cfg.account(account_id)
+    account = dataclasses.replace(account, headless=headless)
+    return account, create_adapter(account, cfg.broker_of(account), cfg.settings,
+                                   clock or RealClock())
+
+
+def start(adapter, account) -> None:
+    """Start the browser, turning a held profile into a clear message."""
+    try:
+        adapter.start()
+    except ProfileBusy:
+        raise OperatorError(f"account {account.id}: its browser profile {account.profile_path} is "
+                            "in use by another process (is the robot running for this account? "
+                            "stop it first)") from None
+
+
+def wait_for_login(adapter, timeout: float, poll: float = POLL_S) -> None:
+    """Open the broker's login page and wait until the logged-in marker shows.
+
+    Raises OperatorError when the time is up or the window was closed first.
+    """
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = adapter.driver
+    check = adapter.sel["login_check"]
+    try:
+        driver.get(adapter.url("login"))
+    except TimeoutException:
+        raise OperatorError(f"the login page {adapter.url('login')} did not load") from None
+    except Exception as exc:  # noqa: BLE001 - classified below
+        _raise_classified(exc)
+    try:
+        WebDriverWait(driver, timeout, poll_frequency=poll).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, check))
+    except TimeoutException:
+        raise OperatorError(f"not logged in after {timeout:g} s: the logged-in marker "
+                            f"{check!r} never appeared (log in within --timeout, or raise it)") \
+            from None
+    except Exception as exc:  # noqa: BLE001 - classified below
+        _raise_classified(exc)
+
+
+def _raise_classified(exc: BaseException):
+    err = classify(exc)
+    if isinstance(err, BrowserCrashed):
+        raise OperatorError(f"window closed before login ({err})") from None
+    raise err
+
+
+def check_emiten(code: str) -> str:
+    code = code.strip().upper()
+    if not re.fullmatch(r"[A-Z]{4}", code):
+        raise BadInput(f"--emiten: {code!r} is not a 4-letter IDX code like BBCA")
+    return code
+
+
+__all__ = ["OperatorError", "open_adapter", "start", "wait_for_login", "check_emiten",
+           "AdapterError"]

@@ -1,0 +1,130 @@
+"""End-to-end harness: the simulator in this process, the robot's supervisor as a child process,
+both on the same accelerated clock, real headless Chromium in between.
+
+Assertions are made from the simulator's ledger and the task server's events (the ground truth),
+and from state.db the way an operator would read it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+from robot.clock import WIB, AcceleratedClock
+from simulator.server import SimServer
+
+TOKEN = "e2e-token"
+PASSWORD = "demo"
+DEMO_DAY = date(2026, 3, 2)
+DEMO_ACCOUNTS = [("ACC_STOCKBIT", "stockbit"), ("ACC_IPOT", "ipot"), ("ACC_AJAIB", "ajaib")]
+
+
+@dataclass
+class SimDay:
+    root: Path
+    scenario: str | object = "demo"
+    day: date = DEMO_DAY
+    start: str = "08:40"
+    speed: float = 150.0
+    accounts: list = field(default_factory=lambda: list(DEMO_ACCOUNTS))
+    settings: dict = field(default_factory=dict)
+    driver: str = "selenium"
+    env: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        hh, mm = self.start.split(":")
+        self.clock = AcceleratedClock.starting(datetime.combine(self.day, time(int(hh), int(mm)),
+                                                                WIB), self.speed)
+        self.sim = SimServer(clock=self.clock, scenario=self.scenario, token=TOKEN,
+                             ui_latency=0.0).start()
+        self.config = self.write_config()
+        self.proc: subprocess.Popen | None = None
+
+    def write_config(self) -> Path:
+        s = {"operating_hours": {"start": "08:45", "end": "16:15"}, "eod_report_time": "16:00",
+             "poll_interval_ms": 2000, "heartbeat_interval_s": 1, "hang_timeout_s": 60,
+             "task_pull_interval_s": 60, "reconcile_grace_s": 30,
+             "restart": {"backoff_initial_s": 0.5, "backoff_max_s": 2, "min_uptime_s": 2,
+                         "flap_max": 20, "flap_window_s": 600},
+             "task_server": {"url": self.sim.url, "token_env": "E2E_TOKEN"},
+             "browser": {"driver": self.driver, "launch_stagger_s": 0.5}}
+        s.update(self.settings)
+        cfg = {"settings": s,
+               "brokers": {b: {"base_url": self.sim.url} for _, b in self.accounts},
+               "accounts": [{"id": a, "broker": b, "profile_path": f"profiles/{a}", "enabled": True,
+                             "password_env": "E2E_PASSWORD", "pin_env": "E2E_PIN"}
+                            for a, b in self.accounts]}
+        path = self.root / "accounts.yaml"
+        path.write_text(json.dumps(cfg, indent=1))
+        return path
+
+    # ----------------------------------------------------------------------------- running
+    def robot_env(self) -> dict:
+        env = dict(os.environ, E2E_TOKEN=TOKEN, E2E_PASSWORD=PASSWORD, E2E_PIN="123456",
+                   SE_OFFLINE="true")
+        env.update(self.env)
+        return env
+
+    def start_robot(self, *args: str) -> subprocess.Popen:
+        cmd = [sys.executable, "-m", "robot.supervisor", "--config", str(self.config),
+               "--date", self.day.isoformat(), "--clock-spec", self.clock.spec(), *args]
+        self.proc = subprocess.Popen(cmd, cwd=self.root, env=self.robot_env(),
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        return self.proc
+
+    def finish(self, timeout: float = 600) -> tuple[int, str]:
+        out, _ = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, out
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            import psutil
+            for p in psutil.Process(self.proc.pid).children(recursive=True):
+                p.kill()
+            self.proc.kill()
+            self.proc.wait(10)
+        self.sim.stop()
+
+    # ------------------------------------------------------------------------------ looking
+    def rows(self, sql: str, params=()) -> list[dict]:
+        db = self.root / "state.db"
+        if not db.exists():
+            return []
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in conn.execute(sql, params)]
+        except sqlite3.OperationalError:
+            return []
+        finally:
+            conn.close()
+
+    def tasks(self) -> dict[str, dict]:
+        return {r["task_id"]: r for r in self.rows("SELECT * FROM tasks")}
+
+    def ledger(self) -> list[dict]:
+        return self.sim.ledger()
+
+    def entries(self, account: str, emiten: str) -> list[dict]:
+        """Buy orders the broker accepted for this account and emiten (rejections excluded)."""
+        return [o for o in self.ledger() if o["account"] == account and o["emiten"] == emiten
+                and o["side"] == "buy" and not o["rejected"]]
+
+
+def ledger_outcome(buy: dict, ledger: list[dict]) -> str:
+    """The outcome the broker's ledger shows for one buy order (the ground truth for a task)."""
+    exits = [o for o in ledger if o["side"] == "sell" and o["account"] == buy["account"]
+             and o["emiten"] == buy["emiten"] and o["status"] == "MATCHED"
+             and (o.get("parent_id") in (None, buy["order_id"]))]
+    if exits:
+        return "TP_HIT" if exits[0]["price"] > buy["price"] else "CL_HIT"
+    if buy["status"] == "MATCHED":
+        return "FILLED"
+    if buy["status"] in ("EXPIRED", "WITHDRAWN"):
+        return "EXPIRED_UNMATCHED"
+    return buy["status"]
