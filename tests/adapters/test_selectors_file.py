@@ -1,0 +1,142 @@
+"""Selectors files are validated on load; every message names the broker, the file and the key."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adapter_helpers import SELECTORS
+from adapters.ajaib import AjaibAdapter
+from adapters.generic import SelectorAdapter
+from adapters.ipot import IpotAdapter
+from adapters.selectors import SelectorsError, load_selectors
+from robot.errors import BadInput
+
+
+def write(tmp_path: Path, data, name: str = "broker.json") -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data, indent=2),
+                    encoding="utf-8")
+    return path
+
+
+def base(broker: str = "stockbit") -> dict:
+    return json.loads(SELECTORS[broker].read_text(encoding="utf-8"))
+
+
+def problems(exc: SelectorsError) -> list[str]:
+    return [str(p) for p in exc.problems]
+
+
+@pytest.mark.parametrize("broker, steps", [("stockbit", SelectorAdapter.STEPS),
+                                           ("ipot", IpotAdapter.STEPS),
+                                           ("ajaib", AjaibAdapter.STEPS),
+                                           ("lotus", SelectorAdapter.STEPS)])
+def test_shipped_files_are_valid(broker, steps):
+    data = load_selectors(SELECTORS[broker], broker, steps)
+    assert data["broker"] == broker
+
+
+def test_missing_key(tmp_path):
+    data = base()
+    del data["open_orders_table"]
+    path = write(tmp_path, data)
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(path, "stockbit", SelectorAdapter.STEPS)
+    assert isinstance(err.value, BadInput)          # the CLI maps it to exit 2
+    (msg,) = problems(err.value)
+    assert str(path) in msg and "broker stockbit" in msg
+    assert "open_orders_table" in msg and "missing" in msg
+
+
+def test_missing_nested_key(tmp_path):
+    data = base()
+    del data["order_form"]["lot_input"]
+    path = write(tmp_path, data)
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(path, "stockbit", SelectorAdapter.STEPS)
+    (msg,) = problems(err.value)
+    assert "order_form.lot_input: missing" in msg and str(path) in msg and "stockbit" in msg
+
+
+def test_unknown_step(tmp_path):
+    data = base()
+    data["steps"] = ["fill", "pin", "submit", "toast"]    # a PIN step the generic flow lacks
+    path = write(tmp_path, data)
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(path, "mybroker", SelectorAdapter.STEPS)
+    msgs = problems(err.value)
+    assert any("steps[1]" in m and "unknown step 'pin'" in m and str(path) in m
+               and "broker mybroker" in m for m in msgs), msgs
+    # the same file is fine for the adapter that knows the step (given its pad)
+    data["pin_pad"] = {"container": "#pad", "key": "#pad .k", "submit": "#ok"}
+    load_selectors(write(tmp_path, data, "ipotlike.json"), "ipotlike", IpotAdapter.STEPS)
+
+
+def test_wrong_status_map_value(tmp_path):
+    data = base("lotus")
+    data["status_map"]["Part Filled"] = "PARTLY"
+    path = write(tmp_path, data)
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(path, "lotus", SelectorAdapter.STEPS)
+    (msg,) = problems(err.value)
+    assert "status_map.Part Filled" in msg and "'PARTLY'" in msg and "PARTIAL" in msg
+    assert str(path) in msg and "broker lotus" in msg
+
+
+def test_wrong_side_map_value(tmp_path):
+    data = base()
+    data["side_map"]["Buy"] = "long"
+    path = write(tmp_path, data)
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(path, "stockbit", SelectorAdapter.STEPS)
+    (msg,) = problems(err.value)
+    assert "side_map.Buy" in msg and "'long'" in msg
+
+
+def test_invalid_json_names_the_line(tmp_path):
+    text = SELECTORS["stockbit"].read_text(encoding="utf-8")
+    lines = text.splitlines()
+    bad_line = next(i for i, line in enumerate(lines) if '"login_check"' in line)
+    lines[bad_line] = lines[bad_line].rstrip(",")          # a missing comma
+    path = write(tmp_path, "\n".join(lines))
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(path, "stockbit", SelectorAdapter.STEPS)
+    (problem,) = err.value.problems
+    assert problem.line == bad_line + 2                    # reported where the parser stopped
+    msg = str(problem)
+    assert f"{path} (broker stockbit):{bad_line + 2}:" in msg and "not valid JSON" in msg
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    data = base("ajaib")
+    del data["toast_error"]
+    data["confirm_dialog"] = None                 # "confirm" is among the steps
+    data["number_format"] = "us"
+    data["columns"]["history"].pop("status")
+    data["urls"]["nope"] = "/x"
+    path = write(tmp_path, data)
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(path, "ajaib", AjaibAdapter.STEPS)
+    keys = {p.key for p in err.value.problems}
+    assert {"toast_error", "confirm_dialog", "number_format", "columns.history.status",
+            "urls.nope"} <= keys
+    assert all(p.source == f"{path} (broker ajaib)" for p in err.value.problems)
+    assert f"{len(err.value.problems)} problems found" in str(err.value)
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nope.json"
+    with pytest.raises(SelectorsError, match="selectors file not found") as err:
+        load_selectors(path, "nope", SelectorAdapter.STEPS)
+    assert str(path) in str(err.value) and "broker nope" in str(err.value)
+
+
+def test_native_tp_cl_needs_the_inputs(tmp_path):
+    data = base()
+    data["order_form"]["tp_input"] = None
+    path = write(tmp_path, data)
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(path, "stockbit", SelectorAdapter.STEPS)
+    assert any(p.key == "order_form.tp_input" for p in err.value.problems)
