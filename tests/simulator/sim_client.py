@@ -101,7 +101,7 @@ class WebClient:
         data = {f["stock"]: emiten, f["price"]: str(price), f["lot"]: str(lot)}
         if side == "sell":
             data[f["side"]] = self.spec.sell_value
-        if tp is not None or cl is not None:
+        if (tp is not None or cl is not None) and "tp" in f:   # ipot has no TP/CL fields
             data[f["tp"]] = "" if tp is None else str(tp)
             data[f["cl"]] = "" if cl is None else str(cl)
             if "auto" in f:
