@@ -1,10 +1,15 @@
 """Helpers for the adapter tests (a module of its own: test modules import it by this name)."""
 from __future__ import annotations
 
+import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
+
+import psutil
+import pytest
 
 from adapters import create_adapter
 from adapters.base import BrokerAdapter
@@ -22,6 +27,62 @@ ADAPTER_MODULES = {"stockbit": "adapters.stockbit", "ipot": "adapters.ipot",
                    "ajaib": "adapters.ajaib", "lotus": "generic"}
 ACCEPTED = ("OPEN", "PARTIAL", "MATCHED")
 PASSWORD = "demo"
+
+
+T = TypeVar("T")
+_pause = threading.Event()      # never set: wait() is a pause between two looks
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = 30.0, what: str = "condition",
+             interval: float = 0.05) -> T:
+    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout``.
+
+    (The same as tests/conftest.py's, which cannot be imported by name from here.)
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        _pause.wait(interval)
+
+
+def profile_processes(profile: Path) -> list[psutil.Process]:
+    """Live (not zombie) processes started with --user-data-dir=<profile>."""
+    marker = f"--user-data-dir={profile}"
+    out = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        try:
+            if marker in (proc.info["cmdline"] or []) and \
+                    proc.info["status"] != psutil.STATUS_ZOMBIE:
+                out.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return out
+
+
+def crash_browser(profile: Path) -> int:
+    """Kill -9 every Chromium process of a profile, as a crash would; returns how many."""
+    procs = profile_processes(profile)
+    victims = {p.pid: p for proc in procs for p in [proc, *proc.children(recursive=True)]}
+    for p in victims.values():
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+    def gone() -> bool:
+        for p in victims.values():
+            try:
+                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                    return False
+            except psutil.NoSuchProcess:
+                continue
+        return True
+    wait_for(gone, 15, "the killed Chromium processes to exit")
+    return len(victims)
 
 
 def settings_for(folder: Path) -> Settings:
