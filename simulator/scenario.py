@@ -25,6 +25,7 @@ PAGES = ("login", "order", "open_orders", "history", "portfolio", "quote")
 TASK_FAULTS = ("http_500", "slow", "malformed")
 TASK_ENDPOINTS = ("tasks", "events", "all")
 DEFAULT_PIN = "123456"
+SERVER_TASK_KEYS = ("available_at", "cancel_at")   # scheduling keys never sent to clients
 
 
 class ScenarioError(ValueError):
@@ -158,7 +159,7 @@ def parse_fault(body: Any, tasks: tuple[dict[str, Any], ...] = (),
 
 
 def parse_task(raw: Any, source: str = "task") -> dict[str, Any]:
-    """One task in the scenario format (protocol fields plus available_at and date)."""
+    """One task in the scenario format (protocol fields plus available_at and cancel_at)."""
     return _Parser(source).task(raw, "task")
 
 
@@ -341,19 +342,25 @@ class _Parser:
         return tuple(out)
 
     def task(self, raw: Any, key: str) -> dict[str, Any]:
-        """A task as served (protocol schema) plus the server-side ``available_at`` and ``date``."""
+        """A task (protocol schema) plus the server-side ``available_at`` and ``cancel_at``.
+
+        ``date`` is kept as a date object here; the task server serves it as text.
+        """
         if not isinstance(raw, dict):
             raise self.fail(key, "expected a mapping")
         task = dict(raw)
         task.setdefault("side", "buy")
         task.setdefault("tp", None)
         task.setdefault("cl", None)
+        if isinstance(task.get("date"), date):      # YAML reads 2026-03-02 as a date
+            task["date"] = task["date"].isoformat()
         errors = protocol.validate_task({k: v for k, v in task.items()
-                                         if k not in ("available_at", "date")}, key)
+                                         if k not in SERVER_TASK_KEYS}, key)
         if errors:
             raise ScenarioError(f"{self.source}: {errors[0]}")
-        task["available_at"] = (self.when(task["available_at"], f"{key}.available_at")
-                                if task.get("available_at") is not None else None)
+        for when in SERVER_TASK_KEYS:
+            task[when] = (self.when(task[when], f"{key}.{when}")
+                          if task.get(when) is not None else None)
         task["date"] = self.day(task["date"], f"{key}.date") if task.get("date") else None
         return task
 

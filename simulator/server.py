@@ -194,6 +194,11 @@ class SimServer:
         with self.state.lock:
             return add_task(self.state, {**(task or {}), **fields})
 
+    def cancel_task(self, task_id: str) -> None:
+        """Serve a task with ``cancel: true`` from now on (KeyError if unknown)."""
+        with self.state.lock:
+            self.state.tasks.cancel(task_id)
+
     def inject_task_fault(self, kind: str, duration: float | None = None, count: int | None = None,
                           endpoint: str = "tasks", seconds: float = 5.0) -> None:
         """Make the task server fail: kind http_500 | slow | malformed, for ``duration`` wall

@@ -1,12 +1,12 @@
 """The task server's data: tasks that appear at ``available_at`` and idempotent events."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from robot.clock import iso
 
-SERVER_SIDE_KEYS = ("available_at", "date")
+from .scenario import SERVER_TASK_KEYS
 
 
 class TaskBook:
@@ -18,38 +18,50 @@ class TaskBook:
 
     def add(self, task: dict[str, Any]) -> dict[str, Any]:
         """Add a parsed task (see scenario.parse_task); ValueError on a duplicate task_id."""
-        if any(t["task_id"] == task["task_id"] for t in self._tasks):
+        if self.find(task["task_id"]) is not None:
             raise ValueError(f"task_id {task['task_id']!r} already exists")
         task = dict(task)
         task["date"] = task.get("date") or self.default_day
         self._tasks.append(task)
         return task
 
+    def find(self, task_id: str) -> dict[str, Any] | None:
+        return next((t for t in self._tasks if t["task_id"] == task_id), None)
+
+    def cancel(self, task_id: str) -> None:
+        """Serve the task with ``cancel: true`` from now on; KeyError if unknown."""
+        task = self.find(task_id)
+        if task is None:
+            raise KeyError(task_id)
+        task["cancel"] = True
+
     def available(self, day: date, now: datetime) -> list[dict[str, Any]]:
         """Tasks of ``day`` as served: past days all, today those whose time came, future none."""
         today = now.date()
         out = []
-        for task in self._tasks:
+        for task in sorted(self._tasks, key=lambda t: t.get("available_at") or time.min):
             if task["date"] != day or day > today:
                 continue
             if day == today and task.get("available_at") and task["available_at"] > now.time():
                 continue
-            out.append(served(task))
-        return sorted(out, key=lambda t: self._order(t["task_id"]))
-
-    def _order(self, task_id: str) -> tuple[Any, int]:
-        for i, t in enumerate(self._tasks):
-            if t["task_id"] == task_id:
-                return (t.get("available_at") or datetime.min.time(), i)
-        return (datetime.min.time(), 0)
+            out.append(served(task, now))
+        return out
 
     def all(self) -> list[dict[str, Any]]:
         return [dict(t) for t in self._tasks]
 
 
-def served(task: dict[str, Any]) -> dict[str, Any]:
-    """The protocol view of a task: server-side scheduling keys removed."""
-    return {k: v for k, v in task.items() if k not in SERVER_SIDE_KEYS}
+def _passed(day: date, at: time | None, now: datetime) -> bool:
+    return at is not None and (now.date() > day or (now.date() == day and now.time() >= at))
+
+
+def served(task: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The protocol view of a task: scheduling keys removed, date as text, cancel when due."""
+    out = {k: v for k, v in task.items() if k not in SERVER_TASK_KEYS}
+    out["date"] = task["date"].isoformat()
+    if _passed(task["date"], task.get("cancel_at"), now):
+        out["cancel"] = True
+    return out
 
 
 class EventLog:

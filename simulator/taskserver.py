@@ -101,6 +101,16 @@ class TaskApi:
             return _error(400 if not str(exc).endswith("already exists") else 409, str(exc))
         return _json({"added": [t["task_id"] for t in added]}, 201)
 
+    def cancel_task(self, task_id: str) -> Response:
+        if not self.authorized():
+            return _error(401, "missing or invalid bearer token")
+        with self.state.lock:
+            try:
+                self.state.tasks.cancel(task_id)
+            except KeyError:
+                return _error(404, f"no task with task_id {task_id!r}")
+        return _json({"task_id": task_id, "cancel": True})
+
     # -- events ----------------------------------------------------------------------------------
 
     def post_events(self) -> Response:
@@ -236,6 +246,7 @@ def api_blueprint(state: SimState) -> Blueprint:
     api = TaskApi(state)
     bp.add_url_rule("/tasks", "get_tasks", api.get_tasks, methods=["GET"])
     bp.add_url_rule("/tasks", "post_tasks", api.post_tasks, methods=["POST"])
+    bp.add_url_rule("/tasks/<task_id>/cancel", "cancel_task", api.cancel_task, methods=["POST"])
     bp.add_url_rule("/events", "post_events", api.post_events, methods=["POST"])
     bp.add_url_rule("/events", "get_events", api.get_events, methods=["GET"])
     bp.add_url_rule("/ledger", "ledger", api.ledger)

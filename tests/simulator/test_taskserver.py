@@ -51,7 +51,8 @@ def test_tasks_appear_at_available_at(make_sim, clock):
     assert body["date"] == "2026-03-02"
     assert [t["task_id"] for t in body["tasks"]] == ["C", "A"]
     assert body["tasks"][1] == {"task_id": "A", "account": "ACC1", "emiten": "BBCA",
-                                "side": "buy", "price": 9750, "lot": 1, "tp": 9900, "cl": 9600}
+                                "side": "buy", "price": 9750, "lot": 1, "tp": 9900, "cl": 9600,
+                                "date": "2026-03-02"}
     assert not protocol.validate(body, protocol.TASK_LIST_SCHEMA)
     clock.set("10:30")
     assert [t["task_id"] for t in get().json()["tasks"]] == ["C", "A", "B"]   # default: today
@@ -78,6 +79,24 @@ def test_tasks_can_be_added_at_runtime(sim, clock):
     assert bad.status_code == 400 and "lot" in bad.json()["error"]
     sim.add_task(task_id="N3", account="ACC2", emiten="BBCA", price=9800, lot=1, tp=None, cl=None)
     assert len(requests.get(url, headers=auth(sim), timeout=5).json()["tasks"]) == 2
+
+
+def test_tasks_can_be_cancelled(make_sim, clock):
+    sim = make_sim({"tasks": [
+        {"task_id": "A", "account": "ACC1", "emiten": "BBCA", "price": 9750, "lot": 1},
+        {"task_id": "B", "account": "ACC1", "emiten": "BBCA", "price": 9700, "lot": 1,
+         "cancel_at": "10:20"}]})
+    url = f"{sim.task_url}/tasks"
+    cancelled = lambda: {t["task_id"]: t.get("cancel") for t in
+                         requests.get(url, headers=auth(sim), timeout=5).json()["tasks"]}
+    assert cancelled() == {"A": None, "B": None}
+    resp = requests.post(f"{url}/A/cancel", headers=auth(sim), timeout=5)
+    assert resp.status_code == 200 and resp.json() == {"task_id": "A", "cancel": True}
+    assert cancelled() == {"A": True, "B": None}
+    clock.set("10:20")
+    assert cancelled() == {"A": True, "B": True}
+    assert requests.post(f"{url}/Z/cancel", headers=auth(sim), timeout=5).status_code == 404
+    assert requests.post(f"{url}/A/cancel", timeout=5).status_code == 401
 
 
 def test_events_are_idempotent_by_id(sim):
