@@ -186,6 +186,39 @@ def status(config_path: str, as_json: bool) -> None:
 
 
 @main.command()
+@config_option
+@click.option("--date", "day", default=None, metavar="YYYY-MM-DD",
+              help="trading day (default: the latest day in state.db)")
+@click.option("--json", "as_json", is_flag=True, help="print the JSON report")
+@exits_cleanly
+def report(config_path: str, day: str | None, as_json: bool) -> None:
+    """Rebuild the end-of-day report from state.db at any time (nothing is sent anywhere)."""
+    import json as _json
+    from datetime import datetime as _dt
+    from .clock import RealClock
+    from .eod import build_report
+    from .report import render_table
+    from .store import Store
+    cfg = load_config(config_path, check_files=False)
+    if not cfg.settings.state_db.exists():
+        raise BadInput(f"no state database at {cfg.settings.state_db}: the robot has not run yet")
+    store = Store(cfg.settings.state_db, readonly=True)
+    try:
+        d = _parse_date(day)
+        if d is None:
+            row = store.one("SELECT MAX(trading_date) AS d FROM tasks")
+            if not row or not row["d"]:
+                raise BadInput("state.db holds no tasks yet; give --date")
+            d = date.fromisoformat(row["d"])
+        run = store.one("SELECT MAX(ended) AS e FROM runs WHERE trading_date = ?", (d.isoformat(),))
+        now = _dt.fromisoformat(run["e"]) if run and run["e"] else RealClock().now()
+        data = build_report(store, cfg, d, now)
+    finally:
+        store.close()
+    click.echo(_json.dumps(data, indent=2, ensure_ascii=False) if as_json else render_table(data))
+
+
+@main.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=8700, show_default=True,
               help="port on 127.0.0.1 (0: any free port)")
 @click.option("--scenario", default="demo", show_default=True,

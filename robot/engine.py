@@ -557,6 +557,9 @@ class Engine:
         self.track(view)
         self.reconcile(view, final=True)
         self.settle_from_store(view)
+        from .eod import save_snapshot
+        save_snapshot(self.store, self.account.id, self.day, list(view.orders.values()),
+                      self.clock.now())
 
     def settle_from_store(self, view: BrokerView | None = None) -> None:
         """What needs no browser: tasks never sent, orders still open at the close."""

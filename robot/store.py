@@ -170,6 +170,16 @@ MIGRATIONS: list[str] = [
         SELECT seq, id, type, account, task_id, created, attempts, last_error, undeliverable
         FROM events WHERE delivered_at IS NULL ORDER BY seq;
     """,
+    # 1 -> 2: what each broker's history showed at the close, for the report's reconciliation
+    """
+    CREATE TABLE eod_snapshots (
+        account       TEXT NOT NULL,
+        trading_date  TEXT NOT NULL,
+        taken_at      TEXT NOT NULL,
+        orders        TEXT NOT NULL,            -- JSON list of the broker's rows
+        PRIMARY KEY (account, trading_date)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

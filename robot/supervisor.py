@@ -101,6 +101,9 @@ class Supervisor:
         self.hooks: list = []                 # extra callables run each loop
         self.task_files = task_files          # [(path, [task, ...])] validated before start
         self.puller = None
+        self.outbox = None
+        self.report: dict | None = None
+        self.report_path: Path | None = None
 
     # ------------------------------------------------------------------------------ start
     def acquire_lock(self) -> None:
@@ -129,6 +132,8 @@ class Supervisor:
             self.handles[account.id] = Handle(account, RestartTracker(
                 r.backoff_initial_s, r.backoff_max_s, r.flap_max, r.flap_window_s, r.min_uptime_s))
         self._restore_restart_counts()
+        from .outbox import Outbox
+        self.outbox = Outbox(self.store, self.settings.task_server, self.clock, self.monotonic)
         self._take_tasks()
 
     def _take_tasks(self) -> None:
@@ -214,6 +219,9 @@ class Supervisor:
                 status = "interrupted"
         finally:
             self.shutdown()
+            if status == "done":
+                self._maybe_report(force=True)
+            self.final_delivery()
             self.finish(status)
         return EXIT_OK
 
@@ -229,6 +237,9 @@ class Supervisor:
                 self._drain(h, now)
             self._check(h, now)
         self._pull_tasks_if_due()
+        self._maybe_report()
+        if self.outbox.due():
+            self.outbox.deliver()
         self.jobs.run_pending()
         for hook in self.hooks:
             hook(self)
@@ -325,6 +336,50 @@ class Supervisor:
                       "WHERE account = ?", (h.fatal, h.fatal, self.day.isoformat(), h.account.id))
             self.store.add_event("WORKER_FATAL", h.account.id, {"reason": h.fatal},
                                  self.clock.now())
+
+    # ---------------------------------------------------------------------------- reports
+    def _maybe_report(self, force: bool = False) -> None:
+        """Assemble the EOD report once every worker has settled (or cannot), or at the end."""
+        if self.report is not None or self.clock.now() < self.schedule.eod:
+            return
+        if not force and not all(self._settled(h) for h in self.handles.values()):
+            return
+        self.publish_report()
+
+    def _settled(self, h: Handle) -> bool:
+        if h.fatal or h.process is None and h.restart_at is None:
+            return True
+        row = self.store.one("SELECT 1 FROM worker_transitions WHERE account = ? AND "
+                             "from_state = 'EOD_REPORT' AND to_state = 'IDLE' AND "
+                             "substr(at, 1, 10) = ?", (h.account.id, self.day.isoformat()))
+        return row is not None
+
+    def publish_report(self) -> None:
+        from .eod import build_report, publish
+        from .report import render_table
+        try:
+            self.report = build_report(self.store, self.cfg, self.day, self.clock.now())
+            self.report_path = publish(self.store, self.report, self.settings.report_dir,
+                                       self.clock.now())
+        except Exception:  # noqa: BLE001 - never lose the day over the report; say so loudly
+            log.exception("the end-of-day report could not be assembled")
+            return
+        print(render_table(self.report), flush=True)
+        print(f"report: {self.report_path}", flush=True)
+
+    def final_delivery(self, budget_s: float = 10.0) -> None:
+        """Before exiting, give the outbox a bounded chance to deliver what is left."""
+        if self.outbox is None or self.outbox.server is None:
+            return
+        deadline = self.monotonic() + budget_s
+        while self.outbox.pending(1) and self.monotonic() < deadline:
+            self.outbox.next_at = 0
+            if self.outbox.deliver() == 0:
+                self.stop_requested.wait(0.5)
+        left = len(self.outbox.pending(10_000))
+        if left:
+            log.warning("%d event(s) not delivered yet; they stay in the outbox for the next run",
+                        left)
 
     # --------------------------------------------------------------------------- shutdown
     def request_stop(self, *_: object) -> None:

@@ -1,0 +1,78 @@
+"""End of day: the broker snapshot each worker takes, and the report the supervisor publishes."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import date, datetime
+from pathlib import Path
+
+from adapters.base import BrokerOrder
+
+from .clock import iso
+from .config import Config
+from .report import AccountView, DayFacts, assemble
+from .store import Store
+
+log = logging.getLogger("robot.eod")
+
+
+def save_snapshot(store: Store, account: str, day: date, orders: list[BrokerOrder],
+                  at: datetime) -> None:
+    rows = [{"order_id": o.order_id, "emiten": o.emiten, "side": o.side.value, "price": o.price,
+             "lot": o.lot, "filled": o.filled, "status": o.status.value,
+             "time": o.time.isoformat() if o.time else None} for o in orders]
+    with store.transaction() as c:
+        c.execute("INSERT OR REPLACE INTO eod_snapshots (account, trading_date, taken_at, orders) "
+                  "VALUES (?, ?, ?, ?)", (account, day.isoformat(), iso(at), json.dumps(rows)))
+
+
+def gather(store: Store, cfg: Config | None, day: date, now: datetime) -> DayFacts:
+    d = day.isoformat()
+    tasks = store.query("SELECT * FROM tasks WHERE trading_date = ?", (d,))
+    orders = store.query("SELECT o.* FROM orders o JOIN tasks t ON t.task_id = o.task_id "
+                         "WHERE t.trading_date = ?", (d,))
+    first = store.one("SELECT MIN(started) AS s FROM runs WHERE trading_date = ?", (d,))
+    uptime = (now - datetime.fromisoformat(first["s"])).total_seconds() if first and first["s"] \
+        else 0.0
+    snaps = {r["account"]: json.loads(r["orders"]) for r in store.query(
+        "SELECT account, orders FROM eod_snapshots WHERE trading_date = ?", (d,))}
+    settled = {r["account"] for r in store.query(
+        "SELECT DISTINCT account FROM worker_transitions WHERE from_state = 'EOD_REPORT' AND "
+        "to_state = 'IDLE' AND substr(at, 1, 10) = ?", (d,))}
+    workers = {w["account"]: w for w in store.query("SELECT * FROM workers")}
+    names = [a.id for a in cfg.enabled_accounts] if cfg else sorted(
+        set(workers) | {t["account"] for t in tasks})
+    brokers = {a.id: a.broker for a in cfg.accounts} if cfg else {}
+    views = []
+    for acc in names:
+        w = workers.get(acc, {})
+        views.append(AccountView(
+            account=acc, broker=brokers.get(acc) or w.get("broker") or "?", state=w.get("state"),
+            fatal_reason=w.get("fatal_reason") if w.get("state") == "FATAL" else None,
+            restarts=w.get("restarts", 0) if w.get("restarts_date") == d else 0,
+            settled=acc in settled, broker_orders=snaps.get(acc)))
+    return DayFacts(d, uptime, tasks, orders, views)
+
+
+def build_report(store: Store, cfg: Config | None, day: date, now: datetime) -> dict:
+    return assemble(gather(store, cfg, day, now))
+
+
+def publish(store: Store, report: dict, report_dir: Path, now: datetime) -> Path:
+    """Write reports/eod-<date>.json, store it, and post it as an event (once per day)."""
+    report_dir = Path(report_dir)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path = report_dir / f"eod-{report['date']}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+    with store.transaction() as c:
+        c.execute("INSERT OR REPLACE INTO reports (trading_date, created, path, json) "
+                  "VALUES (?, ?, ?, ?)", (report["date"], iso(now), str(path), json.dumps(report)))
+        # one EOD_REPORT event per day: its id is the date, so a re-run cannot post a second one
+        c.execute("INSERT OR IGNORE INTO events (id, type, account, created, payload) "
+                  "VALUES (?, 'EOD_REPORT', 'robot', ?, ?)",
+                  (f"eod-report-{report['date']}", iso(now), json.dumps(report, sort_keys=True)))
+    log.info("end-of-day report written to %s", path)
+    return path

@@ -1,0 +1,214 @@
+"""The end-of-day report, assembled as a pure function over the day's state (no I/O).
+
+The seed's shape is kept exactly: ``event``, ``date``, ``robot_uptime``, ``summary`` with its five
+counts, ``unmatched_details`` and ``failed_details``. Everything else the robot knows goes in
+separate keys (``holding_details``, ``other_outcomes``, ``per_account``, ``reconciliation``), so
+a consumer of the seed's format never sees a field change its meaning.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SEED_KEYS = ("event", "date", "robot_uptime", "summary", "unmatched_details", "failed_details")
+SUMMARY_KEYS = ("total_tasks", "tp_hit", "cl_hit", "expired_unmatched", "failed")
+UNSETTLED = ("PENDING", "SUBMITTING", "OPEN", "PARTIAL")
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """What the report needs to know of one account."""
+
+    account: str
+    broker: str
+    state: str | None = None               # the worker's last state (FATAL, STOPPED, ...)
+    fatal_reason: str | None = None
+    restarts: int = 0
+    settled: bool = True                   # the worker ran its end-of-day settling
+    broker_orders: list[dict] | None = None  # the broker's history at the close, if read
+
+
+@dataclass(frozen=True)
+class DayFacts:
+    date: str
+    uptime_s: float
+    tasks: list[dict]                      # rows of the tasks table
+    orders: list[dict]                     # rows of the orders table
+    accounts: list[AccountView] = field(default_factory=list)
+
+
+def uptime_text(seconds: float) -> str:
+    """Like the seed's example: 7h30m (minutes always, hours when there are any)."""
+    minutes = max(0, int(seconds // 60))
+    h, m = divmod(minutes, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m"
+
+
+def assemble(facts: DayFacts) -> dict:
+    accounts = {a.account: a for a in facts.accounts}
+    broker_of = {a.account: a.broker for a in facts.accounts}
+    summary = dict.fromkeys(SUMMARY_KEYS, 0)
+    summary["total_tasks"] = len(facts.tasks)
+    unmatched, failed, holding = [], [], []
+    other = {"holding": 0, "cancelled": 0, "dry_run": 0, "outcome_unknown": 0, "unsettled": 0}
+    per_account: dict[str, dict] = {}
+    for t in sorted(facts.tasks, key=lambda t: (t["account"], t["task_id"])):
+        acc = accounts.get(t["account"])
+        broker = broker_of.get(t["account"], "?")
+        pa = per_account.setdefault(t["account"], {"broker": broker, "tasks": 0, "tp_hit": 0,
+                                                   "cl_hit": 0, "expired_unmatched": 0,
+                                                   "failed": 0, "holding": 0})
+        pa["tasks"] += 1
+        state = t["state"]
+        if state == "TP_HIT":
+            summary["tp_hit"] += 1
+            pa["tp_hit"] += 1
+        elif state == "CL_HIT":
+            summary["cl_hit"] += 1
+            pa["cl_hit"] += 1
+        elif state == "EXPIRED_UNMATCHED":
+            summary["expired_unmatched"] += 1
+            pa["expired_unmatched"] += 1
+            unmatched.append({"account": t["account"], "broker": broker, "emiten": t["emiten"],
+                              "reason": t["reason"] or "unmatched at the close",
+                              "buy_price": t["price"], "lot_requested": t["lot"],
+                              "lot_filled": t["lots_filled"]})
+        elif state == "FILLED":
+            other["holding"] += 1
+            pa["holding"] += 1
+            holding.append({"account": t["account"], "broker": broker, "emiten": t["emiten"],
+                            "task_id": t["task_id"], "buy_price": t["avg_fill_price"] or t["price"],
+                            "lots": t["lots_filled"], "tp": t["tp"], "cl": t["cl"],
+                            "reason": "filled; neither TP nor CL reached today"})
+        elif state == "CANCELLED":
+            other["cancelled"] += 1
+        elif state == "DRY_RUN":
+            other["dry_run"] += 1
+        else:
+            reason, error = _failure(t, acc)
+            if state == "OUTCOME_UNKNOWN":
+                other["outcome_unknown"] += 1
+            elif state in UNSETTLED:
+                other["unsettled"] += 1
+            summary["failed"] += 1
+            pa["failed"] += 1
+            failed.append({"account": t["account"], "broker": broker, "emiten": t["emiten"],
+                           "reason": reason, "last_error": error})
+    for a in facts.accounts:
+        pa = per_account.setdefault(a.account, {"broker": a.broker, "tasks": 0, "tp_hit": 0,
+                                                "cl_hit": 0, "expired_unmatched": 0, "failed": 0,
+                                                "holding": 0})
+        pa.update({"worker_state": a.state, "restarts": a.restarts, "settled_at_close": a.settled})
+        if a.fatal_reason:
+            pa["fatal_reason"] = a.fatal_reason
+    return {
+        "event": "EOD_REPORT",
+        "date": facts.date,
+        "robot_uptime": uptime_text(facts.uptime_s),
+        "summary": summary,
+        "unmatched_details": unmatched,
+        "failed_details": failed,
+        "holding_details": holding,
+        "other_outcomes": other,
+        "per_account": dict(sorted(per_account.items())),
+        "reconciliation": reconcile(facts),
+    }
+
+
+def _failure(t: dict, acc: AccountView | None) -> tuple[str, str | None]:
+    state = t["state"]
+    if state == "OUTCOME_UNKNOWN":
+        return ("order outcome unknown: clicked but never seen at the broker; check by hand",
+                t["last_error"])
+    if state in UNSETTLED:
+        why = "not settled at the close"
+        if acc is not None and acc.fatal_reason:
+            why += f": account FATAL ({acc.fatal_reason})"
+        elif acc is not None and not acc.settled:
+            why += ": the account's worker did not reach its end-of-day settling"
+        return f"{why}; last known state {state}", t["last_error"]
+    return t["reason"] or "failed", t["last_error"]
+
+
+def reconcile(facts: DayFacts) -> dict:
+    """Cross-check the robot's orders with each broker's history at the close."""
+    mismatches: list[dict] = []
+    checked, unchecked = [], []
+    for a in facts.accounts:
+        if a.broker_orders is None:
+            unchecked.append({"account": a.account,
+                              "reason": "no broker history read at the close"})
+            continue
+        checked.append(a.account)
+        ours = {o["broker_order_id"]: o for o in facts.orders
+                if o["account"] == a.account and o["broker_order_id"]}
+        theirs = {str(o["order_id"]): o for o in a.broker_orders}
+        rejected = [o for o in facts.orders if o["account"] == a.account
+                    and o["status"] == "REJECTED" and not o["broker_order_id"]]
+        for oid, b in sorted(theirs.items()):
+            if oid not in ours and b.get("status") == "REJECTED" and _take_rejection(rejected, b):
+                continue  # the robot recorded this rejection from the broker's error toast
+            if oid not in ours:
+                mismatches.append({"account": a.account, "kind": "unknown_to_robot",
+                                   "order_id": oid, "broker": _brief(b),
+                                   "note": "an order the robot did not place or did not record"})
+            elif ours[oid]["lots_filled"] != b.get("filled", 0):
+                mismatches.append({"account": a.account, "kind": "fill_mismatch", "order_id": oid,
+                                   "robot_lots_filled": ours[oid]["lots_filled"],
+                                   "broker_lots_filled": b.get("filled", 0)})
+        for oid, o in sorted(ours.items()):
+            if oid not in theirs:
+                mismatches.append({"account": a.account, "kind": "missing_at_broker",
+                                   "order_id": oid, "task_id": o["task_id"],
+                                   "note": "recorded by the robot, absent from the broker's history"})
+    return {"checked_accounts": checked, "unchecked_accounts": unchecked,
+            "mismatches": mismatches, "ok": not mismatches and not unchecked}
+
+
+def _take_rejection(rejected: list[dict], b: dict) -> bool:
+    for o in rejected:
+        if (o["emiten"], o["side"], o["price"], o["lot"]) == \
+                (b.get("emiten"), b.get("side"), b.get("price"), b.get("lot")):
+            rejected.remove(o)
+            return True
+    return False
+
+
+def _brief(o: dict) -> dict:
+    return {k: o.get(k) for k in ("emiten", "side", "price", "lot", "filled", "status")}
+
+
+def render_table(report: dict) -> str:
+    """A readable summary for the terminal and the log."""
+    s = report["summary"]
+    lines = [f"End-of-day report {report['date']} (uptime {report['robot_uptime']})",
+             f"  tasks {s['total_tasks']}: TP hit {s['tp_hit']}, CL hit {s['cl_hit']}, "
+             f"expired/unmatched {s['expired_unmatched']}, failed {s['failed']}, "
+             f"holding {report['other_outcomes']['holding']}"]
+    header = f"  {'account':<16}{'broker':<10}{'tasks':>6}{'TP':>4}{'CL':>4}{'exp':>5}{'fail':>5}" \
+             f"{'hold':>5}  worker"
+    lines.append(header)
+    for acc, pa in report["per_account"].items():
+        lines.append(f"  {acc:<16}{pa['broker']:<10}{pa['tasks']:>6}{pa['tp_hit']:>4}"
+                     f"{pa['cl_hit']:>4}{pa['expired_unmatched']:>5}{pa['failed']:>5}"
+                     f"{pa['holding']:>5}  {pa.get('worker_state') or '-'}"
+                     f"{' (restarts ' + str(pa['restarts']) + ')' if pa.get('restarts') else ''}")
+    for title, key, fmt in (
+            ("Unmatched", "unmatched_details",
+             lambda d: f"{d['account']} {d['emiten']} @{d['buy_price']} "
+                       f"{d['lot_filled']}/{d['lot_requested']} lot: {d['reason']}"),
+            ("Failed", "failed_details",
+             lambda d: f"{d['account']} {d['emiten']}: {d['reason']}"
+                       + (f" ({d['last_error']})" if d["last_error"] else "")),
+            ("Holding", "holding_details",
+             lambda d: f"{d['account']} {d['emiten']} {d['lots']} lot @{d['buy_price']}")):
+        if report.get(key):
+            lines.append(f"  {title}:")
+            lines += [f"    - {fmt(d)}" for d in report[key]]
+    rec = report["reconciliation"]
+    lines.append(f"  Reconciliation with the brokers: "
+                 f"{'OK' if rec['ok'] else str(len(rec['mismatches'])) + ' mismatch(es)'}"
+                 + (f", not checked: {', '.join(u['account'] for u in rec['unchecked_accounts'])}"
+                    if rec["unchecked_accounts"] else ""))
+    for m in rec["mismatches"]:
+        lines.append(f"    - {m['account']} {m['kind']} order {m['order_id']}")
+    return "\n".join(lines)
