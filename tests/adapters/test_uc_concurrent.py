@@ -1,0 +1,60 @@
+"""Three undetected-chromedriver launches at once, each in its own process and profile."""
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import queue
+
+import pytest
+
+import uc_worker
+from adapter_helpers import profile_processes
+from robot.browser import DEFAULT_CHROMEDRIVER
+
+pytestmark = pytest.mark.browser
+
+
+def sha256(path: str) -> str:
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def test_three_concurrent_uc_launches(env, tmp_path):
+    system_driver = sha256(DEFAULT_CHROMEDRIVER)
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(3)
+    results = ctx.Queue()
+    drivers = tmp_path / ".drivers"
+    profiles = [tmp_path / f"profile-UC{i}" for i in range(3)]
+    procs = [ctx.Process(target=uc_worker.visit,
+                         args=(f"UC{i}", str(profiles[i]), str(drivers), env.url, barrier,
+                               results), name=f"uc-{i}")
+             for i in range(3)]
+    for p in procs:
+        p.start()
+    try:
+        got = []
+        for _ in procs:
+            try:
+                got.append(results.get(timeout=240))
+            except queue.Empty:
+                pytest.fail(f"a uc launch did not report within 240 s (got {got})")
+        for p in procs:
+            p.join(timeout=60)
+        assert [p.exitcode for p in procs] == [0, 0, 0]
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+    got.sort(key=lambda r: r["account"])
+    assert [r["error"] for r in got] == [None, None, None], got
+    assert all(r["heading"] == "Log in to Stockbit" for r in got)
+    assert all(not r["webdriver_flag"] for r in got)          # uc hides navigator.webdriver
+    assert sorted(r["user_data_dir"] for r in got) == sorted(str(p.resolve()) for p in profiles)
+    # the three browsers were up at the same time
+    assert max(r["started_at"] for r in got) < min(r["loaded_at"] for r in got)
+    # each account got its own patched copy; the system binary is untouched
+    for i in range(3):
+        assert (drivers / f"UC{i}" / "chromedriver").stat().st_size > 0
+    assert sha256(DEFAULT_CHROMEDRIVER) == system_driver
+    for profile in profiles:
+        assert profile_processes(profile.resolve()) == []    # quit left nothing behind
