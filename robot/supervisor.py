@@ -104,6 +104,7 @@ class Supervisor:
         self.outbox = None
         self.report: dict | None = None
         self.report_path: Path | None = None
+        self.on_report = None                 # called before the report is printed (demo view)
 
     # ------------------------------------------------------------------------------ start
     def acquire_lock(self) -> None:
@@ -364,6 +365,8 @@ class Supervisor:
         except Exception:  # noqa: BLE001 - never lose the day over the report; say so loudly
             log.exception("the end-of-day report could not be assembled")
             return
+        if self.on_report is not None:
+            self.on_report()
         print(render_table(self.report), flush=True)
         print(f"report: {self.report_path}", flush=True)
 
@@ -431,6 +434,10 @@ def install_signal_handlers(sup: Supervisor) -> None:
 
 def run_day(opts: RunOptions) -> int:
     """Load, validate, decide whether today trades, then supervise the day. Returns an exit code."""
+    if opts.demo:
+        from .demo import run_demo
+        return run_demo(Path(opts.extra["demo_dir"]), opts.clock_speed, opts.extra.get("driver"),
+                        opts.day)
     cfg = load_config(opts.config_path)
     task_files = ()
     if opts.tasks_file:
@@ -481,6 +488,12 @@ def run_options(fn):
                      help="also take tasks from this YAML or JSON file"),
         # the exact clock of another process (a simulator started first), for tests and benches
         click.option("--clock-spec", default=None, hidden=True),
+        click.option("--demo", is_flag=True,
+                     help="run a whole simulated day on the built-in simulator (see README)"),
+        click.option("--demo-dir", default="demo", show_default=True,
+                     type=click.Path(file_okay=False), help="where the demo keeps its state"),
+        click.option("--driver", type=click.Choice(["uc", "selenium"]), default=None,
+                     help="demo only: the browser driver (default uc)"),
     ]
     for d in reversed(decorators):
         fn = d(fn)
@@ -489,7 +502,9 @@ def run_options(fn):
 
 def parse_run_options(config_path: str, day: str | None, clock_speed: float | None,
                       clock_start: str | None, dry_run: bool,
-                      tasks_file: str | None = None, clock_spec: str | None = None) -> RunOptions:
+                      tasks_file: str | None = None, clock_spec: str | None = None,
+                      demo: bool = False, demo_dir: str = "demo",
+                      driver: str | None = None) -> RunOptions:
     from .config import HHMM_RE
     parsed_day = None
     if day is not None:
@@ -505,8 +520,11 @@ def parse_run_options(config_path: str, day: str | None, clock_speed: float | No
             clock_from_spec(clock_spec)
         except ValueError as exc:
             raise BadInput(f"--clock-spec: {exc}") from None
+    extra = {"clock_spec": clock_spec} if clock_spec else {}
+    if demo:
+        extra.update(demo_dir=demo_dir, driver=driver)
     return RunOptions(config_path, parsed_day, clock_speed, clock_start, dry_run, tasks_file,
-                      extra={"clock_spec": clock_spec} if clock_spec else {})
+                      demo=demo, extra=extra)
 
 
 @click.command("run")

@@ -118,7 +118,7 @@ class Scenario:
 def scenario_path(name_or_path: str) -> Path:
     """A bundled scenario by name (``demo``) or any YAML file by path."""
     p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists():
+    if p.suffix in (".yaml", ".yml") or p.is_file():  # a folder named "demo" is no scenario
         if not p.is_file():
             raise ScenarioError(f"{name_or_path}: scenario file not found")
         return p
