@@ -380,7 +380,3 @@ class Market:
         pf = self.portfolio(skin, account)
         return [(code, pos, self.last_price(code, now) if self.prices.known(code) else pos.avg_price)
                 for code, pos in sorted(pf.holdings.items())]
-
-
-# Statuses a skin can show; kept here so the web layer imports one place.
-SHOWN_STATUSES = (OPEN, PARTIAL, MATCHED, WITHDRAWN, REJECTED, EXPIRED)

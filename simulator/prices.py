@@ -7,7 +7,7 @@ leave the day's ARB..ARA band.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from functools import lru_cache
 
 from robot import rules
@@ -114,11 +114,3 @@ class PriceModel:
         walk = random_walk(self.seed, dt.date(), code, spec.prev_close)
         return walk[_minute_of(dt.time())]
 
-
-def minutes(start: datetime, end: datetime) -> list[datetime]:
-    """Minute starts in (start, end], both already floored."""
-    out, t = [], start
-    while t < end:
-        t += timedelta(minutes=1)
-        out.append(t)
-    return out

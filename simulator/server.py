@@ -19,7 +19,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from robot.clock import Clock, RealClock
 
-from .scenario import Scenario, load_scenario
+from .scenario import Scenario, load_scenario, parse_scenario
 from .skins import SKINS
 from .state import DEFAULT_TOKEN, SimState
 from .taskserver import add_task, api_blueprint, control
@@ -64,10 +64,12 @@ class _TrackingHandler(WSGIRequestHandler):
 class SimServer:
     """The whole simulator. Use as a context manager or call start()/stop()."""
 
-    def __init__(self, clock: Clock | None = None, scenario: str | Scenario | None = None,
+    def __init__(self, clock: Clock | None = None, scenario: str | dict | Scenario | None = None,
                  token: str = DEFAULT_TOKEN, password: str | None = None,
                  ui_latency: float | None = None, port: int = 0) -> None:
-        if not isinstance(scenario, Scenario):
+        if isinstance(scenario, dict):
+            scenario = parse_scenario(scenario, source="<dict>")
+        elif not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
         self.clock = clock or RealClock()
         self.state = SimState(self.clock, scenario, token, password, ui_latency)

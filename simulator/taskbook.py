@@ -47,9 +47,6 @@ class TaskBook:
             out.append(served(task, now))
         return out
 
-    def all(self) -> list[dict[str, Any]]:
-        return [dict(t) for t in self._tasks]
-
 
 def _passed(day: date, at: time | None, now: datetime) -> bool:
     return at is not None and (now.date() > day or (now.date() == day and now.time() >= at))

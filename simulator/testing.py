@@ -66,7 +66,7 @@ class ManualClock:
 
 
 @contextmanager
-def running_simulator(scenario: str | Scenario | None = None, clock: Any = None,
+def running_simulator(scenario: str | dict | Scenario | None = None, clock: Any = None,
                       token: str = "test-token", password: str | None = None,
                       ui_latency: float | None = 0.0, port: int = 0) -> Iterator[SimServer]:
     """The whole simulator on a free 127.0.0.1 port (or ``port``), stopped on exit.

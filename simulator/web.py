@@ -170,12 +170,13 @@ class BrokerViews:
         tp_cl_on = "tp" in f and (self.spec.name != "ajaib" or form.get(f["auto"]) == "on")
         if tp_cl_on:
             wanted += [("tp", "tp"), ("cl", "cl")]
+        labels = {"price": "price", "lot": "lot", "tp": "take profit", "cl": "cut loss"}
         for attr, name in wanted:
             raw = form.get(f[name], "")
             try:
                 setattr(req, attr, self.spec.parse_number(raw))
             except ValueError:
-                req.parse_error = req.parse_error or f"Invalid {name.upper() if name in ('tp', 'cl') else name}: {raw[:20]!r}"
+                req.parse_error = req.parse_error or f"Invalid {labels[name]}: {raw[:20]!r}"
         if req.parse_error is None and (req.price is None or req.lots is None):
             req.parse_error = "Price and lot are required"
         return req

@@ -36,9 +36,8 @@ class Flow:
         return bool(self.d.find_elements(By.CSS_SELECTOR, css))
 
     def type(self, css: str, value: Any) -> None:
-        el = self.visible(css)
-        el.clear()
-        el.send_keys(str(value))
+        """Type into an empty field (forms are always freshly loaded here)."""
+        self.visible(css).send_keys(str(value))
 
     def number(self, text: str) -> int:
         text = text.strip()

@@ -58,17 +58,21 @@ def test_login_order_fill_cancel(make_sim, clock, chrome, broker):
     kind, text = flow.place("BBCA", 9710, 1, pin="123456")   # off the 25-rupiah tick
     assert kind == "error" and "multiple of 25" in text
 
-    if not native:                                    # emulated TP/CL needs sells of held lots
-        kind, text = flow.place("BBCA", 9700, 2, side="sell", pin="123456")
-        assert kind == "success", text
-        assert flow.table("portfolio") == []
+    # Sells of held lots (how the robot emulates TP/CL where the broker has none).
+    kind, text = flow.place("BBCA", 9700, 3, side="sell", pin="123456")
+    assert kind == "error" and "Insufficient shares" in text
+    kind, text = flow.place("BBCA", 9700, 2, side="sell", pin="123456")
+    assert kind == "success", text
+    sell_id = order_id(text)
+    assert flow.table("portfolio") == []
 
     ledger = {o["order_id"]: o for o in sim.ledger()}
     assert {o["account"] for o in ledger.values()} == {account}
     assert ledger[filled_id]["status"] == "MATCHED"
     assert (ledger[filled_id]["tp"], ledger[filled_id]["cl"]) == ((9900, 9600) if native else (None, None))
     assert ledger[open_id]["status"] == "WITHDRAWN"
-    assert sum(o["status"] == "REJECTED" for o in ledger.values()) == 1
+    assert (ledger[sell_id]["side"], ledger[sell_id]["status"]) == ("sell", "MATCHED")
+    assert sum(o["status"] == "REJECTED" for o in ledger.values()) == 2
 
 
 def test_session_survives_a_browser_restart(make_sim, chrome, tmp_path):
