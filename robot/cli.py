@@ -218,6 +218,44 @@ def report(config_path: str, day: str | None, as_json: bool) -> None:
     click.echo(_json.dumps(data, indent=2, ensure_ascii=False) if as_json else render_table(data))
 
 
+@main.command("schedule-entry")
+@config_option
+@click.option("--cron", "kind", flag_value="cron", help="print a crontab entry")
+@click.option("--windows", "kind", flag_value="windows", help="print a schtasks /Create command")
+@click.option("--xml", "xml_path", type=click.Path(dir_okay=False), default=None,
+              help="with --windows: also write the Task Scheduler XML to this file")
+@click.option("--tz", "zone_name", default=None,
+              help="the time zone of the machine that will run it (default: this host's)")
+@click.option("--cron-tz/--no-cron-tz", default=None,
+              help="force or forbid CRON_TZ (default: detect cronie)")
+@exits_cleanly
+def schedule_entry(config_path: str, kind: str | None, xml_path: str | None,
+                   zone_name: str | None, cron_tz: bool | None) -> None:
+    """Print the daily start entry: 08:40 WIB on weekdays, whatever the host's time zone."""
+    from pathlib import Path
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from .schedule_entry import cron_entry, schtasks_command, task_xml
+    if kind is None:
+        raise BadInput("give --cron or --windows")
+    zone = None
+    if zone_name:
+        try:
+            zone = ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise BadInput(f"--tz: unknown time zone {zone_name!r} (e.g. Asia/Jakarta)") from None
+    cfg = load_config(config_path)
+    if kind == "cron":
+        click.echo(cron_entry(cfg.path, cfg.settings.log_dir / "cron.log", zone, cron_tz=cron_tz))
+        return
+    cmd, note = schtasks_command(cfg.path, zone)
+    click.echo(cmd)
+    if note:
+        click.echo(f"REM {note}")
+    if xml_path:
+        Path(xml_path).write_text(task_xml(cfg.path, zone), encoding="utf-16")
+        click.echo(f"REM or: schtasks /Create /XML \"{xml_path}\" /TN \"robot daily\"")
+
+
 @main.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=8700, show_default=True,
               help="port on 127.0.0.1 (0: any free port)")
