@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapter_helpers import ensure_logged_in
+from adapter_helpers import ensure_logged_in, env  # noqa: F401 - env is a fixture
 from adapters.base import AdapterError, OrderRequest, Side
 
 pytestmark = pytest.mark.browser

@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from adapter_helpers import below, crash_browser, ensure_logged_in, profile_processes
+from adapter_helpers import (below, crash_browser, ensure_logged_in, env,  # noqa: F401
+                             profile_processes)
 from adapters.base import (BrokerRejected, BrowserCrashed, OrderRequest,
                            OrderStatus, SessionExpired, Side)
 from robot.browser import Browser, ProfileBusy

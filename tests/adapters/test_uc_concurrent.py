@@ -8,7 +8,7 @@ import queue
 import pytest
 
 import uc_worker
-from adapter_helpers import profile_processes
+from adapter_helpers import env, profile_processes  # noqa: F401 - env is a fixture
 from robot.browser import DEFAULT_CHROMEDRIVER
 
 pytestmark = pytest.mark.browser
