@@ -73,13 +73,19 @@ class SimDay:
     def start_robot(self, *args: str) -> subprocess.Popen:
         cmd = [sys.executable, "-m", "robot.supervisor", "--config", str(self.config),
                "--date", self.day.isoformat(), "--clock-spec", self.clock.spec(), *args]
-        self.proc = subprocess.Popen(cmd, cwd=self.root, env=self.robot_env(),
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # a file, not a pipe: nobody has to keep reading it for the robot to keep running
+        self.out_path = self.root / "supervisor.out"
+        with open(self.out_path, "a") as out:
+            self.proc = subprocess.Popen(cmd, cwd=self.root, env=self.robot_env(), stdout=out,
+                                         stderr=subprocess.STDOUT, text=True)
         return self.proc
 
+    def output(self) -> str:
+        return self.out_path.read_text() if self.out_path.exists() else ""
+
     def finish(self, timeout: float = 600) -> tuple[int, str]:
-        out, _ = self.proc.communicate(timeout=timeout)
-        return self.proc.returncode, out
+        self.proc.wait(timeout=timeout)
+        return self.proc.returncode, self.output()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
