@@ -158,9 +158,9 @@ def parse_fault(body: Any, tasks: tuple[dict[str, Any], ...] = (),
     return _Parser(source).fault(0, body, tasks, emitens or {})
 
 
-def parse_task(raw: Any, source: str = "task") -> dict[str, Any]:
+def parse_task(raw: Any, source: str = "task", strict: bool = True) -> dict[str, Any]:
     """One task in the scenario format (protocol fields plus available_at and cancel_at)."""
-    return _Parser(source).task(raw, "task")
+    return _Parser(source).task(raw, "task", strict)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -341,23 +341,30 @@ class _Parser:
             out.append(task)
         return tuple(out)
 
-    def task(self, raw: Any, key: str) -> dict[str, Any]:
+    def task(self, raw: Any, key: str, strict: bool = True) -> dict[str, Any]:
         """A task (protocol schema) plus the server-side ``available_at`` and ``cancel_at``.
 
-        ``date`` is kept as a date object here; the task server serves it as text.
+        Strict (scenario files): side/tp/cl default to buy/null and the task must match the
+        protocol schema, unless it says ``unchecked: true``. Not strict (tests adding tasks at
+        runtime): served exactly as given, so a test can serve a broken task on purpose; only a
+        task_id is required. ``date`` is kept as a date object; the server serves it as text.
         """
         if not isinstance(raw, dict):
             raise self.fail(key, "expected a mapping")
         task = dict(raw)
-        task.setdefault("side", "buy")
-        task.setdefault("tp", None)
-        task.setdefault("cl", None)
+        strict = strict and not task.pop("unchecked", False)
         if isinstance(task.get("date"), date):      # YAML reads 2026-03-02 as a date
             task["date"] = task["date"].isoformat()
-        errors = protocol.validate_task({k: v for k, v in task.items()
-                                         if k not in SERVER_TASK_KEYS}, key)
-        if errors:
-            raise ScenarioError(f"{self.source}: {errors[0]}")
+        if strict:
+            task.setdefault("side", "buy")
+            task.setdefault("tp", None)
+            task.setdefault("cl", None)
+            errors = protocol.validate_task({k: v for k, v in task.items()
+                                             if k not in SERVER_TASK_KEYS}, key)
+            if errors:
+                raise ScenarioError(f"{self.source}: {errors[0]}")
+        elif not isinstance(task.get("task_id"), str) or not task["task_id"]:
+            raise self.fail(f"{key}.task_id", "missing (a non-empty string is required)")
         for when in SERVER_TASK_KEYS:
             task[when] = (self.when(task[when], f"{key}.{when}")
                           if task.get(when) is not None else None)

@@ -22,7 +22,7 @@ from robot.clock import Clock, RealClock
 from .scenario import Scenario, load_scenario, parse_scenario
 from .skins import SKINS
 from .state import DEFAULT_TOKEN, SimState
-from .taskserver import add_task, api_blueprint, control
+from .taskserver import add_tasks, api_blueprint, control
 from .web import broker_blueprint, sim_time_label
 
 HOST = "127.0.0.1"
@@ -191,10 +191,14 @@ class SimServer:
     def set_latency(self, seconds: float, skin: str | None = None) -> None:
         control(self.state, "latency", {"seconds": seconds, "skin": skin})
 
-    def add_task(self, task: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
-        """Add a task (protocol fields, optional available_at "HH:MM" and date)."""
+    def add_task(self, task: dict[str, Any] | None = None, validate: bool = False,
+                 **fields: Any) -> dict[str, Any]:
+        """Add a task: protocol fields plus optional available_at / cancel_at ("HH:MM").
+
+        Served exactly as given (a test may serve a broken task on purpose) unless ``validate``.
+        """
         with self.state.lock:
-            return add_task(self.state, {**(task or {}), **fields})
+            return add_tasks(self.state, [{**(task or {}), **fields}], validate)[0]
 
     def cancel_task(self, task_id: str) -> None:
         """Serve a task with ``cancel: true`` from now on (KeyError if unknown)."""

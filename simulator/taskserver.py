@@ -6,6 +6,7 @@ Faults (HTTP 500, slow answers, malformed JSON) are applied before the request i
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from datetime import date, datetime
@@ -94,9 +95,10 @@ class TaskApi:
         if bad is not None:
             return bad
         items = body if isinstance(body, list) else [body]
+        validate = request.args.get("validate", "").lower() in ("1", "true", "yes")
         try:
             with self.state.lock:
-                added = [add_task(self.state, item) for item in items]
+                added = add_tasks(self.state, items, validate)
         except (ScenarioError, ValueError) as exc:
             return _error(400 if not str(exc).endswith("already exists") else 409, str(exc))
         return _json({"added": [t["task_id"] for t in added]}, 201)
@@ -180,16 +182,30 @@ class TaskApi:
         return _json({"ok": True, **result})
 
 
-def add_task(state: SimState, item: Any) -> dict[str, Any]:
-    """Validate and add one task (call with the lock held). New emitens become tradable."""
-    task = parse_task(item, source="POST /api/tasks")
-    if not task.get("date"):
-        task["date"] = state.now().date()
-    added = state.tasks.add(task)
-    market = state.market
-    if not market.prices.known(task["emiten"]):
-        market.add_emiten(task["emiten"], task.get("prev_close") or task["price"])
+def add_tasks(state: SimState, items: list[Any], validate: bool = False) -> list[dict[str, Any]]:
+    """Add tasks, all or none (call with the lock held). New emitens become tradable.
+
+    Without ``validate`` a task is served as given (tests serve broken tasks on purpose).
+    """
+    tasks = [parse_task(item, source="POST /api/tasks", strict=validate) for item in items]
+    ids = [t["task_id"] for t in tasks]
+    for tid in ids:
+        if ids.count(tid) > 1 or state.tasks.find(tid) is not None:
+            raise ValueError(f"task_id {tid!r} already exists")
+    added = []
+    for task in tasks:
+        task["date"] = task.get("date") or state.now().date()
+        added.append(state.tasks.add(task))
+        _make_tradable(state, task)
     return added
+
+
+def _make_tradable(state: SimState, task: dict[str, Any]) -> None:
+    code, prev = task.get("emiten"), task.get("prev_close") or task.get("price")
+    if (isinstance(code, str) and re.fullmatch(r"[A-Z]{4}", code) and isinstance(prev, int)
+            and not isinstance(prev, bool) and prev >= rules.MIN_PRICE
+            and not state.market.prices.known(code)):
+        state.market.add_emiten(code, rules.snap_down(prev))
 
 
 def control(state: SimState, action: str, body: dict[str, Any]) -> dict[str, Any]:

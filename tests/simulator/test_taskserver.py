@@ -75,10 +75,28 @@ def test_tasks_can_be_added_at_runtime(sim, clock):
     assert 425 <= sim.quote("ZZZZ") <= 625   # an unknown emiten became tradable (prev close 500)
     again = requests.post(url, json=new, headers=auth(sim), timeout=5)
     assert again.status_code == 409
-    bad = requests.post(url, json={**new, "task_id": "N2", "lot": 0}, headers=auth(sim), timeout=5)
+    bad = requests.post(url + "?validate=1", json=[{**new, "task_id": "N2"},
+                                                   {**new, "task_id": "N3", "lot": 0}],
+                        headers=auth(sim), timeout=5)
     assert bad.status_code == 400 and "lot" in bad.json()["error"]
-    sim.add_task(task_id="N3", account="ACC2", emiten="BBCA", price=9800, lot=1, tp=None, cl=None)
-    assert len(requests.get(url, headers=auth(sim), timeout=5).json()["tasks"]) == 2
+    sim.add_task(task_id="N4", account="ACC2", emiten="BBCA", price=9800, lot=1, tp=None, cl=None)
+    served = requests.get(url, headers=auth(sim), timeout=5).json()["tasks"]
+    assert [t["task_id"] for t in served] == ["N4", "N1"]     # all or nothing: no N2
+
+
+def test_broken_tasks_can_be_served_on_purpose(sim):
+    url = f"{sim.task_url}/tasks"
+    broken = {"task_id": "X", "account": "ACC1", "emiten": "BBCA", "price": 9755, "lot": 0}
+    assert requests.post(url, json=broken, headers=auth(sim), timeout=5).status_code == 201
+    sim.add_task({"task_id": "Y", "emiten": "bbca", "lot": "two"})
+    tasks = requests.get(url, headers=auth(sim), timeout=5).json()["tasks"]
+    assert tasks == [{**broken, "date": "2026-03-02"},
+                     {"task_id": "Y", "emiten": "bbca", "lot": "two", "date": "2026-03-02"}]
+    no_id = requests.post(url, json={"emiten": "BBCA"}, headers=auth(sim), timeout=5)
+    assert no_id.status_code == 400 and "task_id" in no_id.json()["error"]
+    with pytest.raises(ValueError, match="lot"):
+        sim.add_task({"task_id": "Z", "account": "A", "emiten": "BBCA", "price": 9750, "lot": 0},
+                     validate=True)
 
 
 def test_tasks_can_be_cancelled(make_sim, clock):
