@@ -52,7 +52,8 @@ def gather(store: Store, cfg: Config | None, day: date, now: datetime) -> DayFac
             fatal_reason=w.get("fatal_reason") if w.get("state") == "FATAL" else None,
             restarts=w.get("restarts", 0) if w.get("restarts_date") == d else 0,
             settled=acc in settled, broker_orders=snaps.get(acc)))
-    return DayFacts(d, uptime, tasks, orders, views)
+    known = {acc: w["broker"] for acc, w in workers.items()}
+    return DayFacts(d, uptime, tasks, orders, views, {**known, **brokers})
 
 
 def build_report(store: Store, cfg: Config | None, day: date, now: datetime) -> dict:

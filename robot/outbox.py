@@ -2,8 +2,9 @@
 
 Events are written to the ``events`` table in the same transaction as the change they describe;
 this reporter (in the supervisor) posts them oldest first to ``POST /api/events``, marks each
-delivered only after a 2xx, and on a network error, a 5xx, a 401 or a 429 stops and retries the
-same events later with capped backoff, so an account's events are never reordered or skipped.
+delivered only after a 2xx whose body is a JSON object, and on a network error, a 5xx, a 401, a
+429 or a malformed 2xx (nothing is known to be stored) stops and retries the same events later
+with capped backoff, so an account's events are never reordered or skipped.
 A 4xx other than 401/429 is the server saying "this event is wrong": it is recorded as
 undeliverable with the server's answer, and delivery goes on. Event ids make redelivery harmless.
 """
@@ -23,6 +24,13 @@ log = logging.getLogger("robot.outbox")
 BATCH = 50
 CONNECT_TIMEOUT_S = 3.05
 BACKOFF_MAX_S = 60.0
+
+
+def _json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 def wire_form(row: dict) -> dict:
@@ -105,6 +113,9 @@ class Outbox:
                                      timeout=(CONNECT_TIMEOUT_S, self.server.timeout_s))
         except requests.RequestException as exc:
             return None, f"unreachable ({type(exc).__name__})"
+        if 200 <= resp.status_code < 300 and not _json_object(resp.text):
+            # a 200 cut off mid-body (a crashed proxy) proves nothing was stored: retry it
+            return None, f"malformed {resp.status_code} answer: {resp.text[:100]!r}"
         return resp.status_code, resp.text
 
     def _mark_delivered(self, ids: list[str]) -> None:

@@ -34,6 +34,9 @@ class DayFacts:
     tasks: list[dict]                      # rows of the tasks table
     orders: list[dict]                     # rows of the orders table
     accounts: list[AccountView] = field(default_factory=list)
+    # every account's broker the robot knows, also of accounts not in ``accounts`` (a disabled
+    # account whose tasks were refused still names its broker in the details)
+    brokers: dict[str, str] = field(default_factory=dict)
 
 
 def uptime_text(seconds: float) -> str:
@@ -45,7 +48,7 @@ def uptime_text(seconds: float) -> str:
 
 def assemble(facts: DayFacts) -> dict:
     accounts = {a.account: a for a in facts.accounts}
-    broker_of = {a.account: a.broker for a in facts.accounts}
+    broker_of = {**facts.brokers, **{a.account: a.broker for a in facts.accounts}}
     summary = dict.fromkeys(SUMMARY_KEYS, 0)
     summary["total_tasks"] = len(facts.tasks)
     unmatched, failed, holding = [], [], []
