@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.conftest import wait_for  # not "conftest": tests/simulator has one too
+from waiting import wait_for
 from robot.clock import WIB, iso
 from robot.config import TaskServer
 from robot.outbox import BACKOFF_MAX_S, BATCH, Outbox, wire_form

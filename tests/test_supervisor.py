@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import wait_for
+from waiting import wait_for
 from robot import proctree
 
 SPEED = 1200           # a whole 08:00-16:15 day in about 25 s
