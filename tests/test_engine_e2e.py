@@ -104,12 +104,12 @@ def test_invalid_tasks_never_reach_the_broker(tmp_path, days):
 
 FAULT_SCENARIO = {
     "name": "one-order",
-    "description": "one account, one task that fills at once and takes profit at 09:25",
+    "description": "one account, one task that fills from 09:00 and takes profit at 10:00",
     "seed": 7,
     "accounts": {"ACC_STOCKBIT": {"broker": "stockbit"}},
+    # an hour at the buy price: a kill and restart, however slow the machine, still fill
     "emitens": {"BBCA": {"prev_close": 9800,
-                         "path": [["08:45", 9800], ["09:00", 9750], ["09:15", 9775],
-                                  ["09:25", 9900], ["09:40", 9900]]}},
+                         "path": [["08:45", 9800], ["09:00", 9750], ["10:00", 9900]]}},
     "tasks": [{"task_id": "K1", "account": "ACC_STOCKBIT", "emiten": "BBCA", "side": "buy",
                "price": 9750, "lot": 3, "tp": 9900, "cl": 9600, "available_at": "08:50"}],
 }
@@ -121,10 +121,10 @@ def test_sigkill_at_each_step_of_a_submission_sends_exactly_one_order(tmp_path, 
     scenario = tmp_path / "one-order.yaml"
     scenario.write_text(yaml.safe_dump(FAULT_SCENARIO))
     marker = tmp_path / "fault-fired"
-    day = SimDay(tmp_path, scenario=str(scenario), speed=120, start="08:55",
+    day = SimDay(tmp_path, scenario=str(scenario), speed=150, start="08:55",
                  accounts=[("ACC_STOCKBIT", "stockbit")],
-                 settings={"operating_hours": {"start": "08:45", "end": "09:50"},
-                           "eod_report_time": "09:45", "reconcile_grace_s": 30},
+                 settings={"operating_hours": {"start": "08:45", "end": "10:20"},
+                           "eod_report_time": "10:15", "reconcile_grace_s": 30},
                  env={"ROBOT_FAULT_POINT": point, "ROBOT_FAULT_ONCE": str(marker)})
     days.append(day)
     day.start_robot()
