@@ -5,8 +5,8 @@
   copy under ``.drivers/`` and the system binary is never touched;
 - an OS file lock per profile, taken before launching (two browsers on one profile either fail or
   make uc hang for a minute);
-- quitting sends CDP ``Browser.close`` first (uc's own quit loses fresh cookies and leaves lock
-  files), then ends the whole process tree;
+- quitting sends CDP ``Browser.close`` first and waits for Chromium to exit by itself (uc's own
+  quit loses fresh cookies and leaves lock files), then ends whatever is left of the tree;
 - WebDriver errors are classified into the adapters' typed errors.
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,6 +43,7 @@ BASE_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-f
              "--password-store=basic"]
 # Only against servers on this machine (the simulator): no DNS look-ups at all.
 LOOPBACK_ONLY_ARG = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
+CLOSE_WAIT_S = 10.0      # how long quit() lets Chromium shut down by itself (saving the profile)
 
 
 class ProfileBusy(AdapterError):
@@ -157,6 +159,26 @@ class Browser:
         opts.set_capability("robot:account", self.account_id)
         return webdriver.Remote(command_executor=self.settings.remote_url, options=opts)
 
+    def _wait_exit(self, timeout: float) -> bool:
+        """Wait until no live (non-zombie) process runs on this profile; False on timeout."""
+        import psutil
+        deadline = time.monotonic() + timeout
+        while True:
+            live = []
+            for proc in proctree.profile_processes(self.profile):
+                try:
+                    if proc.status() != psutil.STATUS_ZOMBIE:
+                        live.append(proc)
+                except psutil.NoSuchProcess:
+                    continue
+            if not live:
+                return True
+            if time.monotonic() >= deadline:
+                log.warning("the browser did not exit %.0f s after Browser.close; ending it",
+                            timeout)
+                return False
+            time.sleep(0.05)
+
     def process_ids(self) -> list[int]:
         pids = []
         if self.driver is not None:
@@ -185,8 +207,14 @@ class Browser:
             pass
         try:
             driver.execute_cdp_cmd("Browser.close", {})
-        except Exception:  # noqa: BLE001 - a crashed browser cannot be closed politely
+        except Exception:  # noqa: BLE001 - crashed; or closing already ("target frame detached")
             pass
+        if not self.settings.remote_url:
+            # Browser.close only starts the shutdown: the cookie store is written while Chromium
+            # winds down, and the quit/kills below would cut that short (a fresh login was then
+            # lost from the profile, mostly with uc, which SIGTERMs the browser at once). A
+            # crashed browser has no process left, so this returns at once.
+            self._wait_exit(CLOSE_WAIT_S)
         try:
             driver.quit()
         except Exception:  # noqa: BLE001

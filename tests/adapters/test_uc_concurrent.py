@@ -1,6 +1,7 @@
 """Three undetected-chromedriver launches at once, each in its own process and profile."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import multiprocessing
 import queue
@@ -58,3 +59,21 @@ def test_three_concurrent_uc_launches(env, tmp_path):
     assert sha256(DEFAULT_CHROMEDRIVER) == system_driver
     for profile in profiles:
         assert profile_processes(profile.resolve()) == []    # quit left nothing behind
+
+
+def test_a_fresh_uc_login_survives_close(env):
+    """Closing right after a login keeps the session in the profile (uc's own quit SIGTERMs
+    Chromium while Browser.close is still saving it; Browser.quit waits for the exit)."""
+    adapter = env.adapter("stockbit", "UC_PERSIST")
+    adapter.browser.settings = dataclasses.replace(adapter.browser.settings, driver="uc")
+    for attempt in range(2):
+        adapter.start()
+        try:
+            if attempt == 0:
+                assert adapter.is_session_valid() is False
+                adapter.login("UC_PERSIST", "demo")          # and close at once
+            else:
+                assert adapter.is_session_valid() is True, "the login was lost on close"
+        finally:
+            adapter.close()
+        assert profile_processes(adapter.account.profile_path) == []
