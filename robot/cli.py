@@ -73,9 +73,10 @@ def login_cmd(account_id: str, config_path: str, timeout: float, headless: bool)
     The session is kept in the account's profile for the robot's workers. Refuses while a robot
     worker holds the profile.
     """
-    from .interactive import OperatorError, open_adapter, start, wait_for_login
+    from .interactive import OperatorError, check_display, open_adapter, start, wait_for_login
     account, adapter = open_adapter(config_path, account_id, headless=headless)
     try:
+        check_display(headless)
         start(adapter, account)
         who = f" as {account.username}" if account.username else ""
         click.echo(f"{account.id}: log in to {adapter.broker.name}{who} in the browser window "

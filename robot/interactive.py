@@ -6,7 +6,9 @@ worker drives that profile.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import sys
 
 from adapters import create_adapter
 from adapters.base import AdapterError, BrowserCrashed
@@ -41,6 +43,16 @@ def start(adapter, account) -> None:
         raise OperatorError(f"account {account.id}: its browser profile {account.profile_path} is "
                             "in use by another process (is the robot running for this account? "
                             "stop it first)") from None
+
+
+def check_display(headless: bool) -> None:
+    """A headed browser needs a desktop: say so at once, not after Chromium's launch timeout."""
+    if headless or sys.platform in ("win32", "darwin"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise OperatorError("no display to open the browser window on (DISPLAY is not set): run "
+                            "`robot login` in a desktop session (or over VNC / ssh -X); "
+                            "--headless only checks a session already saved in the profile")
 
 
 def wait_for_login(adapter, timeout: float, poll: float = POLL_S) -> None:
@@ -85,5 +97,5 @@ def check_emiten(code: str) -> str:
     return code
 
 
-__all__ = ["OperatorError", "open_adapter", "start", "wait_for_login", "check_emiten",
-           "AdapterError"]
+__all__ = ["OperatorError", "open_adapter", "start", "check_display", "wait_for_login",
+           "check_emiten", "AdapterError"]

@@ -156,6 +156,16 @@ def test_login_times_out(env, cfg):
     assert f"{OUT}: not logged in after 1 s" in result.output
 
 
+def test_login_without_a_display_says_so_at_once(env, cfg, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    t0 = time.monotonic()
+    result = robot("login", OUT, "--config", cfg, "--timeout", 60)
+    assert result.exit_code == 1
+    assert "no display to open the browser window on" in result.output
+    assert time.monotonic() - t0 < 10                   # no minute-long launch attempt
+
+
 def test_login_unknown_account_exits_2(env, cfg):
     result = robot("login", "NOPE", "--config", cfg, "--headless")
     assert result.exit_code == 2 and "no account with id 'NOPE'" in result.output
