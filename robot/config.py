@@ -6,6 +6,8 @@ file in one pass and a half-valid file never starts half a system.
 from __future__ import annotations
 
 import difflib
+import importlib
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -23,6 +25,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = "accounts.yaml"
 ACCOUNT_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+MAX_NODES = 100_000        # YAML values after alias expansion: a "billion laughs" file stops here
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 # Built-in brokers. Their base URL is the local simulator (`robot sim`'s default port): the shipped
 # selectors describe the simulated skins, and must be checked with `robot probe` before a live site
@@ -152,6 +156,7 @@ class _Located:
         self.marks: dict[tuple, tuple[int, int]] = {}
         self.problems: list[Problem] = []
         self._constructor = SafeConstructor()
+        self._nodes = 0
 
     def add(self, path: tuple, message: str, at: tuple | None = None) -> None:
         line, col = self.marks.get(at if at is not None else path, (None, None))
@@ -163,10 +168,25 @@ class _Located:
         self.problems.append(Problem(self.source, dotted(path), message, line, col))
 
     def plain(self, node: Node, path: tuple = ()) -> Any:
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise ConfigError(Problem(self.source, "", f"has more than {MAX_NODES} values once its "
+                                      "aliases are expanded: is an alias (*name) nested in itself "
+                                      "many times?", node.start_mark.line + 1,
+                                      node.start_mark.column + 1))
         self.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, MappingNode):
             out: dict = {}
             for key_node, value_node in node.value:
+                where = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                if key_node.tag == MERGE_TAG:
+                    raise ConfigError(Problem(self.source, dotted(path) or "", "YAML merge keys "
+                                              "(<<: *name) are not supported: write the keys out, "
+                                              "or alias a whole value (limits: *name)", *where))
+                if not isinstance(key_node, ScalarNode):
+                    self.marks[path + ("?",)] = where
+                    self.add(path + ("?",), "a key must be a plain word, not a list or mapping")
+                    continue
                 key = self._constructor.construct_object(key_node, deep=True)
                 if isinstance(key_node, ScalarNode) and key in out:
                     self.marks[path + (key,)] = (key_node.start_mark.line + 1,
@@ -207,7 +227,7 @@ def _is_str(v: Any) -> str | None:
 
 
 def _is_hhmm(v: Any) -> str | None:
-    if isinstance(v, int) and not isinstance(v, bool):
+    if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 24 * 60:
         # YAML 1.1 reads an unquoted 08:45 as a sexagesimal number (525)
         return f"must be a quoted \"HH:MM\" time (YAML read {v!r}; write \"{v // 60:02d}:{v % 60:02d}\")"
     if not isinstance(v, str) or not HHMM_RE.match(v):
@@ -229,7 +249,7 @@ def _int_range(lo: int | None, hi: int | None) -> Checker:
 
 def _num_range(lo: float, hi: float | None = None) -> Checker:
     def check(v: Any) -> str | None:
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             return f"must be a number, got {v!r}"
         if v < lo or (hi is not None and v > hi):
             return f"must be within {lo}..{hi if hi is not None else 'inf'}, got {v}"
@@ -349,11 +369,17 @@ def load_config(path: str | os.PathLike = DEFAULT_CONFIG, check_files: bool = Tr
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(Problem(source, "", "file not found")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(Problem(source, "", f"cannot be read: {exc}")) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ConfigError(Problem(source, "", f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}"
+                                  "): save it as UTF-8", line)) from None
+    except OSError as exc:
+        raise ConfigError(Problem(source, "", f"cannot be read: {exc.strerror or exc}")) from None
     doc = _Located(source)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise ConfigError(Problem(source, "", "is nested too deeply")) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(Problem(source, "", f"is not valid YAML: {getattr(exc, 'problem', exc)}",
@@ -363,6 +389,8 @@ def load_config(path: str | os.PathLike = DEFAULT_CONFIG, check_files: bool = Tr
         raise ConfigError(Problem(source, "", "is empty: it needs 'settings' and 'accounts'"))
     try:
         raw = doc.plain(node)
+    except RecursionError:
+        raise ConfigError(Problem(source, "", "is nested too deeply")) from None
     except yaml.YAMLError as exc:
         raise ConfigError(Problem(source, "", f"is not valid YAML: {exc}")) from None
     if not isinstance(raw, dict):
@@ -384,10 +412,12 @@ def _build(doc: _Located, raw: dict, path: Path, check_files: bool) -> Config:
     _check_mapping(doc, raw_settings, SETTINGS_SCHEMA, ("settings",))
     settings = _settings(doc, raw_settings if isinstance(raw_settings, dict) else {}, base_dir)
     raw_accounts = raw.get("accounts")
-    used = {a.get("broker") for a in raw_accounts if isinstance(a, dict)} \
+    used = {a.get("broker") for a in raw_accounts
+            if isinstance(a, dict) and isinstance(a.get("broker"), str)} \
         if isinstance(raw_accounts, list) else set()
-    brokers = _brokers(doc, raw.get("brokers") or {}, base_dir, check_files,
-                       used | set(raw.get("brokers") or {}))
+    raw_brokers = raw.get("brokers") or {}
+    brokers = _brokers(doc, raw_brokers, base_dir, check_files,
+                       used | (set(raw_brokers) if isinstance(raw_brokers, dict) else set()))
     accounts = _accounts(doc, raw.get("accounts"), brokers, base_dir)
     return Config(path.resolve(), settings, brokers, accounts)
 
@@ -409,7 +439,9 @@ def _settings(doc: _Located, s: dict, base_dir: Path) -> Settings:
         if "url" not in ts:
             doc.add(("settings", "task_server"), "needs 'url'")
         elif not _is_url(ts["url"]):
-            task_server = TaskServer(ts["url"], ts.get("token_env"), float(ts.get("timeout_s", 10)))
+            timeout = ts.get("timeout_s", 10)
+            task_server = TaskServer(ts["url"], ts.get("token_env"),
+                                     float(timeout) if not _num_range(0.5, 300)(timeout) else 10.0)
     b = s.get("browser") if isinstance(s.get("browser"), dict) else {}
     r = s.get("restart") if isinstance(s.get("restart"), dict) else {}
     browser = BrowserSettings(**{k: (tuple(v) if k == "extra_args" else v) for k, v in b.items()
@@ -418,7 +450,8 @@ def _settings(doc: _Located, s: dict, base_dir: Path) -> Settings:
     simple = {k: s[k] for k in ("poll_interval_ms", "task_pull_interval_s", "hang_timeout_s",
                                 "heartbeat_interval_s", "action_timeout_s", "max_retry",
                                 "resubmit_unknown", "reconcile_grace_s") if k in s}
-    holidays = tuple(x for x in s.get("extra_holidays") or [] if isinstance(x, date))
+    listed = s.get("extra_holidays")
+    holidays = tuple(x for x in listed if isinstance(x, date)) if isinstance(listed, list) else ()
     return Settings(
         start=start, end=end, eod_report_time=eod,
         state_db=_resolve(base_dir, s.get("state_db", "state.db")),
@@ -473,7 +506,35 @@ def _brokers(doc: _Located, raw: Any, base_dir: Path, check_files: bool,
             doc.add(("brokers", name, "selectors") if name in raw else ("brokers",),
                     f"selectors file for broker '{name}' not found: {sel}")
         out[name] = BrokerDef(name, body["adapter"], sel, body["base_url"].rstrip("/"))
+        if check_files and name in used:
+            at = ("brokers", name, "adapter") if name in raw else ("brokers",)
+            _check_adapter(doc, out[name], at)
     return out
+
+
+def _check_adapter(doc: _Located, broker: BrokerDef, at: tuple) -> None:
+    """The broker's adapter module imports and, if it is selector-driven, its selectors file is
+    valid for it: caught by `robot check` and before the day starts, not by a crash-looping worker."""
+    from adapters import ALIASES
+    from adapters.selectors import SelectorsError, load_selectors
+    module_name = ALIASES.get(broker.adapter, broker.adapter)
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 - ImportError, or the module failing as it loads
+        doc.add(at, f"adapter {broker.adapter!r} of broker '{broker.name}' cannot be imported "
+                    f"({type(exc).__name__}: {exc}); use generic or an importable module such "
+                    f"as adapters.ipot")
+        return
+    cls = getattr(module, "ADAPTER", None)
+    if not isinstance(cls, type):
+        doc.add(at, f"adapter module {module_name!r} of broker '{broker.name}' has no ADAPTER class")
+        return
+    steps = getattr(cls, "STEPS", None)
+    if steps is not None and broker.selectors.is_file():
+        try:
+            load_selectors(broker.selectors, broker.name, set(steps))
+        except SelectorsError as exc:
+            doc.problems.extend(exc.problems)
 
 
 def _accounts(doc: _Located, raw: Any, brokers: dict[str, BrokerDef],
