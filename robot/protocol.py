@@ -154,11 +154,18 @@ def _string_errors(value: str, schema: dict[str, Any], where: str) -> list[str]:
         errors.append(f"{where}: must not be shorter than {schema['minLength']} characters")
     if "maxLength" in schema and len(value) > schema["maxLength"]:
         errors.append(f"{where}: must not be longer than {schema['maxLength']} characters")
-    if "pattern" in schema and not re.search(schema["pattern"], value):
+    if "pattern" in schema and not _pattern_ok(schema["pattern"], value):
         errors.append(f"{where}: {value!r} does not match {schema['pattern']}")
     if "format" in schema and not _format_ok(value, schema["format"]):
         errors.append(f"{where}: {value!r} is not a valid {schema['format']}")
     return errors
+
+
+def _pattern_ok(pattern: str, value: str) -> bool:
+    """JSON Schema (ECMA-262) semantics: '$' is the end of the text. Python's '$' also matches
+    before a final newline, which would let "BBCA\n" through to a broker's order form."""
+    return re.search(pattern, value) is not None and not (pattern.endswith("$")
+                                                          and value.endswith("\n"))
 
 
 def _object_errors(obj: dict[str, Any], schema: dict[str, Any], path: str) -> list[str]:

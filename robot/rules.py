@@ -10,6 +10,9 @@ LOT_SHARES = 100
 MIN_LOTS = 1
 MAX_LOTS = 50_000
 MIN_PRICE = 50          # main, development and new economy boards
+# No IDX share trades near this; above it a price is a typo, and price x lot x 100 must stay within
+# SQLite's 64-bit integers (a larger Python int cannot even be stored).
+MAX_PRICE = 1_000_000_000
 
 # (lower bound inclusive, tick) from the top band down
 _TICK_BANDS = [(5000, 25), (2000, 10), (500, 5), (200, 2), (0, 1)]
@@ -89,6 +92,11 @@ def validate_order(price: int, lot: int, tp: int | None = None, cl: int | None =
             reasons.append(f"{name} must be a whole number, got {value!r}")
     if reasons:
         return reasons
+    for name, value in (("price", price), ("tp", tp), ("cl", cl), ("prev_close", prev_close)):
+        if value is not None and value > MAX_PRICE:
+            reasons.append(f"{name} {value} is above the maximum price {MAX_PRICE:,}")
+    if prev_close is not None and prev_close > MAX_PRICE:
+        prev_close = None
     if price < MIN_PRICE:
         reasons.append(f"price {price} is below the minimum price {MIN_PRICE}")
     elif not on_tick(price):

@@ -81,7 +81,7 @@ class TaskPuller:
             raise TaskServerError(f"HTTP {resp.status_code}: {resp.text[:200]!r}")
         try:
             body = resp.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise TaskServerError(f"malformed JSON: {resp.text[:120]!r}") from None
         if not isinstance(body, dict) or not isinstance(body.get("tasks"), list):
             raise TaskServerError("answer is not {\"date\": ..., \"tasks\": [...]}")

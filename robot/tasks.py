@@ -27,6 +27,8 @@ from .store import Store
 
 log = logging.getLogger("robot.tasks")
 LIVE_TASK_STATES = ("PENDING", "SUBMITTING", "OPEN", "PARTIAL", "OUTCOME_UNKNOWN")
+SQL_INTEGERS = range(-2 ** 63, 2 ** 63)     # what an INTEGER column can hold
+MAX_DEPTH, MAX_VALUES = 50, 100_000         # a task (file) is small; past this it is malformed
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,36 @@ def ingest(store: Store, cfg: Config, tasks: list[Any], source: str, day: date,
     return total
 
 
+def json_safe(value: Any, budget: list[int] | None = None, depth: int = 0) -> Any:
+    """``value`` as plain JSON data that can always be stored and logged: YAML-only types (dates,
+    sets, bytes) and non-string keys become text, and lone surrogates (legal in JSON escapes,
+    refused by SQLite and UTF-8 logs) become visible escapes. ValueError past MAX_DEPTH levels or
+    MAX_VALUES values (YAML aliases can make a small file expand enormously, or refer to itself)."""
+    budget = budget if budget is not None else [MAX_VALUES]
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_DEPTH:
+        raise ValueError(f"more than {MAX_VALUES} values or {MAX_DEPTH} levels of nesting")
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, dict):
+        return {json_safe(k if isinstance(k, str) else str(k), budget, depth + 1):
+                json_safe(v, budget, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v, budget, depth + 1) for v in value]
+    return json_safe(value.isoformat() if isinstance(value, (date, datetime)) else str(value),
+                     budget, depth + 1)
+
+
 def ingest_one(store: Store, cfg: Config, raw: Any, source: str, day: date,
                now: datetime) -> Intake:
+    try:
+        raw = json_safe(raw)
+    except ValueError as exc:
+        store.add_event("TASK_REJECTED", None, {"source": source, "reasons": [f"task: {exc}"]}, now)
+        log.warning("rejected a malformed task from %s: %s", source, exc)
+        return Intake(rejected=1)
     task_id = raw.get("task_id") if isinstance(raw, dict) else None
     if not isinstance(task_id, str) or not task_id:
         # Without an id the task cannot be stored or deduplicated; report it and move on.
@@ -117,7 +147,7 @@ def ingest_one(store: Store, cfg: Config, raw: Any, source: str, day: date,
         reasons = problems_with(raw, cfg, store, day)
         account = raw.get("account") if isinstance(raw.get("account"), str) else "?"
         ints = {k: raw.get(k) if isinstance(raw.get(k), int) and not isinstance(raw.get(k), bool)
-                else None for k in ("price", "lot", "tp", "cl")}
+                and raw.get(k) in SQL_INTEGERS else None for k in ("price", "lot", "tp", "cl")}
         state = TaskState.FAILED if reasons else TaskState.PENDING
         dry = any(a.id == account and a.dry_run for a in cfg.accounts)
         c.execute(
@@ -182,6 +212,10 @@ def load_task_file(path: str | Path) -> list[Any]:
         raise BadInput(Problem(str(path), "", f"is neither valid YAML nor JSON: "
                                f"{getattr(exc, 'problem', exc)}",
                                mark.line + 1 if mark else None)) from None
+    try:
+        data = json_safe(data)
+    except ValueError as exc:
+        raise BadInput(Problem(str(path), "", f"is too large or nested too deeply: {exc}")) from None
     if isinstance(data, dict) and "tasks" in data:
         data = data["tasks"]
     if not isinstance(data, list):
