@@ -18,6 +18,7 @@ import os
 import random
 import signal
 import threading
+import time
 from pathlib import Path
 
 import psutil
@@ -90,17 +91,21 @@ class Chaos(threading.Thread):
             self.errors.append(repr(exc))
 
     def _run(self) -> None:
-        total = self.worker_kills + self.browser_kills + 3
-        gap = self.wall_day_s() / (total + 1)
         plan = ["worker"] * self.worker_kills + ["browser"] * self.browser_kills
         self.rnd.shuffle(plan)
         plan.insert(len(plan) // 2, "supervisor")
         plan.insert(len(plan) // 3, "task_server_down")
         plan.insert(2 * len(plan) // 3, "task_changed")
-        for action in plan:
-            if self.stop.wait(gap * self.rnd.uniform(0.5, 1.5)):
+        # random moments over the first 85 % of the trading day, in order
+        span = 0.85 * self.wall_day_s()
+        moments = sorted(self.rnd.uniform(0.03, 1.0) * span for _ in plan)
+        begin = time.monotonic()
+        for at, action in zip(moments, plan):
+            if self.stop.wait(max(0.0, begin + at - time.monotonic())):
                 return
-            getattr(self, f"do_{action}")()
+            for _ in range(60):          # a worker may be between lives: try again shortly
+                if getattr(self, f"do_{action}")() is not False or self.stop.wait(0.5):
+                    break
 
     def _robot_processes(self):
         proc = self.day.proc
@@ -114,20 +119,25 @@ class Chaos(threading.Thread):
     def do_worker(self) -> None:
         rows = self.day.rows("SELECT pid FROM workers WHERE state NOT IN ('STOPPED', 'FATAL') "
                              "AND pid IS NOT NULL")
-        live = [r["pid"] for r in rows if psutil.pid_exists(r["pid"])]
-        if live:
+        live = [r["pid"] for r in rows if _running(r["pid"])]
+        if not live:
+            return False
+        try:
             os.kill(self.rnd.choice(live), signal.SIGKILL)
-            self.done["worker"] += 1
+        except ProcessLookupError:
+            return False
+        self.done["worker"] += 1
 
     def do_browser(self) -> None:
         procs = [p for p in self._robot_processes()
                  if _name(p) in ("chromium", "chromedriver") or "chromedriver" in _name(p)]
-        if procs:
-            try:
-                self.rnd.choice(procs).kill()
-                self.done["browser"] += 1
-            except psutil.NoSuchProcess:
-                pass
+        if not procs:
+            return False
+        try:
+            self.rnd.choice(procs).kill()
+        except psutil.NoSuchProcess:
+            return False
+        self.done["browser"] += 1
 
     def do_supervisor(self) -> None:
         old = self.day.proc
@@ -154,6 +164,13 @@ class Chaos(threading.Thread):
             if task is not None:
                 task["lot"] = task["lot"] + 1          # same task_id, other fields
                 self.done["task_changed"] += 1
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def _name(p: psutil.Process) -> str:
@@ -183,8 +200,8 @@ def run_chaos_day(tmp_path: Path, accounts, tasks_per_account: int, worker_kills
                  driver=driver,
                  settings={"hang_timeout_s": 45, "reconcile_grace_s": 60,
                            "restart": {"backoff_initial_s": 0.5, "backoff_max_s": 2,
-                                       "min_uptime_s": 1, "flap_max": 1000,
-                                       "flap_window_s": 600}})
+                                       "min_uptime_s": 1, "flap_max": 100,
+                                       "flap_window_s": 60}})
     chaos = Chaos(day, worker_kills, browser_kills, seed)
     try:
         day.start_robot()
@@ -252,7 +269,7 @@ def chaos_scenario_faults(day: SimDay) -> list:
 def test_chaos_day_bounded(tmp_path):
     accounts = [("CH_SB1", "stockbit"), ("CH_IP1", "ipot"), ("CH_AJ1", "ajaib")]
     summary = run_chaos_day(tmp_path, accounts, tasks_per_account=4, worker_kills=15,
-                            browser_kills=4, speed=100, driver="selenium", seed=11)
+                            browser_kills=4, speed=150, driver="selenium", seed=11)
     assert summary["kills_worker"] >= 15 and summary["kills_supervisor"] == 1
 
 
