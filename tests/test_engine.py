@@ -1,0 +1,204 @@
+"""The order engine's rules, fast: a real SQLite store, the browserless fake broker, a set clock.
+
+The end-to-end versions (real Chromium, the simulator, SIGKILLs) are in test_engine_e2e.py.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.fake import FakeAdapter
+from robot.clock import WIB
+from robot.config import Account, Settings
+from robot.engine import Engine
+from robot.store import Store
+
+DAY = datetime(2026, 3, 2, tzinfo=WIB).date()
+
+
+class SetClock:
+    speed = 1.0
+
+    def __init__(self, hhmm: str):
+        self.t = datetime.combine(DAY, datetime.strptime(hhmm, "%H:%M").time(), WIB)
+
+    def now(self) -> datetime:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += timedelta(seconds=seconds)
+
+    def spec(self) -> str:
+        return "set"
+
+
+@pytest.fixture
+def world(tmp_path):
+    store = Store(tmp_path / "state.db")
+    clock = SetClock("10:00")
+    account = Account(id="A1", broker="fake", profile_path=tmp_path / "profiles" / "A1")
+    settings = Settings(state_db=tmp_path / "state.db", reconcile_grace_s=30, max_retry=2)
+    adapter = FakeAdapter(account, None, settings, clock)
+    adapter.start()
+    yield store, clock, account, settings, adapter
+    adapter.close()
+    store.close()
+
+
+def add_task(store: Store, task_id="T1", price=1000, lot=2, tp=1100, cl=950, **extra):
+    now = "2026-03-02T09:00:00.000+07:00"
+    with store.transaction() as c:
+        c.execute("INSERT INTO tasks (task_id, account, trading_date, emiten, side, price, lot, tp,"
+                  " cl, source, payload, payload_hash, state, created, updated) VALUES "
+                  "(?, 'A1', ?, 'BBCA', 'buy', ?, ?, ?, ?, 'test', '{}', 'h', 'PENDING', ?, ?)",
+                  (task_id, DAY.isoformat(), price, lot, tp, cl, now, now))
+        for k, v in extra.items():
+            c.execute(f"UPDATE tasks SET {k} = ? WHERE task_id = ?", (v, task_id))
+
+
+def engine(world, **kw) -> Engine:
+    store, clock, account, settings, adapter = world
+    settings = replace(settings, **kw.pop("settings", {}))
+    return Engine(store, adapter, account, settings, clock, DAY, **kw)
+
+
+def book(adapter) -> list[dict]:
+    path = Path(adapter.profile) / "fake_broker.json"
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def state(store, task_id="T1") -> str:
+    return store.one("SELECT state FROM tasks WHERE task_id = ?", (task_id,))["state"]
+
+
+def test_a_pending_task_is_placed_once_and_confirmed_by_read_back(world):
+    store, clock, *_ , adapter = world
+    add_task(store)
+    e = engine(world)
+    e.step()
+    e.step()
+    e.step()
+    assert len(book(adapter)) == 1
+    assert state(store) == "OPEN"
+    row = store.one("SELECT * FROM orders WHERE task_id = 'T1'")
+    assert row["status"] == "OPEN" and row["broker_order_id"] == book(adapter)[0]["order_id"]
+    assert row["intent_at"] <= row["click_at"] <= row["confirmed_at"]
+    types = [r["type"] for r in store.query("SELECT type FROM events ORDER BY seq")]
+    assert types == ["ORDER_SUBMITTED"]
+
+
+def test_nothing_is_sent_in_the_lunch_break(world):
+    store, clock, *_, adapter = world
+    clock.t = clock.t.replace(hour=12, minute=30)
+    add_task(store)
+    engine(world).step()
+    assert book(adapter) == [] and state(store) == "PENDING"
+
+
+def test_dry_run_fills_the_form_but_never_clicks(world):
+    store, clock, *_, adapter = world
+    add_task(store)
+    engine(world, dry_run=True).step()
+    assert book(adapter) == []
+    assert state(store) == "DRY_RUN"
+    row = store.one("SELECT * FROM orders")
+    assert row["status"] == "DRY_RUN" and row["click_at"] is None
+
+
+def intent(store, status="INTENT", click=False, toast=None):
+    now = "2026-03-02T09:59:00.000+07:00"
+    with store.transaction() as c:
+        c.execute("INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, price, lot,"
+                  " intent_at, click_at, status, toast) VALUES ('T1', 'A1', 'entry', 1, 'buy', "
+                  "'BBCA', 1000, 2, ?, ?, ?, ?)", (now, now if click else None, status, toast))
+        c.execute("UPDATE tasks SET state = 'SUBMITTING', attempts = 1 WHERE task_id = 'T1'")
+
+
+def test_an_intent_never_clicked_is_settled_and_sent_once(world):
+    store, clock, *_, adapter = world
+    add_task(store)
+    intent(store, "INTENT")                    # the worker died before the click
+    e = engine(world)
+    e.step()
+    statuses = [r["status"] for r in store.query("SELECT status FROM orders ORDER BY id")]
+    assert statuses[0] == "NOT_SENT" and len(book(adapter)) == 1
+    e.step()
+    assert len(book(adapter)) == 1 and state(store) == "OPEN"
+
+
+def test_a_clicked_intent_found_at_the_broker_is_adopted_not_resent(world):
+    store, clock, account, settings, adapter = world
+    add_task(store)
+    intent(store, "CLICKED", click=True)
+    from adapters.base import OrderRequest, Side
+    adapter.submit_order(OrderRequest("BBCA", Side.BUY, 1000, 2), lambda: None)  # it did land
+    e = engine(world)
+    e.step()
+    e.step()
+    assert len(book(adapter)) == 1
+    assert state(store) == "OPEN"
+    assert store.one("SELECT status FROM orders")["status"] == "OPEN"
+
+
+@pytest.mark.parametrize("resubmit", [False, True])
+def test_a_clicked_intent_not_found_becomes_unknown_and_is_not_resent(world, resubmit):
+    store, clock, *_, adapter = world
+    add_task(store)
+    intent(store, "CLICKED", click=True)       # clicked, but the broker never got it
+    e = engine(world, settings={"resubmit_unknown": resubmit})
+    e.step()
+    assert state(store) == "SUBMITTING"        # first miss: wait the grace period
+    clock.advance(31)
+    e.step()
+    if not resubmit:
+        assert state(store) == "OUTCOME_UNKNOWN" and book(adapter) == []
+        for _ in range(3):
+            clock.advance(60)
+            e.step()
+        assert book(adapter) == []             # never resent
+        assert store.one("SELECT COUNT(*) AS n FROM events WHERE type = 'OUTCOME_UNKNOWN'")["n"] == 1
+    else:
+        e.step()
+        assert len(book(adapter)) == 1         # the user opted in to a resend
+
+
+def test_cancel_requested_withdraws_the_open_order(world):
+    store, clock, *_, adapter = world
+    add_task(store)
+    e = engine(world)
+    e.step()
+    e.step()
+    assert state(store) == "OPEN"
+    with store.transaction() as c:
+        c.execute("UPDATE tasks SET cancel_requested = 1")
+    e.step()
+    assert state(store) == "CANCELLED"
+    assert book(adapter)[0]["status"] == "WITHDRAWN"
+
+
+def test_cancel_before_submission_sends_nothing(world):
+    store, clock, *_, adapter = world
+    add_task(store, cancel_requested=1)
+    engine(world).step()
+    assert state(store) == "CANCELLED" and book(adapter) == []
+
+
+def test_end_of_day_settles_what_is_left(world):
+    store, clock, *_, adapter = world
+    add_task(store, "T1")
+    e = engine(world)
+    e.step()
+    e.step()
+    clock.t = clock.t.replace(hour=12, minute=30)  # lunch: T2 cannot be sent before the close
+    add_task(store, "T2", price=2000, tp=2100, cl=1900)
+    e.step()
+    clock.t = clock.t.replace(hour=16, minute=0)
+    e.settle_eod()
+    assert state(store, "T1") == "EXPIRED_UNMATCHED"   # still open at the broker at the close
+    assert state(store, "T2") == "FAILED"
+    snap = store.one("SELECT orders FROM eod_snapshots WHERE account = 'A1'")
+    assert len(json.loads(snap["orders"])) == 1
