@@ -66,6 +66,7 @@ def test_demo_day_is_a_trading_day():
 
 @pytest.mark.slow
 @pytest.mark.browser
+@pytest.mark.timeout(1200)
 def test_whole_demo_day(tmp_path):
     """What a new user runs: exit 0, all four categories, the report agrees with ledger.json."""
     proc = subprocess.run([sys.executable, "-m", "robot.supervisor", "--demo", "--demo-dir",

@@ -13,7 +13,7 @@ import yaml
 
 from e2e import SimDay, ledger_outcome
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
 DEMO_EXPECTED = {"T1": "TP_HIT", "T2": "CL_HIT", "T3": "EXPIRED_UNMATCHED", "T4": "TP_HIT",
                  "T5": "CL_HIT", "T6": "TP_HIT", "T7": "FAILED", "T8": "FILLED"}

@@ -266,6 +266,7 @@ def chaos_scenario_faults(day: SimDay) -> list:
     return list(day.sim.state.scenario.faults)
 
 
+@pytest.mark.timeout(1200)
 def test_chaos_day_bounded(tmp_path):
     accounts = [("CH_SB1", "stockbit"), ("CH_IP1", "ipot"), ("CH_AJ1", "ajaib")]
     summary = run_chaos_day(tmp_path, accounts, tasks_per_account=4, worker_kills=15,
@@ -274,6 +275,7 @@ def test_chaos_day_bounded(tmp_path):
 
 
 @pytest.mark.chaos
+@pytest.mark.timeout(3600)
 def test_chaos_day_full(tmp_path):
     accounts = [("CH_SB1", "stockbit"), ("CH_IP1", "ipot"), ("CH_AJ1", "ajaib"),
                 ("CH_SB2", "stockbit")]
