@@ -25,6 +25,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = "accounts.yaml"
 ACCOUNT_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+NODE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")   # a Selenium Grid node's name (routing key)
 MAX_NODES = 100_000        # YAML values after alias expansion: a "billion laughs" file stops here
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -63,6 +64,43 @@ class BrowserSettings:
 
 
 @dataclass(frozen=True)
+class GridNode:
+    """One Selenium Grid node: where it listens (its machine's private address and port)."""
+
+    name: str
+    port: int = 5555
+    host: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class GridSettings:
+    """The hub and nodes `robot grid` generates configurations for (and `grid up` starts)."""
+
+    hub_host: str = "127.0.0.1"
+    hub_port: int = 4444
+    publish_port: int = 4442                # the hub's event bus (nodes connect to both)
+    subscribe_port: int = 4443
+    nodes: tuple[GridNode, ...] = ()
+    secret_env: str | None = None           # env var holding the node registration secret
+    # The node ends a session idle for this long: comfortably above the longest gap between two
+    # commands of a worker (a whole trading day, to be safe).
+    session_timeout_s: int = 28800
+    relaunch_window_s: float = 600.0        # how long a worker keeps asking for its session
+                                            # while its node is down, before it gives up
+    java_heap_mb: int = 256                 # -Xmx of each hub/node JVM started by `grid up`
+
+    def node(self, name: str) -> GridNode | None:
+        return next((n for n in self.nodes if n.name == name), None)
+
+    @property
+    def hub_url(self) -> str:
+        return f"http://{self.hub_host}:{self.hub_port}"
+
+    def secret(self) -> str | None:
+        return os.environ.get(self.secret_env) if self.secret_env else None
+
+
+@dataclass(frozen=True)
 class RestartPolicy:
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 60.0
@@ -92,6 +130,7 @@ class Settings:
     reconcile_grace_s: float = 5.0
     restart: RestartPolicy = field(default_factory=RestartPolicy)
     browser: BrowserSettings = field(default_factory=BrowserSettings)
+    grid: GridSettings = field(default_factory=GridSettings)
 
 
 @dataclass(frozen=True)
@@ -282,6 +321,23 @@ def _is_date(v: Any) -> str | None:
     return f"must be a date YYYY-MM-DD, got {v!r}"
 
 
+def _is_node_name(v: Any) -> str | None:
+    if not isinstance(v, str) or not NODE_NAME_RE.match(v):
+        return (f"must be a node name of letters, digits, '-' or '_' (it is the routing key of "
+                f"the account's browser sessions), got {v!r}")
+    return None
+
+
+def _is_host(v: Any) -> str | None:
+    if not isinstance(v, str) or not re.match(r"^[A-Za-z0-9_.:-]{1,253}$", v):
+        return f"must be a host name or IP address, got {v!r}"
+    return None
+
+
+def _is_list(v: Any) -> str | None:
+    return None if isinstance(v, list) else f"must be a list, got {type(v).__name__}"
+
+
 def _is_str_list(v: Any) -> str | None:
     if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
         return f"must be a list of strings, got {v!r}"
@@ -319,7 +375,14 @@ SETTINGS_SCHEMA: dict[str, Any] = {
     "browser": {"driver": _one_of("uc", "selenium"), "chromium_path": _is_str,
                 "chromedriver_path": _is_str, "remote_url": _is_url, "headless": _is_bool,
                 "launch_stagger_s": _num_range(0, 60), "extra_args": _is_str_list},
+    "grid": {"hub": {"host": _is_host, "port": _int_range(1, 65535),
+                     "publish_port": _int_range(1, 65535), "subscribe_port": _int_range(1, 65535)},
+             "nodes": _is_list,   # each entry is checked against GRID_NODE_SCHEMA
+             "secret_env": _is_env_name, "session_timeout_s": _int_range(60, 7 * 86400),
+             "relaunch_window_s": _num_range(1, 86400), "java_heap_mb": _int_range(64, 16384)},
 }
+GRID_NODE_SCHEMA: dict[str, Any] = {"name": _is_node_name, "port": _int_range(1, 65535),
+                                    "host": _is_host}
 BROKER_SCHEMA: dict[str, Any] = {"adapter": _is_str, "selectors": _is_str, "base_url": _is_url}
 LIMITS_SCHEMA: dict[str, Any] = {
     "max_order_value": _int_range(1, None), "max_daily_buy_value": _int_range(1, None),
@@ -328,7 +391,7 @@ LIMITS_SCHEMA: dict[str, Any] = {
 ACCOUNT_SCHEMA: dict[str, Any] = {
     "id": _is_str, "broker": _is_str, "profile_path": _is_str, "enabled": _is_bool,
     "headless": _is_bool, "dry_run": _is_bool, "limits": LIMITS_SCHEMA, "username": _is_str,
-    "pin_env": _is_env_name, "password_env": _is_env_name, "node": _is_str,
+    "pin_env": _is_env_name, "password_env": _is_env_name, "node": _is_node_name,
 }
 ACCOUNT_REQUIRED = ("id", "broker", "profile_path", "enabled")
 TOP_SCHEMA = ("settings", "brokers", "accounts")
@@ -419,6 +482,7 @@ def _build(doc: _Located, raw: dict, path: Path, check_files: bool) -> Config:
     brokers = _brokers(doc, raw_brokers, base_dir, check_files,
                        used | (set(raw_brokers) if isinstance(raw_brokers, dict) else set()))
     accounts = _accounts(doc, raw.get("accounts"), brokers, base_dir)
+    _check_nodes(doc, settings, accounts, raw.get("accounts"))
     return Config(path.resolve(), settings, brokers, accounts)
 
 
@@ -452,14 +516,87 @@ def _settings(doc: _Located, s: dict, base_dir: Path) -> Settings:
                                 "resubmit_unknown", "reconcile_grace_s") if k in s}
     listed = s.get("extra_holidays")
     holidays = tuple(x for x in listed if isinstance(x, date)) if isinstance(listed, list) else ()
+    grid = _grid(doc, s.get("grid") if isinstance(s.get("grid"), dict) else {})
     return Settings(
         start=start, end=end, eod_report_time=eod,
         state_db=_resolve(base_dir, s.get("state_db", "state.db")),
         log_dir=_resolve(base_dir, s.get("log_dir", "logs")),
         report_dir=_resolve(base_dir, s.get("report_dir", "reports")),
         task_server=task_server, extra_holidays=holidays, restart=restart, browser=browser,
-        **simple,
+        grid=grid, **simple,
     )
+
+
+def _grid(doc: _Located, g: dict) -> GridSettings:
+    """settings.grid: the hub's address and event-bus ports, the nodes, the secret's variable."""
+    hub = g.get("hub") if isinstance(g.get("hub"), dict) else {}
+    nodes: list[GridNode] = []
+    raw_nodes = g.get("nodes") if isinstance(g.get("nodes"), list) else []
+    names: dict[str, int] = {}
+    for i, entry in enumerate(raw_nodes):
+        path = ("settings", "grid", "nodes", i)
+        _check_mapping(doc, entry, GRID_NODE_SCHEMA, path)
+        if not isinstance(entry, dict):
+            continue
+        missing = [k for k in ("name", "port") if k not in entry]
+        if missing:
+            doc.add(path, f"a node needs {' and '.join(missing)}")
+            continue
+        if _is_node_name(entry["name"]) or _int_range(1, 65535)(entry["port"]) or \
+                ("host" in entry and _is_host(entry["host"])):
+            continue  # already reported
+        if entry["name"] in names:
+            doc.add(path + ("name",), f"duplicate node name {entry['name']!r} (also "
+                                      f"settings.grid.nodes[{names[entry['name']]}])")
+            continue
+        names[entry["name"]] = i
+        nodes.append(GridNode(entry["name"], entry["port"], entry.get("host", "127.0.0.1")))
+    fields = {k: v for k, v in hub.items() if k in ("host", "port", "publish_port",
+                                                    "subscribe_port") and not
+              (_is_host(v) if k == "host" else _int_range(1, 65535)(v))}
+    grid = GridSettings(
+        hub_host=fields.get("host", "127.0.0.1"), hub_port=fields.get("port", 4444),
+        publish_port=fields.get("publish_port", 4442),
+        subscribe_port=fields.get("subscribe_port", 4443), nodes=tuple(nodes),
+        secret_env=g.get("secret_env") if not _is_env_name(g.get("secret_env")) else None,
+        **{k: g[k] for k in ("session_timeout_s", "relaunch_window_s", "java_heap_mb")
+           if k in g and not SETTINGS_SCHEMA["grid"][k](g[k])})
+    # two listeners on one host and port cannot both start
+    hub_at = ("settings", "grid", "hub")
+    listeners = [(hub_at, "the hub", grid.hub_host, grid.hub_port),
+                 (hub_at, "the hub's publish_port", grid.hub_host, grid.publish_port),
+                 (hub_at, "the hub's subscribe_port", grid.hub_host, grid.subscribe_port)]
+    listeners += [(("settings", "grid", "nodes", names[n.name], "port"), f"node {n.name!r}",
+                   n.host, n.port) for n in grid.nodes]
+    taken: dict[tuple[str, int], str] = {}
+    for at, what, host, port in listeners:
+        if (host, port) in taken:
+            doc.add(at, f"{what} uses port {port} on {host}, already used by "
+                        f"{taken[(host, port)]}")
+        taken.setdefault((host, port), what)
+    return grid
+
+
+def _check_nodes(doc: _Located, settings: Settings, accounts: tuple[Account, ...],
+                 raw_accounts: Any) -> None:
+    """With a Grid hub (remote_url), every enabled account names the node holding its profile;
+    with a node list, every account's node is on it."""
+    index = {a.get("id"): i for i, a in enumerate(raw_accounts)
+             if isinstance(a, dict)} if isinstance(raw_accounts, list) else {}
+    known = [n.name for n in settings.grid.nodes]
+    for acc in accounts:
+        path = ("accounts", index.get(acc.id, 0))
+        if acc.node is not None and _is_node_name(acc.node):
+            continue  # already reported as malformed
+        if settings.browser.remote_url and acc.enabled and not acc.node:
+            doc.add(path, f"account {acc.id!r} needs 'node': settings.browser.remote_url sends its "
+                          "browser to Selenium Grid, and 'node' names the node holding its "
+                          "profile")
+        elif acc.node and known and acc.node not in known:
+            hint = difflib.get_close_matches(acc.node, known, n=1)
+            doc.add(path + ("node",), f"unknown node {acc.node!r}" +
+                    (f" (did you mean '{hint[0]}'?)" if hint else
+                     f"; settings.grid.nodes has: {', '.join(known)}"))
 
 
 def _resolve(base_dir: Path, value: Any) -> Path:
@@ -611,4 +748,10 @@ def summary(cfg: Config) -> str:
                  f"poll every {s.poll_interval_ms} ms")
     lines.append(f"state {s.state_db}; task server "
                  f"{s.task_server.url if s.task_server else 'none (local task files only)'}")
+    if s.browser.remote_url:
+        nodes: dict[str, list[str]] = {}
+        for a in enabled:
+            nodes.setdefault(a.node or "?", []).append(a.id)
+        lines.append(f"browsers on Selenium Grid {s.browser.remote_url}: " + "; ".join(
+            f"{node} ({', '.join(ids)})" for node, ids in nodes.items()))
     return "\n".join(lines)
