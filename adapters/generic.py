@@ -70,7 +70,8 @@ class SelectorAdapter(BrokerAdapter):
         drivers_dir = settings.state_db.parent / ".drivers"
         self.browser = Browser(account.id, account.profile_path, settings.browser, broker.base_url,
                                headless=account.headless, drivers_dir=drivers_dir,
-                               page_load_timeout_s=max(30.0, self.timeout))
+                               page_load_timeout_s=max(30.0, self.timeout),
+                               node=getattr(account, "node", None))
 
     # ------------------------------------------------------------------------------ browser
     @property

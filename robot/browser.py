@@ -84,8 +84,9 @@ class Browser:
 
     def __init__(self, account_id: str, profile: Path, settings: BrowserSettings, base_url: str,
                  headless: bool | None = None, drivers_dir: Path | None = None,
-                 page_load_timeout_s: float = 30.0):
+                 page_load_timeout_s: float = 30.0, node: str | None = None):
         self.account_id = account_id
+        self.node = node                    # the Selenium Grid node holding the profile
         self.profile = Path(profile).resolve()
         self.settings = settings
         self.base_url = base_url
@@ -98,6 +99,14 @@ class Browser:
     # --------------------------------------------------------------------------- lifecycle
     def start(self) -> None:
         if self.driver is not None:
+            return
+        if self.settings.remote_url:
+            # The profile lives on the Grid node, which also enforces one browser per profile
+            # (max-sessions = 1 per account slot): nothing to create or lock on this machine.
+            self.driver = self._launch()
+            self.driver.set_page_load_timeout(self.page_load_timeout_s)
+            log.info("browser started on Grid node %s (session %s)", self.node,
+                     self.driver.session_id)
             return
         self.profile.mkdir(parents=True, exist_ok=True)
         if os.name == "posix":
@@ -149,13 +158,16 @@ class Browser:
         return webdriver.Chrome(service=Service(executable_path=chromedriver), options=opts)
 
     def _launch_remote(self, chromium: str):
-        """Selenium Grid: the node owns the profile path; we name the account and node."""
+        """Selenium Grid: the node owns the profile path (its stereotype sets --user-data-dir and
+        the Chromium binary); we only name the node and the account, which route the request to
+        that account's slot. No user-data-dir from this side."""
         from selenium import webdriver
-        opts = webdriver.ChromeOptions()
+        opts = webdriver.ChromeOptions()     # browserName chrome
         for arg in self._args():
             opts.add_argument(arg)
         if self.headless:
             opts.add_argument("--headless=new")
+        opts.set_capability("robot:node", self.node or "")
         opts.set_capability("robot:account", self.account_id)
         return webdriver.Remote(command_executor=self.settings.remote_url, options=opts)
 
@@ -231,17 +243,22 @@ class Browser:
 _CRASH_MARKERS = ("invalid session id", "chrome not reachable", "session deleted",
                   "disconnected", "no such window", "target window already closed",
                   "connection refused", "max retries exceeded", "failed to establish",
-                  "session not created", "tab crashed", "page crash", "remote end closed")
+                  "session not created", "tab crashed", "page crash", "remote end closed",
+                  # Selenium Grid: the node holding the session died, or none can take it now
+                  "unable to execute request for an existing session", "connection error",
+                  "unable to find session", "could not start a new session")
 
 
 def classify(exc: BaseException) -> AdapterError:
     """Map a Selenium/urllib3 exception to the error the engine acts on."""
     from selenium.common.exceptions import (InvalidSessionIdException, NoSuchWindowException,
-                                            TimeoutException, WebDriverException)
+                                            SessionNotCreatedException, TimeoutException,
+                                            WebDriverException)
     if isinstance(exc, AdapterError):
         return exc
     text = str(exc).lower()
-    if isinstance(exc, (InvalidSessionIdException, NoSuchWindowException)) or \
+    if isinstance(exc, (InvalidSessionIdException, NoSuchWindowException,
+                        SessionNotCreatedException)) or \
             any(m in text for m in _CRASH_MARKERS) or isinstance(exc, (ConnectionError, OSError)):
         return BrowserCrashed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
     if isinstance(exc, TimeoutException):

@@ -171,7 +171,9 @@ def run_cmd(**kwargs) -> None:
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 @exits_cleanly
 def status(config_path: str, as_json: bool) -> None:
-    """What every account is doing: state, since, pid, restarts, open orders, heartbeat age."""
+    """What every account is doing: state, since, pid, restarts, open orders, heartbeat age.
+
+    With settings.browser.remote_url, also each account's Grid node and the hub's view of it."""
     import json as _json
     from .status import collect, render
     from .store import Store
@@ -180,7 +182,7 @@ def status(config_path: str, as_json: bool) -> None:
         raise BadInput(f"no state database at {cfg.settings.state_db}: the robot has not run yet")
     store = Store(cfg.settings.state_db, readonly=True)
     try:
-        data = collect(store)
+        data = collect(store, hub_url=cfg.settings.browser.remote_url)
     finally:
         store.close()
     click.echo(_json.dumps(data, indent=2, default=str) if as_json else render(data))
@@ -293,6 +295,68 @@ def sim(port: int, scenario: str, day: str | None, clock_speed: float | None,
         serve(port=port, scenario=scenario, clock=clock, token=token, ui_latency=ui_latency)
     except ScenarioError as exc:
         raise BadInput(str(exc)) from None
+
+
+# ------------------------------------------------------------------------------ Selenium Grid
+@main.group()
+def grid() -> None:
+    """Selenium Grid 4: each account's browser on the node that holds its profile (README,
+    "Scaling out")."""
+
+
+def _emit(text: str, out: str | None) -> None:
+    from pathlib import Path
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    from .grid import write_private
+    write_private(Path(out), text)          # it may hold the registration secret
+    click.echo(f"wrote {out}", err=True)
+
+
+@grid.command("node-config")
+@click.argument("node")
+@config_option
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="write the TOML to this file (mode 600) instead of stdout")
+@exits_cleanly
+def grid_node_config(node: str, config_path: str, out: str | None) -> None:
+    """Print NODE's TOML: one slot per account whose profile it holds (java -jar
+    selenium-server.jar node --config FILE)."""
+    from .grid import node_toml
+    _emit(node_toml(load_config(config_path, check_files=False), node), out)
+
+
+@grid.command("hub-config")
+@config_option
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="write the TOML to this file (mode 600) instead of stdout")
+@exits_cleanly
+def grid_hub_config(config_path: str, out: str | None) -> None:
+    """Print the hub's TOML (java -jar selenium-server.jar hub --config FILE)."""
+    from .grid import hub_toml
+    _emit(hub_toml(load_config(config_path, check_files=False)), out)
+
+
+@grid.command("up")
+@config_option
+@click.option("--timeout", type=click.FloatRange(min=5), default=120.0, show_default=True,
+              help="seconds to wait for the hub and every node to be UP")
+@click.option("--workdir", type=click.Path(file_okay=False), default=None,
+              help="where the generated configs and logs go (default .grid/run)")
+@exits_cleanly
+def grid_up(config_path: str, timeout: float, workdir: str | None) -> None:
+    """Run a hub and the configured nodes on this machine (127.0.0.1) until Ctrl+C."""
+    from pathlib import Path
+    from .grid import GridError, run_grid_up
+    cfg = load_config(config_path, check_files=False)
+    try:
+        code = run_grid_up(cfg, timeout, echo=lambda s: click.echo(s),
+                           workdir=Path(workdir) if workdir else None)
+    except GridError as exc:
+        click.echo(f"error: {exc}", err=True)
+        code = EXIT_RUNTIME
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

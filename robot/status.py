@@ -9,7 +9,9 @@ from .store import Store
 LIVE_ORDER_STATES = ("INTENT", "CLICKED", "CONFIRMED", "OPEN", "PARTIAL", "UNKNOWN")
 
 
-def collect(store: Store) -> dict:
+def collect(store: Store, hub_url: str | None = None) -> dict:
+    """Every worker's row; with a Selenium Grid hub, also the hub's view of each account's node
+    (the hub being down is reported, never raised)."""
     run = store.one("SELECT * FROM runs ORDER BY id DESC LIMIT 1")
     clock = RealClock()
     if run and run["status"] == "running":
@@ -34,7 +36,16 @@ def collect(store: Store) -> dict:
             "open_orders": open_orders, "heartbeat_age_s": round(age, 1) if age is not None else None,
             "node": w["node"],
         })
-    return {"run": run, "now": now.isoformat(), "accounts": rows}
+    data = {"run": run, "now": now.isoformat(), "accounts": rows}
+    if hub_url:
+        from .grid import hub_status, node_health
+        grid = hub_status(hub_url)
+        health = node_health(grid)
+        for r in rows:
+            if r["node"]:
+                r["node_health"] = health.get(r["node"], "MISSING" if grid["reachable"] else "?")
+        data["grid"] = grid
+    return data
 
 
 def render(data: dict) -> str:
@@ -43,12 +54,33 @@ def render(data: dict) -> str:
             if run else "no run recorded yet")
     cols = ["account", "broker", "state", "since", "pid", "restarts_today", "open_orders",
             "heartbeat_age_s", "last_error"]
-    table = [cols] + [[_cell(r[c], c) for c in cols] for r in data["accounts"]]
+    if any(r.get("node") for r in data["accounts"]) or data.get("grid"):
+        cols.insert(2, "node")
+    table = [cols] + [[_cell(_node_cell(r) if c == "node" else r[c], c) for c in cols]
+                      for r in data["accounts"]]
     widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
     lines = [head] + ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in table]
     if not data["accounts"]:
         lines.append("(no worker has run yet)")
+    grid = data.get("grid")
+    if grid:
+        if not grid["reachable"]:
+            lines.append(f"grid hub {grid['hub']}: {grid['error']}")
+        else:
+            lines.append(f"grid hub {grid['hub']}: {'ready' if grid['ready'] else 'not ready'}, "
+                         f"{len(grid['nodes'])} node(s)")
+            for n in grid["nodes"]:
+                busy = ", ".join(sorted(n["sessions"])) or "none"
+                lines.append(f"  {n['name'] or '(untagged)'} {n['availability']} at {n['uri']}: "
+                             f"accounts {', '.join(n['accounts'])}; sessions {busy}")
     return "\n".join(lines)
+
+
+def _node_cell(row: dict) -> str | None:
+    if not row.get("node"):
+        return None
+    health = row.get("node_health")
+    return f"{row['node']} ({health})" if health else row["node"]
 
 
 def _cell(value, col: str) -> str:
