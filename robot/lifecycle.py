@@ -31,7 +31,9 @@ ALLOWED = {
     None: {WorkerState.INIT},
     WorkerState.INIT: {WorkerState.IDLE, WorkerState.SETUP, WorkerState.STOPPED},
     WorkerState.IDLE: {WorkerState.SETUP, WorkerState.STOPPED, WorkerState.EOD_REPORT},
-    WorkerState.SETUP: {WorkerState.CHECK_SESSION, WorkerState.STOPPED},
+    # SETUP -> EOD_REPORT: no browser could be started before the end of the day (its Grid node
+    # stayed down); the day is settled from the state store
+    WorkerState.SETUP: {WorkerState.CHECK_SESSION, WorkerState.EOD_REPORT, WorkerState.STOPPED},
     WorkerState.CHECK_SESSION: {WorkerState.READY, WorkerState.WAIT_LOGIN, WorkerState.STOPPED},
     WorkerState.WAIT_LOGIN: {WorkerState.READY, WorkerState.EOD_REPORT, WorkerState.STOPPED},
     WorkerState.READY: {WorkerState.PULL_TASKS, WorkerState.EOD_REPORT, WorkerState.STOPPED},

@@ -164,8 +164,8 @@ class Supervisor:
                 log.warning("killed %d leftover process(es) of %s's previous worker", killed,
                             row["account"])
         for account in self.cfg.accounts:
-            if proctree.kill_profile_processes(account.profile_path):
-                log.warning("killed a leftover browser holding %s", account.profile_path)
+            if self._end_browser_of(account):
+                log.warning("ended a leftover browser holding %s", account.profile_path)
         with self.store.transaction() as c:
             c.execute("UPDATE runs SET status = 'interrupted', ended = ? WHERE status = 'running'",
                       (iso(self.clock.now()),))
@@ -272,7 +272,7 @@ class Supervisor:
     def _kill(self, h: Handle) -> None:
         if h.process is not None and h.process.pid:
             proctree.kill_tree(h.process.pid)
-        proctree.kill_profile_processes(h.account.profile_path)
+        self._end_browser_of(h.account)
         if h.process is not None:
             h.process.join(5)
 
@@ -315,7 +315,17 @@ class Supervisor:
         if row.get("child_pids"):
             import json
             proctree.kill_pids(json.loads(row["child_pids"]))
-        proctree.kill_profile_processes(h.account.profile_path)
+        self._end_browser_of(h.account)
+
+    def _end_browser_of(self, account: Account) -> int:
+        """End whatever browser still holds the account's profile: a local process tree, or on
+        Selenium Grid the account's session (the profile and its browser are the node's: a
+        browser on this machine with that path belongs to a local node and is left to it)."""
+        url = self.settings.browser.remote_url
+        if url:
+            from .grid import end_account_sessions
+            return len(end_account_sessions(url, account.id))
+        return proctree.kill_profile_processes(account.profile_path)
 
     def _restart(self, h: Handle) -> None:
         h.restarts += 1

@@ -33,6 +33,10 @@ class StopRequested(Exception):
     """The supervisor asked this worker to stop."""
 
 
+class NodeUnavailable(Exception):
+    """Selenium Grid gave no session for this account (its node is down) within the bounds."""
+
+
 @dataclass(frozen=True)
 class WorkerArgs:
     """Everything a spawned worker needs; plain values only (it is pickled for spawn)."""
@@ -129,8 +133,8 @@ class Worker:
                                     self.clock.now(), reason, os.getpid(), self.run_id)
         if extra:
             with self.store.transaction() as c:
-                c.execute("UPDATE workers SET pid_created = ? WHERE account = ?",
-                          (extra["pid_created"], self.account.id))
+                c.execute("UPDATE workers SET pid_created = ?, node = ? WHERE account = ?",
+                          (extra["pid_created"], self.account.node, self.account.id))
         log.info("state %s -> %s: %s", self.state.value if self.state else "-", state.value, reason)
         self.state = state
         self.beat(force=True)
@@ -147,6 +151,21 @@ class Worker:
 
     def pause(self, sim_seconds: float) -> None:
         self.wait_until(self.clock.now() + timedelta(seconds=sim_seconds))
+
+    def wait_real(self, seconds: float) -> None:
+        """Wait in real seconds (a Grid node comes back in real time, whatever the clock's
+        speed), beating and honouring stop requests."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            self.check_stop()
+            self.beat()
+            if self.stop.wait(min(0.5, left)):
+                raise StopRequested()
+
+    @property
+    def remote(self) -> bool:
+        """The browser runs on a Selenium Grid node (settings.browser.remote_url)."""
+        return bool(self.settings.browser.remote_url)
 
     # -------------------------------------------------------------------------- lifecycle
     def run(self) -> None:
@@ -170,23 +189,44 @@ class Worker:
             self.enter(S.IDLE, f"waiting for {self.schedule.start:%H:%M} WIB")
             self.wait_until(self.schedule.start)
         if self.schedule.stage(self.clock.now()) in ("trading", "eod") and not self._eod_done():
-            self._setup()
-            self._check_session()
-            if self.schedule.stage(self.clock.now()) == "trading":
-                self._pull_tasks()
-                self._trade()
+            if self._setup():
+                self._check_session()
+                if self.schedule.stage(self.clock.now()) == "trading":
+                    self._pull_tasks()
+                    self._trade()
             self._eod_report()
         if self.state != S.IDLE:
             self.enter(S.IDLE, "day done; waiting for the supervisor to stop us")
         while True:
             self.pause(60)
 
-    def _setup(self) -> None:
-        self.enter(S.SETUP, "starting the browser")
+    def _setup(self) -> bool:
+        """Start the browser; False when none could be started before the end of the day (its
+        Grid node stayed down), and the day is settled from the state store."""
+        self.enter(S.SETUP, "starting the browser" + (f" on Grid node {self.account.node}"
+                                                      if self.remote else ""))
         self._clean_profile()
-        self._start_browser()
+        until = self.schedule.eod if self.clock.now() < self.schedule.eod else self.schedule.end
+        try:
+            self._start_browser(until)
+        except NodeUnavailable as exc:
+            if self.clock.now() < self.schedule.eod:
+                raise
+            log.error("%s; settling the day from the state store", exc)
+            return False
+        return True
 
     def _clean_profile(self) -> None:
+        if self.remote:
+            # The profile lives on the Grid node. What a killed predecessor left there is its
+            # session, which keeps the account's only slot busy until the node's session
+            # timeout: end it through the hub (the node then closes that browser).
+            from .grid import end_account_sessions
+            ended = end_account_sessions(self.settings.browser.remote_url, self.account.id)
+            if ended:
+                log.warning("asked the hub to end %d stale Grid session(s) of %s: %s",
+                            len(ended), self.account.id, ", ".join(ended))
+            return
         profile = self.account.profile_path
         profile.mkdir(parents=True, exist_ok=True)
         if os.name == "posix":
@@ -197,7 +237,40 @@ class Worker:
         if proctree.remove_stale_singleton_lock(profile):
             log.warning("removed a stale SingletonLock from %s", profile)
 
-    def _start_browser(self) -> None:
+    def _start_browser(self, until: datetime | None = None) -> None:
+        """Start the account's browser. On Selenium Grid, a node that is down (a refused or failed
+        session request) is asked again with capped exponential backoff, in real time, until
+        ``until`` on the clock or settings.grid.relaunch_window_s, then NodeUnavailable."""
+        if not self.remote:
+            self._launch_browser()
+            return
+        from adapters.base import AdapterError
+        r, window = self.settings.restart, self.settings.grid.relaunch_window_s
+        delay, attempt = r.backoff_initial_s, 0
+        started = time.monotonic()
+        while True:
+            attempt += 1
+            try:
+                self._launch_browser()
+            except AdapterError as exc:
+                self._close_browser()
+                waited = time.monotonic() - started
+                if waited + delay > window or (until is not None and self.clock.now() >= until):
+                    raise NodeUnavailable(
+                        f"no browser session on Grid node {self.account.node} after {attempt} "
+                        f"attempt(s) in {waited:.0f} s: {exc}") from exc
+                log.warning("no browser session on Grid node %s (%s); asking again in %.1f s",
+                            self.account.node, exc, delay)
+                self._note_error(exc)
+                self.wait_real(delay)
+                delay = min(delay * 2, r.backoff_max_s)
+                continue
+            if attempt > 1:
+                log.info("browser session on Grid node %s after %d attempts", self.account.node,
+                         attempt)
+            return
+
+    def _launch_browser(self) -> None:
         from adapters import create_adapter
         broker = self.cfg.broker_of(self.account)
         self.adapter = create_adapter(self.account, broker, self.settings, self.clock)
@@ -299,7 +372,14 @@ class Worker:
                 self.engine.reconciled = False
                 self.enter(S.TRADING, "trading again; reconciling first")
         except BrowserCrashed as exc:
-            self._relaunch(exc)
+            try:
+                self._relaunch(exc)
+            except NodeUnavailable as unavailable:
+                if self.clock.now() < self.schedule.eod:
+                    raise
+                # the end of the day came before the node: settle from the state store
+                log.error("%s; the end of the day came first", unavailable)
+                self._logged_in = False
         except ActionTimeout as exc:
             log.warning("broker UI timed out: %s; next poll will re-read", exc)
         except AdapterError as exc:
@@ -314,7 +394,8 @@ class Worker:
             raise RuntimeError(f"the browser crashed {self._crashes} times in a row: {exc}")
         self._close_browser()
         self._clean_profile()
-        self._start_browser()
+        until = self.schedule.eod if self.clock.now() < self.schedule.eod else self.schedule.end
+        self._start_browser(until)
         self.engine.adapter = self.adapter
         self.engine.reconciled = False
 
