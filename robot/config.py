@@ -581,8 +581,9 @@ def _check_nodes(doc: _Located, settings: Settings, accounts: tuple[Account, ...
                  raw_accounts: Any) -> None:
     """With a Grid hub (remote_url), every enabled account names the node holding its profile;
     with a node list, every account's node is on it."""
-    index = {a.get("id"): i for i, a in enumerate(raw_accounts)
-             if isinstance(a, dict)} if isinstance(raw_accounts, list) else {}
+    index = {a["id"]: i for i, a in enumerate(raw_accounts)
+             if isinstance(a, dict) and isinstance(a.get("id"), str)} \
+        if isinstance(raw_accounts, list) else {}
     known = [n.name for n in settings.grid.nodes]
     for acc in accounts:
         path = ("accounts", index.get(acc.id, 0))
