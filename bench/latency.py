@@ -1,0 +1,150 @@
+"""Order latency: from a task the engine sees PENDING to the broker's confirmation read back.
+
+In this process: the project's order engine (robot.engine.Engine) with the real stockbit adapter
+(plain Selenium, headless Chromium), a state.db of its own, and the simulator in its own process
+on a real-time clock (speed 1, 10:00 WIB, continuous session). The UI latency of the simulated
+broker alternates between the values measured, order by order, in the same run.
+
+What is timed, per order: the task is stored PENDING (robot.tasks.ingest, as the task puller
+does), then ``Engine.step()`` is called until the task's entry order is CONFIRMED (normally one
+step). That step is one poll of the engine: read the open orders, reconcile and track, write
+the intent to SQLite, open the order form, fill emiten/price/lot/TP/CL, mark the click, click,
+wait for the toast, read the open orders back and confirm the order in SQLite. Not timed: the
+wait for the next poll (settings.poll_interval_ms) and for the next task pull
+(task_pull_interval_s), which are configuration, not work.
+
+"Robot overhead" is the time at UI latency 0 (the broker answers at once); at latency L it is
+also estimated as wall time minus L times the broker requests the step made (counted by the
+simulator), since those requests are made one after another. The CPU the order cost is reported
+too (this process + chromedriver + Chromium; the simulator's own CPU separately): on a machine
+shared with other work, wall time stretches with the load and CPU time much less.
+"""
+from __future__ import annotations
+
+import time
+
+import psutil
+
+from common import (DAY, PASSWORD, CpuLedger, SimProcess, clock_at, cleanup, loadavg, log,
+                    make_adapter, scratch, summary, tree, write_config)
+
+
+def run(quick: bool = False, latencies=(0.0, 1.5)) -> dict:
+    from robot.engine import Engine
+    from robot.store import Store
+    from robot.tasks import ingest
+
+    n = 6 if quick else 20
+    root = scratch("latency")
+    clock = clock_at("10:00:00", 1.0)
+    account = "ACC_LAT"
+    sim = SimProcess(clock, {"name": "bench-latency",
+                             "accounts": {account: {"broker": "stockbit"}}},
+                     latency=0.0, workdir=root / "sim")
+    adapter, store = None, None
+    load_before = loadavg()
+    try:
+        cfg_path = write_config(root, sim.url, [(account, "stockbit")])
+        cfg, acc, adapter = make_adapter(cfg_path, account, clock)
+        adapter.start()
+        adapter.login(account, PASSWORD)
+        store = Store(cfg.settings.state_db)
+        engine = Engine(store, adapter, acc, cfg.settings, clock, DAY)
+        engine.step()                      # the first poll reconciles (reads the history too)
+
+        # time the adapter's calls inside each step, for the breakdown
+        spans: list[tuple[str, float]] = []
+        for name in ("get_open_orders", "get_order_history", "submit_order"):
+            orig = getattr(adapter, name)
+
+            def timed(*a, __orig=orig, __name=name, **kw):
+                t0 = time.perf_counter()
+                try:
+                    return __orig(*a, **kw)
+                finally:
+                    spans.append((__name, time.perf_counter() - t0))
+            setattr(adapter, name, timed)
+
+        me, browser_pids = psutil.Process(), adapter.process_ids()
+        sim_proc = psutil.Process(sim.proc.pid)
+
+        def robot_procs():
+            return [me] + [p for pid in browser_pids for p in tree(pid)]
+
+        rows = {lat: [] for lat in latencies}
+        k = 0
+        for i in range(n):
+            order = latencies if i % 2 == 0 else tuple(reversed(latencies))
+            for lat in order:
+                sim.set_latency(lat)
+                price = 9700 - 25 * k
+                task_id = f"L{k:03d}"
+                k += 1
+                ingest(store, cfg, [{"task_id": task_id, "account": account, "emiten": "BBCA",
+                                     "side": "buy", "price": price, "lot": 1, "tp": price + 200,
+                                     "cl": price - 200}], "bench", DAY, clock.now())
+                spans.clear()
+                cpu, sim_cpu = CpuLedger(), CpuLedger()
+                c0, s0 = cpu.look(robot_procs()), sim_cpu.look([sim_proc])
+                t_epoch = time.time()
+                t0 = time.perf_counter()
+                steps = 0
+                while True:
+                    engine.step()
+                    steps += 1
+                    row = store.one("SELECT status, confirmed_at FROM orders WHERE task_id = ? "
+                                    "AND purpose = 'entry' ORDER BY id DESC LIMIT 1", (task_id,))
+                    if row and row["confirmed_at"]:
+                        break
+                    if steps > 5:
+                        raise RuntimeError(f"{task_id} not confirmed after 5 steps: {row}")
+                wall = time.perf_counter() - t0
+                robot_cpu = cpu.look(robot_procs()) - c0
+                broker_cpu = sim_cpu.look([sim_proc]) - s0
+                reqs = len(sim.requests(since=t_epoch))
+                by = {}
+                for name, d in spans:
+                    by[name] = by.get(name, 0.0) + d
+                rows[lat].append({"task": task_id, "wall_s": wall, "steps": steps,
+                                  "requests": reqs,
+                                  "overhead_s": wall - lat * reqs,
+                                  "robot_cpu_s": robot_cpu, "sim_cpu_s": broker_cpu,
+                                  "adapter_s": by,
+                                  "engine_s": wall - sum(by.values())})
+        out = {}
+        for lat, rs in rows.items():
+            out[f"{lat:g}"] = {
+                "orders": len(rs),
+                "wall_ms": summary([r["wall_s"] * 1000 for r in rs], 1),
+                "overhead_ms": summary([r["overhead_s"] * 1000 for r in rs], 1),
+                "requests": summary([r["requests"] for r in rs], 1),
+                "robot_cpu_ms": summary([r["robot_cpu_s"] * 1000 for r in rs], 1),
+                "simulator_cpu_ms": summary([r["sim_cpu_s"] * 1000 for r in rs], 1),
+                "steps": summary([r["steps"] for r in rs], 1),
+                "submit_order_ms": summary([r["adapter_s"].get("submit_order", 0) * 1000
+                                            for r in rs], 1),
+                "read_open_orders_ms": summary([r["adapter_s"].get("get_open_orders", 0) * 1000
+                                                for r in rs], 1),
+                "engine_sqlite_ms": summary([r["engine_s"] * 1000 for r in rs], 1),
+                "raw": rs,
+            }
+            log(f"order latency at UI latency {lat:g} s: p50 {out[f'{lat:g}']['wall_ms']['median']}"
+                f" ms, p95 {out[f'{lat:g}']['wall_ms']['p95']} ms")
+        return {"name": "latency", "quick": quick, "load_before": load_before,
+                "load_after": loadavg(), "by_latency": out}
+    finally:
+        if store is not None:
+            store.close()
+        if adapter is not None:
+            adapter.close()
+        sim.stop()
+        cleanup(root)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+    r = run("--quick" in sys.argv)
+    for v in r["by_latency"].values():
+        v.pop("raw")
+    print(json.dumps(r, indent=1))
