@@ -128,6 +128,7 @@ class Settings:
     max_retry: int = 3
     resubmit_unknown: bool = False
     reconcile_grace_s: float = 5.0
+    cut_loss_reprice_s: float = 120.0       # an emulated CL sell unfilled this long is re-priced
     restart: RestartPolicy = field(default_factory=RestartPolicy)
     browser: BrowserSettings = field(default_factory=BrowserSettings)
     grid: GridSettings = field(default_factory=GridSettings)
@@ -369,6 +370,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
     "max_retry": _int_range(0, 20),
     "resubmit_unknown": _is_bool,
     "reconcile_grace_s": _num_range(0, 600),
+    "cut_loss_reprice_s": _num_range(10, 3600),
     "restart": {"backoff_initial_s": _num_range(0.1, 600), "backoff_max_s": _num_range(1, 3600),
                 "flap_max": _int_range(1, 100), "flap_window_s": _num_range(10, 86400),
                 "min_uptime_s": _num_range(0, 3600)},
@@ -513,7 +515,8 @@ def _settings(doc: _Located, s: dict, base_dir: Path) -> Settings:
     restart = RestartPolicy(**{k: v for k, v in r.items() if k in RestartPolicy.__dataclass_fields__})
     simple = {k: s[k] for k in ("poll_interval_ms", "task_pull_interval_s", "hang_timeout_s",
                                 "heartbeat_interval_s", "action_timeout_s", "max_retry",
-                                "resubmit_unknown", "reconcile_grace_s") if k in s}
+                                "resubmit_unknown", "reconcile_grace_s", "cut_loss_reprice_s")
+              if k in s}
     listed = s.get("extra_holidays")
     holidays = tuple(x for x in listed if isinstance(x, date)) if isinstance(listed, list) else ()
     grid = _grid(doc, s.get("grid") if isinstance(s.get("grid"), dict) else {})

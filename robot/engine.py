@@ -32,7 +32,6 @@ log = logging.getLogger("robot.engine")
 TIME_SLACK_S = 60.0            # broker clocks and second-granular tables: match this far back
 HISTORY_EVERY = 3              # polls between history reads while a native exit is awaited
 RETRY_BASE_S = 5.0             # simulated seconds, doubled per attempt
-CL_REPRICE_AFTER_S = 120.0     # an emulated cut-loss sell unfilled this long is re-priced
 
 
 def fault_point(name: str) -> None:
@@ -510,7 +509,7 @@ class Engine:
         if order["purpose"] != "cl" or not order["broker_order_id"] or last >= order["price"]:
             return
         age = (self.clock.now() - datetime.fromisoformat(order["intent_at"])).total_seconds()
-        if age < CL_REPRICE_AFTER_S:
+        if age < self.settings.cut_loss_reprice_s:
             return
         log.info("cut-loss sell %s unfilled for %.0f s; re-pricing to %d", order["broker_order_id"],
                  age, last)
