@@ -6,6 +6,7 @@ and from state.db the way an operator would read it.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -16,6 +17,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from robot.clock import WIB, AcceleratedClock
+from simulator.scenario import DEFAULT_PIN, Scenario, load_scenario, parse_scenario
 from simulator.server import SimServer
 
 TOKEN = "e2e-token"
@@ -35,13 +37,23 @@ class SimDay:
     settings: dict = field(default_factory=dict)
     driver: str = "selenium"
     env: dict = field(default_factory=dict)
+    password: str = PASSWORD          # the brokers' login password (E2E_PASSWORD)
+    pin: str | None = None            # every account's trading PIN (E2E_PIN); None: the scenario's
 
     def __post_init__(self):
         hh, mm = self.start.split(":")
         self.clock = AcceleratedClock.starting(datetime.combine(self.day, time(int(hh), int(mm)),
                                                                 WIB), self.speed)
-        self.sim = SimServer(clock=self.clock, scenario=self.scenario, token=TOKEN,
-                             ui_latency=0.0).start()
+        scenario = self.scenario
+        if self.pin is not None:
+            if not isinstance(scenario, Scenario):
+                scenario = (parse_scenario(scenario) if isinstance(scenario, dict)
+                            else load_scenario(scenario))
+            scenario = dataclasses.replace(scenario, accounts={
+                name: dataclasses.replace(spec, pin=self.pin)
+                for name, spec in scenario.accounts.items()})
+        self.sim = SimServer(clock=self.clock, scenario=scenario, token=TOKEN,
+                             password=self.password, ui_latency=0.0).start()
         self.config = self.write_config()
         self.proc: subprocess.Popen | None = None
 
@@ -65,8 +77,8 @@ class SimDay:
 
     # ----------------------------------------------------------------------------- running
     def robot_env(self) -> dict:
-        env = dict(os.environ, E2E_TOKEN=TOKEN, E2E_PASSWORD=PASSWORD, E2E_PIN="123456",
-                   SE_OFFLINE="true")
+        env = dict(os.environ, E2E_TOKEN=TOKEN, E2E_PASSWORD=self.password,
+                   E2E_PIN=self.pin or DEFAULT_PIN, SE_OFFLINE="true")
         env.update(self.env)
         return env
 

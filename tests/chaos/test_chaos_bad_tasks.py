@@ -196,6 +196,7 @@ def test_task_payloads_property(intake, task):
 
 
 @pytest.mark.chaos
+@pytest.mark.timeout(1800)
 @settings(max_examples=FULL_EXAMPLES, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(task=tasks())

@@ -94,6 +94,7 @@ def test_twenty_writers_ten_seconds(tmp_path):
 
 
 @pytest.mark.chaos
+@pytest.mark.timeout(900)
 def test_twenty_writers_sixty_seconds(tmp_path):
     db = tmp_path / "state.db"
     check(db, run_load(db, 60.0))
