@@ -332,10 +332,16 @@ class LocalGrid:
             out.close()
         log.info("started %s %s (pid %s)", role, name, proc.popen.pid)
 
-    def start(self, timeout: float = 120.0) -> "LocalGrid":
+    def prepare(self) -> None:
+        """Everything that can fail before a process starts: the jar, Java, free ports, the
+        configs (a missing registration secret)."""
         self.check_installed()
         self._check_ports()
         self.write_configs()
+
+    def start(self, timeout: float = 120.0) -> "LocalGrid":
+        if "hub" not in self.procs:
+            self.prepare()
         try:
             self._spawn("hub")
             self.wait_hub(timeout)
@@ -463,6 +469,7 @@ def run_grid_up(cfg: Config, timeout: float, echo=print, workdir: Path | None = 
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous[sig] = signal.signal(sig, lambda *_: stop.set())
     try:
+        grid.prepare()
         echo(f"starting the hub and {len(grid.nodes)} node(s) on {LOOPBACK} "
              f"(configs and logs in {grid.workdir})")
         grid.start(timeout)
