@@ -134,7 +134,8 @@ class Worker:
         if extra:
             with self.store.transaction() as c:
                 c.execute("UPDATE workers SET pid_created = ?, node = ? WHERE account = ?",
-                          (extra["pid_created"], self.account.node, self.account.id))
+                          (extra["pid_created"], self.account.node if self.remote else None,
+                           self.account.id))
         log.info("state %s -> %s: %s", self.state.value if self.state else "-", state.value, reason)
         self.state = state
         self.beat(force=True)
