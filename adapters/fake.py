@@ -43,12 +43,19 @@ class FakeAdapter(BrokerAdapter):
                                       f"--user-data-dir={self.profile.resolve()}"],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
+        # a stand-in "chromedriver": nothing on its command line names the profile and its pid
+        # is not reported, like a driver started just before its worker was killed
+        self.driver = subprocess.Popen([sys.executable, "-c", STAND_IN,
+                                        f"--fake-driver-of={self.account.id}"],
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
 
     def close(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-        self.proc = None
+        for proc in (self.proc, getattr(self, "driver", None)):
+            if proc and proc.poll() is None:
+                proc.terminate()
+                proc.wait(10)
+        self.proc = self.driver = None
 
     def process_ids(self) -> list[int]:
         return [self.proc.pid] if self.proc else []

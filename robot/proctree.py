@@ -59,6 +59,26 @@ def kill_tree(pid: int | None, created: float | None = None, grace_s: float = 3.
     return kill_all(tree(proc), grace_s) if proc else 0
 
 
+def kill_group(pgid: int | None) -> bool:
+    """SIGKILL what is left of a dead worker's process group (POSIX).
+
+    Each worker makes itself a process-group leader at start, so a chromedriver or Chromium it
+    started stays in its group even after the worker was SIGKILLed and they were re-parented.
+    Only called for a group whose leader is gone: while a group exists its id cannot be reused,
+    so the group is the worker's. Never our own group.
+    """
+    if not pgid or not hasattr(os, "killpg") or alive(pgid) is not None:
+        return False
+    if pgid == os.getpgrp():
+        return False
+    import signal
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
 def profile_processes(profile: Path) -> list[psutil.Process]:
     """Processes whose command line names this profile folder (Chromium and its helpers)."""
     marker = f"--user-data-dir={Path(profile).resolve()}"

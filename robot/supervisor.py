@@ -157,6 +157,7 @@ class Supervisor:
         """A SIGKILLed supervisor leaves workers and browsers behind: end them before starting."""
         for row in self.store.query("SELECT account, pid, pid_created, child_pids FROM workers"):
             killed = proctree.kill_tree(row["pid"], row["pid_created"]) if row["pid_created"] else 0
+            killed += proctree.kill_group(row["pid"])
             if row["child_pids"]:
                 import json
                 killed += proctree.kill_pids(json.loads(row["child_pids"]))
@@ -280,8 +281,9 @@ class Supervisor:
         """An exit nobody asked for: clean up after it, then restart with backoff or give up."""
         uptime = now - h.started_at
         code = h.process.exitcode if h.process else None
+        pid = h.process.pid if h.process else None
         self._reap(h)
-        self._clean_after(h)
+        self._clean_after(h, pid)
         delay = h.tracker.on_exit(now, uptime)
         account = h.account.id
         if delay is None:
@@ -309,8 +311,9 @@ class Supervisor:
                 conn.close()
         h.process, h.ctl, h.hb = None, None, None
 
-    def _clean_after(self, h: Handle) -> None:
+    def _clean_after(self, h: Handle, pid: int | None = None) -> None:
         """Whatever the dead worker started (chromedriver, Chromium) must not outlive it."""
+        proctree.kill_group(pid if pid is not None else (h.process.pid if h.process else None))
         row = self.store.worker(h.account.id) or {}
         if row.get("child_pids"):
             import json
@@ -416,6 +419,7 @@ class Supervisor:
             if h.process.exitcode is None:
                 log.warning("%s did not stop in time; killing its process tree", h.account.id)
                 self._kill(h)
+            h.process.join(1)
             self._clean_after(h)
             self._reap(h)
 

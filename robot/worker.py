@@ -54,6 +54,10 @@ def run_worker(args: WorkerArgs, ctl: Connection, hb: Connection) -> None:
     # Ctrl+C reaches the whole process group; the supervisor decides, and tells us via the pipe,
     # so the browser action in progress is finished rather than torn.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "setpgrp"):
+        # Our own process group: if we are SIGKILLed, the supervisor ends the chromedriver and
+        # Chromium we started by group, even after they were re-parented away from us.
+        os.setpgrp()
     cfg = load_config(args.config_path)
     account = cfg.account(args.account_id)
     clock = clock_from_spec(args.clock_spec)

@@ -120,6 +120,14 @@ def runs():
         r.kill()
 
 
+def fake_driver(account: str) -> list[psutil.Process]:
+    out = []
+    for p in psutil.process_iter(["cmdline"]):
+        if f"--fake-driver-of={account}" in (p.info["cmdline"] or []):
+            out.append(p)
+    return out
+
+
 def no_profile_processes(root: Path, accounts: list[str]) -> bool:
     return all(not proctree.profile_processes(root / "profiles" / a) for a in accounts)
 
@@ -161,12 +169,16 @@ def test_sigkill_of_a_worker_restarts_it_and_the_day_completes(tmp_path, runs):
     other_pid = run.wait_state("A2", "TRADING")["pid"]
     stand_in = proctree.profile_processes(tmp_path / "profiles" / "A1")
     assert stand_in, "the fake browser of A1 should be running"
+    driver = fake_driver("A1")
+    assert driver, "the fake driver of A1 should be running"
     os.kill(victim["pid"], signal.SIGKILL)
     restarted = wait_for(lambda: (w := run.worker("A1")) and w["restarts"] == 1
                          and w["state"] == "TRADING" and w["pid"] != victim["pid"] and w,
                          60, "A1 restarted and trading again")
     assert run.worker("A2")["pid"] == other_pid              # the other worker was not disturbed
     assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in stand_in)
+    # the driver was re-parented away and named no profile: its process group still ended it
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in driver)
     status = subprocess.run([sys.executable, "-m", "robot", "status", "--config",
                              str(tmp_path / "accounts.yaml"), "--json"],
                             capture_output=True, text=True, timeout=60)
