@@ -1,20 +1,29 @@
-"""BenchDay: tests/e2e.py's SimDay (simulator in this process, `python -m robot.supervisor` as a
-child on the same accelerated clock) with a start time to the second, a UI latency, and a log of
-every broker request the simulator answered."""
+"""BenchDay: the simulator in this process and `python -m robot.supervisor` as a child process on
+the same accelerated clock (--clock-spec), as tests/e2e.py's SimDay does, plus a start time to the
+second, a UI latency, the product's default timing, and a log of every broker request the
+simulator answered. Standalone (not a SimDay subclass) so that test-harness changes never change
+what the benchmarks measure."""
 from __future__ import annotations
 
+import json
+import os
 import signal
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime, time as dtime
+from pathlib import Path
 
-from common import install_request_log, sim_to_wall
-from e2e import TOKEN, SimDay
+import psutil
+
+from common import DAY, PASSWORD, ROOT, TOKEN, install_request_log, sim_to_wall
 from robot.clock import WIB, AcceleratedClock
 from simulator.server import SimServer
 
-# The product's defaults (robot.config.Settings) where SimDay shortens them for tests.
+PIN = "123456"
+# The product's defaults (robot.config.Settings).
 PRODUCT_TIMING = {
     "poll_interval_ms": 2000, "heartbeat_interval_s": 5, "hang_timeout_s": 60,
     "task_pull_interval_s": 30, "reconcile_grace_s": 5,
@@ -23,30 +32,55 @@ PRODUCT_TIMING = {
 }
 
 
-@dataclass
-class BenchDay(SimDay):
-    latency: float = 0.0
-
-    def __post_init__(self):
-        t = dtime.fromisoformat(self.start)
-        self.clock = AcceleratedClock.starting(datetime.combine(self.day, t, WIB), self.speed)
-        self.sim = SimServer(clock=self.clock, scenario=self.scenario, token=TOKEN,
-                             password=self.password, ui_latency=self.latency)
+class BenchDay:
+    def __init__(self, root: Path, scenario: dict, speed: float, start: str,
+                 accounts: list[tuple[str, str]], settings: dict | None = None,
+                 driver: str = "uc", latency: float = 0.0, env: dict | None = None):
+        self.root, self.accounts, self.driver = Path(root), accounts, driver
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.day = DAY
+        self.clock = AcceleratedClock.starting(
+            datetime.combine(DAY, dtime.fromisoformat(start), WIB), speed)
+        self.sim = SimServer(clock=self.clock, scenario=scenario, token=TOKEN, password=PASSWORD,
+                             ui_latency=latency)
         self.requests: list[dict] = []
         self.request_lock = threading.Lock()
         install_request_log(self.sim.app, self.requests, self.request_lock)
         self.sim.start()
+        self.env = env or {}
+        self.settings = {**PRODUCT_TIMING,
+                         "browser": {"driver": driver, "launch_stagger_s": 1.0},
+                         **(settings or {})}
         self.config = self.write_config()
-        self.proc = None
+        self.proc: subprocess.Popen | None = None
         self.started_wall: float | None = None
+        self.out_path = self.root / "supervisor.out"
 
-    def write_config(self):
-        self.settings = {**PRODUCT_TIMING, **self.settings}
-        return super().write_config()
+    def write_config(self) -> Path:
+        s = {"operating_hours": {"start": "08:45", "end": "16:15"}, "eod_report_time": "16:00",
+             "task_server": {"url": self.sim.url, "token_env": "BENCH_TOKEN"}, **self.settings}
+        cfg = {"settings": s,
+               "brokers": {b: {"base_url": self.sim.url} for _, b in self.accounts},
+               "accounts": [{"id": a, "broker": b, "profile_path": f"profiles/{a}",
+                             "enabled": True, "password_env": "BENCH_PASSWORD",
+                             "pin_env": "BENCH_PIN"} for a, b in self.accounts]}
+        path = self.root / "accounts.yaml"
+        path.write_text(json.dumps(cfg, indent=1))
+        return path
 
-    def start_robot(self, *args: str):
+    def start_robot(self) -> subprocess.Popen:
+        env = dict(os.environ, BENCH_TOKEN=TOKEN, BENCH_PASSWORD=PASSWORD, BENCH_PIN=PIN,
+                   SE_OFFLINE="true", PYTHONPATH=str(ROOT), **self.env)
+        cmd = [sys.executable, "-m", "robot.supervisor", "--config", str(self.config),
+               "--date", DAY.isoformat(), "--clock-spec", self.clock.spec()]
         self.started_wall = time.time()
-        return super().start_robot(*args)
+        with open(self.out_path, "a") as out:
+            self.proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=out,
+                                         stderr=subprocess.STDOUT, text=True)
+        return self.proc
+
+    def output(self) -> str:
+        return self.out_path.read_text() if self.out_path.exists() else ""
 
     def wall(self, at: str) -> float:
         return sim_to_wall(self.clock, at)
@@ -58,9 +92,39 @@ class BenchDay(SimDay):
         self.proc.send_signal(signal.SIGTERM)
         try:
             return self.proc.wait(timeout)
-        except Exception:  # noqa: BLE001
+        except subprocess.TimeoutExpired:
             return None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.terminate(30)
+        if self.proc is not None and self.proc.poll() is None:
+            for p in psutil.Process(self.proc.pid).children(recursive=True):
+                p.kill()
+            self.proc.kill()
+            self.proc.wait(10)
+        self.sim.stop()
 
     def requests_since(self, t: float) -> list[dict]:
         with self.request_lock:
             return [r for r in self.requests if r["t"] >= t]
+
+    # ------------------------------------------------------------------------------ looking
+    def rows(self, sql: str, params=()) -> list[dict]:
+        db = self.root / "state.db"
+        if not db.exists():
+            return []
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in conn.execute(sql, params)]
+        except sqlite3.OperationalError:
+            return []
+        finally:
+            conn.close()
+
+    def tasks(self) -> dict[str, dict]:
+        return {r["task_id"]: r for r in self.rows("SELECT * FROM tasks")}
+
+    def ledger(self) -> list[dict]:
+        return self.sim.ledger()

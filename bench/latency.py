@@ -29,12 +29,17 @@ from common import (DAY, PASSWORD, CpuLedger, SimProcess, clock_at, cleanup, loa
                     make_adapter, scratch, summary, tree, write_config)
 
 
-def run(quick: bool = False, latencies=(0.0, 1.5)) -> dict:
+def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None = None) -> dict:
+    """``variants``: (UI latency, adapters.generic.WAIT_POLL_S or None for the product's) pairs,
+    alternated order by order; by default each latency with the product's setting."""
+    import adapters.generic as generic
     from robot.engine import Engine
     from robot.store import Store
     from robot.tasks import ingest
 
-    n = 6 if quick else 20
+    n = n or (6 if quick else 20)
+    variants = variants or [(lat, None) for lat in latencies]
+    product_poll = generic.WAIT_POLL_S
     root = scratch("latency")
     clock = clock_at("10:00:00", 1.0)
     account = "ACC_LAT"
@@ -71,11 +76,23 @@ def run(quick: bool = False, latencies=(0.0, 1.5)) -> dict:
         def robot_procs():
             return [me] + [p for pid in browser_pids for p in tree(pid)]
 
-        rows = {lat: [] for lat in latencies}
+        # count WebDriver commands (every Selenium call goes through driver.execute)
+        commands = [0]
+        orig_execute = adapter.driver.execute
+
+        def counting_execute(*a, **kw):
+            commands[0] += 1
+            return orig_execute(*a, **kw)
+        adapter.driver.execute = counting_execute
+
+        def label(v):
+            return f"{v[0]:g}" if v[1] is None else f"{v[0]:g} (wait poll {v[1]:g} s)"
+        rows = {label(v): [] for v in variants}
         k = 0
         for i in range(n):
-            order = latencies if i % 2 == 0 else tuple(reversed(latencies))
-            for lat in order:
+            order = variants if i % 2 == 0 else tuple(reversed(variants))
+            for lat, poll in order:
+                generic.WAIT_POLL_S = product_poll if poll is None else poll
                 sim.set_latency(lat)
                 price = 9700 - 25 * k
                 task_id = f"L{k:03d}"
@@ -84,6 +101,7 @@ def run(quick: bool = False, latencies=(0.0, 1.5)) -> dict:
                                      "side": "buy", "price": price, "lot": 1, "tp": price + 200,
                                      "cl": price - 200}], "bench", DAY, clock.now())
                 spans.clear()
+                commands[0] = 0
                 cpu, sim_cpu = CpuLedger(), CpuLedger()
                 c0, s0 = cpu.look(robot_procs()), sim_cpu.look([sim_proc])
                 t_epoch = time.time()
@@ -105,19 +123,21 @@ def run(quick: bool = False, latencies=(0.0, 1.5)) -> dict:
                 by = {}
                 for name, d in spans:
                     by[name] = by.get(name, 0.0) + d
-                rows[lat].append({"task": task_id, "wall_s": wall, "steps": steps,
+                rows[label((lat, poll))].append({"task": task_id, "wall_s": wall, "steps": steps,
                                   "requests": reqs,
                                   "overhead_s": wall - lat * reqs,
                                   "robot_cpu_s": robot_cpu, "sim_cpu_s": broker_cpu,
+                                  "webdriver_commands": commands[0],
                                   "adapter_s": by,
                                   "engine_s": wall - sum(by.values())})
         out = {}
-        for lat, rs in rows.items():
-            out[f"{lat:g}"] = {
+        for key, rs in rows.items():
+            out[key] = {
                 "orders": len(rs),
                 "wall_ms": summary([r["wall_s"] * 1000 for r in rs], 1),
                 "overhead_ms": summary([r["overhead_s"] * 1000 for r in rs], 1),
                 "requests": summary([r["requests"] for r in rs], 1),
+                "webdriver_commands": summary([r["webdriver_commands"] for r in rs], 1),
                 "robot_cpu_ms": summary([r["robot_cpu_s"] * 1000 for r in rs], 1),
                 "simulator_cpu_ms": summary([r["sim_cpu_s"] * 1000 for r in rs], 1),
                 "steps": summary([r["steps"] for r in rs], 1),
@@ -128,11 +148,12 @@ def run(quick: bool = False, latencies=(0.0, 1.5)) -> dict:
                 "engine_sqlite_ms": summary([r["engine_s"] * 1000 for r in rs], 1),
                 "raw": rs,
             }
-            log(f"order latency at UI latency {lat:g} s: p50 {out[f'{lat:g}']['wall_ms']['median']}"
-                f" ms, p95 {out[f'{lat:g}']['wall_ms']['p95']} ms")
+            log(f"order latency at UI latency {key} s: p50 {out[key]['wall_ms']['median']}"
+                f" ms, p95 {out[key]['wall_ms']['p95']} ms")
         return {"name": "latency", "quick": quick, "load_before": load_before,
                 "load_after": loadavg(), "by_latency": out}
     finally:
+        generic.WAIT_POLL_S = product_poll
         if store is not None:
             store.close()
         if adapter is not None:
@@ -144,7 +165,12 @@ def run(quick: bool = False, latencies=(0.0, 1.5)) -> dict:
 if __name__ == "__main__":
     import json
     import sys
-    r = run("--quick" in sys.argv)
+    if "--wait-poll" in sys.argv:      # before/after of adapters.generic.WAIT_POLL_S
+        r = run(variants=[(0.0, 0.5), (0.0, 0.1)], n=10 if "--quick" in sys.argv else 20)
+        from common import save
+        save("latency-wait-poll", r)
+    else:
+        r = run("--quick" in sys.argv)
     for v in r["by_latency"].values():
         v.pop("raw")
     print(json.dumps(r, indent=1))

@@ -7,13 +7,13 @@ on every broker page. The accounts rotate over the stockbit, ipot and ajaib skin
 
 The day is shortened so that a run stays bounded: setup from 08:30 (the robot's normal 08:45
 would leave the 30x clock under a minute of wall time before the pre-opening for 20 browsers to
-start), the pre-opening 08:45-08:58 and session 1 from 09:00, the end-of-day report at 10:00 and
-the end at 10:05. Each account gets two tasks (one in quick mode), each on an emiten of its own
+start), the pre-opening 08:45-08:58 and session 1 from 09:00, the end-of-day report at 09:45 and
+the end at 09:50. Each account gets two tasks (one in quick mode), each on an emiten of its own
 with a scripted price path:
 
 - A: available 08:46-08:53 (pre-opening); the price is at the buy limit from 09:00 (fills at the
-  open); then at 09:12-09:21 it moves to the TP (even accounts) or the CL (odd) for 10 minutes;
-- B: available 09:10-09:29; the price reaches the limit 5 minutes later; 15 minutes after
+  open); then at 09:10-09:19 it moves to the TP (even accounts) or the CL (odd) for 10 minutes;
+- B: available 09:05-09:14; the price reaches the limit 5 minutes later; 15 minutes after
   availability it moves to the CL (even) or TP (odd) for 10 minutes.
 
 Checked from the simulator's ledger (the ground truth):
@@ -40,6 +40,7 @@ from harness import BenchDay
 
 SKINS = ("stockbit", "ipot", "ajaib")
 HOLD_MIN = 10
+START = "08:29:30"
 
 
 def _hhmm(h: int, m: int) -> str:
@@ -54,9 +55,9 @@ def scenario(n: int, tasks_per_account: int) -> tuple[dict, list[tuple[str, str]
     accounts = [(f"ACC_{i + 1:02d}", SKINS[i % 3]) for i in range(n)]
     emitens, tasks, plan = {}, [], {}
     for i, (acc, _) in enumerate(accounts):
-        # A: pre-opening task, fills at the open, moves at 09:12 + i % 10
+        # A: pre-opening task, fills at the open, moves at 09:10 + i % 10
         p = 1000 + 20 * i
-        move = 12 + i % 10
+        move = 10 + i % 10
         exit_kind = "tp" if i % 2 == 0 else "cl"
         tp, cl = p + 25, p - 25
         emitens[code(i, "A")] = {"prev_close": p, "path": [
@@ -70,9 +71,9 @@ def scenario(n: int, tasks_per_account: int) -> tuple[dict, list[tuple[str, str]
                      "exit": exit_kind}
         if tasks_per_account < 2:
             continue
-        # B: session task
+        # B: session task, available 09:05 + i % 10, at the limit 5 min later, moves 15 min later
         q = 2000 + 20 * i
-        avail = 10 + i % 20
+        avail = 5 + i % 10
         exit_kind = "cl" if i % 2 == 0 else "tp"
         tp, cl = q + 50, q - 50
         emitens[code(i, "B")] = {"prev_close": q, "path": [
@@ -148,11 +149,10 @@ def run_one(n: int, speed: float, tasks_per_account: int, driver: str,
             sample_every: float = 3.0) -> dict:
     scen, accounts, plan = scenario(n, tasks_per_account)
     root = scratch(f"scale{n}")
-    day = BenchDay(root, scenario=scen, speed=speed, start="08:29:30", accounts=accounts,
+    day = BenchDay(root, scenario=scen, speed=speed, start=START, accounts=accounts,
                    driver=driver, latency=0.5,
-                   settings={"operating_hours": {"start": "08:30", "end": "10:05"},
-                             "eod_report_time": "10:00",
-                             "browser": {"driver": driver, "launch_stagger_s": 1.0}})
+                   settings={"operating_hours": {"start": "08:30", "end": "09:50"},
+                             "eod_report_time": "09:45"})
     load_before = loadavg()
     used_before = []
     for _ in range(3):
@@ -187,7 +187,7 @@ def run_one(n: int, speed: float, tasks_per_account: int, driver: str,
         code_ = proc.returncode
         # only samples where every account had its browser (trading hours), for per-account
         full = [s for s in samples if len(s["pss"]) == n
-                and "09:00:00" <= s["sim"] <= "09:55:00"]
+                and "09:00:00" <= s["sim"] <= "09:40:00"]
         totals = [sum(s["pss"].values()) for s in full]
         per_acc_peak = [max(s["pss"].get(a, 0) for s in full) for a, _ in accounts] if full else []
         per_acc_mean = [sum(s["pss"].get(a, 0) for s in full) / len(full)
@@ -240,13 +240,13 @@ def run_one(n: int, speed: float, tasks_per_account: int, driver: str,
 
 def run(quick: bool = False, driver: str = "uc", ns=None, speed: float | None = None) -> dict:
     ns = ns or ((1, 5) if quick else (1, 5, 10, 20))
-    speed = speed or 30.0
+    speed = speed or (30.0 if quick else 25.0)
     runs = []
     for n in ns:
         log(f"scale: {n} account(s) at {speed:g}x")
         runs.append(run_one(n, speed, 1 if quick else 2, driver))
     return {"name": "scale", "quick": quick, "speed": speed, "ui_latency_s": 0.5,
-            "window": "setup 08:30, pre-opening 08:45, session 1 09:00, EOD 10:00, end 10:05",
+            "window": "setup 08:30, pre-opening 08:45, session 1 09:00, EOD 09:45, end 09:50",
             "runs": runs}
 
 
