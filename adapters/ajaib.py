@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from .base import AdapterError, OrderRequest, Side
 from .generic import SelectorAdapter
@@ -22,7 +21,7 @@ class AjaibAdapter(SelectorAdapter):
         if not toggle.is_selected():
             toggle.click()
         tp_sel = self.sel["order_form"]["tp_input"]
-        WebDriverWait(self.driver, self.timeout).until(
+        self.wait().until(
             lambda d: d.find_element(By.CSS_SELECTOR, tp_sel).is_displayed())
         self.fill_tp_cl(order)
 
@@ -31,7 +30,7 @@ class AjaibAdapter(SelectorAdapter):
         super().step_submit(order)
         dialog = self.sel["confirm_dialog"]["dialog"]
         try:
-            WebDriverWait(self.driver, self.timeout).until(
+            self.wait().until(
                 lambda d: d.find_element(By.CSS_SELECTOR, dialog).is_displayed())
         except TimeoutException:
             raise AdapterError("the confirmation dialog did not open") from None

@@ -29,6 +29,11 @@ from .selectors import load_selectors
 
 log = logging.getLogger("adapters")
 
+# How often a wait re-checks the page. Selenium's default (0.5 s) made every wait that missed
+# on its first look cost half a second: a toast rendered just after the click, a dialog or a
+# field shown by the page's script (bench/: order latency).
+WAIT_POLL_S = 0.1
+
 # One round trip: headers and cell texts of a table, plus each row's data-key if it has one.
 READ_TABLE_JS = """
 const table = document.querySelector(arguments[0]);
@@ -127,7 +132,7 @@ class SelectorAdapter(BrokerAdapter):
                 return "out"
             return False
         try:
-            state = WebDriverWait(self.driver, self.timeout).until(settled)
+            state = self.wait().until(settled)
         except TimeoutException:
             title = self.driver.title
             raise AdapterError(f"unexpected page for {key!r} ({title!r}): neither logged in nor "
@@ -135,10 +140,12 @@ class SelectorAdapter(BrokerAdapter):
         if state == "out":
             raise SessionExpired(f"{self.broker.name}: the broker shows its login page")
 
+    def wait(self, timeout: float | None = None) -> WebDriverWait:
+        return WebDriverWait(self.driver, timeout or self.timeout, poll_frequency=WAIT_POLL_S)
+
     def find(self, key: str, selector: str, timeout: float | None = None):
         try:
-            return WebDriverWait(self.driver, timeout or self.timeout).until(
-                lambda d: d.find_element(By.CSS_SELECTOR, selector))
+            return self.wait(timeout).until(lambda d: d.find_element(By.CSS_SELECTOR, selector))
         except TimeoutException:
             raise SelectorMissing(key, selector, self.driver.current_url) from None
 
@@ -171,7 +178,7 @@ class SelectorAdapter(BrokerAdapter):
                     return "error"
                 return False
             try:
-                result = WebDriverWait(self.driver, self.timeout).until(done)
+                result = self.wait().until(done)
             except TimeoutException:
                 raise ActionTimeout("login did not complete") from None
             if result == "error":
@@ -240,7 +247,7 @@ class SelectorAdapter(BrokerAdapter):
                 return "login", ""
             return False
         try:
-            kind, text = WebDriverWait(self.driver, self.timeout).until(toast)
+            kind, text = self.wait().until(toast)
         except TimeoutException:
             raise ActionTimeout("no success or error toast after the click") from None
         if kind == "login":

@@ -9,7 +9,6 @@ import os
 
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from robot import logs
 
@@ -49,7 +48,7 @@ class IpotAdapter(SelectorAdapter):
                    if e.text.strip()]
             return ("err", err[0]) if err else False
         try:
-            result = WebDriverWait(self.driver, self.timeout).until(unlocked)
+            result = self.wait().until(unlocked)
         except TimeoutException:
             raise AdapterError("the order form did not appear after the PIN") from None
         if result != "ok":

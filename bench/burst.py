@@ -77,7 +77,7 @@ def run_once(n: int, driver: str) -> dict:
     try:
         day.start_robot()
         wait_until(lambda: day.clock.now() >= open_at.replace(minute=59, hour=8, second=30),
-                   200, 0.2)
+                   300, 0.2)
         day.sim.set_latency(1.5)
         trading = {r["account"] for r in day.rows(
             "SELECT account FROM workers WHERE state = 'TRADING'")}

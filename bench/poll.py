@@ -36,7 +36,7 @@ def run(quick: bool = False) -> dict:
     from adapters.base import OrderRequest, Side
     from adapters.generic import READ_TABLE_JS
 
-    blocks, per_block = (4, 5) if quick else (8, 10)
+    blocks, per_block = (4, 3) if quick else (6, 6)
     root = scratch("poll")
     clock = clock_at("10:00:00", 1.0)
     account = "ACC_POLL"

@@ -5,10 +5,11 @@ headless Chromium per account, the product's default timing: poll every 2 s, tas
 30 s, heartbeat 5 s, launch stagger 1 s), on the simulator (this process) with UI latency 0.5 s
 on every broker page. The accounts rotate over the stockbit, ipot and ajaib skins.
 
-The day is shortened so that a run stays bounded: setup from 08:30 (the robot's normal 08:45
-would leave the 30x clock under a minute of wall time before the pre-opening for 20 browsers to
-start), the pre-opening 08:45-08:58 and session 1 from 09:00, the end-of-day report at 09:45 and
-the end at 09:50. Each account gets two tasks (one in quick mode), each on an emiten of its own
+The day is shortened so that a run stays bounded: the workers start early enough for N browsers
+to be up before the pre-opening (operating_hours.start = 08:45 minus 30 s + 12 s per account of
+wall time on the accelerated clock; the robot's normal 08:45 would leave the 25x clock 36 s of
+wall time for 20 browsers), the pre-opening 08:45-08:58 and session 1 from 09:00, the
+end-of-day report at 09:45 and the end at 09:50. Each account gets two tasks (one in quick mode), each on an emiten of its own
 with a scripted price path:
 
 - A: available 08:46-08:53 (pre-opening); the price is at the buy limit from 09:00 (fills at the
@@ -40,7 +41,15 @@ from harness import BenchDay
 
 SKINS = ("stockbit", "ipot", "ajaib")
 HOLD_MIN = 10
-START = "08:29:30"
+
+
+def setup_time(n: int, speed: float) -> str:
+    """When the workers start (operating_hours.start): early enough that N browsers can start,
+    log in and be TRADING before the pre-opening (08:45) on this machine: 30 s + 12 s per account
+    of wall time, whatever the clock speed."""
+    lead_sim_min = int((30 + 12 * n) * speed / 60) + 1
+    m = 8 * 60 + 45 - lead_sim_min
+    return f"{m // 60:02d}:{m % 60:02d}"
 
 
 def _hhmm(h: int, m: int) -> str:
@@ -149,9 +158,11 @@ def run_one(n: int, speed: float, tasks_per_account: int, driver: str,
             sample_every: float = 3.0) -> dict:
     scen, accounts, plan = scenario(n, tasks_per_account)
     root = scratch(f"scale{n}")
-    day = BenchDay(root, scenario=scen, speed=speed, start=START, accounts=accounts,
+    setup = setup_time(n, speed)
+    start = (datetime.strptime(setup, "%H:%M") - timedelta(seconds=1)).strftime("%H:%M:%S")
+    day = BenchDay(root, scenario=scen, speed=speed, start=start, accounts=accounts,
                    driver=driver, latency=0.5,
-                   settings={"operating_hours": {"start": "08:30", "end": "09:50"},
+                   settings={"operating_hours": {"start": setup, "end": "09:50"},
                              "eod_report_time": "09:45"})
     load_before = loadavg()
     used_before = []
@@ -204,6 +215,7 @@ def run_one(n: int, speed: float, tasks_per_account: int, driver: str,
         mib = 2 ** 20
         res = {
             "accounts": n, "tasks": len(plan), "speed": speed, "driver": driver,
+            "setup_at": setup,
             "exit_code": code_, "wall_s": round(wall, 1),
             "load_before": load_before, "load_after": loadavg(),
             "supervisor_cpu_s": round(sup_cpu, 2),
@@ -246,7 +258,8 @@ def run(quick: bool = False, driver: str = "uc", ns=None, speed: float | None = 
         log(f"scale: {n} account(s) at {speed:g}x")
         runs.append(run_one(n, speed, 1 if quick else 2, driver))
     return {"name": "scale", "quick": quick, "speed": speed, "ui_latency_s": 0.5,
-            "window": "setup 08:30, pre-opening 08:45, session 1 09:00, EOD 09:45, end 09:50",
+            "window": "setup before 08:45 (30 s + 12 s per account of wall time), pre-opening "
+                      "08:45, session 1 09:00, EOD 09:45, end 09:50",
             "runs": runs}
 
 
