@@ -46,7 +46,7 @@ class FakeAdapter(BrokerAdapter):
         # a stand-in "chromedriver": nothing on its command line names the profile and its pid
         # is not reported, like a driver started just before its worker was killed
         self.driver = subprocess.Popen([sys.executable, "-c", STAND_IN,
-                                        f"--fake-driver-of={self.account.id}"],
+                                        f"--fake-driver-of={self.profile.resolve()}"],
                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
 

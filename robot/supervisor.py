@@ -36,6 +36,7 @@ from .worker import WorkerArgs, run_worker
 
 log = logging.getLogger("robot.supervisor")
 SHUTDOWN_GRACE_S = 10.0       # workers get this long to finish their action and quit the browser
+END_GRACE_S = 120.0           # wall seconds past the end of the hours for end-of-day settling
 
 
 class AlreadyRunning(Exception):
@@ -105,6 +106,7 @@ class Supervisor:
         self.report: dict | None = None
         self.report_path: Path | None = None
         self.on_report = None                 # called before the report is printed (demo view)
+        self._end_wait_started: float | None = None
 
     # ------------------------------------------------------------------------------ start
     def acquire_lock(self) -> None:
@@ -213,7 +215,7 @@ class Supervisor:
         status = "done"
         try:
             while not self.stop_requested.is_set():
-                if self.clock.now() >= self.schedule.end:
+                if self.clock.now() >= self.schedule.end and self._may_end():
                     log.info("operating hours over (%s WIB)", self.schedule.end.strftime("%H:%M"))
                     break
                 self.tick()
@@ -359,6 +361,18 @@ class Supervisor:
         if not force and not all(self._settled(h) for h in self.handles.values()):
             return
         self.publish_report()
+
+    def _may_end(self) -> bool:
+        """At the end of the hours, give accounts still settling their day a bounded grace, so
+        a slow broker (or a worker restarted late) does not lose the end-of-day read."""
+        waiting = [h.account.id for h in self.handles.values() if not self._settled(h)]
+        if not waiting:
+            return True
+        if self._end_wait_started is None:
+            self._end_wait_started = self.monotonic()
+            log.warning("operating hours over, but %s still settling; waiting up to %.0f s",
+                        ", ".join(waiting), END_GRACE_S)
+        return self.monotonic() - self._end_wait_started >= END_GRACE_S
 
     def _settled(self, h: Handle) -> bool:
         if h.fatal or h.process is None and h.restart_at is None:

@@ -193,7 +193,10 @@ class Worker:
         if self.schedule.stage(self.clock.now()) == "before":
             self.enter(S.IDLE, f"waiting for {self.schedule.start:%H:%M} WIB")
             self.wait_until(self.schedule.start)
-        if self.schedule.stage(self.clock.now()) in ("trading", "eod") and not self._eod_done():
+        # after the close too: a worker restarted late still settles its day (the supervisor
+        # waits a bounded grace for it)
+        if self.schedule.stage(self.clock.now()) in ("trading", "eod", "after") \
+                and not self._eod_done():
             if self._setup():
                 self._check_session()
                 if self.schedule.stage(self.clock.now()) == "trading":

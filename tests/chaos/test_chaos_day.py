@@ -270,7 +270,7 @@ def chaos_scenario_faults(day: SimDay) -> list:
 def test_chaos_day_bounded(tmp_path):
     accounts = [("CH_SB1", "stockbit"), ("CH_IP1", "ipot"), ("CH_AJ1", "ajaib")]
     summary = run_chaos_day(tmp_path, accounts, tasks_per_account=4, worker_kills=15,
-                            browser_kills=4, speed=150, driver="selenium", seed=11)
+                            browser_kills=4, speed=100, driver="selenium", seed=11)
     assert summary["kills_worker"] >= 15 and summary["kills_supervisor"] == 1
 
 
