@@ -155,7 +155,13 @@ def test_one_browser_per_profile_and_a_stale_session_is_ended_through_the_hub(up
 
     asker = threading.Thread(target=ask)
     asker.start()
-    time.sleep(3)
+
+    def queued() -> bool:  # the hub holds the second request in its queue: it is waiting
+        import requests
+        body = {"query": "{ grid { sessionQueueSize } }"}
+        answer = requests.post(f"{up.hub_url}/graphql", json=body, timeout=5).json()
+        return answer["data"]["grid"]["sessionQueueSize"] >= 1
+    wait_for(queued, 30, "the second R2 request queued at the hub")
     assert not result, "a second browser on R2's profile must wait for the first"
     # the first worker "dies" without quitting: its session holds the slot until it is ended
     ended = grid.end_account_sessions(up.hub_url, "R2")
