@@ -53,6 +53,10 @@ def fault_point(name: str) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+class PhaseClosed(AdapterError):
+    """Order entry closed between the decision to submit and the click: nothing was clicked."""
+
+
 @dataclass
 class BrokerView:
     """What the broker's lists showed on this poll, by broker order id."""
@@ -398,7 +402,15 @@ class Engine:
         fault_point("after_intent")
 
         def before_click() -> None:
-            self.update_order(order_id, status="CLICKED", click_at=iso(self.clock.now()))
+            # Filling the form takes seconds (more on a loaded machine or a slow broker): the
+            # phase that allowed the order may have closed since the step began. Then nothing is
+            # clicked, the intent is marked never sent, and the task waits for the next phase
+            # that allows orders, rather than being rejected by the broker as "market closed".
+            now = self.clock.now()
+            phase_now = idx.phase_at(now, self.settings.extra_holidays)
+            if not idx.can_submit(phase_now):
+                raise PhaseClosed(f"order entry closed ({phase_now.value}) before the click")
+            self.update_order(order_id, status="CLICKED", click_at=iso(now))
 
         request = OrderRequest(task["emiten"], side, price, lot, tp, cl)
         try:
@@ -406,6 +418,10 @@ class Engine:
                                                after_click=lambda: fault_point("after_click"))
         except BrokerRejected as exc:
             self._rejected(task, order_id, purpose, exc)
+            return
+        except PhaseClosed as exc:
+            self._never_sent(self.store.one("SELECT * FROM orders WHERE id = ?", (order_id,)),
+                             str(exc))
             return
         except (SessionExpired, BrowserCrashed):
             raise  # the worker handles these; reconciliation settles the intent afterwards

@@ -202,3 +202,28 @@ def test_end_of_day_settles_what_is_left(world):
     assert state(store, "T2") == "FAILED"
     snap = store.one("SELECT orders FROM eod_snapshots WHERE account = 'A1'")
     assert len(json.loads(snap["orders"])) == 1
+
+
+def test_no_click_once_the_phase_closed_while_the_form_was_filled(world):
+    """The step began in the pre-opening; filling the form took until 08:58 (no order entry):
+    nothing is clicked, the intent is never sent, and the task goes out when session 1 opens."""
+    store, clock, *_, adapter = world
+    add_task(store)
+    clock.t = clock.t.replace(hour=8, minute=57, second=59)
+    real_submit = adapter.submit_order
+
+    def slow_submit(*args, **kwargs):
+        clock.advance(2)                   # the form is filled: now 08:58:01
+        return real_submit(*args, **kwargs)
+    adapter.submit_order = slow_submit
+    eng = engine(world)
+    eng.step()
+    assert book(adapter) == []
+    assert state(store) == "PENDING"
+    (intent,) = store.query("SELECT status, click_at, error FROM orders")
+    assert intent["status"] == "NOT_SENT" and intent["click_at"] is None
+    assert "before the click" in intent["error"]
+    adapter.submit_order = real_submit
+    clock.t = clock.t.replace(hour=9, minute=0, second=5)
+    eng.step()
+    assert len(book(adapter)) == 1 and state(store) == "OPEN"
