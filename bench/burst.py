@@ -2,8 +2,8 @@
 
 Robot: the supervisor (`python -m robot.supervisor`, one worker and headless Chromium per account,
 the product's default timing: poll every 2 s) on the simulator at clock speed 1 (real time),
-started at 08:57:00 WIB so that every account is set up, logged in and TRADING before 09:00 (the
-run records whether it was). The tasks are served from 08:58 (pre-opening matching: no order
+started 30 s + 12 s per account + 30 s before 09:00 WIB (08:57:00 for 10 accounts) so that every
+account is set up, logged in and TRADING before 09:00 (the run records whether it was). The tasks are served from 08:58 (pre-opening matching: no order
 entry), so each is PENDING when session 1 opens. UI latency 1.5 s on every broker page from
 08:59:30 (0 while the browsers start). Measured from 09:00:00 WIB to the last of the N orders
 confirmed by read-back (orders.confirmed_at), and to the last accepted at the broker (ledger).
@@ -17,7 +17,7 @@ Measured from its start to the last success toast, and to the last order accepte
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from common import (DAY, PASSWORD, cleanup, loadavg, log, scratch, sim_to_wall,
                     start_plain_chrome, summary, wait_until)
@@ -64,16 +64,20 @@ def run_once(n: int, driver: str) -> dict:
     robot_accs = [f"BURST_{i + 1:02d}" for i in range(n)]
     bot_accs = [f"BOT_{i + 1:02d}" for i in range(n)]
     prices = [9700 - 25 * i for i in range(n)]
+    open_at = datetime.combine(DAY, datetime.strptime("09:00", "%H:%M").time(), WIB)
     scen = {"name": "bench-burst", "seed": 3,
             "accounts": {a: {"broker": "stockbit"} for a in robot_accs + bot_accs},
             "tasks": [{"task_id": f"O{i + 1:02d}", "account": a, "emiten": "BBCA", "side": "buy",
                        "price": p, "lot": 1, "tp": p + 200, "cl": p - 200,
                        "available_at": "08:58"} for i, (a, p) in enumerate(zip(robot_accs,
                                                                               prices))]}
-    day = BenchDay(root, scenario=scen, speed=1.0, start="08:57:00",
+    # long enough for N browsers to start and log in on this machine (as in scale.py), plus the
+    # 30 s before the latency goes up at 08:59:30: 08:57:00 for N = 10
+    lead = 30 + 12 * n + 30
+    start = (open_at - timedelta(seconds=lead)).strftime("%H:%M:%S")
+    day = BenchDay(root, scenario=scen, speed=1.0, start=start,
                    accounts=[(a, "stockbit") for a in robot_accs], driver=driver, latency=0.0)
     load_before = loadavg()
-    open_at = datetime.combine(DAY, datetime.strptime("09:00", "%H:%M").time(), WIB)
     try:
         day.start_robot()
         wait_until(lambda: day.clock.now() >= open_at.replace(minute=59, hour=8, second=30),
@@ -88,7 +92,10 @@ def run_once(n: int, driver: str) -> dict:
             rows = day.rows("SELECT confirmed_at FROM orders WHERE purpose = 'entry' AND "
                             "confirmed_at IS NOT NULL")
             return rows if len(rows) >= n else None
-        rows = wait_until(confirmed, 300, 0.2, "every burst order confirmed")
+        try:
+            rows = wait_until(confirmed, 300, 0.2, "every burst order confirmed")
+        except TimeoutError as exc:
+            return failure(day, root, n, all_ready, exc, load_before)
         t_open = sim_to_wall(day.clock, open_at)
         conf = [sim_to_wall(day.clock, r["confirmed_at"]) - t_open for r in rows]
         led = [sim_to_wall(day.clock, o["time"]) - t_open for o in day.ledger()
@@ -126,13 +133,32 @@ def run_once(n: int, driver: str) -> dict:
         cleanup(root)
 
 
+def failure(day, root, n, all_ready, exc, load_before) -> dict:
+    """What the robot's state looked like when the burst did not complete: kept for reading."""
+    import shutil
+    from common import OUT
+    keep = OUT / "burst-failure"
+    shutil.rmtree(keep, ignore_errors=True)
+    shutil.copytree(root / "logs", keep / "logs", dirs_exist_ok=True)
+    (keep / "supervisor.out").write_text(day.output())
+    res = {"accounts": n, "error": f"{type(exc).__name__}: {exc}",
+           "all_trading_before_open": all_ready,
+           "workers": day.rows("SELECT account, state, restarts, last_error FROM workers"),
+           "tasks": day.rows("SELECT task_id, state, attempts, last_error FROM tasks"),
+           "orders": day.rows("SELECT task_id, status, intent_at, click_at, confirmed_at, error "
+                              "FROM orders"),
+           "load_before": load_before, "load_after": loadavg(), "logs": str(keep)}
+    log(f"burst N={n} did not complete: {res['error']} (logs in {keep})")
+    return res
+
+
 def run(quick: bool = False, driver: str = "uc", n: int | None = None, reps: int | None = None):
     n = n or (5 if quick else 10)
     reps = reps or (1 if quick else 2)
     runs = [run_once(n, driver) for _ in range(reps)]
 
     def med(key):
-        vals = [r[key] for r in runs if r.get(key) is not None]
+        vals = [r[key] for r in runs if r.get(key) is not None and "error" not in r]
         return summary(vals, 2).get("median")
     return {"name": "burst", "quick": quick, "accounts": n, "ui_latency_s": 1.5, "runs": runs,
             "robot_s": med("robot_all_confirmed_s"), "baseline_s": med("baseline_all_toasts_s"),

@@ -37,7 +37,7 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
     from robot.store import Store
     from robot.tasks import ingest
 
-    n = n or (6 if quick else 20)
+    n = n or (4 if quick else 20)
     variants = variants or [(lat, None) for lat in latencies]
     product_poll = generic.WAIT_POLL_S
     root = scratch("latency")

@@ -32,6 +32,14 @@ def _load(r) -> str:
     return f"{_fmt(b[0] if b else None)} → {_fmt(a[0] if a else None)}"
 
 
+def _split(r) -> tuple[int, int]:
+    """(tasks never placed at the broker, tasks whose TP/CL was reached after the fill but not
+    hit) from scale.py's missed list."""
+    missed = r.get("missed_tp_cl") or []
+    tp = sum(1 for m in missed if m.get("why", "").startswith("price reached"))
+    return len(missed) - tp, tp
+
+
 def goals(res: dict) -> list[tuple[str, str, str]]:
     out = []
     scale = res.get("scale") or {}
@@ -39,11 +47,12 @@ def goals(res: dict) -> list[tuple[str, str, str]]:
     if 20 in runs:
         r = runs[20]
         ok = r["deadlines_met"] and r["exit_code"] == 0
+        never, tp = _split(r)
         out.append((GOALS["scale"], f"N = 20 at {_fmt(r['speed'])}x: {r['rejected_market_closed']} "
                     f"rejected for a closed market, {r['accepted_outside_submit_phase']} accepted "
-                    f"outside a submit phase, {len(r['missed_tp_cl'])} missed TP/CL, "
-                    f"{len(r['filled_after_move'])} tasks filled only after their move",
-                    "met" if ok else "not met"))
+                    f"outside a submit phase, {never} of {r['tasks']} tasks never placed, {tp} "
+                    f"missed TP/CL, {len(r['filled_after_move'])} filled only after their price "
+                    f"move (placed late)", "met" if ok else "not met"))
     else:
         out.append((GOALS["scale"], "N = 20 not run (quick mode or error)", "not measured"))
     if runs:
@@ -70,6 +79,8 @@ def goals(res: dict) -> list[tuple[str, str, str]]:
                     f"{_fmt(lat['0']['robot_cpu_ms']['median'])} ms)",
                     "met" if p95 <= 250 else "not met"))
     burst = res.get("burst") or {}
+    if burst.get("runs") and burst.get("ratio") is None:
+        out.append((GOALS["burst"], "no run completed (see the burst table)", "not measured"))
     if burst.get("ratio") is not None:
         n = burst.get("accounts")
         out.append((GOALS["burst"], f"N = {n}: robot {_fmt(burst['robot_s'])} s, sequential "
@@ -112,21 +123,21 @@ def render(info: dict, res: dict) -> str:
         L.append(f"### 1. Scale (clock {_fmt(scale['speed'])}x, UI latency "
                  f"{scale['ui_latency_s']} s; {scale['window']})\n")
         L.append("| N | tasks | deadlines met | rejected: market closed | accepted outside a "
-                 "submit phase | missed TP/CL | filled only after the move | placement delay "
+                 "submit phase | never placed | missed TP/CL | filled only after the move | placement delay "
                  "median / max (sim min) | outcomes | supervisor CPU (% of a core) | worker tree "
                  "CPU per account (% of a core, median) | PSS per account peak / mean (MiB, "
                  "median) | PSS total peak (MiB) | system used memory increase peak / mean (MiB) "
                  "| run wall (s) | load |")
-        L.append("|" + "---|" * 16)
+        L.append("|" + "---|" * 17)
         for r in scale["runs"]:
             if "error" in r or "accounts" not in r:
-                L.append(f"| error: {r.get('error')} |" + " |" * 15)
+                L.append(f"| error: {r.get('error')} |" + " |" * 16)
                 continue
             d = r["placement_delay_sim_min"]
             L.append(
                 f"| {r['accounts']} | {r['tasks']} | {'yes' if r['deadlines_met'] else 'NO'} | "
                 f"{r['rejected_market_closed']} | {r['accepted_outside_submit_phase']} | "
-                f"{len(r['missed_tp_cl'])} | {len(r['filled_after_move'])} | "
+                f"{_split(r)[0]} | {_split(r)[1]} | {len(r['filled_after_move'])} | "
                 f"{_fmt(d.get('median'))} / {_fmt(d.get('max'))} | "
                 f"{', '.join(f'{k} {v}' for k, v in sorted(r['outcomes'].items()))} | "
                 f"{_fmt(r['supervisor_cpu_pct_of_core'])} | "
@@ -199,7 +210,7 @@ def render(info: dict, res: dict) -> str:
                  "launches | bot per account: launch / login / order (s, median) | load |")
         L.append("|" + "---|" * 12)
         for i, r in enumerate(burst["runs"], 1):
-            if "accounts" not in r:
+            if "error" in r or "robot_all_confirmed_s" not in r:
                 L.append(f"| {i} | error: {r.get('error')} |" + " |" * 10)
                 continue
             L.append(f"| {i} | {'yes' if r['all_trading_before_open'] else 'NO'} | "

@@ -145,7 +145,13 @@ def check_day(day: BenchDay, plan: dict) -> dict:
         else:
             late.append({"task": tid, "filled_at": str(filled_at), "move_at": str(move),
                          "state": state})
-    return {"ledger_orders": len(ours), "rejected_market_closed": len(rejected_closed),
+    unfinished = [{"task": tid, "state": t["state"], "reason": t["reason"],
+                   "last_error": (t["last_error"] or "")[:200]}
+                  for tid, t in tasks.items() if t["state"] not in ("TP_HIT", "CL_HIT")]
+    crashes = [json.loads(r["payload"]).get("reason") for r in
+               day.rows("SELECT payload FROM events WHERE type = 'WORKER_CRASHED'")]
+    return {"unfinished_tasks": unfinished, "crash_reasons": crashes,
+            "ledger_orders": len(ours), "rejected_market_closed": len(rejected_closed),
             "accepted_outside_submit_phase": len(bad_phase),
             "rejected_other": [(o["account"], o["emiten"], o.get("reason")) for o in rejected_other],
             "missed_tp_cl": missed, "filled_after_move": late,

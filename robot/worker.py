@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from multiprocessing.connection import Connection
 
-from . import logs, proctree
+from . import calendar as idx, logs, proctree
 from .clock import Clock, clock_from_spec, iso, sleep_until
 from .config import Account, Config, load_config
 from .lifecycle import DaySchedule, WorkerState, can_move
@@ -27,6 +27,23 @@ log = logging.getLogger("robot.worker")
 S = WorkerState
 LOGIN_POLL_S = 30.0           # simulated seconds between session checks while WAIT_LOGIN
 AUTO_LOGIN_MAX = 3            # automatic logins per worker process
+
+
+PHASE_WAKE_MARGIN_S = 0.5    # poll this long after a phase that opens order entry has started
+
+
+def next_poll_at(now: datetime, interval_s: float, eod: datetime,
+                 extra_holidays=()) -> datetime:
+    """When the next poll starts: one poll interval from now, or just after the start of a phase
+    that opens order entry (09:00, 13:30) if that comes sooner, so tasks waiting for it go out at
+    once rather than up to a poll interval later (bench/burst.py). Never after ``eod``."""
+    wake = min(eod, now + timedelta(seconds=interval_s))
+    change = idx.next_change(now)
+    if change is not None and change > now \
+            and not idx.can_submit(idx.phase_at(now, extra_holidays)) \
+            and idx.can_submit(idx.phase_at(change, extra_holidays)):
+        wake = min(wake, change + timedelta(seconds=PHASE_WAKE_MARGIN_S))
+    return wake
 
 
 class StopRequested(Exception):
@@ -363,8 +380,8 @@ class Worker:
             self.check_stop()
             self.trading_step()
             self.beat()
-            self.wait_until(min(self.schedule.eod, self.clock.now() + timedelta(seconds=interval)),
-                            step_s=interval)
+            self.wait_until(next_poll_at(self.clock.now(), interval, self.schedule.eod,
+                                         self.settings.extra_holidays), step_s=interval)
 
     def trading_step(self) -> None:
         """One poll of the order engine, with the browser's failures handled in place."""

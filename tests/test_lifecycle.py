@@ -69,3 +69,22 @@ def test_failures_outside_the_window_are_forgotten():
     assert t.on_exit(0, 1) is not None
     assert t.on_exit(50, 1) is not None
     assert t.on_exit(160, 1) is not None  # the first two are older than the window
+
+
+def test_the_poll_after_order_entry_opens_comes_at_once():
+    from datetime import datetime, timedelta
+
+    from robot.clock import WIB
+    from robot.worker import PHASE_WAKE_MARGIN_S, next_poll_at
+
+    def at(hms: str) -> datetime:
+        return datetime.combine(datetime(2026, 3, 2).date(),
+                                datetime.strptime(hms, "%H:%M:%S").time(), WIB)
+    eod = at("16:00:00")
+    margin = timedelta(seconds=PHASE_WAKE_MARGIN_S)
+    assert next_poll_at(at("08:59:59"), 2.0, eod) == at("09:00:00") + margin   # the open
+    assert next_poll_at(at("13:29:59"), 2.0, eod) == at("13:30:00") + margin   # after lunch
+    assert next_poll_at(at("08:59:57"), 2.0, eod) == at("08:59:59")            # interval first
+    assert next_poll_at(at("10:00:00"), 2.0, eod) == at("10:00:02")            # in session
+    assert next_poll_at(at("11:59:59"), 2.0, eod) == at("12:00:01")            # no entry at lunch
+    assert next_poll_at(at("15:59:59"), 2.0, eod) == eod                       # never past EOD
