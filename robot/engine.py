@@ -577,7 +577,13 @@ class Engine:
                       self.clock.now())
 
     def settle_from_store(self, view: BrokerView | None = None) -> None:
-        """What needs no browser: tasks never sent, orders still open at the close."""
+        """What needs no browser: tasks never sent, orders still open at the close.
+
+        ``view`` is None when the broker could not be read at the close (browser or Grid node
+        down): then only what the store proves is claimed. An intent never clicked was never
+        sent; a click never confirmed is an outcome nobody knows, said so for a human to check."""
+        for task in self.tasks(T.SUBMITTING):
+            self._settle_unconfirmed(task)
         for task in self.tasks(T.PENDING):
             if task["cancel_requested"]:
                 self.move(task["task_id"], T.CANCELLED, "CANCELLED", {"before": "submission"})
@@ -587,8 +593,34 @@ class Engine:
                       "error": why}, reason="not submitted before the close", last_error=why)
         for task in self.tasks(T.OPEN, T.PARTIAL):
             why = "unmatched at the close (day order)"
+            if view is None:
+                why = ("day order still open at the last read; the broker could not be read at "
+                       "the close, so a late fill is not ruled out")
             self.move(task["task_id"], T.EXPIRED_UNMATCHED, "EXPIRED", {
                 "lots_filled": task["lots_filled"], "lot": task["lot"], "reason": why}, reason=why)
+
+    def _settle_unconfirmed(self, task: dict) -> None:
+        """A task left SUBMITTING at the close with no broker to read (see settle_from_store)."""
+        rows = [o for o in self.orders_of(task["task_id"]) if o["purpose"] == "entry"
+                and o["status"] in ("INTENT", "CLICKED", "UNKNOWN")]
+        clicked = [o for o in rows if o["status"] in ("CLICKED", "UNKNOWN")]
+        for row in rows:
+            if row["status"] == "INTENT":
+                self._never_sent(row, "the worker stopped before the submit click")
+        if not clicked:
+            if T(self.task(task["task_id"])["state"]) == T.SUBMITTING:
+                self.move(task["task_id"], T.PENDING, None)  # failed as "not submitted" below
+            return
+        row = clicked[-1]
+        why = "clicked, but the broker could not be read before the close to confirm it"
+        with self.store.transaction():
+            self.update_order(row["id"], status="UNKNOWN", error=why)
+            self.move(task["task_id"], T.OUTCOME_UNKNOWN, "OUTCOME_UNKNOWN", {
+                "emiten": row["emiten"], "price": row["price"], "lot": row["lot"],
+                "action": "check the broker by hand; the robot will not resend"},
+                reason="order outcome unknown", last_error=why)
+        log.error("task %s: order outcome unknown at the close (clicked, broker unreadable)",
+                  task["task_id"])
 
 
 def _order_id_from_toast(text: str | None) -> str | None:

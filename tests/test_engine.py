@@ -227,3 +227,51 @@ def test_no_click_once_the_phase_closed_while_the_form_was_filled(world):
     clock.t = clock.t.replace(hour=9, minute=0, second=5)
     eng.step()
     assert len(book(adapter)) == 1 and state(store) == "OPEN"
+
+
+class Killed(BaseException):
+    """Stands in for the SIGKILL a fault point sends (the end-to-end tests send the real one)."""
+
+
+def _crash_at(world, point: str, monkeypatch) -> None:
+    """Place T1 and let the worker die at a fault point of the submission."""
+    store, clock, *_ = world
+    add_task(store)
+
+    def fault(name: str) -> None:
+        if name == point:
+            raise Killed(name)
+    monkeypatch.setattr("robot.engine.fault_point", fault)
+    with pytest.raises(Killed):
+        engine(world).step()
+
+
+@pytest.mark.parametrize("point, expected, order_status", [
+    ("after_intent", "FAILED", "NOT_SENT"),          # never clicked: provably not sent
+    ("after_click", "OUTCOME_UNKNOWN", "UNKNOWN"),   # clicked, never read back: a human checks
+])
+def test_the_close_without_a_browser_settles_unconfirmed_intents(world, monkeypatch, point,
+                                                                  expected, order_status):
+    """The worker died mid-submission and no browser could be had before the close (a Grid node
+    down): the store-only settling gives the task an honest final state, never SUBMITTING."""
+    store, clock, account, settings, adapter = world
+    _crash_at(world, point, monkeypatch)
+    assert state(store) == "SUBMITTING"
+    clock.t = clock.t.replace(hour=16, minute=0)
+    Engine(store, None, account, settings, clock, DAY).settle_from_store()
+    assert state(store) == expected
+    (order,) = store.query("SELECT status FROM orders")
+    assert order["status"] == order_status
+    events = [r["type"] for r in store.query("SELECT type FROM events WHERE task_id = 'T1'")]
+    assert ("TASK_FAILED" if expected == "FAILED" else "OUTCOME_UNKNOWN") in events
+
+
+def test_an_open_order_settled_without_a_browser_says_a_late_fill_is_not_ruled_out(world):
+    store, clock, account, settings, adapter = world
+    add_task(store)
+    engine(world).step()
+    assert state(store) == "OPEN"
+    clock.t = clock.t.replace(hour=16, minute=0)
+    Engine(store, None, account, settings, clock, DAY).settle_from_store()
+    row = store.one("SELECT state, reason FROM tasks WHERE task_id = 'T1'")
+    assert row["state"] == "EXPIRED_UNMATCHED" and "could not be read" in row["reason"]
