@@ -24,7 +24,7 @@ from adapters.base import (ActionTimeout, AdapterError, BrokerAdapter, BrokerOrd
 from . import calendar as idx, rules
 from .clock import Clock, iso
 from .config import Account, Settings
-from .orders import ORDER_UNCONFIRMED, TaskState as T, check_move, entry_state
+from .orders import ORDER_LIVE, ORDER_UNCONFIRMED, TaskState as T, check_move, entry_state
 from .store import Store
 
 log = logging.getLogger("robot.engine")
@@ -32,6 +32,7 @@ log = logging.getLogger("robot.engine")
 TIME_SLACK_S = 60.0            # broker clocks and second-granular tables: match this far back
 HISTORY_EVERY = 3              # polls between history reads while a native exit is awaited
 RETRY_BASE_S = 5.0             # simulated seconds, doubled per attempt
+IDLE_READ_S = 30.0             # simulated seconds between reads while nothing of ours is live
 
 
 def fault_point(name: str) -> None:
@@ -77,6 +78,7 @@ class Engine:
         self.dry_run = dry_run
         self.native = bool(adapter is not None and adapter.native_tp_cl)
         self.reconciled = False
+        self.last_read: datetime | None = None
         self.polls = 0
         self.retry_at: dict[str, datetime] = {}
         self.first_miss: dict[int, datetime] = {}
@@ -119,11 +121,21 @@ class Engine:
 
     # ----------------------------------------------------------------------------- the poll
     def step(self) -> None:
-        """One poll: reconcile (first), read the broker, track, exits, cancels, submissions."""
+        """One poll: reconcile (first), read the broker, track, exits, cancels, submissions.
+
+        While nothing of ours is at the broker or being settled, the lists are read only every
+        IDLE_READ_S (that read also notices an expired session): a poll is a page load, the
+        largest cost of an idle account, and a task that becomes due is sent without first
+        waiting for a read that could not concern it (BENCHMARKS.md, opening burst)."""
         now = self.clock.now()
         phase = idx.phase_at(now, self.settings.extra_holidays)
         self.polls += 1
+        if self.reconciled and self.last_read is not None and not self._watching() \
+                and now - self.last_read < timedelta(seconds=IDLE_READ_S):
+            self.submit_pending(phase)
+            return
         view = self.read_broker(history=not self.reconciled or self._needs_history())
+        self.last_read = now
         if not self.reconciled:
             self.reconcile(view, final=False)
             self.reconciled = True
@@ -132,6 +144,14 @@ class Engine:
         self.handle_cancels(view, phase)
         self.handle_exits(view, phase)
         self.submit_pending(phase)
+
+    def _watching(self) -> bool:
+        """Whether anything of ours is at the broker or unsettled: then every poll reads."""
+        marks = ",".join("?" * len(ORDER_LIVE))
+        if self.store.one(f"SELECT 1 FROM orders WHERE account = ? AND status IN ({marks}) "
+                          "LIMIT 1", (self.account.id, *ORDER_LIVE)):
+            return True
+        return bool(self.tasks(T.SUBMITTING, T.OPEN, T.PARTIAL, T.FILLED, T.OUTCOME_UNKNOWN))
 
     def _needs_history(self) -> bool:
         if self.native and self.tasks(T.FILLED) and self.polls % HISTORY_EVERY == 0:

@@ -80,8 +80,8 @@ class RestartTracker:
     """Capped exponential backoff and flapping detection for one account (pure: times are given).
 
     Every unexpected exit counts; one within ``flap_window_s`` of ``flap_max`` others makes the
-    account FATAL for the day. The backoff doubles per consecutive quick failure and resets once a
-    worker has stayed up ``min_uptime_s``. A deliberate stop is never recorded here.
+    account FATAL for the day. A worker that had stayed up ``min_uptime_s`` is restarted at once;
+    the backoff then doubles per consecutive quick failure. A deliberate stop is never recorded here.
     """
 
     backoff_initial_s: float = 1.0
@@ -97,5 +97,10 @@ class RestartTracker:
         self.failures = [t for t in self.failures if now - t < self.flap_window_s] + [now]
         if len(self.failures) > self.flap_max:
             return None
-        self.consecutive = 1 if uptime_s >= self.min_uptime_s else self.consecutive + 1
+        if uptime_s >= self.min_uptime_s:
+            # it ran well and died once: back at once, its orders are unwatched meanwhile
+            # (bench/recovery.py); a repeat within min_uptime_s starts the doubling
+            self.consecutive = 0
+            return 0.0
+        self.consecutive += 1
         return min(self.backoff_initial_s * 2 ** (self.consecutive - 1), self.backoff_max_s)

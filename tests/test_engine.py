@@ -275,3 +275,44 @@ def test_an_open_order_settled_without_a_browser_says_a_late_fill_is_not_ruled_o
     Engine(store, None, account, settings, clock, DAY).settle_from_store()
     row = store.one("SELECT state, reason FROM tasks WHERE task_id = 'T1'")
     assert row["state"] == "EXPIRED_UNMATCHED" and "could not be read" in row["reason"]
+
+
+def test_an_idle_account_reads_the_broker_only_now_and_then_and_sends_a_due_task_at_once(
+        world, monkeypatch):
+    """Nothing of ours at the broker: no page load per poll (one every IDLE_READ_S, which also
+    notices an expired session); a task that becomes due goes out without a read first; once
+    an order is live, every poll reads again."""
+    from robot.engine import IDLE_READ_S
+    store, clock, *_, adapter = world
+    reads = []
+    real = adapter.get_open_orders
+    monkeypatch.setattr(adapter, "get_open_orders", lambda: reads.append(clock.now()) or real())
+    clock.t = clock.t.replace(hour=8, minute=59, second=50)
+    e = engine(world)
+    e.step()                                   # first step: the reconciling read
+    assert len(reads) == 1
+    for _ in range(4):
+        clock.advance(2)
+        e.step()
+    assert len(reads) == 1                     # idle: no reads for a while
+    add_task(store)
+    clock.t = clock.t.replace(hour=9, minute=0, second=1)
+    e.step()                                   # sent straight away; its read-back reads once
+    assert len(book(adapter)) == 1 and state(store) == "OPEN"
+    n = len(reads)
+    for _ in range(3):
+        clock.advance(2)
+        e.step()
+    assert len(reads) == n + 3                 # an order is live: each poll reads
+    with store.transaction() as c:               # the user withdraws T1
+        c.execute("UPDATE tasks SET cancel_requested = 1 WHERE task_id = 'T1'")
+    clock.advance(2)
+    e.step()
+    assert state(store) == "CANCELLED"
+    n = len(reads)
+    clock.advance(2)
+    e.step()
+    assert len(reads) == n                     # idle again
+    clock.advance(IDLE_READ_S)
+    e.step()
+    assert len(reads) == n + 1                 # ... but it looks now and then

@@ -45,7 +45,8 @@ def test_backoff_resets_after_a_stable_run():
     t = RestartTracker(backoff_initial_s=1, backoff_max_s=60, flap_max=100, min_uptime_s=10)
     assert t.on_exit(0, 0.1) == 1
     assert t.on_exit(1, 0.1) == 2
-    assert t.on_exit(100, 50) == 1
+    assert t.on_exit(100, 50) == 0      # it had run well: restarted at once
+    assert t.on_exit(101, 0.1) == 1     # a quick failure after that: the doubling again
 
 
 def test_flapping_is_fatal_within_the_window_only():
