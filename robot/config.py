@@ -60,6 +60,7 @@ class BrowserSettings:
     remote_url: str | None = None           # Selenium Grid hub, when set
     headless: bool = True
     launch_stagger_s: float = 1.0           # spread launches: Chromium start is CPU-bound
+    max_parallel_launches: int = 0          # local launches at once, across workers; 0: one per core
     extra_args: tuple[str, ...] = ()
 
 
@@ -376,7 +377,8 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                 "min_uptime_s": _num_range(0, 3600)},
     "browser": {"driver": _one_of("uc", "selenium"), "chromium_path": _is_str,
                 "chromedriver_path": _is_str, "remote_url": _is_url, "headless": _is_bool,
-                "launch_stagger_s": _num_range(0, 60), "extra_args": _is_str_list},
+                "launch_stagger_s": _num_range(0, 60), "max_parallel_launches": _int_range(0, 64),
+                "extra_args": _is_str_list},
     "grid": {"hub": {"host": _is_host, "port": _int_range(1, 65535),
                      "publish_port": _int_range(1, 65535), "subscribe_port": _int_range(1, 65535)},
              "nodes": _is_list,   # each entry is checked against GRID_NODE_SCHEMA

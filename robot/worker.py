@@ -15,10 +15,12 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from . import calendar as idx, logs, proctree
 from .clock import Clock, clock_from_spec, iso, sleep_until
 from .config import Account, Config, load_config
+from .launchslots import launch_slot, slot_count
 from .lifecycle import DaySchedule, WorkerState, can_move
 from .store import Store
 
@@ -299,10 +301,23 @@ class Worker:
         from adapters import create_adapter
         broker = self.cfg.broker_of(self.account)
         self.adapter = create_adapter(self.account, broker, self.settings, self.clock)
-        self.adapter.start()
+        if self.remote:
+            self.adapter.start()          # the browser starts on its Grid node, not here
+        else:
+            b = self.settings.browser
+            with launch_slot(Path(self.settings.state_db).parent / ".launch-slots",
+                             slot_count(b.max_parallel_launches), self._waiting_for_slot):
+                self.adapter.start()
         with self.store.transaction() as c:
             c.execute("UPDATE workers SET child_pids = ? WHERE account = ?",
                       (json.dumps(self.adapter.process_ids()), self.account.id))
+
+    def _waiting_for_slot(self) -> None:
+        if not getattr(self, "_slot_wait_logged", False):
+            self._slot_wait_logged = True
+            log.info("waiting for a browser launch slot (other accounts are starting theirs)")
+        self.check_stop()
+        self.beat()
 
     def _close_browser(self) -> None:
         if self.adapter is not None:
