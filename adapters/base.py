@@ -121,6 +121,12 @@ class BrokerAdapter(abc.ABC):
     #: the broker's order form takes take-profit and cut-loss itself
     native_tp_cl: bool = False
 
+    @staticmethod
+    def progress() -> None:
+        """Called between the browser commands of a long action. The worker sets it to its
+        heartbeat: an action of many page loads on a loaded machine is progress, not a hang,
+        while one stuck command (each is bounded by a timeout) still shows as a hang."""
+
     @abc.abstractmethod
     def start(self) -> None:
         """Launch (or connect to) the browser. Idempotent."""

@@ -119,7 +119,9 @@ class SelectorAdapter(BrokerAdapter):
 
     def open_page(self, key: str, **params) -> None:
         """Navigate and wait until the page is either logged in or the login page."""
+        self.progress()
         self.driver.get(self.url(key, **params))
+        self.progress()
         self._wait_logged_in_page(key)
 
     def _wait_logged_in_page(self, key: str) -> None:
@@ -164,11 +166,14 @@ class SelectorAdapter(BrokerAdapter):
 
     def login(self, username: str, password: str) -> None:
         def run():
+            self.progress()
             self.driver.get(self.url("login"))
+            self.progress()
             form = self.sel["login_form"]
             self.type_into("login_form.username", form["username"], username)
             self.type_into("login_form.password", form["password"], password)
             self.find("login_form.submit", form["submit"]).click()
+            self.progress()
             err = self.sel.get("login_error")
 
             def done(d):
@@ -198,6 +203,7 @@ class SelectorAdapter(BrokerAdapter):
         final = "confirm" if "confirm" in steps else "submit"  # the click that places the order
         result = None
         for step in steps:
+            self.progress()
             if step == final:
                 if dry_run:
                     return SubmitResult("dry run: form filled, submit not clicked", dry_run=True)

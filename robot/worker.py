@@ -301,6 +301,7 @@ class Worker:
         from adapters import create_adapter
         broker = self.cfg.broker_of(self.account)
         self.adapter = create_adapter(self.account, broker, self.settings, self.clock)
+        self.adapter.progress = self.beat
         if self.remote:
             self.adapter.start()          # the browser starts on its Grid node, not here
         else:

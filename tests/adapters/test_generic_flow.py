@@ -88,6 +88,19 @@ def test_submit_success_calls_back_once_each_in_order(env, sb):
         ("BBRI", "buy", price, 3, "MATCHED")
 
 
+def test_a_long_action_reports_progress_between_its_page_loads(env, sb, monkeypatch):
+    """The worker's heartbeat rides on these: many page loads on a loaded machine are progress,
+    not a hang (a single stuck command still shows as one)."""
+    ticks = []
+    monkeypatch.setattr(sb, "progress", lambda: ticks.append(len(env.ledger(ACC))))
+    price = pinned(env, "BBRI")
+    before = env.ledger(ACC)
+    sb.submit_order(OrderRequest("BBRI", Side.BUY, price, 1), lambda: None)
+    assert len(ticks) >= 4                      # around the page load and between the steps
+    assert ticks[0] == len(before)              # the first before anything was sent
+    assert len(new_orders(env, before)) == 1
+
+
 def test_native_tp_cl_reach_the_broker(env, sb):
     price = pinned(env, "BMRI")
     before = env.ledger(ACC)
