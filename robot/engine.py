@@ -479,6 +479,17 @@ class Engine:
             self.store.add_event("EXIT_REJECTED", self.account.id, {"purpose": purpose,
                                  "error": exc.text}, self.clock.now(), task_id=task_id)
             return
+        phase = idx.phase_at(self.clock.now(), self.settings.extra_holidays)
+        if not idx.can_submit(phase) and attempts <= self.settings.max_retry:
+            # order entry closed between the check before the click and the broker's answer
+            # (a click at 08:57:59 that arrives at 08:58): nothing was placed; the next phase
+            # that allows orders takes the task, rather than failing it for the day
+            with self.store.transaction() as c:
+                c.execute("UPDATE tasks SET last_error = ? WHERE task_id = ?", (exc.text, task_id))
+                self.move(task_id, T.PENDING, None)
+            log.info("task %s: rejected as order entry closed (%s); waiting for the next phase",
+                     task_id, phase.value)
+            return
         if exc.retryable and attempts <= self.settings.max_retry:
             self._retry_later(task_id, attempts, exc.text)
             return

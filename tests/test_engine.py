@@ -316,3 +316,28 @@ def test_an_idle_account_reads_the_broker_only_now_and_then_and_sends_a_due_task
     clock.advance(IDLE_READ_S)
     e.step()
     assert len(reads) == n + 1                 # ... but it looks now and then
+
+
+def test_a_rejection_that_arrives_after_order_entry_closed_waits_for_the_next_phase(world):
+    """Clicked at 08:57:59, the order reached the broker in the pre-opening matching (08:58) and
+    was rejected: nothing was placed, so session 1 takes the task instead of failing it."""
+    from adapters.base import BrokerRejected
+    store, clock, *_, adapter = world
+    add_task(store)
+    clock.t = clock.t.replace(hour=8, minute=57, second=59)
+    real_submit = adapter.submit_order
+
+    def late(request, before_click, **kwargs):
+        before_click()                     # the check passes at 08:57:59 ...
+        clock.advance(2)                   # ... the broker answers at 08:58:01
+        raise BrokerRejected("Market is closed for new orders (pre opening matching)")
+    adapter.submit_order = late
+    eng = engine(world)
+    eng.step()
+    assert state(store) == "PENDING"
+    (first,) = store.query("SELECT status FROM orders")
+    assert first["status"] == "REJECTED"
+    adapter.submit_order = real_submit
+    clock.t = clock.t.replace(hour=9, minute=0, second=5)
+    eng.step()
+    assert len(book(adapter)) == 1 and state(store) == "OPEN"
