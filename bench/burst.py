@@ -162,7 +162,7 @@ def failure(day, root, n, all_ready, exc, load_before) -> dict:
 
 
 def run(quick: bool = False, driver: str = "uc", n: int | None = None, reps: int | None = None):
-    n = n or (5 if quick else 10)
+    n = n or (3 if quick else 10)
     reps = reps or (1 if quick else 2)
     runs = [run_once(n, driver) for _ in range(reps)]
 

@@ -257,7 +257,7 @@ def run_one(n: int, speed: float, tasks_per_account: int, driver: str,
 
 
 def run(quick: bool = False, driver: str = "uc", ns=None, speed: float | None = None) -> dict:
-    ns = ns or ((1, 5) if quick else (1, 5, 10, 20))
+    ns = ns or ((2,) if quick else (1, 5, 10, 20))
     speed = speed or (30.0 if quick else 25.0)
     runs = []
     for n in ns:
