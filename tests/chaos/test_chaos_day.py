@@ -158,12 +158,17 @@ class Chaos(threading.Thread):
         self.day.sim.start()
         self.done["task_server_down"] += 1
 
-    def do_task_changed(self) -> None:
+    def do_task_changed(self) -> bool:
+        # a task the robot already holds: one not yet served would simply arrive changed
+        known = {r["task_id"] for r in self.day.rows("SELECT task_id FROM tasks")}
         with self.day.sim.state.lock:
-            task = next(iter(self.day.sim.state.tasks._tasks), None)
-            if task is not None:
-                task["lot"] = task["lot"] + 1          # same task_id, other fields
-                self.done["task_changed"] += 1
+            task = next((t for t in self.day.sim.state.tasks._tasks if t["task_id"] in known),
+                        None)
+            if task is None:
+                return False                           # tried again shortly
+            task["lot"] = task["lot"] + 1              # same task_id, other fields
+            self.done["task_changed"] += 1
+            return True
 
 
 def _running(pid: int) -> bool:
