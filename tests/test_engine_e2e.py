@@ -134,6 +134,15 @@ def test_sigkill_at_each_step_of_a_submission_sends_exactly_one_order(tmp_path, 
     crashes = day.rows("SELECT payload FROM events WHERE type = 'WORKER_CRASHED'")
     assert len(crashes) == 1 and "-9" in json.loads(crashes[0]["payload"])["reason"]
     buys = day.entries("ACC_STOCKBIT", "BBCA")
+    if point == "after_click" and not buys:
+        # the click returned but the browser died with the worker before its POST left (seen on
+        # a loaded machine): nothing at the broker, and the robot must say it does not know,
+        # never resend and never call it unsent
+        task = day.tasks()["K1"]
+        assert task["state"] == "OUTCOME_UNKNOWN", task
+        (order,) = day.rows("SELECT status FROM orders WHERE task_id = 'K1'")
+        assert order["status"] == "UNKNOWN"
+        return
     assert len(buys) == 1, buys                               # exactly once, from the ledger
     task = day.tasks()["K1"]
     assert task["state"] == "TP_HIT" == ledger_outcome(buys[0], day.ledger())
