@@ -351,26 +351,26 @@ class Engine:
                 self.move(row["task_id"], T.PENDING, None)
         log.info("intent %s of task %s was never clicked: %s", row["id"], row["task_id"], why)
 
-    def _unknown(self, row: dict) -> None:
-        if row["status"] == "UNKNOWN":
-            return
-        resend = self.settings.resubmit_unknown
+    def _unknown(self, row: dict, why: str = "clicked, but not found at the broker after a "
+                 "second read", may_resend: bool = True) -> None:
+        if row["status"] == "UNKNOWN" and may_resend:
+            return          # already reported; the close (may_resend False) still settles it
+        resend = self.settings.resubmit_unknown and may_resend
         with self.store.transaction():
-            self.update_order(row["id"], status="UNKNOWN",
-                              error="clicked, but not found at the broker after a second read")
+            self.update_order(row["id"], status="UNKNOWN", error=why)
             task = self.task(row["task_id"])
             if row["purpose"] == "entry" and T(task["state"]) == T.SUBMITTING:
                 self.move(row["task_id"], T.OUTCOME_UNKNOWN, "OUTCOME_UNKNOWN", {
                     "emiten": row["emiten"], "price": row["price"], "lot": row["lot"],
                     "action": "check the broker by hand; the robot will not resend"
                     if not resend else "resubmit_unknown is on: the robot will resend"},
-                    reason="order outcome unknown", last_error=row["error"] or row["toast"])
+                    reason="order outcome unknown",
+                    last_error=row["error"] or row["toast"] or why)
             else:
                 self.store.add_event("OUTCOME_UNKNOWN", self.account.id, {
                     "purpose": row["purpose"], "price": row["price"], "lot": row["lot"]},
                     self.clock.now(), task_id=row["task_id"])
-        log.error("task %s: order outcome unknown (clicked, not found at the broker)",
-                  row["task_id"])
+        log.error("task %s: order outcome unknown (%s)", row["task_id"], why)
         if resend and row["purpose"] == "entry":
             with self.store.transaction():
                 self.update_order(row["id"], status="NOT_SENT",
@@ -479,18 +479,11 @@ class Engine:
             self.store.add_event("EXIT_REJECTED", self.account.id, {"purpose": purpose,
                                  "error": exc.text}, self.clock.now(), task_id=task_id)
             return
-        phase = idx.phase_at(self.clock.now(), self.settings.extra_holidays)
-        if not idx.can_submit(phase) and attempts <= self.settings.max_retry:
-            # order entry closed between the check before the click and the broker's answer
-            # (a click at 08:57:59 that arrives at 08:58): nothing was placed; the next phase
-            # that allows orders takes the task, rather than failing it for the day
-            with self.store.transaction() as c:
-                c.execute("UPDATE tasks SET last_error = ? WHERE task_id = ?", (exc.text, task_id))
-                self.move(task_id, T.PENDING, None)
-            log.info("task %s: rejected as order entry closed (%s); waiting for the next phase",
-                     task_id, phase.value)
-            return
-        if exc.retryable and attempts <= self.settings.max_retry:
+        # A rejection that arrives once order entry has closed (clicked at 08:57:59, reached the
+        # broker at 08:58) placed nothing: retried like a retryable one, by the next phase that
+        # allows orders, rather than failing the task for the day.
+        closed = not idx.can_submit(idx.phase_at(self.clock.now(), self.settings.extra_holidays))
+        if (exc.retryable or closed) and attempts <= self.settings.max_retry:
             self._retry_later(task_id, attempts, exc.text)
             return
         self.move(task_id, T.FAILED, "TASK_FAILED", {"reason": "rejected by the broker",
@@ -631,28 +624,18 @@ class Engine:
                 "lots_filled": task["lots_filled"], "lot": task["lot"], "reason": why}, reason=why)
 
     def _settle_unconfirmed(self, task: dict) -> None:
-        """A task left SUBMITTING at the close with no broker to read (see settle_from_store)."""
-        rows = [o for o in self.orders_of(task["task_id"]) if o["purpose"] == "entry"
-                and o["status"] in ("INTENT", "CLICKED", "UNKNOWN")]
-        clicked = [o for o in rows if o["status"] in ("CLICKED", "UNKNOWN")]
-        for row in rows:
-            if row["status"] == "INTENT":
+        """A task left SUBMITTING at the close with no broker to read (see settle_from_store):
+        its one unsettled entry order (never two, see _has_unsettled_order) decides."""
+        row = next((o for o in reversed(self.orders_of(task["task_id"]))
+                    if o["purpose"] == "entry" and o["status"] in ORDER_UNCONFIRMED), None)
+        if row is None or row["status"] == "INTENT":
+            if row is not None:
                 self._never_sent(row, "the worker stopped before the submit click")
-        if not clicked:
             if T(self.task(task["task_id"])["state"]) == T.SUBMITTING:
-                self.move(task["task_id"], T.PENDING, None)  # failed as "not submitted" below
-            return
-        row = clicked[-1]
-        why = "clicked, but the broker could not be read before the close to confirm it"
-        with self.store.transaction():
-            self.update_order(row["id"], status="UNKNOWN", error=why)
-            self.move(task["task_id"], T.OUTCOME_UNKNOWN, "OUTCOME_UNKNOWN", {
-                "emiten": row["emiten"], "price": row["price"], "lot": row["lot"],
-                "action": "check the broker by hand; the robot will not resend"},
-                reason="order outcome unknown", last_error=why)
-        log.error("task %s: order outcome unknown at the close (clicked, broker unreadable)",
-                  task["task_id"])
-
+                self.move(task["task_id"], T.PENDING, None)
+            return                                   # PENDING: failed as "not submitted" next
+        self._unknown(row, why="clicked, but the broker could not be read before the close to "
+                      "confirm it", may_resend=False)   # the market is closed: nothing to resend
 
 def _order_id_from_toast(text: str | None) -> str | None:
     import re
