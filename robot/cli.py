@@ -54,8 +54,18 @@ def main() -> None:
 @config_option
 @exits_cleanly
 def check(config_path: str) -> None:
-    """Validate accounts.yaml and summarise the enabled accounts per broker."""
+    """Validate accounts.yaml and summarise the enabled accounts per broker.
+
+    Also checks that every environment variable the file names is set (in the environment or
+    the env file): unset ones an enabled account or the task server needs are errors (exit 2)."""
+    from .config import unset_env
+    from .errors import ConfigError
     cfg = load_config(config_path)
+    errors, warnings = unset_env(cfg)
+    for problem in warnings:
+        click.echo(f"warning: {problem}", err=True)
+    if errors:
+        raise ConfigError(errors)
     click.echo(summary(cfg))
 
 

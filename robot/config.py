@@ -5,8 +5,10 @@ file in one pass and a half-valid file never starts half a system.
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib
+import json
 import math
 import os
 import re
@@ -25,6 +27,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = "accounts.yaml"
 ACCOUNT_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+EMITEN_RE = re.compile(r"^[A-Z]{4}$")     # an IDX stock code, as the task schema has it
 NODE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")   # a Selenium Grid node's name (routing key)
 MAX_NODES = 100_000        # YAML values after alias expansion: a "billion laughs" file stops here
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -168,11 +171,24 @@ class Account:
 
 
 @dataclass(frozen=True)
+class EnvRef:
+    """A variable accounts.yaml names (``token_env``, ``pin_env``, ...), and where."""
+
+    name: str
+    key: str                                # dotted key, e.g. accounts[1].pin_env
+    line: int | None
+    required: bool                          # unset: an error (else a warning)
+    why: str                                # what goes wrong without it
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     settings: Settings
     brokers: dict[str, BrokerDef]
     accounts: tuple[Account, ...]
+    env_refs: tuple[EnvRef, ...] = ()
+    env_file: Path | None = None            # the env file read at load, if any
 
     @property
     def enabled_accounts(self) -> tuple[Account, ...]:
@@ -365,6 +381,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
     "task_server": {"url": _is_url, "token_env": _is_env_name, "timeout_s": _num_range(0.5, 300)},
     "task_pull_interval_s": _num_range(1, 3600),
     "extra_holidays": _is_list_of_dates,
+    "env_file": _is_str,
     "hang_timeout_s": _num_range(5, 3600),
     "heartbeat_interval_s": _num_range(0.2, 600),
     "action_timeout_s": _num_range(1, 600),
@@ -466,7 +483,7 @@ def load_config(path: str | os.PathLike = DEFAULT_CONFIG, check_files: bool = Tr
     cfg = _build(doc, raw, path, check_files)
     if doc.problems:
         raise ConfigError(doc.problems)
-    return cfg
+    return _read_env_file(doc, cfg, raw.get("settings"))
 
 
 def _build(doc: _Located, raw: dict, path: Path, check_files: bool) -> Config:
@@ -487,7 +504,9 @@ def _build(doc: _Located, raw: dict, path: Path, check_files: bool) -> Config:
                        used | (set(raw_brokers) if isinstance(raw_brokers, dict) else set()))
     accounts = _accounts(doc, raw.get("accounts"), brokers, base_dir)
     _check_nodes(doc, settings, accounts, raw.get("accounts"))
-    return Config(path.resolve(), settings, brokers, accounts)
+    if check_files:
+        _check_pins(doc, brokers, accounts, raw.get("accounts"))
+    return Config(path.resolve(), settings, brokers, accounts, _env_refs(doc, raw))
 
 
 def _settings(doc: _Located, s: dict, base_dir: Path) -> Settings:
@@ -605,6 +624,44 @@ def _check_nodes(doc: _Located, settings: Settings, accounts: tuple[Account, ...
                      f"; settings.grid.nodes has: {', '.join(known)}"))
 
 
+def _check_emiten_list(doc: _Located, codes: Any, path: tuple) -> None:
+    """Each entry an IDX stock code as tasks carry it (four capital letters): a lowercase or
+    mistyped code would silently refuse every task for that stock."""
+    if not isinstance(codes, list):
+        return
+    for i, code in enumerate(codes):
+        if not isinstance(code, str) or EMITEN_RE.match(code):
+            continue
+        hint = (f"; write it in capitals: {code.strip().upper()!r}"
+                if EMITEN_RE.match(code.strip().upper()) else "")
+        doc.add(path + (i,), f"{code!r} is not an IDX stock code (four capital letters, e.g. "
+                             f"BBCA){hint}")
+
+
+def _check_pins(doc: _Located, brokers: dict[str, BrokerDef], accounts: tuple[Account, ...],
+                raw_accounts: Any) -> None:
+    """A broker whose order flow has a trading-PIN step (ipot) needs ``pin_env`` on each of its
+    accounts: without it every order stops at the PIN pad."""
+    index = {a.get("id"): i for i, a in enumerate(raw_accounts)
+             if isinstance(a, dict)} if isinstance(raw_accounts, list) else {}
+    needs_pin: dict[str, bool] = {}
+    for acc in accounts:
+        broker = brokers.get(acc.broker)
+        if broker is None or acc.pin_env or not acc.enabled:
+            continue        # a disabled account is checked when it is enabled
+        if acc.broker not in needs_pin:
+            try:
+                steps = json.loads(broker.selectors.read_text(encoding="utf-8")).get("steps")
+            except (OSError, ValueError, AttributeError):
+                steps = None   # an unreadable selectors file is reported by _check_adapter
+            needs_pin[acc.broker] = isinstance(steps, list) and "pin" in steps
+        if needs_pin[acc.broker]:
+            doc.add(("accounts", index.get(acc.id, 0)),
+                    f"account {acc.id!r} needs 'pin_env': broker '{acc.broker}' asks for a trading "
+                    f"PIN before orders; name the environment variable that holds it (e.g. "
+                    f"pin_env: ROBOT_PIN_{re.sub(r'[^A-Za-z0-9_]', '_', acc.id).upper()})")
+
+
 def _resolve(base_dir: Path, value: Any) -> Path:
     p = Path(str(value)).expanduser()
     return p if p.is_absolute() else base_dir / p
@@ -718,11 +775,15 @@ def _accounts(doc: _Located, raw: Any, brokers: dict[str, BrokerDef],
         if not isinstance(entry.get("profile_path"), str):
             continue
         profile = _resolve(base_dir, entry["profile_path"]).resolve()
+        if profile.exists() and not profile.is_dir():
+            doc.add(path + ("profile_path",), f"{profile} is a file: a profile is a folder of its "
+                    "own (Chromium keeps the account's session there); name a folder")
         if profile in seen_profiles:
             doc.add(path + ("profile_path",), f"{entry['profile_path']!r} is already the profile "
                     f"of account {seen_profiles[profile]!r}: two browsers cannot share a profile")
         seen_profiles.setdefault(profile, str(acc_id))
         lim = entry.get("limits") if isinstance(entry.get("limits"), dict) else {}
+        _check_emiten_list(doc, lim.get("allowed_emiten"), path + ("limits", "allowed_emiten"))
         limits = Limits(**{k: (tuple(v) if k == "allowed_emiten" and isinstance(v, list) else v)
                            for k, v in lim.items() if k in Limits.__dataclass_fields__})
         accounts.append(Account(
@@ -735,6 +796,95 @@ def _accounts(doc: _Located, raw: Any, brokers: dict[str, BrokerDef],
     if not accounts and not doc.problems:
         doc.add(("accounts",), "is empty: list at least one account")
     return tuple(accounts)
+
+
+# ------------------------------------------------------------------------------ secrets
+def _env_why(at: tuple) -> tuple[str, bool]:
+    """What goes wrong without the variable named at ``at``, and whether a day needs it."""
+    if at[:2] == ("settings", "task_server"):
+        return "the task server answers 401 without its token: no tasks, no events delivered", True
+    if at[:2] == ("settings", "grid"):
+        # robot grid commands need it to register nodes; a trading day does not
+        return "Selenium Grid nodes cannot register with the hub (robot grid commands)", False
+    if at[:2] == ("settings", "notifications") and len(at) > 2:
+        return f"notifications to {at[2]} cannot be sent", True
+    if at[-1] == "pin_env":
+        return "the trading PIN pad blocks every order of this account", True
+    if at[-1] == "password_env":
+        return "the robot cannot log this account in by itself when its session expires", True
+    return f"{dotted(at)} names it", True
+
+
+def _env_refs(doc: _Located, raw: dict) -> tuple[EnvRef, ...]:
+    """Every variable the file names: keys ending in ``_env`` (a name, or a mapping of names)."""
+    refs: list[EnvRef] = []
+
+    def walk(node: Any, path: tuple) -> None:
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, path + (i,))
+            return
+        if not isinstance(node, dict):
+            return
+        for key, value in node.items():
+            at = path + (key,)
+            if not (isinstance(key, str) and key.endswith("_env")):
+                walk(value, at)
+                continue
+            named = value.items() if isinstance(value, dict) else [(None, value)]
+            for sub, name in named:
+                where = at if sub is None else at + (sub,)
+                if isinstance(name, str) and not _is_env_name(name):
+                    refs.append(_env_ref(doc, raw, where, name))
+    walk(raw, ())
+    return tuple(refs)
+
+
+def _env_ref(doc: _Located, raw: dict, at: tuple, name: str) -> EnvRef:
+    why, required = _env_why(at)
+    if at[0] == "accounts" and isinstance(at[1], int):
+        entry = raw["accounts"][at[1]]
+        required = required and isinstance(entry, dict) and entry.get("enabled") is True
+        if isinstance(entry, dict):
+            why = f"account {entry.get('id')!r}: {why}"
+    return EnvRef(name, dotted(at), doc.marks.get(at, (None, None))[0], required, why)
+
+
+def _read_env_file(doc: _Located, cfg: Config, raw_settings: Any) -> Config:
+    """Read settings.env_file (or a .env beside the config), add it to the environment and
+    register every named variable's value as a secret the logs must mask."""
+    from . import envfile, logs
+    named = raw_settings.get("env_file") if isinstance(raw_settings, dict) else None
+    path = _resolve(cfg.path.parent, named) if named else cfg.path.parent / envfile.DEFAULT_NAME
+    if named and not path.exists():
+        doc.add(("settings", "env_file"), f"{path} not found (it holds the secrets the "
+                                          "variables named by *_env keys need)")
+        raise ConfigError(doc.problems)
+    if path.exists():
+        env, problems = envfile.read(path)
+        if problems:
+            raise ConfigError(problems)
+        envfile.apply(env)
+        cfg = dataclasses.replace(cfg, env_file=path)
+    for ref in cfg.env_refs:
+        logs.register_secret_env(ref.name)
+    return cfg
+
+
+def unset_env(cfg: Config) -> tuple[list[Problem], list[Problem]]:
+    """The named variables that are unset: (errors, warnings). An error is a variable the day
+    needs (an enabled account's PIN or password, the task server's token, a notifier's)."""
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    looked = f"not in the environment nor in {cfg.env_file}" if cfg.env_file else \
+        f"not in the environment, and no env file at {cfg.path.parent / '.env'}"
+    for ref in cfg.env_refs:
+        if os.environ.get(ref.name):
+            continue
+        problem = Problem(str(cfg.path), ref.key, f"{ref.name} is not set ({looked}): "
+                                                  f"{ref.why}", ref.line)
+        (errors if ref.required else warnings).append(problem)
+    return errors, warnings
 
 
 def summary(cfg: Config) -> str:
@@ -752,6 +902,8 @@ def summary(cfg: Config) -> str:
     s = cfg.settings
     lines.append(f"hours {s.start:%H:%M}-{s.end:%H:%M} WIB, EOD report {s.eod_report_time:%H:%M}, "
                  f"poll every {s.poll_interval_ms} ms")
+    lines.append(f"secrets: {cfg.env_file}" if cfg.env_file else
+                 f"secrets: from the environment only (no env file at {cfg.path.parent / '.env'})")
     lines.append(f"state {s.state_db}; task server "
                  f"{s.task_server.url if s.task_server else 'none (local task files only)'}")
     if s.browser.remote_url:

@@ -28,8 +28,8 @@ import schedule
 
 from . import calendar as idx, logs, proctree
 from .clock import AcceleratedClock, Clock, RealClock, WIB, iso
-from .config import Account, Config, load_config
-from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME, BadInput
+from .config import Account, Config, load_config, unset_env
+from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME, BadInput, ConfigError
 from .lifecycle import DaySchedule, RestartTracker, WorkerState
 from .store import Store
 from .worker import WorkerArgs, run_worker
@@ -467,13 +467,18 @@ def run_day(opts: RunOptions) -> int:
         return run_demo(Path(opts.extra["demo_dir"]), opts.clock_speed, opts.extra.get("driver"),
                         opts.day)
     cfg = load_config(opts.config_path)
+    missing, unneeded = unset_env(cfg)
+    if missing:
+        raise ConfigError(missing)          # nothing started: exit 2 with every variable named
     task_files = ()
     if opts.tasks_file:
         from .tasks import load_task_file
         task_files = ((opts.tasks_file, load_task_file(opts.tasks_file)),)  # bad file: exit 2 now
     logs.setup(cfg.settings.log_dir, "supervisor", to_stderr=True)
-    if cfg.settings.task_server:
-        logs.register_secret_env(cfg.settings.task_server.token_env)
+    log.info("secrets: %s", f"env file {cfg.env_file}" if cfg.env_file else
+             "the environment only (no env file)")
+    for problem in unneeded:
+        log.warning("%s", problem)
     day = opts.day or RealClock().now().date()
     if day.year not in idx.known_years():
         log.warning("no IDX closure list for %s: only weekends and settings.extra_holidays are "

@@ -51,11 +51,29 @@ def test_shipped_accounts_yaml_is_valid():
     assert cfg.settings.task_server.token_env == "ROBOT_TASK_TOKEN"
 
 
-def test_robot_check_accepts_shipped_file_and_summarises():
+SHIPPED_ENV = {"ROBOT_TASK_TOKEN": "t0ken-x", "ROBOT_SIM_PASSWORD": "demo",
+               "ROBOT_PIN_ACC_IPOT": "123456"}
+
+
+def test_robot_check_accepts_shipped_file_and_summarises(monkeypatch):
+    for name, value in SHIPPED_ENV.items():
+        monkeypatch.setenv(name, value)
     result = CliRunner().invoke(main, ["check", "--config", str(PROJECT_ROOT / "accounts.yaml")])
     assert result.exit_code == 0, result.output
-    assert "stockbit: 1 enabled (ACC_001)" in result.output
-    assert "ajaib: 0 enabled; disabled: ACC_003" in result.output
+    assert "stockbit: 1 enabled (ACC_STOCKBIT)" in result.output
+    assert "ipot: 1 enabled (ACC_IPOT)" in result.output
+
+
+def test_shipped_config_and_simulator_default_scenario_agree():
+    """`robot sim` (scenario demo) and the shipped accounts.yaml rehearse a day together: the
+    same account ids on the same brokers, and the example env file names every variable."""
+    from simulator.scenario import load_scenario
+    cfg = load_config(PROJECT_ROOT / "accounts.yaml")
+    scenario = load_scenario("demo")
+    assert {(a.id, a.broker) for a in cfg.enabled_accounts} == \
+        {(name, spec.broker) for name, spec in scenario.accounts.items()}
+    example = (PROJECT_ROOT / "env.example").read_text()
+    assert {ref.name for ref in cfg.env_refs} <= set(re.findall(r"^([A-Z_]+)=", example, re.M))
 
 
 def test_good_config_types(tmp_path):
@@ -116,6 +134,19 @@ BROKEN = {
                   ["accounts[1].limits.max_open_orders: must be at least 1, got 0"]),
     "bad driver": (GOOD.replace("settings:\n", "settings:\n  browser: {driver: chrome}\n"),
                    ["settings.browser.driver: must be one of uc, selenium, got 'chrome'"]),
+    "lowercase emiten": (GOOD.replace("    enabled: true", "    enabled: true\n    limits: "
+                                      "{allowed_emiten: [BBCA, bbri]}"),
+                         ["accounts[0].limits.allowed_emiten[1]: 'bbri' is not an IDX stock code",
+                          "write it in capitals: 'BBRI'", ":11:37:"]),
+    "not an emiten": (GOOD.replace("    enabled: true", "    enabled: true\n    limits: "
+                                   "{allowed_emiten: [BBCA1]}"),
+                      ["accounts[0].limits.allowed_emiten[0]: 'BBCA1' is not an IDX stock code"]),
+    "ipot without pin_env": (GOOD.replace("    enabled: false", "    enabled: true"),
+                             ["accounts[1]: account 'ACC_002' needs 'pin_env'", ":11:",
+                              "pin_env: ROBOT_PIN_ACC_002"]),
+    "env_file missing": (GOOD.replace("  poll_interval_ms: 2000", "  poll_interval_ms: 2000\n"
+                                      "  env_file: secrets.env"),
+                         ["settings.env_file:", "secrets.env not found"]),
 }
 
 
@@ -177,3 +208,127 @@ def test_python_m_robot_check_exit_code(tmp_path):
 def test_good_config_roundtrips_through_yaml():
     # the shipped file is plain YAML a user can edit and re-load
     assert yaml.safe_load((PROJECT_ROOT / "accounts.yaml").read_text())["accounts"]
+
+
+# ------------------------------------------------------------------------- profile folder
+def test_profile_path_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "ACC_001").write_text("not a folder")
+    found = "\n".join(problems(tmp_path, GOOD))
+    assert "accounts[0].profile_path:" in found and "is a file" in found
+    assert f"{tmp_path / 'accounts.yaml'}:9:" in found
+
+
+# ----------------------------------------------------------------- secrets: the env file
+ENV_GOOD = GOOD.replace("    enabled: false", "    enabled: true\n    pin_env: ROBOT_PIN_2\n"
+                        "    password_env: ROBOT_PW_2")
+
+
+def write_env(tmp_path: Path, text: str, mode: int = 0o600, name: str = ".env") -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    p.chmod(mode)
+    return p
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    """The variables these tests name start unset, and whatever a test adds is undone."""
+    for name in ("ROBOT_TASK_TOKEN", "ROBOT_PIN_2", "ROBOT_PW_2"):
+        monkeypatch.delenv(name, raising=False)
+    import os
+    saved = dict(os.environ)
+    yield monkeypatch
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_env_file_beside_the_config_is_read(tmp_path, clean_env):
+    import os
+    write_env(tmp_path, "# secrets\nROBOT_TASK_TOKEN=tok-123\nexport ROBOT_PIN_2='246810'\n"
+                        "ROBOT_PW_2=\"pass word\"\n")
+    cfg = load_config(write(tmp_path, ENV_GOOD))
+    assert cfg.env_file == tmp_path / ".env"
+    assert os.environ["ROBOT_PIN_2"] == "246810" and os.environ["ROBOT_PW_2"] == "pass word"
+    from robot.config import unset_env
+    assert unset_env(cfg) == ([], [])
+
+
+def test_environment_wins_over_the_env_file(tmp_path, clean_env):
+    import os
+    clean_env.setenv("ROBOT_TASK_TOKEN", "from-shell")
+    write_env(tmp_path, "ROBOT_TASK_TOKEN=from-file\n")
+    load_config(write(tmp_path, GOOD))
+    assert os.environ["ROBOT_TASK_TOKEN"] == "from-shell"
+
+
+def test_env_file_readable_by_others_is_refused(tmp_path, clean_env):
+    import os
+    env = write_env(tmp_path, "ROBOT_TASK_TOKEN=tok-123\n", mode=0o644)
+    text = problems_for_path(write(tmp_path, GOOD))
+    assert str(env) in text and "mode 0644" in text and f"chmod 600 {env}" in text
+    assert "tok-123" not in text and "ROBOT_TASK_TOKEN" not in os.environ
+
+
+def test_env_file_of_another_user_is_refused(tmp_path, clean_env):
+    import os
+    write_env(tmp_path, "ROBOT_TASK_TOKEN=tok-123\n")
+    clean_env.setattr(os, "geteuid", lambda: os.stat(tmp_path / ".env").st_uid + 1)
+    assert "not by the user running the robot" in problems_for_path(write(tmp_path, GOOD))
+
+
+def test_env_file_bad_line_names_its_line(tmp_path, clean_env):
+    env = write_env(tmp_path, "ROBOT_TASK_TOKEN=tok-123\nthis is not a line\nROBOT_PIN_2\n")
+    text = problems_for_path(write(tmp_path, GOOD))
+    assert f"{env}:2: is not a NAME=value line" in text
+    assert f"{env}:3: ROBOT_PIN_2: has no '=value'" in text
+    assert "tok-123" not in text
+
+
+def test_named_env_file_is_used(tmp_path, clean_env):
+    import os
+    (tmp_path / "private").mkdir()
+    write_env(tmp_path / "private", "ROBOT_TASK_TOKEN=tok-9\n", name="robot.env")
+    cfg = load_config(write(tmp_path, GOOD.replace("  poll_interval_ms: 2000",
+                                                   "  poll_interval_ms: 2000\n"
+                                                   "  env_file: private/robot.env")))
+    assert cfg.env_file == tmp_path / "private" / "robot.env" and os.environ["ROBOT_TASK_TOKEN"] == "tok-9"
+
+
+def test_env_values_never_reach_a_log_line(tmp_path, clean_env):
+    from robot import logs
+    write_env(tmp_path, "ROBOT_TASK_TOKEN=tok-abcdef\nROBOT_PIN_2=246810\nROBOT_PW_2=hunter22\n")
+    load_config(write(tmp_path, ENV_GOOD))
+    line = logs.redact("sent tok-abcdef then typed 246810 and hunter22")
+    assert "tok-abcdef" not in line and "246810" not in line and "hunter22" not in line
+
+
+def test_check_reports_every_unset_variable(tmp_path, clean_env):
+    result = CliRunner().invoke(main, ["check", "--config", str(write(tmp_path, ENV_GOOD))])
+    assert result.exit_code == 2, result.output
+    out = result.output
+    assert ":5: settings.task_server.token_env: ROBOT_TASK_TOKEN is not set" in out
+    assert "accounts[1].pin_env: ROBOT_PIN_2 is not set" in out and "PIN pad" in out
+    assert "accounts[1].password_env: ROBOT_PW_2 is not set" in out
+    assert "Traceback" not in out
+
+
+def test_unset_variable_of_a_disabled_account_is_a_warning(tmp_path, clean_env):
+    clean_env.setenv("ROBOT_TASK_TOKEN", "tok-1")
+    cfg = write(tmp_path, GOOD.replace("    enabled: false", "    enabled: false\n"
+                                       "    pin_env: ROBOT_PIN_2"))
+    result = CliRunner().invoke(main, ["check", "--config", str(cfg)])
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.stderr and "ROBOT_PIN_2 is not set" in result.stderr
+
+
+def test_supervisor_refuses_to_start_with_an_unset_variable(tmp_path, clean_env):
+    cfg = write(tmp_path, ENV_GOOD)
+    env = {k: v for k, v in __import__("os").environ.items()
+           if k not in ("ROBOT_TASK_TOKEN", "ROBOT_PIN_2", "ROBOT_PW_2")}
+    proc = subprocess.run([sys.executable, "-m", "robot.supervisor", "--config", str(cfg),
+                           "--date", "2026-11-25"], capture_output=True, text=True, timeout=60,
+                          env=env, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "ROBOT_PIN_2 is not set" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "state.db").exists() and not (tmp_path / "logs").exists()
