@@ -241,13 +241,19 @@ def report(config_path: str, day: str | None, as_json: bool) -> None:
               help="the time zone of the machine that will run it (default: this host's)")
 @click.option("--cron-tz/--no-cron-tz", default=None,
               help="force or forbid CRON_TZ (default: detect cronie)")
+@click.option("--windows-dir", default=None, metavar="C:\\robot",
+              help="with --windows on another OS: the folder robot is installed in on the Windows "
+                   "machine (holding .venv and the config)")
+@click.option("--windows-user", default=None, metavar="PC\\user",
+              help="with --windows: the account the task runs as (default on Windows: you)")
 @exits_cleanly
 def schedule_entry(config_path: str, kind: str | None, xml_path: str | None,
-                   zone_name: str | None, cron_tz: bool | None) -> None:
+                   zone_name: str | None, cron_tz: bool | None, windows_dir: str | None,
+                   windows_user: str | None) -> None:
     """Print the daily start entry: 08:40 WIB on weekdays, whatever the host's time zone."""
     from pathlib import Path
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-    from .schedule_entry import cron_entry, schtasks_command, task_xml
+    from .schedule_entry import TASK_NAME, cron_entry, schtasks_command, task_xml, windows_target
     if kind is None:
         raise BadInput("give --cron or --windows")
     zone = None
@@ -257,16 +263,23 @@ def schedule_entry(config_path: str, kind: str | None, xml_path: str | None,
         except (ZoneInfoNotFoundError, ValueError):
             raise BadInput(f"--tz: unknown time zone {zone_name!r} (e.g. Asia/Jakarta)") from None
     cfg = load_config(config_path)
+    from .config import outside_env_file
+    for ref in outside_env_file(cfg):
+        click.echo(f"warning: {cfg.path}:{ref.line}: {ref.key}: {ref.name} is not in "
+                   f"{cfg.env_file or cfg.path.parent / '.env'}; a scheduled run has no shell "
+                   f"environment and starts without it ({ref.why})", err=True)
     if kind == "cron":
         click.echo(cron_entry(cfg.path, cfg.settings.log_dir / "cron.log", zone, cron_tz=cron_tz))
         return
-    cmd, note = schtasks_command(cfg.path, zone)
+    target = windows_target(cfg.path, windows_dir, windows_user)
+    cmd, notes = schtasks_command(target, zone)
     click.echo(cmd)
-    if note:
+    for note in notes:
         click.echo(f"REM {note}")
     if xml_path:
-        Path(xml_path).write_text(task_xml(cfg.path, zone), encoding="utf-16")
-        click.echo(f"REM or: schtasks /Create /XML \"{xml_path}\" /TN \"robot daily\"")
+        Path(xml_path).write_text(task_xml(target, zone), encoding="utf-16")
+        click.echo(f'REM or: schtasks /Create /XML "{xml_path}" /TN "{TASK_NAME}" '
+                   f'/RU "{target.user}" /NP')
 
 
 @main.command()

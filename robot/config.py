@@ -189,6 +189,7 @@ class Config:
     accounts: tuple[Account, ...]
     env_refs: tuple[EnvRef, ...] = ()
     env_file: Path | None = None            # the env file read at load, if any
+    env_file_names: tuple[str, ...] = ()    # the variables it defines (names only)
 
     @property
     def enabled_accounts(self) -> tuple[Account, ...]:
@@ -865,7 +866,7 @@ def _read_env_file(doc: _Located, cfg: Config, raw_settings: Any) -> Config:
         if problems:
             raise ConfigError(problems)
         envfile.apply(env)
-        cfg = dataclasses.replace(cfg, env_file=path)
+        cfg = dataclasses.replace(cfg, env_file=path, env_file_names=env.names)
     for ref in cfg.env_refs:
         logs.register_secret_env(ref.name)
     return cfg
@@ -885,6 +886,12 @@ def unset_env(cfg: Config) -> tuple[list[Problem], list[Problem]]:
                                                   f"{ref.why}", ref.line)
         (errors if ref.required else warnings).append(problem)
     return errors, warnings
+
+
+def outside_env_file(cfg: Config) -> list[EnvRef]:
+    """Needed variables set only in this shell, not in the env file: a scheduled run (cron, Task
+    Scheduler), which has no shell environment, would start without them."""
+    return [ref for ref in cfg.env_refs if ref.required and ref.name not in cfg.env_file_names]
 
 
 def summary(cfg: Config) -> str:
