@@ -108,6 +108,17 @@ class ActionTimeout(AdapterError):
     retryable = True
 
 
+class BrokerUnreachable(AdapterError):
+    """The broker's site did not answer (DNS, refused, reset, no network): the browser is fine
+    and nothing was done; try again later."""
+
+    retryable = True
+
+    def __init__(self, url: str, reason: str):
+        self.url, self.reason = url, reason
+        super().__init__(f"{url} did not answer ({reason})")
+
+
 class BrowserCrashed(AdapterError):
     """The browser or its driver is gone; the worker relaunches it and reconciles."""
 

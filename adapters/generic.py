@@ -117,11 +117,18 @@ class SelectorAdapter(BrokerAdapter):
             path = path.replace("{" + k + "}", str(v))
         return self.broker.base_url + path
 
+    def navigate(self, url: str) -> None:
+        """Load ``url``; a site that does not answer is BrokerUnreachable naming the URL."""
+        self.progress()
+        try:
+            self.driver.get(url)
+        except WebDriverException as exc:
+            raise classify(exc, url) from None
+        self.progress()
+
     def open_page(self, key: str, **params) -> None:
         """Navigate and wait until the page is either logged in or the login page."""
-        self.progress()
-        self.driver.get(self.url(key, **params))
-        self.progress()
+        self.navigate(self.url(key, **params))
         self._wait_logged_in_page(key)
 
     def _wait_logged_in_page(self, key: str) -> None:
@@ -166,9 +173,7 @@ class SelectorAdapter(BrokerAdapter):
 
     def login(self, username: str, password: str) -> None:
         def run():
-            self.progress()
-            self.driver.get(self.url("login"))
-            self.progress()
+            self.navigate(self.url("login"))
             form = self.sel["login_form"]
             self.type_into("login_form.username", form["username"], username)
             self.type_into("login_form.password", form["password"], password)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import filelock
 
-from adapters.base import ActionTimeout, AdapterError, BrowserCrashed
+from adapters.base import ActionTimeout, AdapterError, BrokerUnreachable, BrowserCrashed
 
 from . import proctree
 from .config import BrowserSettings
@@ -249,13 +249,21 @@ _CRASH_MARKERS = ("invalid session id", "chrome not reachable", "session deleted
                   "unable to find session", "could not start a new session")
 
 
-def classify(exc: BaseException) -> AdapterError:
-    """Map a Selenium/urllib3 exception to the error the engine acts on."""
+_NET_ERROR_RE = re.compile(r"net::(ERR_[A-Z_]+)")
+
+
+def classify(exc: BaseException, url: str | None = None) -> AdapterError:
+    """Map a Selenium/urllib3 exception to the error the engine acts on (``url``: the page being
+    loaded, named when the broker's site did not answer)."""
     from selenium.common.exceptions import (InvalidSessionIdException, NoSuchWindowException,
                                             SessionNotCreatedException, TimeoutException,
                                             WebDriverException)
     if isinstance(exc, AdapterError):
         return exc
+    net = _NET_ERROR_RE.search(str(exc))
+    if net:
+        # Chromium's own network error loading the page: the broker, not the browser
+        return BrokerUnreachable(url or "the broker's page", f"net::{net.group(1)}")
     text = str(exc).lower()
     if isinstance(exc, (InvalidSessionIdException, NoSuchWindowException,
                         SessionNotCreatedException)) or \

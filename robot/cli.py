@@ -116,10 +116,15 @@ def probe(account_id: str, config_path: str, emiten: str, as_json: bool) -> None
     from .interactive import OperatorError, check_emiten, open_adapter, start
     from .probe import probe_account
     emiten = check_emiten(emiten)
+    from adapters.base import BrokerUnreachable
+    from .interactive import unreachable_message
     account, adapter = open_adapter(config_path, account_id, headless=True)
     try:
         start(adapter, account)
         report = probe_account(adapter, account.id, emiten)
+    except BrokerUnreachable as exc:
+        click.echo(f"error: {account.id}: {unreachable_message(exc, adapter.broker)}", err=True)
+        sys.exit(EXIT_RUNTIME)
     except OperatorError as exc:
         click.echo(f"error: {account.id}: {exc}", err=True)
         sys.exit(EXIT_RUNTIME)
@@ -296,11 +301,18 @@ def schedule_entry(config_path: str, kind: str | None, xml_path: str | None,
               help="environment variable holding the task server's token")
 @click.option("--ui-latency", type=click.FloatRange(min=0), default=None,
               help="seconds each broker page action takes (default: the scenario's)")
+@config_option
 @exits_cleanly
 def sim(port: int, scenario: str, day: str | None, clock_speed: float | None,
-        clock_start: str | None, token_env: str, ui_latency: float | None) -> None:
-    """Serve the simulated brokers and task server on 127.0.0.1 (the embedded default)."""
+        clock_start: str | None, token_env: str, ui_latency: float | None,
+        config_path: str) -> None:
+    """Serve the simulated brokers and task server on 127.0.0.1 (the embedded default).
+
+    Reads the token from the environment or from the env file of --config (when that file
+    exists), as the robot does. With an accelerated clock, prints the `robot run` line that
+    follows the same clock."""
     import os
+    from pathlib import Path
     from .clock import RealClock
     from .config import HHMM_RE
     from .supervisor import make_clock
@@ -309,11 +321,17 @@ def sim(port: int, scenario: str, day: str | None, clock_speed: float | None,
     d = _parse_date(day) or RealClock().now().date()
     if clock_start is not None and not HHMM_RE.match(clock_start):
         raise BadInput(f"--clock-start: {clock_start!r} is not a time HH:MM")
+    if Path(config_path).is_file():
+        load_config(config_path, check_files=False)     # its env file, if it has one
     token = os.environ.get(token_env)
     if not token:
         raise BadInput(f"set the task server token in ${token_env} (any string; the robot reads "
-                       "the same variable)")
+                       "the same variable), in the environment or in the env file beside "
+                       f"{config_path}")
     clock = make_clock(d, clock_speed, clock_start)
+    if clock.spec() != "real":
+        click.echo(f"robot on the same clock: robot run --config {config_path} --date "
+                   f"{d.isoformat()} --clock-spec '{clock.spec()}'")
     try:
         serve(port=port, scenario=scenario, clock=clock, token=token, ui_latency=ui_latency)
     except ScenarioError as exc:

@@ -11,11 +11,11 @@ import re
 import sys
 
 from adapters import create_adapter
-from adapters.base import AdapterError, BrowserCrashed
+from adapters.base import AdapterError, BrokerUnreachable, BrowserCrashed
 
-from .browser import ProfileBusy, classify
+from .browser import ProfileBusy, classify, is_loopback
 from .clock import RealClock
-from .config import load_config
+from .config import SIM_DEFAULT_URL, load_config
 from .errors import BadInput
 
 POLL_S = 0.5          # how often `robot login` looks for the logged-in marker
@@ -67,7 +67,9 @@ def wait_for_login(adapter, timeout: float, poll: float = POLL_S) -> None:
     driver = adapter.driver
     check = adapter.sel["login_check"]
     try:
-        driver.get(adapter.url("login"))
+        adapter.navigate(adapter.url("login"))
+    except BrokerUnreachable as exc:
+        raise OperatorError(unreachable_message(exc, adapter.broker)) from None
     except TimeoutException:
         raise OperatorError(f"the login page {adapter.url('login')} did not load") from None
     except Exception as exc:  # noqa: BLE001 - classified below
@@ -81,6 +83,19 @@ def wait_for_login(adapter, timeout: float, poll: float = POLL_S) -> None:
             from None
     except Exception as exc:  # noqa: BLE001 - classified below
         _raise_classified(exc)
+
+
+def unreachable_message(exc: BrokerUnreachable, broker) -> str:
+    """Which URL did not answer, and what to do about it."""
+    if broker.base_url == SIM_DEFAULT_URL:
+        todo = ("this broker is the local simulator (the shipped configuration): start it first "
+                "with `robot sim` in another terminal")
+    elif is_loopback(broker.base_url):
+        todo = f"is the server at {broker.base_url} running?"
+    else:
+        todo = (f"check this machine's network, and brokers.{broker.name}.base_url in "
+                "accounts.yaml")
+    return f"{exc}: {todo}"
 
 
 def _raise_classified(exc: BaseException):

@@ -34,7 +34,9 @@ ALLOWED = {
     # SETUP -> EOD_REPORT: no browser could be started before the end of the day (its Grid node
     # stayed down); the day is settled from the state store
     WorkerState.SETUP: {WorkerState.CHECK_SESSION, WorkerState.EOD_REPORT, WorkerState.STOPPED},
-    WorkerState.CHECK_SESSION: {WorkerState.READY, WorkerState.WAIT_LOGIN, WorkerState.STOPPED},
+    # CHECK_SESSION -> EOD_REPORT: the broker's site did not answer until the end of the day
+    WorkerState.CHECK_SESSION: {WorkerState.READY, WorkerState.WAIT_LOGIN, WorkerState.EOD_REPORT,
+                                WorkerState.STOPPED},
     WorkerState.WAIT_LOGIN: {WorkerState.READY, WorkerState.EOD_REPORT, WorkerState.STOPPED},
     WorkerState.READY: {WorkerState.PULL_TASKS, WorkerState.EOD_REPORT, WorkerState.STOPPED},
     WorkerState.PULL_TASKS: {WorkerState.TRADING, WorkerState.EOD_REPORT, WorkerState.STOPPED},

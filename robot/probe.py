@@ -343,7 +343,7 @@ def read_page(adapter, page: str, url: str, selectors: list[str], tables: list[s
     driver = adapter.driver
     sel = adapter.sel
     check, login = sel["login_check"], sel["login_form"]["username"]
-    driver.get(url)
+    adapter.navigate(url)
 
     def settled(d):
         if d.execute_script("return document.readyState") != "complete":

@@ -519,8 +519,9 @@ def run_options(fn):
         click.option("--dry-run", is_flag=True, help="fill every form but never click submit"),
         click.option("--tasks", "tasks_file", default=None, type=click.Path(dir_okay=False),
                      help="also take tasks from this YAML or JSON file"),
-        # the exact clock of another process (a simulator started first), for tests and benches
-        click.option("--clock-spec", default=None, hidden=True),
+        # the exact clock of another process: `robot sim` prints it for a rehearsal
+        click.option("--clock-spec", default=None, metavar="SPEC",
+                     help="follow another process's accelerated clock (printed by `robot sim`)"),
         click.option("--demo", is_flag=True,
                      help="run a whole simulated day on the built-in simulator (see README)"),
         click.option("--demo-dir", default="demo", show_default=True,

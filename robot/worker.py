@@ -328,10 +328,28 @@ class Worker:
                 log.warning("closing the browser failed: %s", exc)
             self.adapter = None
 
+    def _session_valid(self) -> bool | None:
+        """Whether the broker shows a logged-in page; None when its site did not answer until
+        the end of the day. A site that is down (at 08:45, say) is asked again every
+        LOGIN_POLL_S: it is not a crash of this worker, and not a reason to log in."""
+        from adapters.base import BrokerUnreachable
+        while True:
+            try:
+                return self.adapter.is_session_valid()
+            except BrokerUnreachable as exc:
+                self._note_error(exc)
+                if self.clock.now() >= self.schedule.eod:
+                    return None
+                self.pause(LOGIN_POLL_S)
+
     def _check_session(self) -> None:
         self.enter(S.CHECK_SESSION, "checking the broker session")
         self._logged_in = False
-        if self.adapter.is_session_valid() or self._auto_login():
+        valid = self._session_valid()
+        if valid is None:
+            log.error("the broker did not answer before the end of the day")
+            return
+        if valid or self._auto_login():
             self._logged_in = True
             self.enter(S.READY, "logged in")
             return
@@ -340,7 +358,7 @@ class Worker:
                                            "action": f"robot login {self.account.id}"})
         while self.clock.now() < self.schedule.eod:
             self.pause(LOGIN_POLL_S)
-            if self.adapter.is_session_valid() or self._auto_login():
+            if self._session_valid() or self._auto_login():
                 self._logged_in = True
                 self.enter(S.READY, "logged in")
                 return

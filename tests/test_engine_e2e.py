@@ -154,3 +154,34 @@ def test_sigkill_at_each_step_of_a_submission_sends_exactly_one_order(tmp_path, 
         assert [o["status"] for o in orders][0] == "NOT_SENT" and len(orders) == 2
     else:
         assert len(orders) == 1                               # adopted, not resent
+
+
+def test_broker_down_at_the_login_check_is_waited_out_not_a_crash(tmp_path, days):
+    """The broker's site does not answer at 08:45 (here the whole simulator is down): the worker
+    says which URL did not answer, asks again, and trades once the site is back. It is never
+    restarted for it, and the task is placed once."""
+    from waiting import wait_for
+    scenario = tmp_path / "one-order.yaml"
+    scenario.write_text(yaml.safe_dump(FAULT_SCENARIO))
+    day = SimDay(tmp_path, scenario=str(scenario), speed=60, start="08:40",
+                 accounts=[("ACC_STOCKBIT", "stockbit")],
+                 settings={"operating_hours": {"start": "08:45", "end": "10:20"},
+                           "eod_report_time": "10:15"})
+    days.append(day)
+    url = day.sim.url
+    day.sim.stop()
+    day.start_robot()
+    log = tmp_path / "logs" / "ACC_STOCKBIT.log"
+    wait_for(lambda: log.exists() and f"{url}/stockbit/orders did not answer (net::ERR_"
+             in log.read_text(), 120, "the worker to report the URL that did not answer")
+    day.sim.start()
+    assert day.sim.url == url
+    code, out = day.finish()
+    assert code == 0, out[-3000:]
+    assert not day.rows("SELECT * FROM events WHERE type IN ('WORKER_CRASHED', 'LOGIN_REQUIRED')")
+    states = [r["to_state"] for r in day.rows(
+        "SELECT to_state FROM worker_transitions WHERE account = 'ACC_STOCKBIT' ORDER BY id")]
+    assert "TRADING" in states and "WAIT_LOGIN" not in states
+    buys = day.entries("ACC_STOCKBIT", "BBCA")
+    assert len(buys) == 1, buys
+    assert day.tasks()["K1"]["state"] == ledger_outcome(buys[0], day.ledger())
