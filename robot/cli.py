@@ -228,8 +228,15 @@ def report(config_path: str, day: str | None, as_json: bool) -> None:
             if not row or not row["d"]:
                 raise BadInput("state.db holds no tasks yet; give --date")
             d = date.fromisoformat(row["d"])
-        run = store.one("SELECT MAX(ended) AS e FROM runs WHERE trading_date = ?", (d.isoformat(),))
-        now = _dt.fromisoformat(run["e"]) if run and run["e"] else RealClock().now()
+        run = store.one("SELECT COUNT(*) AS n, MAX(ended) AS e FROM runs WHERE trading_date = ?",
+                        (d.isoformat(),))
+        tasks = store.one("SELECT COUNT(*) AS n FROM tasks WHERE trading_date = ?",
+                          (d.isoformat(),))
+        if not run["n"] and not tasks["n"]:
+            click.echo(f"no run of the robot recorded for {d.isoformat()} in "
+                       f"{cfg.settings.state_db}: nothing to report", err=True)
+            sys.exit(EXIT_RUNTIME)
+        now = _dt.fromisoformat(run["e"]) if run["e"] else RealClock().now()
         data = build_report(store, cfg, d, now)
     finally:
         store.close()

@@ -44,6 +44,7 @@ accounts:
     broker: ipot
     profile_path: profiles/ACC_003
     enabled: true
+    pin_env: ROBOT_PIN_ACC_003
 """
 
 
@@ -236,7 +237,18 @@ def test_robot_report_with_no_tasks_and_no_date_exits_2(cfg, cfg_path):
     assert result.exit_code == 2
     assert "state.db holds no tasks yet; give --date" in result.stderr
     assert result.stdout == ""
-    # with --date, an empty day is an empty report, not an error
+    # a date the robot never ran on: said so, exit 1, no empty report that looks like a day
+    result = invoke("--config", cfg_path, "--date", "2026-03-03", "--json")
+    assert result.exit_code == 1, result.output
+    assert "no run of the robot recorded for 2026-03-03" in result.stderr
+    assert result.stdout == ""
+    # a day it ran without a task is an empty report, not an error
+    s = Store(cfg.settings.state_db)
+    with s.transaction() as c:
+        c.execute("INSERT INTO runs (trading_date, started, ended, pid, host, config_path, clock, "
+                  "status) VALUES ('2026-03-03', '2026-03-03T08:40:00.000+07:00', "
+                  "'2026-03-03T16:15:00.000+07:00', 1, 'h', 'c', 'real', 'done')")
+    s.close()
     result = invoke("--config", cfg_path, "--date", "2026-03-03", "--json")
     assert result.exit_code == 0, result.output
     rep = json.loads(result.stdout)

@@ -31,7 +31,7 @@ def write_cfg(tmp_path: Path, settings: dict | None = None, accounts: list | Non
             {"id": "A1", "broker": "stockbit", "profile_path": "profiles/A1", "enabled": True,
              "node": "node-a"},
             {"id": "A2", "broker": "ipot", "profile_path": "profiles/A2", "enabled": True,
-             "node": "node-b"},
+             "node": "node-b", "pin_env": "GRID_TEST_PIN"},
             {"id": "A3", "broker": "ajaib", "profile_path": "profiles/A3", "enabled": False,
              "node": "node-a"},
         ],
@@ -175,7 +175,8 @@ def test_node_names_are_validated_with_file_line_and_key(tmp_path):
     path = write_cfg(tmp_path, accounts=[
         {"id": "A1", "broker": "stockbit", "profile_path": "p/A1", "enabled": True,
          "node": "node a"},
-        {"id": "A2", "broker": "ipot", "profile_path": "p/A2", "enabled": True, "node": "node-c"},
+        {"id": "A2", "broker": "ipot", "profile_path": "p/A2", "enabled": True, "node": "node-c",
+         "pin_env": "GRID_TEST_PIN"},
     ])
     found = problems(path)
     assert len(found) == 2, found
@@ -200,7 +201,7 @@ def test_without_remote_url_node_is_optional_and_free_without_a_node_list(tmp_pa
     path.write_text(yaml.safe_dump({"settings": {}, "accounts": [
         {"id": "A1", "broker": "stockbit", "profile_path": "p/A1", "enabled": True},
         {"id": "A2", "broker": "ipot", "profile_path": "p/A2", "enabled": True,
-         "node": "anything_1"}]}))
+         "node": "anything_1", "pin_env": "GRID_TEST_PIN"}]}))
     cfg = load_config(path)
     assert [a.node for a in cfg.accounts] == [None, "anything_1"]
 
