@@ -205,6 +205,46 @@ def status(config_path: str, as_json: bool) -> None:
 
 @main.command()
 @config_option
+@click.option("--timeout", type=click.FloatRange(min=0), default=120.0, show_default=True,
+              help="seconds to wait for the day to stop (0: ask and return)")
+@exits_cleanly
+def stop(config_path: str, timeout: float) -> None:
+    """Stop the running day cleanly: workers finish their action and close their browsers,
+    undelivered events stay in the outbox. Works for a day started by cron or Task Scheduler."""
+    import time as _time
+    from .store import Store
+    from .supervisor import stop_file_of
+    cfg = load_config(config_path, check_files=False)
+    db = cfg.settings.state_db
+    if not db.exists():
+        raise BadInput(f"no state database at {db}: the robot has not run yet")
+
+    def running() -> dict | None:
+        store = Store(db, readonly=True)
+        try:
+            return store.one("SELECT * FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1")
+        finally:
+            store.close()
+    run = running()
+    if run is None:
+        click.echo(f"no day is running on {db}")
+        return
+    stop_file_of(db).touch()
+    click.echo(f"asked run {run['id']} (supervisor pid {run['pid']} on {run['host']}) to stop")
+    deadline = _time.monotonic() + timeout
+    while timeout and _time.monotonic() < deadline:
+        if running() is None:
+            click.echo("stopped")
+            return
+        _time.sleep(0.5)
+    if timeout:
+        click.echo(f"still running after {timeout:g} s (is its supervisor alive? `robot status`)",
+                   err=True)
+        sys.exit(EXIT_RUNTIME)
+
+
+@main.command()
+@config_option
 @click.option("--date", "day", default=None, metavar="YYYY-MM-DD",
               help="trading day (default: the latest day in state.db)")
 @click.option("--json", "as_json", is_flag=True, help="print the JSON report")

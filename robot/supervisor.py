@@ -120,8 +120,15 @@ class Supervisor:
                                  f" (it holds {lock_path}); stop it first or use another state_db"
                                  ) from None
 
+    @property
+    def stop_file(self) -> Path:
+        """`robot stop` creates this file; the loop sees it and stops the day cleanly (a file
+        works the same on Windows, where a signal to another console's process does not)."""
+        return stop_file_of(self.settings.state_db)
+
     def open(self) -> None:
         self.acquire_lock()
+        self.stop_file.unlink(missing_ok=True)      # a request meant for an earlier run
         self.store = Store(self.settings.state_db)
         self._clean_up_predecessor()
         with self.store.transaction() as c:
@@ -247,6 +254,9 @@ class Supervisor:
         self.jobs.run_pending()
         for hook in self.hooks:
             hook(self)
+        if self.stop_file.exists():
+            log.info("stop requested by `robot stop`")
+            self.stop_requested.set()
 
     def _drain(self, h: Handle, now: float) -> None:
         try:
@@ -438,6 +448,7 @@ class Supervisor:
             self._reap(h)
 
     def finish(self, status: str) -> None:
+        self.stop_file.unlink(missing_ok=True)
         with self.store.transaction() as c:
             c.execute("UPDATE runs SET ended = ?, status = ? WHERE id = ?",
                       (iso(self.clock.now()), status, self.run_id))
@@ -450,6 +461,10 @@ class Supervisor:
         self.store.close()
         if self.lock is not None:
             self.lock.release()
+
+
+def stop_file_of(state_db: Path) -> Path:
+    return Path(str(state_db) + ".stop")
 
 
 # ---------------------------------------------------------------------------------- entry

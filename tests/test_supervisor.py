@@ -257,6 +257,34 @@ def test_sigterm_stops_everything_and_leaves_no_process(tmp_path, runs):
     assert no_profile_processes(tmp_path, accounts)
 
 
+def test_robot_stop_ends_a_running_day_cleanly(tmp_path, runs):
+    """What an operator does to a day started by cron: `robot stop` from another shell."""
+    accounts = ["T1", "T2"]
+    write_config(tmp_path, accounts)
+    run = Run(tmp_path, speed=60, start="08:44")
+    runs.append(run)
+    for a in accounts:
+        run.wait_state(a, "TRADING")
+    family = run.descendants()
+    stop = subprocess.run([sys.executable, "-m", "robot", "stop", "--config",
+                           str(tmp_path / "accounts.yaml")], capture_output=True, text=True,
+                          timeout=150)
+    assert stop.returncode == 0, stop.stdout + stop.stderr
+    assert f"supervisor pid {run.proc.pid}" in stop.stdout and "stopped" in stop.stdout
+    code, out = run.finish(timeout=15)
+    assert code == 0, out
+    assert "stop requested by `robot stop`" in out
+    gone, alive = psutil.wait_procs(family, timeout=1)
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], alive
+    assert run.rows("SELECT status FROM runs")[0]["status"] == "interrupted"
+    assert all(run.worker(a)["state"] == "STOPPED" for a in accounts)
+    assert not (tmp_path / "state.db.stop").exists()
+    again = subprocess.run([sys.executable, "-m", "robot", "stop", "--config",
+                            str(tmp_path / "accounts.yaml")], capture_output=True, text=True,
+                           timeout=60)
+    assert again.returncode == 0 and "no day is running" in again.stdout
+
+
 def test_second_supervisor_on_the_same_state_db_refuses(tmp_path, runs):
     write_config(tmp_path, ["S1"])
     first = Run(tmp_path, speed=60, start="08:44")
