@@ -25,7 +25,8 @@ from .errors import ConfigError
 
 YEAR_KEYS = ("source", "trading_days", "closures")
 FIRST_YEAR, LAST_YEAR = 2000, 2100      # a year outside this is a typo (27 for 2027)
-EXAMPLE = "2027: {source: \"IDX announcement Peng-...\", closures: {2027-01-01: \"New Year's Day\"}}"
+EXAMPLE = ("2027: {source: \"IDX announcement Peng-...\", "
+           "closures: {2027-01-01: \"New Year's Day\"}}")
 
 
 def load_calendar_file(owner: _Located, path: Path) -> tuple[YearList, ...]:

@@ -30,7 +30,6 @@ from robot.errors import ConfigError
 from robot.eod import build_report
 from robot.report import SEED_KEYS, DayFacts, assemble, render_table
 from robot.store import Store
-from waiting import wait_for
 
 # The reference's 2027 public holidays that fall on weekdays, and IDX's own year-end closure.
 PUBLIC_2027_WEEKDAYS = [date(2027, m, d) for m, d in [
@@ -301,7 +300,8 @@ def test_calendar_file_that_is_not_a_file(tmp_path, name):
 def test_unreadable_calendar_file(tmp_path):
     config = config_with(tmp_path, "  calendar_file: idx-calendar.yaml\n", USER_2027)
     (tmp_path / "idx-calendar.yaml").chmod(0)
-    with pytest.raises(ConfigError, match="settings.calendar_file: calendar file .* cannot be read"):
+    with pytest.raises(ConfigError,
+                       match="settings.calendar_file: calendar file .* cannot be read"):
         load_config(config)
 
 
