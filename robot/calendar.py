@@ -1,12 +1,18 @@
-"""The IDX trading calendar and intraday phases (pure: the closure list is package data).
+"""The IDX trading calendar and intraday phases (pure: the closure lists are data, read once).
 
 Facts from IDX Rule II-A (Kep-00003/BEI/04-2025) and the 2026 calendar (Peng-00171/BEI.POP/09-2025);
-see docs and ``data/idx_calendar.yaml``. Phases are half-open intervals [start, next start) in WIB.
+see docs/CALENDAR.md and ``data/idx_calendar.yaml``. Phases are half-open intervals
+[start, next start) in WIB.
+
+A year's closures come from the user's copy of the exchange's list (settings.calendar_file), else
+the exchange's list shipped here, else a *provisional* list from the ``holidays`` package (public
+holidays and known collective leave) plus IDX's 31 December closure. A ``Calendar`` built once
+from the config carries that choice and settings.extra_holidays to every call site.
 """
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from importlib import resources
@@ -83,31 +89,169 @@ _MON_THU = [
 _FRIDAY = [(p, {"12:00": "11:30", "13:30": "14:00"}.get(s, s)) for p, s in _MON_THU]
 
 
+# ------------------------------------------------------------------------------- closure lists
+YEAR_END_CLOSURE = "Exchange holiday (year-end, IDX only)"
+PACKAGED, USER, HOLIDAYS, NONE = "exchange", "user", "holidays", "none"   # YearList.origin
+
+
+@dataclass(frozen=True)
+class YearList:
+    """One year's closures besides Saturdays and Sundays, and where they come from.
+
+    ``origin`` is PACKAGED (the exchange's announcement shipped in data/idx_calendar.yaml), USER
+    (the exchange's list as the user copied it into settings.calendar_file), HOLIDAYS (no
+    exchange list: Indonesia's holidays from the ``holidays`` package plus IDX's year-end closure)
+    or NONE (nothing known: weekends only). The last two are provisional."""
+
+    year: int
+    source: str
+    closures: dict[date, str] = field(default_factory=dict, hash=False)
+    trading_days: int | None = None         # the count the source states, when it states one
+    origin: str = PACKAGED
+
+    @property
+    def provisional(self) -> bool:
+        return self.origin in (HOLIDAYS, NONE)
+
+    @property
+    def short_source(self) -> str:
+        return {PACKAGED: "packaged IDX list", USER: "settings.calendar_file",
+                HOLIDAYS: "holidays package", NONE: "no list, weekends only"}[self.origin]
+
+    def describe(self) -> str:
+        """One line for logs and reports: the year, PROVISIONAL when it is, and the source."""
+        mark = "PROVISIONAL, " if self.provisional else ""
+        return f"IDX calendar {self.year} ({mark}{self.short_source}): {self.source}"
+
+    def as_report(self) -> dict:
+        return {"year": self.year, "provisional": self.provisional, "origin": self.origin,
+                "source": self.source}
+
+
+def count_trading_days(year: int, closures: Iterable[date]) -> int:
+    """Weekdays of ``year`` that are not in ``closures`` (what an exchange list's count means)."""
+    closed = set(closures)
+    d, n = date(year, 1, 1), 0
+    while d.year == year:
+        n += d.weekday() < 5 and d not in closed
+        d += timedelta(days=1)
+    return n
+
+
 @lru_cache(maxsize=None)
-def _closures() -> dict[int, dict]:
+def _packaged() -> dict[int, YearList]:
     text = resources.files("robot").joinpath("data/idx_calendar.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
-    return {int(year): {"source": body["source"], "trading_days": body.get("trading_days"),
-                        "closures": {d: str(n) for d, n in body["closures"].items()}}
+    return {int(year): YearList(int(year), body["source"],
+                                {d: str(n) for d, n in body["closures"].items()},
+                                body.get("trading_days"), PACKAGED)
             for year, body in raw.items()}
 
 
+@lru_cache(maxsize=None)
+def _fallback(year: int) -> YearList:
+    """A provisional list for a year without the exchange's: Indonesia's public holidays and the
+    collective leave (cuti bersama) the package knows -- the exchange closes on both, as in every
+    list it published -- on weekdays, plus the exchange's own 31 December closure."""
+    import holidays  # imported only when a year has no exchange list
+    country = holidays.Indonesia
+    if not country.start_year <= year <= country.end_year:
+        return YearList(year, f"no IDX closure list for {year} and the holidays package has no "
+                              "Indonesian holidays for it: only weekends and "
+                              "settings.extra_holidays are known closures", {}, None, NONE)
+    public = holidays.country_holidays("ID", years=year, categories=("public",), language="en_US")
+    joint = holidays.country_holidays("ID", years=year, categories=("government",),
+                                      language="en_US")
+    closures: dict[date, str] = {}
+    for d, name in sorted([*public.items(), *joint.items()]):
+        if d.weekday() < 5:
+            closures[d] = f"{closures[d]}; {name}" if d in closures else name
+    year_end = date(year, 12, 31)
+    if year_end.weekday() < 5:
+        closures[year_end] = f"{closures[year_end]}; {YEAR_END_CLOSURE}" \
+            if year_end in closures else YEAR_END_CLOSURE
+    leave = sum(1 for d in joint if d.weekday() < 5)
+    estimated = any("estimated" in n for n in closures.values())
+    source = (f"holidays {holidays.__version__}: Indonesian public holidays"
+              + (f" and {leave} collective-leave day(s) (cuti bersama)" if leave else
+                 ", no collective leave (cuti bersama) known yet (IDX usually closes on it too)")
+              + ("; lunar dates estimated" if estimated else "")
+              + "; plus IDX's year-end closure on 31 December")
+    return YearList(year, source, closures, None, HOLIDAYS)
+
+
 def known_years() -> list[int]:
-    return sorted(_closures())
+    """Years with the exchange's list shipped in the package."""
+    return sorted(_packaged())
 
 
+@dataclass(frozen=True)
+class Calendar:
+    """The closure calendar the robot uses: per year the user's list (settings.calendar_file),
+    else the packaged exchange list, else the provisional fallback; plus settings.extra_holidays.
+
+    Built once from the config (``Settings.calendar``); every lookup after that is in memory."""
+
+    user_years: tuple[YearList, ...] = ()
+    extra_holidays: frozenset[date] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extra_holidays", frozenset(self.extra_holidays))
+        object.__setattr__(self, "_user", {y.year: y for y in self.user_years})
+
+    def year(self, year: int) -> YearList:
+        return self._user.get(year) or _packaged().get(year) or _fallback(year)
+
+    def closure_reason(self, day: date) -> str | None:
+        """Why the regular market is closed on ``day``, or None on a trading day."""
+        if day.weekday() == 5:
+            return "Saturday"
+        if day.weekday() == 6:
+            return "Sunday"
+        if day in self.extra_holidays:
+            return "extra closure from settings.extra_holidays"
+        listed = self.year(day.year)
+        name = listed.closures.get(day)
+        if name is None:
+            return None
+        if listed.provisional:
+            return f"IDX closure (provisional, {listed.short_source}): {name}"
+        return f"IDX closure: {name}"
+
+    def is_trading_day(self, day: date) -> bool:
+        return self.closure_reason(day) is None
+
+    def trading_days(self, year: int) -> list[date]:
+        d, out = date(year, 1, 1), []
+        while d.year == year:
+            if self.is_trading_day(d):
+                out.append(d)
+            d += timedelta(days=1)
+        return out
+
+    def phase_at(self, dt: datetime) -> Phase:
+        dt = to_wib(dt)
+        if not self.is_trading_day(dt.date()):
+            return Phase.CLOSED
+        for span in day_phases(dt.date()):
+            if dt in span:
+                return span.phase
+        return Phase.CLOSED
+
+    def warnings(self, today: date) -> list[str]:
+        """What `robot check` warns about on ``today`` (WIB): a provisional current year, and
+        from December on a provisional next year, so the exchange's list is in place in time."""
+        years = [today.year] + ([today.year + 1] if today.month == 12 else [])
+        return [f"the IDX calendar for {y} is provisional ({self.year(y).short_source}); drop the "
+                "exchange's list into settings.calendar_file when IDX publishes it"
+                for y in years if self.year(y).provisional]
+
+
+# The module-level functions: the packaged lists and the fallback, plus the given extra closures
+# (the simulator, tests and callers without a config).
 def closure_reason(day: date, extra_holidays: Iterable[date] = ()) -> str | None:
     """Why the regular market is closed on ``day``, or None on a trading day."""
-    if day.weekday() == 5:
-        return "Saturday"
-    if day.weekday() == 6:
-        return "Sunday"
-    if day in set(extra_holidays):
-        return "extra closure from settings.extra_holidays"
-    year = _closures().get(day.year)
-    if year and day in year["closures"]:
-        return f"IDX closure: {year['closures'][day]}"
-    return None
+    return Calendar(extra_holidays=frozenset(extra_holidays)).closure_reason(day)
 
 
 def is_trading_day(day: date, extra_holidays: Iterable[date] = ()) -> bool:
@@ -115,13 +259,7 @@ def is_trading_day(day: date, extra_holidays: Iterable[date] = ()) -> bool:
 
 
 def trading_days(year: int, extra_holidays: Iterable[date] = ()) -> list[date]:
-    extra = set(extra_holidays)
-    d, out = date(year, 1, 1), []
-    while d.year == year:
-        if is_trading_day(d, extra):
-            out.append(d)
-        d += timedelta(days=1)
-    return out
+    return Calendar(extra_holidays=frozenset(extra_holidays)).trading_days(year)
 
 
 def day_phases(day: date) -> list[PhaseSpan]:
@@ -135,13 +273,7 @@ def day_phases(day: date) -> list[PhaseSpan]:
 
 
 def phase_at(dt: datetime, extra_holidays: Iterable[date] = ()) -> Phase:
-    dt = to_wib(dt)
-    if not is_trading_day(dt.date(), extra_holidays):
-        return Phase.CLOSED
-    for span in day_phases(dt.date()):
-        if dt in span:
-            return span.phase
-    return Phase.CLOSED
+    return Calendar(extra_holidays=frozenset(extra_holidays)).phase_at(dt)
 
 
 def next_change(dt: datetime) -> datetime | None:

@@ -57,7 +57,8 @@ def check(config_path: str) -> None:
     """Validate accounts.yaml and summarise the enabled accounts per broker.
 
     Also checks that every environment variable the file names is set (in the environment or
-    the env file): unset ones an enabled account or the task server needs are errors (exit 2)."""
+    the env file): unset ones an enabled account or the task server needs are errors (exit 2).
+    Warns (exit 0) when this year's IDX calendar, or from December next year's, is provisional."""
     from .config import unset_env
     from .errors import ConfigError
     cfg = load_config(config_path)
@@ -67,6 +68,14 @@ def check(config_path: str) -> None:
     if errors:
         raise ConfigError(errors)
     click.echo(summary(cfg))
+    for warning in cfg.settings.calendar.warnings(_today()):
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _today() -> date:
+    """Today in WIB (the exchange's date, whatever the host's time zone)."""
+    from .clock import RealClock
+    return RealClock().now().date()
 
 
 @main.command("login")
@@ -146,30 +155,54 @@ def _parse_date(value: str | None) -> date | None:
 @main.command("calendar")
 @click.option("--year", type=int, help="print the year's trading days, one ISO date a line")
 @click.option("--date", "day", help="print that day's phases with their WIB times")
+@click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
+              help="accounts.yaml whose settings.extra_holidays and settings.calendar_file count "
+                   f"[default: {DEFAULT_CONFIG} if it exists, else the packaged lists only]")
 @exits_cleanly
-def calendar_cmd(year: int | None, day: str | None) -> None:
-    """The IDX trading calendar (closures shipped in robot/data/idx_calendar.yaml)."""
+def calendar_cmd(year: int | None, day: str | None, config_path: str | None) -> None:
+    """The IDX trading calendar: settings.calendar_file, else the lists shipped in
+    robot/data/idx_calendar.yaml, else a provisional list from the holidays package
+    (docs/CALENDAR.md). A provisional year says so: a '#' line first with --year."""
     if (year is None) == (day is None):
         raise BadInput("give exactly one of --year YYYY or --date YYYY-MM-DD")
+    cal = _calendar_of(config_path)
     if year is not None:
-        if year not in idx.known_years():
-            raise BadInput(f"no IDX closure list for {year}; known years: "
+        listed = cal.year(year)
+        if listed.origin == idx.NONE:
+            raise BadInput(f"no IDX closure list for {year}, and the holidays package has no "
+                           f"Indonesian holidays for it; exchange lists: "
                            f"{', '.join(map(str, idx.known_years()))}")
-        for d in idx.trading_days(year):
+        if listed.provisional:
+            click.echo(f"# {listed.describe()}")
+        for d in cal.trading_days(year):
             click.echo(d.isoformat())
         return
     d = _parse_date(day)
-    reason = idx.closure_reason(d)
+    reason = cal.closure_reason(d)
     if reason:
         click.echo(f"{d.isoformat()} ({d:%A}): no trading - {reason}")
-        return
-    click.echo(f"{d.isoformat()} ({d:%A}), WIB:")
-    for span in idx.day_phases(d):
-        flags = [name for name, ok in (("submit", idx.can_submit(span.phase)),
-                                       ("withdraw", idx.can_withdraw(span.phase)),
-                                       ("amend", idx.can_amend(span.phase))) if ok]
-        click.echo(f"  {span.start:%H:%M:%S}-{span.end:%H:%M:%S}  {span.phase.value:<26}"
-                   f" {', '.join(flags) or '-'}")
+    else:
+        click.echo(f"{d.isoformat()} ({d:%A}), WIB:")
+        for span in idx.day_phases(d):
+            flags = [name for name, ok in (("submit", idx.can_submit(span.phase)),
+                                           ("withdraw", idx.can_withdraw(span.phase)),
+                                           ("amend", idx.can_amend(span.phase))) if ok]
+            click.echo(f"  {span.start:%H:%M:%S}-{span.end:%H:%M:%S}  {span.phase.value:<26}"
+                       f" {', '.join(flags) or '-'}")
+    if cal.year(d.year).provisional:
+        click.echo(f"  {cal.year(d.year).describe()}")
+
+
+def _calendar_of(config_path: str | None) -> idx.Calendar:
+    """The calendar of the given config; without --config, of ./accounts.yaml when there is one
+    (an invalid one is an error: its extra closures would silently be missing), else the
+    packaged lists and the fallback."""
+    from pathlib import Path
+    if config_path is None:
+        if not Path(DEFAULT_CONFIG).is_file():
+            return idx.Calendar()
+        config_path = DEFAULT_CONFIG
+    return load_config(config_path, check_files=False).settings.calendar
 
 
 @main.command("run")

@@ -14,6 +14,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, time
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
@@ -21,6 +22,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .calendar import Calendar, YearList
 from .errors import ConfigError, Problem
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -126,6 +128,8 @@ class Settings:
     task_server: TaskServer | None = None
     task_pull_interval_s: float = 30.0
     extra_holidays: tuple[date, ...] = ()
+    calendar_file: Path | None = None       # the user's copy of the exchange's closure lists
+    calendar_years: tuple[YearList, ...] = ()   # ... as read from it (docs/CALENDAR.md)
     hang_timeout_s: float = 60.0
     heartbeat_interval_s: float = 5.0
     action_timeout_s: float = 20.0
@@ -136,6 +140,12 @@ class Settings:
     restart: RestartPolicy = field(default_factory=RestartPolicy)
     browser: BrowserSettings = field(default_factory=BrowserSettings)
     grid: GridSettings = field(default_factory=GridSettings)
+
+    @cached_property
+    def calendar(self) -> Calendar:
+        """The closure calendar of this config: built once per process (the supervisor and each
+        worker load the same file), so a poll never re-reads anything."""
+        return Calendar(self.calendar_years, frozenset(self.extra_holidays))
 
 
 @dataclass(frozen=True)
@@ -245,7 +255,10 @@ class _Located:
                     self.marks[path + ("?",)] = where
                     self.add(path + ("?",), "a key must be a plain word, not a list or mapping")
                     continue
-                key = self._constructor.construct_object(key_node, deep=True)
+                try:
+                    key = self._constructor.construct_object(key_node, deep=True)
+                except (ValueError, yaml.YAMLError):
+                    key = key_node.value  # e.g. a date key 2027-02-30: the checker names it
                 if isinstance(key_node, ScalarNode) and key in out:
                     self.marks[path + (key,)] = (key_node.start_mark.line + 1,
                                                  key_node.start_mark.column + 1)
@@ -383,6 +396,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
     "task_pull_interval_s": _num_range(1, 3600),
     "extra_holidays": _is_list_of_dates,
     "env_file": _is_str,
+    "calendar_file": _is_str,
     "hang_timeout_s": _num_range(5, 3600),
     "heartbeat_interval_s": _num_range(0.2, 600),
     "action_timeout_s": _num_range(1, 600),
@@ -446,9 +460,9 @@ def _parse_hhmm(v: Any, default: time) -> time:
 
 
 # ------------------------------------------------------------------------------------- loading
-def load_config(path: str | os.PathLike = DEFAULT_CONFIG, check_files: bool = True) -> Config:
-    """Read and validate accounts.yaml; raise ConfigError listing every problem."""
-    path = Path(path)
+def read_yaml(path: Path, empty: str) -> tuple[_Located, Any]:
+    """A YAML file as plain data with the line of every key; unreadable, not UTF-8, not YAML or
+    ``empty`` (the message for a file without content) raise ConfigError."""
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -471,13 +485,21 @@ def load_config(path: str | os.PathLike = DEFAULT_CONFIG, check_files: bool = Tr
                                   mark.line + 1 if mark else None,
                                   mark.column + 1 if mark else None)) from None
     if node is None:
-        raise ConfigError(Problem(source, "", "is empty: it needs 'settings' and 'accounts'"))
+        raise ConfigError(Problem(source, "", empty))
     try:
         raw = doc.plain(node)
     except RecursionError:
         raise ConfigError(Problem(source, "", "is nested too deeply")) from None
     except yaml.YAMLError as exc:
         raise ConfigError(Problem(source, "", f"is not valid YAML: {exc}")) from None
+    return doc, raw
+
+
+def load_config(path: str | os.PathLike = DEFAULT_CONFIG, check_files: bool = True) -> Config:
+    """Read and validate accounts.yaml; raise ConfigError listing every problem."""
+    path = Path(path)
+    source = str(path)
+    doc, raw = read_yaml(path, "is empty: it needs 'settings' and 'accounts'")
     if not isinstance(raw, dict):
         raise ConfigError(Problem(source, "", "must be a mapping with 'settings' and 'accounts', "
                                               f"got {type(raw).__name__}"))
@@ -542,13 +564,18 @@ def _settings(doc: _Located, s: dict, base_dir: Path) -> Settings:
     listed = s.get("extra_holidays")
     holidays = tuple(x for x in listed if isinstance(x, date)) if isinstance(listed, list) else ()
     grid = _grid(doc, s.get("grid") if isinstance(s.get("grid"), dict) else {})
+    calendar_file, calendar_years = None, ()
+    if isinstance(s.get("calendar_file"), str) and s["calendar_file"].strip():
+        from .calendar_file import load_calendar_file
+        calendar_file = _resolve(base_dir, s["calendar_file"])
+        calendar_years = load_calendar_file(doc, calendar_file)
     return Settings(
         start=start, end=end, eod_report_time=eod,
         state_db=_resolve(base_dir, s.get("state_db", "state.db")),
         log_dir=_resolve(base_dir, s.get("log_dir", "logs")),
         report_dir=_resolve(base_dir, s.get("report_dir", "reports")),
         task_server=task_server, extra_holidays=holidays, restart=restart, browser=browser,
-        grid=grid, **simple,
+        grid=grid, calendar_file=calendar_file, calendar_years=calendar_years, **simple,
     )
 
 

@@ -128,7 +128,7 @@ class Engine:
         largest cost of an idle account, and a task that becomes due is sent without first
         waiting for a read that could not concern it (BENCHMARKS.md, opening burst)."""
         now = self.clock.now()
-        phase = idx.phase_at(now, self.settings.extra_holidays)
+        phase = self.settings.calendar.phase_at(now)
         self.polls += 1
         if self.reconciled and self.last_read is not None and not self._watching() \
                 and now - self.last_read < timedelta(seconds=IDLE_READ_S):
@@ -427,7 +427,7 @@ class Engine:
             # clicked, the intent is marked never sent, and the task waits for the next phase
             # that allows orders, rather than being rejected by the broker as "market closed".
             now = self.clock.now()
-            phase_now = idx.phase_at(now, self.settings.extra_holidays)
+            phase_now = self.settings.calendar.phase_at(now)
             if not idx.can_submit(phase_now):
                 raise PhaseClosed(f"order entry closed ({phase_now.value}) before the click")
             self.update_order(order_id, status="CLICKED", click_at=iso(now))
@@ -482,7 +482,7 @@ class Engine:
         # A rejection that arrives once order entry has closed (clicked at 08:57:59, reached the
         # broker at 08:58) placed nothing: retried like a retryable one, by the next phase that
         # allows orders, rather than failing the task for the day.
-        closed = not idx.can_submit(idx.phase_at(self.clock.now(), self.settings.extra_holidays))
+        closed = not idx.can_submit(self.settings.calendar.phase_at(self.clock.now()))
         if (exc.retryable or closed) and attempts <= self.settings.max_retry:
             self._retry_later(task_id, attempts, exc.text)
             return

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from adapters.base import BrokerOrder
 
+from .calendar import Calendar
 from .clock import iso
 from .config import Config
 from .report import AccountView, DayFacts, assemble
@@ -53,7 +54,8 @@ def gather(store: Store, cfg: Config | None, day: date, now: datetime) -> DayFac
             restarts=w.get("restarts", 0) if w.get("restarts_date") == d else 0,
             settled=acc in settled, broker_orders=snaps.get(acc)))
     known = {acc: w["broker"] for acc, w in workers.items()}
-    return DayFacts(d, uptime, tasks, orders, views, {**known, **brokers})
+    calendar = (cfg.settings.calendar if cfg else Calendar()).year(day.year).as_report()
+    return DayFacts(d, uptime, tasks, orders, views, {**known, **brokers}, calendar)
 
 
 def build_report(store: Store, cfg: Config | None, day: date, now: datetime) -> dict:

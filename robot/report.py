@@ -2,8 +2,8 @@
 
 The seed's shape is kept exactly: ``event``, ``date``, ``robot_uptime``, ``summary`` with its five
 counts, ``unmatched_details`` and ``failed_details``. Everything else the robot knows goes in
-separate keys (``holding_details``, ``other_outcomes``, ``per_account``, ``reconciliation``), so
-a consumer of the seed's format never sees a field change its meaning.
+separate keys (``holding_details``, ``other_outcomes``, ``per_account``, ``reconciliation``,
+``calendar``), so a consumer of the seed's format never sees a field change its meaning.
 """
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ class DayFacts:
     # every account's broker the robot knows, also of accounts not in ``accounts`` (a disabled
     # account whose tasks were refused still names its broker in the details)
     brokers: dict[str, str] = field(default_factory=dict)
+    # the day's closure list: {"year", "provisional", "origin", "source"} (YearList.as_report);
+    # a provisional year's "trading day" may be an exchange closure nobody listed yet
+    calendar: dict | None = None
 
 
 def uptime_text(seconds: float) -> str:
@@ -103,7 +106,7 @@ def assemble(facts: DayFacts) -> dict:
         pa.update({"worker_state": a.state, "restarts": a.restarts, "settled_at_close": a.settled})
         if a.fatal_reason:
             pa["fatal_reason"] = a.fatal_reason
-    return {
+    report = {
         "event": "EOD_REPORT",
         "date": facts.date,
         "robot_uptime": uptime_text(facts.uptime_s),
@@ -115,6 +118,9 @@ def assemble(facts: DayFacts) -> dict:
         "per_account": dict(sorted(per_account.items())),
         "reconciliation": reconcile(facts),
     }
+    if facts.calendar is not None:
+        report["calendar"] = dict(facts.calendar)
+    return report
 
 
 def _failure(t: dict, acc: AccountView | None) -> tuple[str, str | None]:
@@ -187,6 +193,11 @@ def render_table(report: dict) -> str:
              f"  tasks {s['total_tasks']}: TP hit {s['tp_hit']}, CL hit {s['cl_hit']}, "
              f"expired/unmatched {s['expired_unmatched']}, failed {s['failed']}, "
              f"holding {report['other_outcomes']['holding']}"]
+    cal = report.get("calendar")
+    if cal:
+        lines.append(f"  IDX calendar {cal['year']}: "
+                     + ("PROVISIONAL (no exchange list yet): " if cal["provisional"] else "")
+                     + cal["source"])
     header = f"  {'account':<16}{'broker':<10}{'tasks':>6}{'TP':>4}{'CL':>4}{'exp':>5}{'fail':>5}" \
              f"{'hold':>5}  worker"
     lines.append(header)

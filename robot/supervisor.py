@@ -26,7 +26,7 @@ import click
 import filelock
 import schedule
 
-from . import calendar as idx, logs, proctree
+from . import logs, proctree
 from .clock import AcceleratedClock, Clock, RealClock, WIB, iso
 from .config import Account, Config, load_config, unset_env
 from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME, BadInput, ConfigError
@@ -209,8 +209,9 @@ class Supervisor:
     # ------------------------------------------------------------------------------- loop
     def run(self) -> int:
         self.open()
-        log.info("run %s: trading day %s, %d account(s), clock %s", self.run_id, self.day,
-                 len(self.handles), self.clock.spec())
+        log.info("run %s: trading day %s, %d account(s), clock %s; %s", self.run_id, self.day,
+                 len(self.handles), self.clock.spec(),
+                 self.settings.calendar.year(self.day.year).describe())
         stagger = self.settings.browser.launch_stagger_s
         for i, h in enumerate(self.handles.values()):
             if h.fatal:
@@ -495,10 +496,11 @@ def run_day(opts: RunOptions) -> int:
     for problem in unneeded:
         log.warning("%s", problem)
     day = opts.day or RealClock().now().date()
-    if day.year not in idx.known_years():
-        log.warning("no IDX closure list for %s: only weekends and settings.extra_holidays are "
-                    "known closures; update robot/data/idx_calendar.yaml", day.year)
-    reason = idx.closure_reason(day, cfg.settings.extra_holidays)
+    calendar = cfg.settings.calendar
+    if calendar.year(day.year).provisional:
+        log.warning("%s; drop the exchange's list into settings.calendar_file when IDX publishes "
+                    "it (docs/CALENDAR.md)", calendar.year(day.year).describe())
+    reason = calendar.closure_reason(day)
     if reason:
         log.info("%s is not an IDX trading day (%s); nothing to do", day.isoformat(), reason)
         return EXIT_OK

@@ -35,15 +35,16 @@ PHASE_WAKE_MARGIN_S = 0.5    # poll this long after a phase that opens order ent
 
 
 def next_poll_at(now: datetime, interval_s: float, eod: datetime,
-                 extra_holidays=()) -> datetime:
+                 calendar: idx.Calendar | None = None) -> datetime:
     """When the next poll starts: one poll interval from now, or just after the start of a phase
     that opens order entry (09:00, 13:30) if that comes sooner, so tasks waiting for it go out at
     once rather than up to a poll interval later (bench/burst.py). Never after ``eod``."""
+    cal = calendar or idx.Calendar()
     wake = min(eod, now + timedelta(seconds=interval_s))
     change = idx.next_change(now)
     if change is not None and change > now \
-            and not idx.can_submit(idx.phase_at(now, extra_holidays)) \
-            and idx.can_submit(idx.phase_at(change, extra_holidays)):
+            and not idx.can_submit(cal.phase_at(now)) \
+            and idx.can_submit(cal.phase_at(change)):
         wake = min(wake, change + timedelta(seconds=PHASE_WAKE_MARGIN_S))
     return wake
 
@@ -415,7 +416,7 @@ class Worker:
             self.trading_step()
             self.beat()
             self.wait_until(next_poll_at(self.clock.now(), interval, self.schedule.eod,
-                                         self.settings.extra_holidays), step_s=interval)
+                                         self.settings.calendar), step_s=interval)
 
     def trading_step(self) -> None:
         """One poll of the order engine, with the browser's failures handled in place."""

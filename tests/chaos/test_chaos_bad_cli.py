@@ -53,7 +53,8 @@ CLI_CASES: dict[str, tuple[list[str], str]] = {
     "calendar: neither option": (["calendar"], "give exactly one of --year YYYY or --date"),
     "calendar: both options": (["calendar", "--year", "2026", "--date", "2026-03-02"],
                                "give exactly one of --year YYYY or --date"),
-    "calendar: unknown year": (["calendar", "--year", "1999"], "no IDX closure list for 1999"),
+    # 1999 now gets the provisional list from the holidays package; 1900 has no data at all
+    "calendar: unknown year": (["calendar", "--year", "1900"], "no IDX closure list for 1900"),
     "calendar: year in words": (["calendar", "--year", "next"], "'next' is not a valid integer"),
     "calendar: impossible date": (["calendar", "--date", "2026-13-01"],
                                   "'2026-13-01' is not a date YYYY-MM-DD"),
