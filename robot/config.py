@@ -670,8 +670,9 @@ def _check_pins(doc: _Located, brokers: dict[str, BrokerDef], accounts: tuple[Ac
                 raw_accounts: Any) -> None:
     """A broker whose order flow has a trading-PIN step (ipot) needs ``pin_env`` on each of its
     accounts: without it every order stops at the PIN pad."""
-    index = {a.get("id"): i for i, a in enumerate(raw_accounts)
-             if isinstance(a, dict)} if isinstance(raw_accounts, list) else {}
+    index = {a["id"]: i for i, a in enumerate(raw_accounts)
+             if isinstance(a, dict) and isinstance(a.get("id"), str)} \
+        if isinstance(raw_accounts, list) else {}
     needs_pin: dict[str, bool] = {}
     for acc in accounts:
         broker = brokers.get(acc.broker)
