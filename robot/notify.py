@@ -273,9 +273,9 @@ class ChannelRunner:
         if problem:
             self._give_up(store, problem)
             return
-        if row["status"] == "stopped":
-            log.info("notifications to %s: trying again after the last run stopped them (%s)",
-                     self.name, row["last_error"])
+        if row["last_error"]:
+            log.info("notifications to %s: resuming after event %d (last error: %s)", self.name,
+                     row["cursor"], row["last_error"])
         while not self._stop.is_set():
             pause, wakeable = self._step(store)
             if self.stopped or self._finished():

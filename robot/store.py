@@ -303,21 +303,24 @@ class Store:
 
     # ----------------------------------------------------------------------- notifications
     def notify_channel(self, channel: str, day: str, at: datetime) -> dict:
-        """A notification channel's row, created on first use with its cursor just before the
-        first event of ``day`` (a new channel gets today's alerts, never older history)."""
+        """A notification channel's row as a run starts it: created on first use with its
+        cursor just before the first event of ``day`` (a new channel gets today's alerts, never
+        older history); else its cursor kept and its status fresh (last_error kept)."""
         with self.transaction() as c:
             row = c.execute("SELECT * FROM notify_channels WHERE channel = ?",
                             (channel,)).fetchone()
-            if row is None:
+            if row is not None:
+                c.execute("UPDATE notify_channels SET status = 'ok', attempts = 0, updated = ? "
+                          "WHERE channel = ?", (iso(at), channel))
+            else:
                 first = c.execute("SELECT MIN(seq) FROM events WHERE substr(created, 1, 10) >= ?",
                                   (day,)).fetchone()[0]
                 last = c.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
                 cursor = first - 1 if first is not None else last
                 c.execute("INSERT INTO notify_channels (channel, cursor, created, updated) "
                           "VALUES (?, ?, ?, ?)", (channel, cursor, iso(at), iso(at)))
-                row = c.execute("SELECT * FROM notify_channels WHERE channel = ?",
-                                (channel,)).fetchone()
-        return dict(row)
+            return dict(c.execute("SELECT * FROM notify_channels WHERE channel = ?",
+                                  (channel,)).fetchone())
 
     def events_after(self, seq: int, limit: int) -> list[dict]:
         return self.query("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))

@@ -52,6 +52,8 @@ class _Served:
         self._thread: threading.Thread | None = None
         self._open = threading.Event()        # cleared by hold(): requests wait
         self._open.set()
+        self.arrivals = 0                      # requests that reached the server, held or not
+        self._dropping = False                 # stop() in progress: held requests are dropped
 
     def start(self) -> "_Served":
         if self._httpd is None:
@@ -59,6 +61,7 @@ class _Served:
                                 request_handler=_TrackingHandler)
             httpd.sim_connections = set()  # type: ignore[attr-defined]
             self._httpd, self.port = httpd, httpd.port
+            self._dropping = False
             self._thread = threading.Thread(target=httpd.serve_forever,
                                             kwargs={"poll_interval": 0.1},
                                             name=f"notifyfake-{self.port}", daemon=True)
@@ -70,6 +73,7 @@ class _Served:
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
+        self._dropping = True                  # what was held dies with the outage
         self.release()
         httpd.shutdown()
         for conn in list(httpd.sim_connections):  # type: ignore[attr-defined]
@@ -96,8 +100,13 @@ class _Served:
     def release(self) -> None:
         self._open.set()
 
-    def _wait_if_held(self) -> None:
+    def _held_then_dropped(self) -> bool:
+        """Count the request, wait while held; True if an outage (stop()) ended the wait: such
+        a request was never handled, as if the connection had died."""
+        with self.lock:
+            self.arrivals += 1
         self._open.wait(HOLD_MAX_S)
+        return self._dropping
 
     def __enter__(self):
         return self.start()
@@ -164,7 +173,8 @@ class FakeTelegram(_Served):
 
     # -- the API ----------------------------------------------------------------------------------
     def _api(self, path: str) -> Response:
-        self._wait_if_held()
+        if self._held_then_dropped():
+            return _json({"ok": False, "error_code": 502, "description": "Bad Gateway"}, 502)
         now = time.monotonic()
         match = re.match(r"^bot([^/]*)/([A-Za-z]+)$", path)
         if not match or not TOKEN_RE.match(match.group(1)):
@@ -211,7 +221,7 @@ class FakeTelegram(_Served):
             if len(text.encode("utf-16-le")) // 2 > TEXT_MAX:
                 return self._error(400, "Bad Request: message is too long", now)
             if p.get("parse_mode") not in (None, "", "HTML", "MarkdownV2", "Markdown"):
-                return self._error(400, f"Bad Request: unsupported parse_mode", now)
+                return self._error(400, "Bad Request: unsupported parse_mode", now)
             last = self._last_at.get(chat)
             if self.min_interval_s and last is not None and now - last < self.min_interval_s:
                 wait = self.min_interval_s - (now - last)
@@ -274,7 +284,8 @@ class FakeWebhook(_Served):
             self._script += [(status, retry_after)] * times
 
     def _hook(self) -> Response:
-        self._wait_if_held()
+        if self._held_then_dropped():
+            return _json({"error": "going down"}, 502)
         with self.lock:
             if self._script:
                 status, after = self._script.pop(0)
