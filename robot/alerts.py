@@ -23,7 +23,11 @@ Builder = Callable[[dict, dict], tuple[str, Lines]]
 def text_of(row: dict) -> str:
     """The message for one events row, at most TEXT_MAX long."""
     payload = _payload(row)
-    head, body = BUILDERS.get(row["type"], _generic)(row, payload)
+    try:
+        head, body = BUILDERS.get(row["type"], _generic)(row, payload)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        # a payload of an unexpected shape must not block the channel: say it plainly
+        head, body = _generic(row, payload)
     return fit([head, *body], footer(row))
 
 

@@ -145,8 +145,10 @@ class TelegramChannel:
             return Outcome("broken", f"{what}: the bot cannot write to chat "
                                      f"{self.settings.chat_id}; unblock it or add it to the chat")
         if status == 400 and "chat" in said.lower():
-            return Outcome("broken", f"{what}: check chat_id {self.settings.chat_id} and that "
-                                     "the chat has talked to the bot")
+            moved = ((answer or {}).get("parameters") or {}).get("migrate_to_chat_id")
+            fix = f"the group became a supergroup: set chat_id: \"{moved}\"" if moved else \
+                f"check chat_id {self.settings.chat_id} and that the chat has talked to the bot"
+            return Outcome("broken", f"{what}: {fix}")
         if 400 <= status < 500:
             return Outcome("refused", what)
         return Outcome("retry", what if answer is not None or status != 200
@@ -257,12 +259,22 @@ class ChannelRunner:
             log.error("notifications to %s are off: state.db cannot be opened (%s)", self.name,
                       type(exc).__name__)
             return
+        crashes = 0
         try:
-            self._loop(store)
-        except Exception:  # noqa: BLE001 - a bug here must not go unseen, nor leak a secret
-            self.stopped = "internal error"
-            log.error("notifications to %s stopped by an unexpected error:\n%s", self.name,
-                      logs.redact(traceback.format_exc()))
+            while True:
+                try:
+                    self._loop(store)
+                    return
+                except Exception:  # noqa: BLE001 - a busy database, a bug: retry, loudly
+                    crashes += 1
+                    delay = min(BACKOFF_MAX_S, 2.0 ** crashes)
+                    if crashes in (1, 5) or crashes % 20 == 0:
+                        log.error("notifications to %s: unexpected error (%d so far), again in "
+                                  "%.0f s:\n%s", self.name, crashes, delay,
+                                  logs.redact(traceback.format_exc()))
+                    self._pause(delay, False)
+                    if self._stop.is_set() or self._past_deadline():
+                        return
         finally:
             store.close()
 
@@ -286,9 +298,10 @@ class ChannelRunner:
                         self._stale, self.stale_after_s / 3600)
 
     def _finished(self) -> bool:
-        if self._deadline is None:
-            return False
-        return self.caught_up or time.monotonic() >= self._deadline
+        return self._deadline is not None and (self.caught_up or self._past_deadline())
+
+    def _past_deadline(self) -> bool:
+        return self._deadline is not None and time.monotonic() >= self._deadline
 
     def _pause(self, seconds: float, wakeable: bool) -> None:
         """Wait ``seconds``; a wake() ends only an idle wait, never a backoff or retry_after."""

@@ -580,3 +580,9 @@ def test_a_version_2_state_db_migrates_to_3_keeping_its_events(tmp_path, env, tg
         assert store.one("SELECT * FROM v_notify_channels")["events_behind"] == 0
     finally:
         store.close()
+
+
+def test_a_payload_of_an_unexpected_shape_still_makes_a_message():
+    odd = text_of(row_of("EOD_REPORT", {"date": "2026-03-02", "summary": [1, 2],
+                                        "per_account": "x"}, "robot"))
+    assert odd.startswith("ℹ️ EOD REPORT: robot") and "summary: [1, 2]" in odd
