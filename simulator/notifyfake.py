@@ -53,7 +53,7 @@ class _Served:
         self._open = threading.Event()        # cleared by hold(): requests wait
         self._open.set()
         self.arrivals = 0                      # requests that reached the server, held or not
-        self._dropping = False                 # stop() in progress: held requests are dropped
+        self._outages = 0                      # stop() calls: a request held across one dies
 
     def start(self) -> "_Served":
         if self._httpd is None:
@@ -61,7 +61,6 @@ class _Served:
                                 request_handler=_TrackingHandler)
             httpd.sim_connections = set()  # type: ignore[attr-defined]
             self._httpd, self.port = httpd, httpd.port
-            self._dropping = False
             self._thread = threading.Thread(target=httpd.serve_forever,
                                             kwargs={"poll_interval": 0.1},
                                             name=f"notifyfake-{self.port}", daemon=True)
@@ -73,7 +72,8 @@ class _Served:
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
-        self._dropping = True                  # what was held dies with the outage
+        with self.lock:
+            self._outages += 1                 # what is held dies with the outage
         self.release()
         httpd.shutdown()
         for conn in list(httpd.sim_connections):  # type: ignore[attr-defined]
@@ -105,8 +105,10 @@ class _Served:
         a request was never handled, as if the connection had died."""
         with self.lock:
             self.arrivals += 1
+            outages = self._outages
         self._open.wait(HOLD_MAX_S)
-        return self._dropping
+        with self.lock:
+            return self._outages != outages
 
     def __enter__(self):
         return self.start()
