@@ -167,6 +167,7 @@ def _eod_report(row: dict, p: dict) -> tuple[str, Lines]:
     fatal = [f"{acc}: {pa['fatal_reason']}" for acc, pa in (p.get("per_account") or {}).items()
              if isinstance(pa, dict) and pa.get("fatal_reason")]
     body += [f"⛔ FATAL {_v(f)}" for f in fatal]
+    body.append(f"Full report: robot report --date {date}")    # above the details a cut drops
     body += _section("Mismatches", mismatches, lambda m: f"{m.get('account')} {m.get('kind')} "
                                                          f"order {m.get('order_id')}")
     body += _section("Failed", p.get("failed_details") or [],
@@ -177,7 +178,6 @@ def _eod_report(row: dict, p: dict) -> tuple[str, Lines]:
     body += _section("Unmatched", p.get("unmatched_details") or [],
                      lambda d: f"{d.get('account')} {d.get('emiten')} {d.get('lot_filled')}/"
                                f"{d.get('lot_requested')} lot @ {d.get('buy_price')}")
-    body.append(f"Full report: robot report --date {date}")
     return f"📊 END OF DAY {date} (uptime {p.get('robot_uptime', '?')})", body
 
 

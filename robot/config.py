@@ -122,12 +122,20 @@ class TelegramSettings:
     chat_id: str                            # "123456789", "-100..." for a group, or "@channel"
     api_url: str = "https://api.telegram.org"   # the Bot API base (tests point it at a fake)
     timeout_s: float = 10.0                 # per HTTP request (connect and read)
-    min_interval_s: float = 1.0             # Telegram allows about one message a second per chat
+    min_interval_s: float | None = None     # between two messages; None: pace_s decides
     events: tuple[tuple[str, str], ...] = ()    # (type, on | silent | off) over the defaults
     default: str | None = None              # level of a type not in events (None: the catalog's)
 
     def token(self) -> str | None:
         return os.environ.get(self.token_env) or None
+
+    @property
+    def pace_s(self) -> float:
+        """Telegram allows about one message a second to a person, twenty a minute to a group
+        or channel (a negative id or an @name)."""
+        if self.min_interval_s is not None:
+            return self.min_interval_s
+        return 3.0 if self.chat_id.startswith(("-", "@")) else 1.0
 
     def level(self, type_: str) -> str:
         return _level_of(self.events, self.default, type_)

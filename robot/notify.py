@@ -19,6 +19,9 @@ Answers:
   way, so the channel stops for this run, logged once as an ERROR with what to fix, and its
   cursor stays: the next run tries again and delivers what was missed.
 
+Telegram messages are paced (one a second to a person, one every three seconds to a group, or
+``min_interval_s``) so a burst of alerts does not end in a 429 storm.
+
 A channel seen for the first time starts at the first event of the run's trading day: today's
 alerts still need a person, the history before them is in the reports. An event older than
 STALE_AFTER_S when its turn comes (a channel broken for days) is recorded ``stale``, not sent.
@@ -96,7 +99,7 @@ class TelegramChannel:
 
     def __init__(self, settings: TelegramSettings):
         self.settings = settings
-        self.min_interval_s = settings.min_interval_s
+        self.min_interval_s = settings.pace_s
         self.token = settings.token()
         logs.register_secret(self.token)
         self.session = requests.Session()

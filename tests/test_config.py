@@ -183,7 +183,7 @@ BROKEN.update({
 def test_notification_settings(tmp_path):
     n = load_config(write(tmp_path, NOTIFY)).settings.notifications
     t, w = n.telegram, n.webhook
-    assert (t.token_env, t.chat_id, t.api_url, t.min_interval_s) == \
+    assert (t.token_env, t.chat_id, t.api_url, t.pace_s) == \
         ("ROBOT_TELEGRAM_TOKEN", "123456789", "http://127.0.0.1:8081", 1.0)
     # YAML reads a bare on/off as true/false: both mean the level
     assert [t.level(x) for x in ("OUTCOME_UNKNOWN", "TP_HIT", "FILLED")] == ["on", "silent", "off"]
@@ -195,7 +195,8 @@ def test_notification_settings(tmp_path):
     every = load_config(write(tmp_path, NOTIFY.replace("TASK_FAILED: off", "default: off")))
     assert every.settings.notifications.webhook.level("OUTCOME_UNKNOWN") == "off"
     numeric = load_config(write(tmp_path, NOTIFY.replace('"123456789"', "-1001234567890")))
-    assert numeric.settings.notifications.telegram.chat_id == "-1001234567890"
+    group = numeric.settings.notifications.telegram
+    assert group.chat_id == "-1001234567890" and group.pace_s == 3.0   # 20 a minute to a group
     assert load_config(write(tmp_path, GOOD)).settings.notifications.telegram is None
 
 

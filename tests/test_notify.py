@@ -6,10 +6,9 @@ from __future__ import annotations
 import ast
 import json
 import logging
-import os
 import signal
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -533,6 +532,7 @@ def test_a_long_report_is_cut_to_telegrams_limit_and_still_accepted(tmp_path, en
     assert utf16_len(text) <= TEXT_MAX
     assert text.startswith("📊 END OF DAY") and text.endswith("event eod-report-2026-03-02")
     assert "more line(s) cut" in text and "Tasks 402" in text
+    assert "Full report: robot report --date 2026-03-02" in text
     one_line = fit(["🙂" * 5000], "tail")                 # 2 UTF-16 units each
     assert utf16_len(one_line) <= TEXT_MAX and one_line.endswith("…\ntail")
     row = add(store, "EOD_REPORT", "robot", **report)
