@@ -587,3 +587,32 @@ def test_a_payload_of_an_unexpected_shape_still_makes_a_message():
     odd = text_of(row_of("EOD_REPORT", {"date": "2026-03-02", "summary": [1, 2],
                                         "per_account": "x"}, "robot"))
     assert odd.startswith("ℹ️ EOD REPORT: robot") and "summary: [1, 2]" in odd
+
+
+def test_the_fake_bot_api_answers_as_telegram_does(tg):
+    import requests
+    send = f"{tg.url}/bot{TOKEN}/sendMessage"
+    as_form = requests.post(send, data={"chat_id": CHAT, "text": "hi", "disable_notification":
+                                        "true"}, timeout=5)
+    assert as_form.json()["ok"] is True and as_form.json()["result"]["text"] == "hi"
+    assert tg.messages[-1]["disable_notification"] is True
+    cases = [
+        (f"{tg.url}/bot424242:other/sendMessage", {"chat_id": CHAT, "text": "x"}, 401),
+        (f"{tg.url}/botnonsense/sendMessage", {"chat_id": CHAT, "text": "x"}, 404),
+        (f"{tg.url}/bot{TOKEN}/sendPhoto", {"chat_id": CHAT}, 404),
+        (send, {"chat_id": "999", "text": "x"}, 400),
+        (send, {"chat_id": CHAT, "text": ""}, 400),
+        (send, {"chat_id": CHAT, "text": "🙂" * 2049}, 400),        # 4098 UTF-16 units
+    ]
+    for url, body, status in cases:
+        answer = requests.post(url, json=body, timeout=5)
+        assert answer.status_code == status and answer.json()["ok"] is False, (url, body)
+        assert answer.json()["error_code"] == status and answer.json()["description"]
+    assert requests.post(send, json={"chat_id": int(CHAT), "text": "🙂" * 2048},
+                         timeout=5).json()["ok"]                  # exactly 4096: accepted
+    tg.rate_limit(retry_after=7)
+    flood = requests.post(send, json={"chat_id": CHAT, "text": "x"}, timeout=5).json()
+    assert flood["error_code"] == 429 and flood["parameters"]["retry_after"] == 7
+    assert flood["description"] == "Too Many Requests: retry after 7"
+    again = requests.post(send, json={"chat_id": CHAT, "text": "x"}, timeout=5).json()
+    assert again["error_code"] == 429 and tg.early_retries == 1
