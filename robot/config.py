@@ -24,12 +24,17 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .calendar import Calendar, YearList
 from .errors import ConfigError, Problem
+from .events import EVENT_TYPES, LEVELS, OFF, ON, SILENT, default_level
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = "accounts.yaml"
 ACCOUNT_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 EMITEN_RE = re.compile(r"^[A-Z]{4}$")     # an IDX stock code, as the task schema has it
+CHAT_ID_RE = re.compile(r"^-?\d{1,20}$")
+CHANNEL_RE = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")
+HEADER_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")   # an HTTP header name (RFC 9110)
+RESERVED_HEADERS = ("content-type", "content-length", "host", "idempotency-key")
 NODE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")   # a Selenium Grid node's name (routing key)
 MAX_NODES = 100_000        # YAML values after alias expansion: a "billion laughs" file stops here
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -106,6 +111,72 @@ class GridSettings:
         return os.environ.get(self.secret_env) if self.secret_env else None
 
 
+def _level_of(events: tuple[tuple[str, str], ...], default: str | None, type_: str) -> str:
+    """A type's level: as configured, else the configured default, else the catalog's."""
+    for name, level in events:
+        if name == type_:
+            return level
+    return default or default_level(type_)
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """A Telegram bot that alerts one chat (settings.notifications.telegram)."""
+
+    token_env: str                          # env var holding the bot token (never the token)
+    chat_id: str                            # "123456789", "-100..." for a group, or "@channel"
+    api_url: str = "https://api.telegram.org"   # the Bot API base (tests point it at a fake)
+    timeout_s: float = 10.0                 # per HTTP request (connect and read)
+    min_interval_s: float | None = None     # between two messages; None: pace_s decides
+    events: tuple[tuple[str, str], ...] = ()    # (type, on | silent | off) over the defaults
+    default: str | None = None              # level of a type not in events (None: the catalog's)
+
+    def token(self) -> str | None:
+        return os.environ.get(self.token_env) or None
+
+    @property
+    def pace_s(self) -> float:
+        """Telegram allows about one message a second to a person, twenty a minute to a group
+        or channel (a negative id or an @name)."""
+        if self.min_interval_s is not None:
+            return self.min_interval_s
+        return 3.0 if self.chat_id.startswith(("-", "@")) else 1.0
+
+    def level(self, type_: str) -> str:
+        return _level_of(self.events, self.default, type_)
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """A JSON POST of every chosen event (settings.notifications.webhook)."""
+
+    url: str | None = None
+    url_env: str | None = None              # env var holding the URL, for URLs that are secrets
+    header_env: tuple[tuple[str, str], ...] = ()    # (header name, env var holding its value)
+    timeout_s: float = 10.0
+    events: tuple[tuple[str, str], ...] = ()    # (type, on | off) over the defaults
+    default: str | None = None
+
+    def target(self) -> str | None:
+        return self.url or (os.environ.get(self.url_env) or None if self.url_env else None)
+
+    def headers(self) -> dict[str, str]:
+        """The configured headers whose variables are set (read when they are needed)."""
+        return {name: os.environ[var] for name, var in self.header_env if os.environ.get(var)}
+
+    def level(self, type_: str) -> str:
+        level = _level_of(self.events, self.default, type_)
+        return ON if level == SILENT else level     # a POST has no quiet mode
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    """Alerts to a person, delivered from the events outbox (robot/notify.py)."""
+
+    telegram: TelegramSettings | None = None
+    webhook: WebhookSettings | None = None
+
+
 @dataclass(frozen=True)
 class RestartPolicy:
     backoff_initial_s: float = 1.0
@@ -140,6 +211,7 @@ class Settings:
     restart: RestartPolicy = field(default_factory=RestartPolicy)
     browser: BrowserSettings = field(default_factory=BrowserSettings)
     grid: GridSettings = field(default_factory=GridSettings)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
 
     @cached_property
     def calendar(self) -> Calendar:
@@ -366,6 +438,19 @@ def _is_host(v: Any) -> str | None:
     return None
 
 
+def _is_mapping(v: Any) -> str | None:
+    return None if isinstance(v, dict) else f"must be a mapping of keys, got {type(v).__name__}"
+
+
+def _is_chat_id(v: Any) -> str | None:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return None
+    if isinstance(v, str) and (CHAT_ID_RE.match(v) or CHANNEL_RE.match(v)):
+        return None
+    return (f"must be a Telegram chat id (a number such as 123456789, -100... for a group) or "
+            f"@channelname, got {v!r}")
+
+
 def _is_list(v: Any) -> str | None:
     return None if isinstance(v, list) else f"must be a list, got {type(v).__name__}"
 
@@ -416,6 +501,14 @@ SETTINGS_SCHEMA: dict[str, Any] = {
              "nodes": _is_list,   # each entry is checked against GRID_NODE_SCHEMA
              "secret_env": _is_env_name, "session_timeout_s": _int_range(60, 7 * 86400),
              "relaunch_window_s": _num_range(1, 86400), "java_heap_mb": _int_range(64, 16384)},
+    # the entries of `events` and `header_env` are checked in _notifications
+    "notifications": {
+        "telegram": {"token_env": _is_env_name, "chat_id": _is_chat_id, "api_url": _is_url,
+                     "timeout_s": _num_range(1, 120), "min_interval_s": _num_range(0, 60),
+                     "events": _is_mapping},
+        "webhook": {"url": _is_url, "url_env": _is_env_name, "header_env": _is_mapping,
+                    "timeout_s": _num_range(1, 120), "events": _is_mapping},
+    },
 }
 GRID_NODE_SCHEMA: dict[str, Any] = {"name": _is_node_name, "port": _int_range(1, 65535),
                                     "host": _is_host}
@@ -569,13 +662,16 @@ def _settings(doc: _Located, s: dict, base_dir: Path) -> Settings:
         from .calendar_file import load_calendar_file
         calendar_file = _resolve(base_dir, s["calendar_file"])
         calendar_years = load_calendar_file(doc, calendar_file)
+    notifications = _notifications(doc, s.get("notifications")
+                                   if isinstance(s.get("notifications"), dict) else {})
     return Settings(
         start=start, end=end, eod_report_time=eod,
         state_db=_resolve(base_dir, s.get("state_db", "state.db")),
         log_dir=_resolve(base_dir, s.get("log_dir", "logs")),
         report_dir=_resolve(base_dir, s.get("report_dir", "reports")),
         task_server=task_server, extra_holidays=holidays, restart=restart, browser=browser,
-        grid=grid, calendar_file=calendar_file, calendar_years=calendar_years, **simple,
+        grid=grid, calendar_file=calendar_file, calendar_years=calendar_years,
+        notifications=notifications, **simple,
     )
 
 
@@ -627,6 +723,82 @@ def _grid(doc: _Located, g: dict) -> GridSettings:
                         f"{taken[(host, port)]}")
         taken.setdefault((host, port), what)
     return grid
+
+
+def _notifications(doc: _Located, n: dict) -> NotificationSettings:
+    """settings.notifications: a Telegram chat and/or a webhook, each with its event levels."""
+    at = ("settings", "notifications")
+    t, w = n.get("telegram"), n.get("webhook")
+    telegram = webhook = None
+    if isinstance(t, dict):
+        missing = [k for k in ("token_env", "chat_id") if k not in t]
+        if missing:
+            doc.add(at + ("telegram",), f"needs {' and '.join(missing)}")
+        events, default = _event_levels(doc, t.get("events"), at + ("telegram", "events"), LEVELS)
+        if not missing and not _is_env_name(t["token_env"]) and not _is_chat_id(t["chat_id"]):
+            telegram = TelegramSettings(
+                t["token_env"], str(t["chat_id"]), events=events, default=default,
+                **{k: t[k] for k in ("api_url", "timeout_s", "min_interval_s")
+                   if k in t and not SETTINGS_SCHEMA["notifications"]["telegram"][k](t[k])})
+    if isinstance(w, dict):
+        if ("url" in w) == ("url_env" in w):
+            doc.add(at + ("webhook",), "needs exactly one of url (the address) or url_env (the "
+                                       "NAME of a variable holding it, for a URL that is a secret)")
+        events, default = _event_levels(doc, w.get("events"), at + ("webhook", "events"), (ON, OFF))
+        headers = _header_env(doc, w.get("header_env"), at + ("webhook", "header_env"))
+        one = ("url" in w) != ("url_env" in w)
+        if one and not (_is_url(w["url"]) if "url" in w else _is_env_name(w["url_env"])):
+            webhook = WebhookSettings(
+                w.get("url"), w.get("url_env"), headers, events=events, default=default,
+                **{k: w[k] for k in ("timeout_s",)
+                   if k in w and not SETTINGS_SCHEMA["notifications"]["webhook"][k](w[k])})
+    return NotificationSettings(telegram, webhook)
+
+
+def _event_levels(doc: _Located, raw: Any, at: tuple, allowed: tuple[str, ...]
+                  ) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """`events: {TYPE: on | silent | off, default: ...}`. YAML 1.1 reads a bare on/off (and
+    yes/no) as true/false, so booleans mean on/off."""
+    if not isinstance(raw, dict):
+        return (), None
+    levels: list[tuple[str, str]] = []
+    default = None
+    for key, value in raw.items():
+        if key != "default" and key not in EVENT_TYPES:
+            names = ["default", *EVENT_TYPES]
+            hint = difflib.get_close_matches(str(key).upper(), names, n=1)
+            doc.add(at + (key,), f"unknown event type {key!r}" + (
+                f" (did you mean '{hint[0]}'?)" if hint else
+                f"; known: {', '.join(names)}"))
+            continue
+        level = {True: ON, False: OFF}.get(value, value) if isinstance(value, bool) else value
+        if level not in allowed:
+            why = "; a webhook has no silent delivery" if level == SILENT else ""
+            doc.add(at + (key,), f"must be {', '.join(allowed[:-1])} or {allowed[-1]}, "
+                                 f"got {value!r}{why}")
+            continue
+        if key == "default":
+            default = level
+        else:
+            levels.append((key, level))
+    return tuple(levels), default
+
+
+def _header_env(doc: _Located, raw: Any, at: tuple) -> tuple[tuple[str, str], ...]:
+    """`header_env: {Authorization: ROBOT_WEBHOOK_AUTH}`: header names to variable NAMES."""
+    if not isinstance(raw, dict):
+        return ()
+    out = []
+    for name, var in raw.items():
+        if not isinstance(name, str) or not HEADER_RE.match(name):
+            doc.add(at + (name,), f"{name!r} is not an HTTP header name")
+        elif name.lower() in RESERVED_HEADERS:
+            doc.add(at + (name,), f"{name} is set by the robot itself")
+        elif _is_env_name(var):
+            doc.add(at + (name,), _is_env_name(var))
+        else:
+            out.append((name, var))
+    return tuple(out)
 
 
 def _check_nodes(doc: _Located, settings: Settings, accounts: tuple[Account, ...],
@@ -941,6 +1113,14 @@ def summary(cfg: Config) -> str:
                  f"secrets: from the environment only (no env file at {cfg.path.parent / '.env'})")
     lines.append(f"state {s.state_db}; task server "
                  f"{s.task_server.url if s.task_server else 'none (local task files only)'}")
+    n = s.notifications
+    if n.telegram or n.webhook:
+        from urllib.parse import urlsplit
+        to = [f"telegram chat {n.telegram.chat_id}"] if n.telegram else []
+        if n.webhook:   # the host only: a webhook's path or query can be its secret
+            to.append("webhook " + (urlsplit(n.webhook.url).hostname or "?" if n.webhook.url
+                                    else f"from ${n.webhook.url_env}"))
+        lines.append(f"notifications: {'; '.join(to)}")
     if s.browser.remote_url:
         nodes: dict[str, list[str]] = {}
         for a in enabled:

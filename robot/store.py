@@ -180,6 +180,35 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (account, trading_date)
     );
     """,
+    # 2 -> 3: alerts to a person (robot/notify.py): each channel's place in the events table
+    """
+    CREATE TABLE notify_channels (
+        channel       TEXT PRIMARY KEY,         -- telegram | webhook
+        cursor        INTEGER NOT NULL,         -- every event with seq <= cursor is settled
+        created       TEXT NOT NULL,            -- when the channel was first seen configured
+        updated       TEXT NOT NULL,
+        status        TEXT NOT NULL DEFAULT 'ok',   -- ok | retrying | stopped
+        attempts      INTEGER NOT NULL DEFAULT 0,   -- failed attempts at the next event
+        last_error    TEXT,                     -- never a token, never the Bot API URL
+        sent          INTEGER NOT NULL DEFAULT 0    -- messages delivered, all runs
+    );
+    CREATE TABLE notifications (
+        channel       TEXT NOT NULL,
+        event_seq     INTEGER NOT NULL,         -- events.seq
+        event_id      TEXT NOT NULL,            -- events.id
+        type          TEXT NOT NULL,
+        level         TEXT NOT NULL,            -- on | silent
+        outcome       TEXT NOT NULL,            -- sent | refused | stale
+        at            TEXT NOT NULL,
+        attempts      INTEGER NOT NULL,
+        detail        TEXT,                     -- why it was refused or skipped
+        PRIMARY KEY (channel, event_seq)
+    );
+    CREATE VIEW v_notify_channels AS
+        SELECT c.channel, c.status, c.cursor, c.attempts, c.last_error, c.sent, c.updated,
+               (SELECT COUNT(*) FROM events e WHERE e.seq > c.cursor) AS events_behind
+        FROM notify_channels c ORDER BY c.channel;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -271,6 +300,55 @@ class Store:
                       (event_id, type_, account, task_id, created,
                        json.dumps(payload, sort_keys=True, default=str)))
         return event_id
+
+    # ----------------------------------------------------------------------- notifications
+    def notify_channel(self, channel: str, day: str, at: datetime) -> dict:
+        """A notification channel's row as a run starts it: created on first use with its
+        cursor just before the first event of ``day`` (a new channel gets today's alerts, never
+        older history); else its cursor kept and its status fresh (last_error kept)."""
+        with self.transaction() as c:
+            row = c.execute("SELECT * FROM notify_channels WHERE channel = ?",
+                            (channel,)).fetchone()
+            if row is not None:
+                c.execute("UPDATE notify_channels SET status = 'ok', attempts = 0, updated = ? "
+                          "WHERE channel = ?", (iso(at), channel))
+            else:
+                first = c.execute("SELECT MIN(seq) FROM events WHERE substr(created, 1, 10) >= ?",
+                                  (day,)).fetchone()[0]
+                last = c.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+                cursor = first - 1 if first is not None else last
+                c.execute("INSERT INTO notify_channels (channel, cursor, created, updated) "
+                          "VALUES (?, ?, ?, ?)", (channel, cursor, iso(at), iso(at)))
+            return dict(c.execute("SELECT * FROM notify_channels WHERE channel = ?",
+                                  (channel,)).fetchone())
+
+    def events_after(self, seq: int, limit: int) -> list[dict]:
+        return self.query("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
+
+    def notify_advance(self, channel: str, seq: int, at: datetime) -> None:
+        """Move past events this channel does not send (their level is off)."""
+        with self.transaction() as c:
+            c.execute("UPDATE notify_channels SET cursor = MAX(cursor, ?), updated = ? "
+                      "WHERE channel = ?", (seq, iso(at), channel))
+
+    def notify_settle(self, channel: str, event: dict, level: str, outcome: str, attempts: int,
+                      detail: str | None, at: datetime) -> None:
+        """Record what became of one event on a channel and move the cursor past it, atomically."""
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO notifications (channel, event_seq, event_id, type, "
+                      "level, outcome, at, attempts, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      (channel, event["seq"], event["id"], event["type"], level, outcome, iso(at),
+                       attempts, detail))
+            c.execute("UPDATE notify_channels SET cursor = MAX(cursor, ?), updated = ?, "
+                      "status = 'ok', attempts = 0, sent = sent + ? WHERE channel = ?",
+                      (event["seq"], iso(at), int(outcome == "sent"), channel))
+
+    def notify_failed(self, channel: str, status: str, error: str, at: datetime) -> None:
+        """A failed attempt (status 'retrying') or a channel that cannot work ('stopped')."""
+        with self.transaction() as c:
+            c.execute("UPDATE notify_channels SET status = ?, attempts = attempts + 1, "
+                      "last_error = ?, updated = ? WHERE channel = ?",
+                      (status, error, iso(at), channel))
 
     # ----------------------------------------------------------------------------- workers
     def set_worker_state(self, account: str, broker: str, state: str, at: datetime,

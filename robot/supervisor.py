@@ -103,6 +103,7 @@ class Supervisor:
         self.task_files = task_files          # [(path, [task, ...])] validated before start
         self.puller = None
         self.outbox = None
+        self.notifier = None                  # alerts to a person (robot/notify.py), if configured
         self.report: dict | None = None
         self.report_path: Path | None = None
         self.on_report = None                 # called before the report is printed (demo view)
@@ -144,6 +145,9 @@ class Supervisor:
         self._restore_restart_counts()
         from .outbox import Outbox
         self.outbox = Outbox(self.store, self.settings.task_server, self.clock, self.monotonic)
+        from .notify import start_notifier   # own threads and connections: never blocks tick()
+        self.notifier = start_notifier(self.settings.notifications, self.settings.state_db,
+                                       self.clock, self.day)
         self._take_tasks()
 
     def _take_tasks(self) -> None:
@@ -233,7 +237,10 @@ class Supervisor:
             self.shutdown()
             if status == "done":
                 self._maybe_report(force=True)
+            if self.notifier is not None:
+                self.notifier.finish_within(10.0)     # alongside the task-server outbox
             self.final_delivery()
+            self.close_notifier()
             self.finish(status)
         return EXIT_OK
 
@@ -421,6 +428,12 @@ class Supervisor:
         if left:
             log.warning("%d event(s) not delivered yet; they stay in the outbox for the next run",
                         left)
+
+    def close_notifier(self, budget_s: float = 10.0) -> None:
+        """The alert channels' bounded final flush (what is left is delivered by the next run)."""
+        if self.notifier is not None:
+            self.notifier.close(budget_s)
+            self.notifier = None
 
     # --------------------------------------------------------------------------- shutdown
     def request_stop(self, *_: object) -> None:

@@ -149,6 +149,94 @@ BROKEN = {
                          ["settings.env_file:", "secrets.env not found"]),
 }
 
+NOTIFY = GOOD.replace("  poll_interval_ms: 2000\n", """\
+  poll_interval_ms: 2000
+  notifications:
+    telegram:
+      token_env: ROBOT_TELEGRAM_TOKEN
+      chat_id: "123456789"
+      api_url: http://127.0.0.1:8081
+      events: {OUTCOME_UNKNOWN: on, TP_HIT: silent, FILLED: off}
+    webhook:
+      url: https://example.internal/robot-hook
+      header_env: {Authorization: ROBOT_WEBHOOK_AUTH}
+      events: {WORKER_CRASHED: on, TASK_FAILED: off}
+""")
+
+
+def notify_variant(old: str, new: str) -> str:
+    assert old in NOTIFY, old
+    return NOTIFY.replace(old, new)
+
+
+BROKEN.update({
+    "unknown event type": (notify_variant("TP_HIT: silent", "TP_HTI: silent"),
+                           ["settings.notifications.telegram.events.TP_HTI: unknown event type "
+                            "'TP_HTI' (did you mean 'TP_HIT'?)", ":10:37:"]),
+    "bad level": (notify_variant("TP_HIT: silent", "TP_HIT: loud"),
+                  ["settings.notifications.telegram.events.TP_HIT: must be on, silent or off, "
+                   "got 'loud'"]),
+    "silent webhook": (notify_variant("WORKER_CRASHED: on", "WORKER_CRASHED: silent"),
+                       ["settings.notifications.webhook.events.WORKER_CRASHED: must be on or off",
+                        "a webhook has no silent delivery"]),
+    "telegram token in the file": (
+        notify_variant("token_env: ROBOT_TELEGRAM_TOKEN", "token_env: '123:AAH-secret'"),
+        ["settings.notifications.telegram.token_env: must be the NAME of an environment "
+         "variable"]),
+    "telegram without chat": (notify_variant('      chat_id: "123456789"\n', ""),
+                              ["settings.notifications.telegram: needs chat_id"]),
+    "bad chat id": (notify_variant('chat_id: "123456789"', "chat_id: my friends"),
+                    ["settings.notifications.telegram.chat_id: must be a Telegram chat id"]),
+    "misspelt telegram key": (notify_variant("api_url:", "api_ur:"),
+                              ["settings.notifications.telegram.api_ur: unknown key (did you mean "
+                               "'api_url'?)"]),
+    "header value not a variable": (
+        notify_variant("Authorization: ROBOT_WEBHOOK_AUTH", "Authorization: Bearer abc"),
+        ["settings.notifications.webhook.header_env.Authorization: must be the NAME of an "
+         "environment variable"]),
+    "reserved header": (notify_variant("Authorization: ROBOT_WEBHOOK_AUTH",
+                                       "Idempotency-Key: ROBOT_X"),
+                        ["settings.notifications.webhook.header_env.Idempotency-Key: "
+                         "Idempotency-Key is set by the robot itself"]),
+    "webhook url and url_env": (
+        notify_variant("      url: https://example.internal/robot-hook\n",
+                       "      url: https://example.internal/robot-hook\n      url_env: HOOK\n"),
+        ["settings.notifications.webhook: needs exactly one of url (the address) or url_env"]),
+    "webhook url not http": (notify_variant("url: https://example.internal/robot-hook",
+                                            "url: example.internal"),
+                             ["settings.notifications.webhook.url: must be an http(s) URL"]),
+    "pacing out of range": (notify_variant("      api_url:", "      min_interval_s: -1\n"
+                                                           "      api_url:"),
+                            ["settings.notifications.telegram.min_interval_s: must be within"]),
+})
+
+
+def test_notification_settings(tmp_path):
+    n = load_config(write(tmp_path, NOTIFY)).settings.notifications
+    t, w = n.telegram, n.webhook
+    assert (t.token_env, t.chat_id, t.api_url, t.pace_s) == \
+        ("ROBOT_TELEGRAM_TOKEN", "123456789", "http://127.0.0.1:8081", 1.0)
+    # YAML reads a bare on/off as true/false: both mean the level
+    assert [t.level(x) for x in ("OUTCOME_UNKNOWN", "TP_HIT", "FILLED")] == ["on", "silent", "off"]
+    assert t.level("WORKER_FATAL") == "on" and t.level("TASK_ACCEPTED") == "off"   # defaults
+    assert (w.url, w.header_env) == ("https://example.internal/robot-hook",
+                                     (("Authorization", "ROBOT_WEBHOOK_AUTH"),))
+    assert w.level("WORKER_CRASHED") == "on" and w.level("TASK_FAILED") == "off"
+    assert w.level("TP_HIT") == "on"                     # silent by default: posted all the same
+    every = load_config(write(tmp_path, NOTIFY.replace("TASK_FAILED: off", "default: off")))
+    assert every.settings.notifications.webhook.level("OUTCOME_UNKNOWN") == "off"
+    numeric = load_config(write(tmp_path, NOTIFY.replace('"123456789"', "-1001234567890")))
+    group = numeric.settings.notifications.telegram
+    assert group.chat_id == "-1001234567890" and group.pace_s == 3.0   # 20 a minute to a group
+    assert load_config(write(tmp_path, GOOD)).settings.notifications.telegram is None
+
+
+def test_robot_check_names_the_notification_channels_without_secrets(tmp_path):
+    result = CliRunner().invoke(main, ["check", "--config", str(write(tmp_path, NOTIFY))])
+    assert result.exit_code == 0, result.output
+    assert "notifications: telegram chat 123456789; webhook example.internal" in result.output
+    assert "robot-hook" not in result.output
+
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
 def test_broken_variant_is_rejected_with_its_location(tmp_path, name):

@@ -304,6 +304,9 @@ def _seed(s: Store) -> None:
         c.execute("UPDATE events SET undeliverable = '422 unknown task' WHERE task_id = 'T-008'")
         c.execute("INSERT INTO reports (trading_date, created, path, json) VALUES (?, ?, ?, ?)",
                   (today, ts, f"reports/eod-{today}.json", '{"accounts": []}'))
+        s.notify_channel("telegram", today, now)
+        alert = s.one("SELECT * FROM events WHERE task_id = 'T-001'")
+        s.notify_settle("telegram", alert, "on", "sent", 1, None, now)
 
 
 def test_docs_state_md_has_the_queries_an_operator_needs():
@@ -314,10 +317,10 @@ def test_docs_state_md_has_the_queries_an_operator_needs():
                    "+07:00", "user_version", "1 lot = 100 shares", "OUTCOME_UNKNOWN"):
         assert needle in text, needle
     for table in ("runs", "workers", "worker_transitions", "tasks", "orders", "events",
-                  "reports"):
+                  "reports", "eod_snapshots", "notify_channels", "notifications"):
         assert f"### `{table}`" in text, table
     for view in ("v_workers", "v_open_orders", "v_unconfirmed_intents", "v_tasks", "v_failures",
-                 "v_undelivered_events"):
+                 "v_undelivered_events", "v_notify_channels"):
         assert f"`{view}`" in text, view
 
 
@@ -326,7 +329,7 @@ def test_docs_state_md_documents_every_column(tmp_path):
     s = Store(tmp_path / "state.db")
     try:
         for table in ("runs", "workers", "worker_transitions", "tasks", "orders", "events",
-                      "reports"):
+                      "reports", "eod_snapshots", "notify_channels", "notifications"):
             section = text.split(f"### `{table}`", 1)[1].split("\n### ", 1)[0]
             for col in s.conn.execute(f"PRAGMA table_info({table})"):
                 assert f"| `{col['name']}` |" in section, f"{table}.{col['name']} undocumented"
