@@ -1,0 +1,88 @@
+"""The event types the robot reports: one name each, and where each one's JSON Schema lives.
+
+This is the registry: ``Store.add_event`` refuses a type that is not listed here, so an event
+cannot be sent without being documented. Each type has the JSON Schema (draft 2020-12) of its
+payload in ``robot/schemas/events/<TYPE>.json`` and every event shares the envelope in
+``robot/schemas/event.json``; both ship with the package, docs/PROTOCOL.md embeds them, and the
+tests check that the names here and the files there are the same set and that what the robot
+really sends matches the files (see tests/event_contract.py).
+"""
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+# --- task intake (robot/tasks.py) --------------------------------------------------------------
+TASK_ACCEPTED = "TASK_ACCEPTED"
+TASK_REJECTED = "TASK_REJECTED"
+TASK_CANCEL_REQUESTED = "TASK_CANCEL_REQUESTED"
+TASK_CONFLICT = "TASK_CONFLICT"
+# --- the order engine (robot/engine.py), most through Engine.move ------------------------------
+ORDER_SUBMITTED = "ORDER_SUBMITTED"
+PARTIAL_FILL = "PARTIAL_FILL"
+FILLED = "FILLED"
+TP_HIT = "TP_HIT"
+CL_HIT = "CL_HIT"
+EXPIRED = "EXPIRED"
+CANCELLED = "CANCELLED"
+TASK_FAILED = "TASK_FAILED"
+OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
+EXIT_REJECTED = "EXIT_REJECTED"
+DRY_RUN = "DRY_RUN"
+# --- an account's worker (robot/worker.py) -----------------------------------------------------
+LOGIN_REQUIRED = "LOGIN_REQUIRED"
+# --- the supervisor (robot/supervisor.py) ------------------------------------------------------
+WORKER_CRASHED = "WORKER_CRASHED"
+WORKER_RESTARTED = "WORKER_RESTARTED"
+WORKER_FATAL = "WORKER_FATAL"
+# --- end of day (robot/eod.py) -----------------------------------------------------------------
+EOD_REPORT = "EOD_REPORT"
+
+# The order of this tuple is the order of docs/PROTOCOL.md's table and schemas.
+EVENT_TYPES: tuple[str, ...] = (
+    TASK_ACCEPTED, TASK_REJECTED, TASK_CANCEL_REQUESTED, TASK_CONFLICT,
+    ORDER_SUBMITTED, PARTIAL_FILL, FILLED, TP_HIT, CL_HIT, EXPIRED, CANCELLED, TASK_FAILED,
+    OUTCOME_UNKNOWN, EXIT_REJECTED, DRY_RUN,
+    LOGIN_REQUIRED,
+    WORKER_CRASHED, WORKER_RESTARTED, WORKER_FATAL,
+    EOD_REPORT,
+)
+_REGISTERED = frozenset(EVENT_TYPES)
+
+
+class UnknownEventType(ValueError):
+    """An event type with no schema: a programming error, refused before anything is stored."""
+
+
+def check_type(type_: str) -> None:
+    if type_ not in _REGISTERED:
+        raise UnknownEventType(
+            f"event type {type_!r} is not registered in robot/events.py (every type needs a "
+            f"payload schema in robot/schemas/events/{type_}.json and a line in "
+            f"docs/PROTOCOL.md: `python -m robot.protocol --write`)")
+
+
+def _schemas_dir():
+    return resources.files("robot") / "schemas"
+
+
+def schema_files() -> list[str]:
+    """The types that have a payload schema file (for the registry test)."""
+    return sorted(p.name[:-len(".json")] for p in (_schemas_dir() / "events").iterdir()
+                  if p.name.endswith(".json"))
+
+
+@cache
+def envelope_schema() -> dict[str, Any]:
+    """The schema every event object matches (id, type, account, time, task_id, payload)."""
+    return json.loads((_schemas_dir() / "event.json").read_text(encoding="utf-8"))
+
+
+@cache
+def payload_schema(type_: str) -> dict[str, Any]:
+    """The schema of one registered type's payload (UnknownEventType for any other name)."""
+    check_type(type_)
+    path = _schemas_dir() / "events" / f"{type_}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
