@@ -9,6 +9,7 @@ from pathlib import Path
 
 from adapters.base import BrokerOrder
 
+from . import events
 from .calendar import Calendar
 from .clock import iso
 from .config import Config
@@ -74,8 +75,7 @@ def publish(store: Store, report: dict, report_dir: Path, now: datetime) -> Path
         c.execute("INSERT OR REPLACE INTO reports (trading_date, created, path, json) "
                   "VALUES (?, ?, ?, ?)", (report["date"], iso(now), str(path), json.dumps(report)))
         # one EOD_REPORT event per day: its id is the date, so a re-run cannot post a second one
-        c.execute("INSERT OR IGNORE INTO events (id, type, account, created, payload) "
-                  "VALUES (?, 'EOD_REPORT', 'robot', ?, ?)",
-                  (f"eod-report-{report['date']}", iso(now), json.dumps(report, sort_keys=True)))
+        store.add_event(events.EOD_REPORT, "robot", report, now,
+                        event_id=f"eod-report-{report['date']}", once=True)
     log.info("end-of-day report written to %s", path)
     return path

@@ -1,49 +1,113 @@
-"""The event types the robot writes to the outbox, and how urgently each one needs a person.
+"""The event types the robot reports: one name each, and where each one's JSON Schema lives.
 
-One catalog, so that the configuration can refuse a misspelt type (``settings.notifications``),
-the notifier knows what to send by default, and a test can check that every type the code writes
-is listed here.
+This is the registry: ``Store.add_event`` refuses a type that is not listed here, so an event
+cannot be sent without being documented. Each type has the JSON Schema (draft 2020-12) of its
+payload in ``robot/schemas/events/<TYPE>.json`` and every event shares the envelope in
+``robot/schemas/event.json``; both ship with the package, docs/PROTOCOL.md embeds them, and the
+tests check that the names here and the files there are the same set and that what the robot
+really sends matches the files (see tests/event_contract.py).
 """
 from __future__ import annotations
 
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+# --- task intake (robot/tasks.py) --------------------------------------------------------------
+TASK_ACCEPTED = "TASK_ACCEPTED"
+TASK_REJECTED = "TASK_REJECTED"
+TASK_CANCEL_REQUESTED = "TASK_CANCEL_REQUESTED"
+TASK_CONFLICT = "TASK_CONFLICT"
+# --- the order engine (robot/engine.py), most through Engine.move ------------------------------
+ORDER_SUBMITTED = "ORDER_SUBMITTED"
+PARTIAL_FILL = "PARTIAL_FILL"
+FILLED = "FILLED"
+TP_HIT = "TP_HIT"
+CL_HIT = "CL_HIT"
+EXPIRED = "EXPIRED"
+CANCELLED = "CANCELLED"
+TASK_FAILED = "TASK_FAILED"
+OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
+EXIT_REJECTED = "EXIT_REJECTED"
+DRY_RUN = "DRY_RUN"
+# --- an account's worker (robot/worker.py) -----------------------------------------------------
+LOGIN_REQUIRED = "LOGIN_REQUIRED"
+# --- the supervisor (robot/supervisor.py) ------------------------------------------------------
+WORKER_CRASHED = "WORKER_CRASHED"
+WORKER_RESTARTED = "WORKER_RESTARTED"
+WORKER_FATAL = "WORKER_FATAL"
+# --- end of day (robot/eod.py) -----------------------------------------------------------------
+EOD_REPORT = "EOD_REPORT"
+
+# The order of this tuple is the order of docs/PROTOCOL.md's table and schemas.
+EVENT_TYPES: tuple[str, ...] = (
+    TASK_ACCEPTED, TASK_REJECTED, TASK_CANCEL_REQUESTED, TASK_CONFLICT,
+    ORDER_SUBMITTED, PARTIAL_FILL, FILLED, TP_HIT, CL_HIT, EXPIRED, CANCELLED, TASK_FAILED,
+    OUTCOME_UNKNOWN, EXIT_REJECTED, DRY_RUN,
+    LOGIN_REQUIRED,
+    WORKER_CRASHED, WORKER_RESTARTED, WORKER_FATAL,
+    EOD_REPORT,
+)
+_REGISTERED = frozenset(EVENT_TYPES)
+
+# How urgently each type needs a person: the default level of the notification channels
+# (settings.notifications, robot/notify.py). "on": a person should act now (a phone rings);
+# "silent": worth reading, no sound (Telegram's disable_notification); "off": the task server and
+# the end-of-day report carry it.
 ON, SILENT, OFF = "on", "silent", "off"
 LEVELS = (ON, SILENT, OFF)
-
-# type -> (default notification level, what it means). "on": a person should act now (a phone
-# rings); "silent": worth reading, no sound (Telegram's disable_notification); "off": the task
-# server and the end-of-day report carry it.
-EVENT_TYPES: dict[str, tuple[str, str]] = {
+DEFAULT_LEVELS: dict[str, str] = {
     # a person must act
-    "OUTCOME_UNKNOWN": (ON, "an order may or may not have reached the broker; check by hand"),
-    "LOGIN_REQUIRED": (ON, "an account's broker session needs a manual login"),
-    "WORKER_FATAL": (ON, "an account kept failing and is stopped for the day"),
-    "EOD_REPORT": (ON, "the end-of-day report"),
+    OUTCOME_UNKNOWN: ON, LOGIN_REQUIRED: ON, WORKER_FATAL: ON, EOD_REPORT: ON,
     # worth knowing, no sound
-    "FILLED": (SILENT, "an entry order was fully filled"),
-    "TP_HIT": (SILENT, "a position was sold at take-profit"),
-    "CL_HIT": (SILENT, "a position was sold at cut-loss"),
-    "TASK_FAILED": (SILENT, "a task ended without a fill (rejected, refused by a limit, retries)"),
-    "TASK_CONFLICT": (SILENT, "a task id arrived again with other fields"),
+    FILLED: SILENT, TP_HIT: SILENT, CL_HIT: SILENT, TASK_FAILED: SILENT, TASK_CONFLICT: SILENT,
     # the day's routine: the task server and the report carry them
-    "TASK_ACCEPTED": (OFF, "a task was validated and stored"),
-    "TASK_CANCEL_REQUESTED": (OFF, "the task server asked to withdraw a task"),
-    "ORDER_SUBMITTED": (OFF, "an entry order was confirmed at the broker"),
-    "PARTIAL_FILL": (OFF, "an entry order was partly filled"),
-    "EXPIRED": (OFF, "an entry order ended unmatched at the close"),
-    "CANCELLED": (OFF, "a task was withdrawn on request"),
-    "DRY_RUN": (OFF, "dry run: the order form was filled, submit not clicked"),
-    "WORKER_CRASHED": (OFF, "a worker process died; it is restarted automatically"),
-    "WORKER_RESTARTED": (OFF, "a worker process was restarted"),
+    TASK_ACCEPTED: OFF, TASK_CANCEL_REQUESTED: OFF, ORDER_SUBMITTED: OFF, PARTIAL_FILL: OFF,
+    EXPIRED: OFF, CANCELLED: OFF, DRY_RUN: OFF, WORKER_CRASHED: OFF, WORKER_RESTARTED: OFF,
     # off because they can repeat: an emulated exit the broker keeps refusing is tried again on
     # every poll, and a task without a task_id is refused again on every pull. A channel is
     # ordered, so a flood of these would queue a later OUTCOME_UNKNOWN behind it.
-    "EXIT_REJECTED": (OFF, "the broker refused a take-profit or cut-loss sell (may repeat every "
-                           "poll)"),
-    "TASK_REJECTED": (OFF, "a task from the task server or a file was invalid (may repeat every "
-                           "pull)"),
+    EXIT_REJECTED: OFF, TASK_REJECTED: OFF,
 }
 
 
 def default_level(type_: str) -> str:
-    """The built-in level of a type; a type the catalog does not know yet is sent silently."""
-    return EVENT_TYPES.get(type_, (SILENT, ""))[0]
+    """The built-in notification level of a type."""
+    return DEFAULT_LEVELS[type_]
+
+
+class UnknownEventType(ValueError):
+    """An event type with no schema: a programming error, refused before anything is stored."""
+
+
+def check_type(type_: str) -> None:
+    if type_ not in _REGISTERED:
+        raise UnknownEventType(
+            f"event type {type_!r} is not registered in robot/events.py (every type needs a "
+            f"payload schema in robot/schemas/events/{type_}.json and a line in "
+            f"docs/PROTOCOL.md: `python -m robot.protocol --write`)")
+
+
+def _schemas_dir():
+    return resources.files("robot") / "schemas"
+
+
+def schema_files() -> list[str]:
+    """The types that have a payload schema file (for the registry test)."""
+    return sorted(p.name[:-len(".json")] for p in (_schemas_dir() / "events").iterdir()
+                  if p.name.endswith(".json"))
+
+
+@cache
+def envelope_schema() -> dict[str, Any]:
+    """The schema every event object matches (id, type, account, time, task_id, payload)."""
+    return json.loads((_schemas_dir() / "event.json").read_text(encoding="utf-8"))
+
+
+@cache
+def payload_schema(type_: str) -> dict[str, Any]:
+    """The schema of one registered type's payload (UnknownEventType for any other name)."""
+    check_type(type_)
+    path = _schemas_dir() / "events" / f"{type_}.json"
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,18 +1,30 @@
-"""The task-server protocol: JSON Schemas of a task and an event, and a minimal validator.
+"""The task-server protocol: the JSON Schemas of a task and of events, validators, and the
+generated parts of docs/PROTOCOL.md.
 
-These dicts are the single source of truth: the robot validates tasks with them, the simulated
-task server validates with them, and ``docs/PROTOCOL.md`` embeds them verbatim (a test compares).
+The task schemas are the dicts below; the event envelope and each event type's payload schema
+are JSON files in robot/schemas/ (robot/events.py loads them). These are the single source of
+truth: the robot validates tasks with them, the simulated task server validates every event it
+receives with them, and docs/PROTOCOL.md embeds them verbatim (``python -m robot.protocol
+--write docs/PROTOCOL.md`` regenerates its generated parts; a test checks they are current).
 
-The validator covers exactly the JSON Schema keywords used here (type, required, properties,
-additionalProperties, items, enum, minimum, maximum, minLength, maxLength, pattern,
-format=date/date-time/time-hhmm), so no third-party dependency is needed for flat schemas.
+Tasks are checked by a minimal validator covering exactly the keywords the task schemas use
+(type, required, properties, additionalProperties, items, enum, minimum, maximum, minLength,
+maxLength, pattern, format=date/date-time). Events are checked with the ``jsonschema`` library
+(draft 2020-12): first the envelope, then the payload against its type's schema, so an error
+names the type and the key. ``strict=True`` also refuses keys the schemas do not declare and
+unregistered types: what the tests use, so the documentation cannot drift from what is sent.
 """
 from __future__ import annotations
 
 import json
 import re
+import sys
 from datetime import date, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+from . import events
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -64,26 +76,9 @@ TASK_LIST_SCHEMA: dict[str, Any] = {
     "additionalProperties": True,
 }
 
-EVENT_SCHEMA: dict[str, Any] = {
-    "$schema": SCHEMA_DIALECT,
-    "title": "Event",
-    "description": "One thing the robot reports. Delivered at least once; the server dedups by id.",
-    "type": "object",
-    "required": ["id", "type", "account", "time", "payload"],
-    "properties": {
-        "id": {"type": "string", "minLength": 1, "maxLength": 200,
-               "description": "Globally unique and stable across retries (e.g. a UUID)."},
-        "type": {"type": "string", "minLength": 1, "maxLength": 100,
-                 "description": "What happened, e.g. order_placed, order_filled, tp_hit."},
-        "account": {"type": "string", "minLength": 1, "maxLength": 128},
-        "time": {"type": "string", "format": "date-time",
-                 "description": "When it happened, ISO-8601 with offset (+07:00)."},
-        "task_id": {"type": ["string", "null"], "maxLength": 128,
-                    "description": "Optional: the task the event belongs to."},
-        "payload": {"type": "object", "description": "Event-specific details."},
-    },
-    "additionalProperties": True,
-}
+# The event envelope and each type's payload are JSON files shipped with the package (a task
+# server in any language can validate with them): see robot/events.py.
+EVENT_SCHEMA: dict[str, Any] = events.envelope_schema()
 
 # Names under which docs/PROTOCOL.md embeds each schema (see schema_markdown()).
 SCHEMAS: dict[str, dict[str, Any]] = {
@@ -187,22 +182,174 @@ def validate_task(task: Any, path: str = "") -> list[str]:
     return validate(task, TASK_SCHEMA, path)
 
 
-def validate_event(event: Any, path: str = "") -> list[str]:
-    return validate(event, EVENT_SCHEMA, path)
+def validate_event(event: Any, path: str = "", strict: bool = False) -> list[str]:
+    """Every way ``event`` breaks the envelope or its type's payload schema; [] when valid.
+
+    A type the robot does not register is accepted with any payload object (servers store types
+    they do not know), unless ``strict``, which also refuses keys no schema declares."""
+    errors = _schema_errors(event, "", path, strict)
+    if errors:
+        return errors
+    type_ = event["type"]
+    if type_ not in events.EVENT_TYPES:
+        return [f"{_join(path, ['type'])}: {type_!r} is not a registered event type"] \
+            if strict else []
+    return [f"{e} ({type_} event)"
+            for e in _schema_errors(event["payload"], type_, _join(path, ["payload"]), strict)]
+
+
+def strict_copy(schema: Any) -> Any:
+    """A copy of ``schema`` with ``additionalProperties: false`` wherever it declares properties.
+
+    The published schemas allow unknown keys (consumers ignore them); validating with this copy
+    makes an undeclared key an error, so a key the robot sends must be documented."""
+    if isinstance(schema, list):
+        return [strict_copy(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: strict_copy(v) if k != "properties" else {n: strict_copy(p) for n, p in v.items()}
+           for k, v in schema.items()}
+    if "properties" in out and out.get("additionalProperties", True) is True:
+        out["additionalProperties"] = False
+    return out
+
+
+@cache
+def _validator(name: str, strict: bool):
+    """A draft 2020-12 validator for the envelope ("") or a type's payload (imported lazily:
+    only the task server and the tests validate events, never a worker)."""
+    from jsonschema import Draft202012Validator
+    schema = events.envelope_schema() if name == "" else events.payload_schema(name)
+    return Draft202012Validator(strict_copy(schema) if strict else schema,
+                                format_checker=_format_checker())
+
+
+@cache
+def _format_checker():
+    """date and date-time as the task validator checks them: a date-time needs an offset (the
+    library's own date-time check needs an extra package and would silently skip without it)."""
+    from jsonschema import FormatChecker
+    checker = FormatChecker(formats=())
+    for fmt in ("date", "date-time"):
+        checker.checks(fmt)(lambda v, fmt=fmt: not isinstance(v, str) or _format_ok(v, fmt))
+    return checker
+
+
+def _schema_errors(instance: Any, name: str, path: str, strict: bool) -> list[str]:
+    found: list[str] = []
+    errors = sorted(_validator(name, strict).iter_errors(instance),
+                    key=lambda e: [str(p) for p in e.absolute_path])
+    for error in errors:
+        for message in _messages(error, path):
+            if message not in found:
+                found.append(message)
+    return found
+
+
+def _messages(error, path: str) -> list[str]:
+    """jsonschema's error as this module words them: the key first, then what is wrong."""
+    where = _join(path, list(error.absolute_path))
+    value, kw = error.instance, error.validator
+    if kw == "required":
+        return [f"{_join(where, [k])}: missing required key"
+                for k in error.validator_value if k not in value]
+    if kw == "additionalProperties" and error.validator_value is False:
+        return [f"{_join(where, [k])}: key not declared in the schema"
+                for k in value if k not in error.schema.get("properties", {})]
+    where = where or "body"
+    if kw == "type":
+        names = error.validator_value if isinstance(error.validator_value, list) \
+            else [error.validator_value]
+        return [f"{where}: expected {' or '.join(names)}, got {json.dumps(value, default=str)[:60]}"]
+    if kw == "const":
+        return [f"{where}: must be {json.dumps(error.validator_value)}, got "
+                f"{json.dumps(value, default=str)[:60]}"]
+    if kw == "enum":
+        return [f"{where}: {value!r} is not one of {error.validator_value}"]
+    if kw == "format":
+        return [f"{where}: {value!r} is not a valid {error.validator_value}"]
+    return [f"{where}: {error.message}"]
+
+
+def _join(path: str, parts: list) -> str:
+    for p in parts:
+        path = f"{path}[{p}]" if isinstance(p, int) else (f"{path}.{p}" if path else str(p))
+    return path
+
+
+# ---------------------------------------------------------------------------- docs/PROTOCOL.md
+def all_schemas() -> dict[str, dict[str, Any]]:
+    """Every schema docs/PROTOCOL.md embeds, by the name of its block: the task schemas, the
+    event envelope and ``events/<TYPE>`` for each type's payload (its file under robot/schemas)."""
+    return {**SCHEMAS, **{f"events/{t}": events.payload_schema(t) for t in events.EVENT_TYPES}}
 
 
 def schema_json(name: str) -> str:
     """The canonical text of a schema as embedded in docs/PROTOCOL.md."""
-    return json.dumps(SCHEMAS[name], indent=2, ensure_ascii=False)
+    return json.dumps(all_schemas()[name], indent=2, ensure_ascii=False)
+
+
+def _block(name: str) -> str:
+    return f"<!-- schema: {name} -->\n```json\n{schema_json(name)}\n```\n"
+
+
+def _action(schema: dict[str, Any]) -> str:
+    action = schema.get("x-human-action")
+    return f"**yes**: {action}" if action else "no"
+
+
+def event_table() -> str:
+    """The table of every event type: who sends it, when, and whether a human must act."""
+    rows = ["| Type | Sent by | When | A human must act |", "|---|---|---|---|"]
+    for t in events.EVENT_TYPES:
+        s = events.payload_schema(t)
+        rows.append(f"| [`{t}`](#{t.lower()}) | {s['x-emitted-by']} | {s['title']} | "
+                    f"{_action(s)} |")
+    return "\n".join(rows) + "\n"
 
 
 def schema_markdown() -> str:
-    """The fenced blocks to paste into docs/PROTOCOL.md (``python -m simulator.protocol``)."""
-    parts = []
-    for name in SCHEMAS:
-        parts.append(f"<!-- schema: {name} -->\n```json\n{schema_json(name)}\n```\n")
+    """The schema blocks: tasks, the envelope, then each type with its description."""
+    parts = [_block(name) for name in SCHEMAS]
+    for t in events.EVENT_TYPES:
+        s = events.payload_schema(t)
+        parts.append(f"### `{t}`\n\n{s['title']}. {s['description']}\n\nSent by: "
+                     f"{s['x-emitted-by']}. A human must act: {_action(s)}.\n\n"
+                     + _block(f"events/{t}"))
     return "\n".join(parts)
 
 
+def generated_sections() -> dict[str, str]:
+    """What docs/PROTOCOL.md holds between ``<!-- generated: NAME ... -->`` and
+    ``<!-- end: NAME -->``."""
+    return {"event-types": event_table(), "schemas": schema_markdown()}
+
+
+def render(doc: str) -> str:
+    """``doc`` with every generated section replaced by its current text."""
+    for name, body in generated_sections().items():
+        pattern = re.compile(rf"(<!-- generated: {name}\b[^>]*-->\n)(.*?)(<!-- end: {name} -->)",
+                             re.S)
+        if not pattern.search(doc):
+            raise ValueError(f"no generated section {name!r} in the document")
+        doc = pattern.sub(lambda m: m.group(1) + "\n" + body + "\n" + m.group(3), doc)
+    return doc
+
+
+def main(argv: list[str]) -> int:
+    """``python -m robot.protocol``: print the generated sections; ``--write PATH``: update them
+    in that file (docs/PROTOCOL.md)."""
+    if argv[:1] == ["--write"] and len(argv) == 2:
+        path = Path(argv[1])
+        path.write_text(render(path.read_text(encoding="utf-8")), encoding="utf-8")
+        return 0
+    if argv:
+        print("usage: python -m robot.protocol [--write docs/PROTOCOL.md]", file=sys.stderr)
+        return 2
+    for name, body in generated_sections().items():
+        print(f"<!-- generated: {name} -->\n\n{body}\n<!-- end: {name} -->\n")
+    return 0
+
+
 if __name__ == "__main__":  # pragma: no cover - a doc helper
-    print(schema_markdown())  # python -m robot.protocol
+    sys.exit(main(sys.argv[1:]))

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import sqlite_utils
 
 from .clock import iso
+from .events import check_type as check_event_type
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -290,13 +291,19 @@ class Store:
 
     # ------------------------------------------------------------------------------ events
     def add_event(self, type_: str, account: str | None, payload: dict, at: datetime | str,
-                  task_id: str | None = None, event_id: str | None = None) -> str:
-        """Write one event to the outbox. Call inside the transaction of the change it describes."""
+                  task_id: str | None = None, event_id: str | None = None,
+                  once: bool = False) -> str:
+        """Write one event to the outbox. Call inside the transaction of the change it describes.
+
+        ``type_`` must be registered in robot/events.py (it then has a documented schema), or
+        UnknownEventType is raised before anything is written. ``once``: an event with this
+        ``event_id`` already stored is kept as it is (no error, nothing added)."""
+        check_event_type(type_)
         event_id = event_id or str(uuid.uuid4())
         created = at if isinstance(at, str) else iso(at)
         with self.transaction() as c:
-            c.execute("INSERT INTO events (id, type, account, task_id, created, payload) "
-                      "VALUES (?, ?, ?, ?, ?, ?)",
+            c.execute(f"INSERT {'OR IGNORE ' if once else ''}INTO events "
+                      "(id, type, account, task_id, created, payload) VALUES (?, ?, ?, ?, ?, ?)",
                       (event_id, type_, account, task_id, created,
                        json.dumps(payload, sort_keys=True, default=str)))
         return event_id

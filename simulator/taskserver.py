@@ -131,6 +131,8 @@ class TaskApi:
         if len(events) > MAX_EVENTS_PER_REQUEST:
             return _error(413, f"at most {MAX_EVENTS_PER_REQUEST} events per request")
         for i, event in enumerate(events):
+            # the envelope, then the payload against its type's schema (robot/schemas/): an
+            # unknown type or payload key is stored, as the protocol asks of every server
             errors = protocol.validate_event(event, "" if single else f"[{i}]")
             if errors:
                 return _error(400, "; ".join(errors))   # all or nothing: store none

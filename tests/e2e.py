@@ -128,6 +128,22 @@ class SimDay:
     def ledger(self) -> list[dict]:
         return self.sim.ledger()
 
+    def check_event_contract(self) -> set[str]:
+        """Every event the task server received, and every one in state.db (delivered or not),
+        matches its type's schema strictly, and the server refused none. Returns the types the
+        robot wrote."""
+        from event_contract import check_db, check_events
+        # received_at is the simulator's own note on what it stored, not part of the event
+        received = [{k: v for k, v in e.items() if k != "received_at"} for e in self.sim.events()]
+        check_events(received)
+        delivered = {r["id"] for r in self.rows("SELECT id FROM events "
+                                                "WHERE delivered_at IS NOT NULL")}
+        assert delivered and delivered <= {e["id"] for e in received}
+        refused = self.rows("SELECT type, undeliverable FROM events "
+                            "WHERE undeliverable IS NOT NULL")
+        assert not refused, f"events the task server refused: {refused}"
+        return check_db(self.root / "state.db")
+
     def entries(self, account: str, emiten: str) -> list[dict]:
         """Buy orders the broker accepted for this account and emiten (rejections excluded)."""
         return [o for o in self.ledger() if o["account"] == account and o["emiten"] == emiten

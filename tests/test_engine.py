@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from adapters.fake import FakeAdapter
+from event_contract import check_rows
 from robot.clock import WIB
 from robot.config import Account, Settings
 from robot.engine import Engine
@@ -46,7 +47,10 @@ def world(tmp_path):
     adapter.start()
     yield store, clock, account, settings, adapter
     adapter.close()
-    store.close()
+    try:
+        check_rows(store.query("SELECT * FROM events"))   # whatever a test made it send
+    finally:
+        store.close()
 
 
 def add_task(store: Store, task_id="T1", price=1000, lot=2, tp=1100, cl=950, **extra):
@@ -341,3 +345,133 @@ def test_a_rejection_that_arrives_after_order_entry_closed_waits_for_the_next_ph
     clock.t = clock.t.replace(hour=9, minute=0, second=5)
     eng.step()
     assert len(book(adapter)) == 1 and state(store) == "OPEN"
+
+
+# --- fills and exits (the events they send are checked against their schemas by `world`) -----
+
+def broker_sets(adapter, order_id: str, **fields) -> None:
+    """The fake broker's book changes as a real broker's would (a fill, an expiry)."""
+    rows = book(adapter)
+    for r in rows:
+        if r["order_id"] == order_id:
+            r.update(fields)
+    (Path(adapter.profile) / "fake_broker.json").write_text(json.dumps(rows))
+
+
+def events_of(store, task_id="T1") -> list[tuple[str, dict]]:
+    return [(r["type"], json.loads(r["payload"])) for r in store.query(
+        "SELECT type, payload FROM events WHERE task_id = ? ORDER BY seq", (task_id,))]
+
+
+def step_until(e: Engine, store, wanted: str, steps: int = 6) -> None:
+    for _ in range(steps):
+        e.step()
+        if state(store) == wanted:
+            return
+    assert state(store) == wanted
+
+
+def test_a_partial_fill_a_fill_and_a_native_take_profit_are_reported(world):
+    store, clock, *_, adapter = world
+    add_task(store)
+    e = engine(world)
+    step_until(e, store, "OPEN")
+    (entry,) = book(adapter)
+    broker_sets(adapter, entry["order_id"], filled=1, status="PARTIAL")
+    step_until(e, store, "PARTIAL")
+    broker_sets(adapter, entry["order_id"], filled=2, status="MATCHED")
+    step_until(e, store, "FILLED")
+    # the broker's own TP sells the position (an auto order: no parent id on this broker)
+    rows = book(adapter) + [{"order_id": "9001", "emiten": "BBCA", "side": "sell", "price": 1100,
+                             "lot": 2, "filled": 2, "status": "MATCHED",
+                             "time": clock.now().isoformat()}]
+    (Path(adapter.profile) / "fake_broker.json").write_text(json.dumps(rows))
+    step_until(e, store, "TP_HIT")
+    sent = events_of(store)
+    assert [t for t, _ in sent] == ["ORDER_SUBMITTED", "PARTIAL_FILL", "FILLED", "TP_HIT"]
+    assert sent[1][1]["lots_filled"] == 1 and sent[2][1]["lots"] == 2
+    assert sent[3][1] == {"state": "TP_HIT", "from": "FILLED", "exit_price": 1100, "lots": 2,
+                          "order_id": "9001", "native": True}
+
+
+def _filled_on_an_emulating_broker(world, monkeypatch, sell) -> Engine:
+    """T1 (cut-loss 1000, the fake's last price) fills on a broker without native TP/CL, so the
+    same step places the cut-loss sell, through ``sell(request, before_click, **kw)``."""
+    store, clock, *_, adapter = world
+    add_task(store, price=1050, tp=1100, cl=1000)
+    e = engine(world)
+    e.native = False
+    step_until(e, store, "OPEN")
+    real = adapter.submit_order
+    monkeypatch.setattr(adapter, "submit_order", lambda request, *a, **kw: sell(
+        request, *a, **kw) if request.side.value == "sell" else real(request, *a, **kw))
+    broker_sets(adapter, book(adapter)[0]["order_id"], filled=2, status="MATCHED")
+    e.step()
+    assert state(store) == "FILLED"
+    return e
+
+
+def test_a_refused_exit_sell_is_reported_and_tried_again_until_the_cut_loss_fills(
+        world, monkeypatch):
+    from adapters.base import BrokerRejected
+    store, clock, *_, adapter = world
+    real = adapter.submit_order
+
+    def refuse(request, *args, **kwargs):
+        raise BrokerRejected("Insufficient stock balance")
+    e = _filled_on_an_emulating_broker(world, monkeypatch, refuse)
+    assert events_of(store)[-1] == ("EXIT_REJECTED", {"purpose": "cl",
+                                                      "error": "Insufficient stock balance"})
+    assert state(store) == "FILLED"
+    monkeypatch.setattr(adapter, "submit_order", real)
+    e.step()                                          # the cut-loss sell goes out again
+    sell = next(o for o in book(adapter) if o["side"] == "sell")
+    broker_sets(adapter, sell["order_id"], filled=2, status="MATCHED")
+    step_until(e, store, "CL_HIT")
+    assert events_of(store)[-1] == ("CL_HIT", {"state": "CL_HIT", "from": "FILLED",
+                                               "exit_price": 1000, "lots": 2,
+                                               "order_id": sell["order_id"]})
+
+
+def test_an_exit_sell_clicked_but_never_seen_is_reported_unknown_and_not_resent(
+        world, monkeypatch):
+    from adapters.base import ActionTimeout
+    store, clock, *_, adapter = world
+
+    def lost(request, before_click, **kwargs):
+        before_click()                                # clicked ...
+        raise ActionTimeout("no toast after the submit click")   # ... and never seen
+    e = _filled_on_an_emulating_broker(world, monkeypatch, lost)
+    clock.advance(31)                                 # past reconcile_grace_s
+    e.step()
+    e.step()
+    unknown = [p for t, p in events_of(store) if t == "OUTCOME_UNKNOWN"]
+    assert unknown == [{"purpose": "cl", "price": 1000, "lot": 2}]
+    assert state(store) == "FILLED" and [o["side"] for o in book(adapter)] == ["buy"]
+
+
+def test_a_broker_rejection_fails_the_task_and_an_expiry_is_reported(world, monkeypatch):
+    from adapters.base import BrokerRejected
+    store, clock, *_, adapter = world
+    add_task(store, "T1")
+    add_task(store, "T2", price=2000, tp=2100, cl=1900)
+    real = adapter.submit_order
+
+    def refuse_t1(request, *args, **kwargs):
+        if request.price == 1000:
+            raise BrokerRejected("Price exceeds ARA 990")
+        return real(request, *args, **kwargs)
+    monkeypatch.setattr(adapter, "submit_order", refuse_t1)
+    e = engine(world)
+    e.step()
+    e.step()
+    assert state(store, "T1") == "FAILED" and state(store, "T2") == "OPEN"
+    assert events_of(store, "T1")[-1] == ("TASK_FAILED", {
+        "state": "FAILED", "from": "SUBMITTING", "reason": "rejected by the broker",
+        "error": "Price exceeds ARA 990", "attempts": 1})
+    broker_sets(adapter, book(adapter)[0]["order_id"], status="EXPIRED")
+    e.step()
+    assert state(store, "T2") == "EXPIRED_UNMATCHED"
+    assert events_of(store, "T2")[-1] == ("EXPIRED", {
+        "state": "EXPIRED_UNMATCHED", "from": "OPEN", "lots_filled": 0, "lot": 2,
+        "reason": "expired unmatched at the close"})

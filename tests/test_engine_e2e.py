@@ -65,6 +65,9 @@ def test_demo_day_every_task_ends_as_the_ledger_says(tmp_path, days):
     assert "auto order" in by_task["T1"]["toast"]
     # nothing unconfirmed is left
     assert not day.rows("SELECT * FROM orders WHERE status IN ('INTENT', 'CLICKED', 'UNKNOWN')")
+    # what the robot told the task server is what docs/PROTOCOL.md says, key for key
+    assert day.check_event_contract() >= {"TASK_ACCEPTED", "ORDER_SUBMITTED", "FILLED", "TP_HIT",
+                                          "CL_HIT", "EXPIRED", "TASK_FAILED", "EOD_REPORT"}
 
 
 def test_invalid_tasks_never_reach_the_broker(tmp_path, days):
@@ -100,6 +103,7 @@ def test_invalid_tasks_never_reach_the_broker(tmp_path, days):
         assert (t["account"], t["emiten"], t["price"], t["lot"]) not in ledger_ids
     rejected = day.rows("SELECT task_id FROM events WHERE type = 'TASK_REJECTED'")
     assert {r["task_id"] for r in rejected} >= {t["task_id"] for t in bad}
+    assert "TASK_REJECTED" in day.check_event_contract()
 
 
 FAULT_SCENARIO = {

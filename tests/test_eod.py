@@ -200,7 +200,7 @@ def test_publish_writes_file_table_and_one_event_even_when_published_twice(store
     assert ev["id"] == f"eod-report-{D}" and ev["account"] == "robot"
     assert json.loads(ev["payload"]) == rep                            # the first one, once
     assert ev["delivered_at"] is None                                  # waiting for the outbox
-    assert validate_event(wire_form(ev)) == []
+    assert validate_event(wire_form(ev), strict=True) == []     # every key documented
 
 
 def invoke(*args):

@@ -59,12 +59,18 @@ def outbox(store, sim, mono, timeout_s: float = 2.0) -> Outbox:
     return Outbox(store, server, ManualClock("2026-03-02 10:05"), monotonic=mono)
 
 
+def accepted(price: int) -> dict:
+    """A TASK_ACCEPTED payload as its schema describes it (the task server checks it)."""
+    return {"emiten": "BBCA", "price": price, "lot": 1, "tp": None, "cl": None,
+            "source": "server:test"}
+
+
 def seed(store: Store, n: int, start: int = 0) -> list[str]:
     """n events alternating between two accounts (and one robot-wide event every fifth)."""
     ids = []
     for i in range(start, start + n):
         account = None if i % 5 == 4 else ("ACC_A" if i % 2 else "ACC_B")
-        ids.append(store.add_event("order_placed", account, {"n": i, "price": 9000 + i},
+        ids.append(store.add_event("TASK_ACCEPTED", account, accepted(9000 + i),
                                    AT + timedelta(seconds=i), task_id=f"T{i}",
                                    event_id=f"ev-{i:04d}"))
     return ids
@@ -105,8 +111,8 @@ def test_delivers_in_seq_order_once_and_marks_delivered(store, sim, token, mono,
                                  if (r["account"] or "robot") == account]
     # what the server stored is the row as the protocol spells it
     first = stored[0]
-    assert first["payload"] == {"n": 0, "price": 9000}
-    assert first["time"] == iso(AT) and first["task_id"] == "T0" and first["type"] == "order_placed"
+    assert first["payload"] == accepted(9000)
+    assert first["time"] == iso(AT) and first["task_id"] == "T0" and first["type"] == "TASK_ACCEPTED"
     # nothing pending: another call posts nothing
     assert ob.deliver() == 0
     assert len(sim.events()) == n and sim.duplicate_event_deliveries == 0
@@ -286,18 +292,22 @@ def test_no_task_server_is_a_no_op(store, mono):
 # --- the wire form ----------------------------------------------------------------------------
 
 def test_wire_form_matches_the_event_schema(store):
-    store.add_event("order_filled", "ACC_A", {"order_id": "100001", "lots": 2,
-                                             "nested": {"a": [1, 2]}}, AT, task_id="T1",
-                    event_id="e-1")
-    store.add_event("supervisor_started", None, {}, AT, event_id="e-2")
+    filled = {"state": "FILLED", "from": "OPEN", "order_id": "100001", "lots": 2, "price": 9750}
+    store.add_event("FILLED", "ACC_A", filled, AT, task_id="T1", event_id="e-1")
+    store.add_event("TASK_REJECTED", None, {"source": "server:test", "task": {"x": [1, 2]},
+                                            "reasons": ["task_id: missing or not a string"]},
+                    AT, event_id="e-2")
     forms = [wire_form(r) for r in rows(store)]
     for f in forms:
-        assert validate_event(f) == [], f
-    assert forms[0] == {"id": "e-1", "type": "order_filled", "account": "ACC_A",
+        assert validate_event(f, strict=True) == [], f
+    assert forms[0] == {"id": "e-1", "type": "FILLED", "account": "ACC_A",
                         "time": "2026-03-02T10:00:00.000+07:00", "task_id": "T1",
-                        "payload": {"order_id": "100001", "lots": 2, "nested": {"a": [1, 2]}}}
+                        "payload": filled}
     assert forms[1]["account"] == "robot" and forms[1]["task_id"] is None
     json.dumps(forms)                           # what is posted is plain JSON
     # and the validator does catch a broken row, so the checks above mean something
     broken = dict(rows(store)[0], payload="[1]")
-    assert validate_event(wire_form(broken)) != []
+    assert validate_event(wire_form(broken)) == ["payload: expected object, got [1]"]
+    no_lots = dict(rows(store)[0], payload=json.dumps({**filled, "lots": None}))
+    assert validate_event(wire_form(no_lots)) == [
+        "payload.lots: expected integer, got null (FILLED event)"]

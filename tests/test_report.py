@@ -151,6 +151,17 @@ def test_report_is_plain_json(report):
     assert json.loads(json.dumps(report)) == report
 
 
+def test_reports_match_the_eod_report_event_schema_key_for_key(report):
+    """The report is the EOD_REPORT event's payload: every key of it is documented in
+    robot/schemas/events/EOD_REPORT.json (checked strictly), also each kind of mismatch."""
+    from robot.protocol import validate_event
+    for rep in (report, assemble(reconcile_facts()), assemble(DayFacts("2026-03-03", 0, [], [],
+                                                                        []))):
+        event = {"id": f"eod-report-{rep['date']}", "type": "EOD_REPORT", "account": "robot",
+                 "time": "2026-03-02T16:00:00.000+07:00", "task_id": None, "payload": rep}
+        assert validate_event(event, strict=True) == []
+
+
 # --- the seed's shape -------------------------------------------------------------------------
 
 def test_seed_keys_match_the_seed_example_key_for_key(report):

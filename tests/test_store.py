@@ -222,7 +222,7 @@ def test_add_event_is_atomic_with_the_change_it_describes(store):
     with pytest.raises(RuntimeError):
         with store.transaction():
             store.set_worker_state("ACC_001", "stockbit", "TRADING", AT + timedelta(seconds=1))
-            store.add_event("worker_state", "ACC_001", {"state": "TRADING"}, AT)
+            store.add_event("WORKER_RESTARTED", "ACC_001", {"restarts_today": 1}, AT)
             raise RuntimeError("crash before commit")
     assert store.worker("ACC_001")["state"] == "READY"
     assert _count(store, "events") == 0
@@ -230,17 +230,40 @@ def test_add_event_is_atomic_with_the_change_it_describes(store):
 
     with store.transaction():
         store.set_worker_state("ACC_001", "stockbit", "TRADING", AT + timedelta(seconds=2))
-        eid = store.add_event("worker_state", "ACC_001", {"state": "TRADING"}, AT,
+        eid = store.add_event("WORKER_RESTARTED", "ACC_001", {"restarts_today": 1}, AT,
                               task_id="T-1")
     ev = store.one("SELECT * FROM events")
-    assert ev["id"] == eid and ev["type"] == "worker_state" and ev["task_id"] == "T-1"
-    assert ev["created"] == iso(AT) and ev["payload"] == '{"state": "TRADING"}'
+    assert ev["id"] == eid and ev["type"] == "WORKER_RESTARTED" and ev["task_id"] == "T-1"
+    assert ev["created"] == iso(AT) and ev["payload"] == '{"restarts_today": 1}'
     assert ev["delivered_at"] is None and ev["attempts"] == 0
     assert store.worker("ACC_001")["state"] == "TRADING"
 
     # an event id is unique: redelivering the same id is refused, not duplicated
     with pytest.raises(sqlite3.IntegrityError):
-        store.add_event("worker_state", "ACC_001", {}, iso(AT), event_id=eid)
+        store.add_event("WORKER_RESTARTED", "ACC_001", {}, iso(AT), event_id=eid)
+    assert _count(store, "events") == 1
+    # ... unless the caller says an event with that id is already enough (the EOD report)
+    assert store.add_event("WORKER_RESTARTED", "ACC_001", {}, iso(AT), event_id=eid,
+                           once=True) == eid
+    assert _count(store, "events") == 1 and store.one("SELECT payload FROM events")["payload"] \
+        == '{"restarts_today": 1}'
+
+
+def test_add_event_refuses_a_type_without_a_schema(store):
+    """An event type that robot/events.py does not register (so has no payload schema and no
+    line in docs/PROTOCOL.md) is a programming error: refused, and the change it came with is
+    rolled back with it rather than reported undocumented."""
+    from robot.events import UnknownEventType
+    store.set_worker_state("ACC_001", "stockbit", "READY", AT)
+    with pytest.raises(UnknownEventType, match="'ORDER_PLACED' is not registered"):
+        with store.transaction():
+            store.set_worker_state("ACC_001", "stockbit", "TRADING", AT)
+            store.add_event("ORDER_PLACED", "ACC_001", {"order_id": "1"}, AT)
+    with pytest.raises(UnknownEventType):
+        store.add_event("filled", "ACC_001", {}, AT)          # names are exact, case included
+    assert _count(store, "events") == 0
+    assert store.worker("ACC_001")["state"] == "READY"
+    store.add_event("FILLED", "ACC_001", {}, AT)               # a registered one goes in
     assert _count(store, "events") == 1
 
 
@@ -299,8 +322,8 @@ def _seed(s: Store) -> None:
                       " VALUES (?, 'ACC_002', ?, ?, ?, 'BBCA', 9000, 2, ?, ?, ?, ?, ?)",
                       (task_id, purpose, attempt, side, ts, ts, ts if boid else None, boid,
                        status))
-        s.add_event("task_state", "ACC_002", {"state": "TP_HIT"}, ts, task_id="T-001")
-        s.add_event("task_state", "ACC_001", {"state": "FAILED"}, ts, task_id="T-008")
+        s.add_event("TP_HIT", "ACC_002", {"state": "TP_HIT"}, ts, task_id="T-001")
+        s.add_event("TASK_FAILED", "ACC_001", {"state": "FAILED"}, ts, task_id="T-008")
         c.execute("UPDATE events SET undeliverable = '422 unknown task' WHERE task_id = 'T-008'")
         c.execute("INSERT INTO reports (trading_date, created, path, json) VALUES (?, ?, ?, ?)",
                   (today, ts, f"reports/eod-{today}.json", '{"accounts": []}'))
@@ -368,7 +391,7 @@ def _writer_proc(path: str, n: int, txns: int, start, results) -> None:
             try:
                 with s.transaction() as c:
                     _insert_task(c, f"P{n}-{i}", f"ACC_{n}")
-                    s.add_event("task_state", f"ACC_{n}", {"i": i}, AT, task_id=f"P{n}-{i}")
+                    s.add_event("TASK_ACCEPTED", f"ACC_{n}", {"i": i}, AT, task_id=f"P{n}-{i}")
                 done += 1
             except Exception:
                 errors.append(traceback.format_exc())

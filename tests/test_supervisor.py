@@ -17,6 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from event_contract import check_db
 from waiting import wait_for
 from robot import proctree
 
@@ -115,10 +116,14 @@ class Run:
 
 @pytest.fixture
 def runs():
+    """The runs a test starts, killed at its end; every event they wrote must match its schema
+    (LOGIN_REQUIRED, WORKER_CRASHED, WORKER_RESTARTED, WORKER_FATAL, EOD_REPORT, ...)."""
     started: list[Run] = []
     yield started
     for r in started:
         r.kill()
+    for r in started:
+        check_db(r.root / "state.db")
 
 
 def fake_driver(profile: Path) -> list[psutil.Process]:

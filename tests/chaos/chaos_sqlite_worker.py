@@ -3,7 +3,9 @@
 It does what a worker does on every order, through robot.store.Store: a task row, an order INTENT
 and its event in one transaction, then the order marked CLICKED with its own event in a second,
 plus now and then the supervisor's kind of read. Every sqlite3 error is caught and reported, and
-every row is counted only once its transaction committed.
+every row is counted only once its transaction committed. Event types must be registered ones
+(Store.add_event refuses others): TASK_ACCEPTED stands for the intent's event and ORDER_SUBMITTED
+for the click's; their payloads are not the real ones, as this is about SQLite, not the protocol.
 """
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ def hammer(index: int, db_path: str, seconds: float, barrier, results) -> None:
             with store.transaction() as c:
                 c.execute(INSERT_TASK, (task_id, account, json.dumps({"n": n}), f"h{n}", now, now))
                 order_id = c.execute(INSERT_INTENT, (task_id, account, now)).lastrowid
-                store.add_event("ORDER_INTENT", account, {"order": order_id}, now, task_id=task_id)
+                store.add_event("TASK_ACCEPTED", account, {"order": order_id}, now, task_id=task_id)
         except sqlite3.Error as exc:
             errors.append(f"intent {task_id}: {type(exc).__name__}: {exc}")
             continue
@@ -56,7 +58,7 @@ def hammer(index: int, db_path: str, seconds: float, barrier, results) -> None:
             with store.transaction() as c:
                 changed = c.execute("UPDATE orders SET status = 'CLICKED', click_at = ? "
                                     "WHERE id = ? AND status = 'INTENT'", (now, order_id)).rowcount
-                store.add_event("ORDER_CLICKED", account, {"order": order_id}, now,
+                store.add_event("ORDER_SUBMITTED", account, {"order": order_id}, now,
                                 task_id=task_id)
         except sqlite3.Error as exc:
             errors.append(f"click {task_id}: {type(exc).__name__}: {exc}")

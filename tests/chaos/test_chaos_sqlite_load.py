@@ -75,10 +75,11 @@ def check(db: Path, outcome: dict) -> dict:
         assert per_account == {f"ACC_{r['index']:02d}": r["counts"]["tasks"] for r in reports}
         assert conn.execute("SELECT COUNT(*) FROM orders WHERE status = 'INTENT'"
                             ).fetchone()[0] == 0
-        # events are in commit order: each order's INTENT event precedes its CLICKED event
+        # events are in commit order: each order's intent event (TASK_ACCEPTED here) precedes its
+        # click event (ORDER_SUBMITTED here)
         assert conn.execute(
             "SELECT COUNT(*) FROM events a JOIN events b ON a.task_id = b.task_id "
-            "WHERE a.type = 'ORDER_INTENT' AND b.type = 'ORDER_CLICKED' AND a.seq > b.seq"
+            "WHERE a.type = 'TASK_ACCEPTED' AND b.type = 'ORDER_SUBMITTED' AND a.seq > b.seq"
         ).fetchone()[0] == 0
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []

@@ -139,11 +139,27 @@ def test_events_are_idempotent_by_id(sim):
     (json.dumps(event(1, time="2026-03-02T10:00:00")), "is not a valid date-time"),
     (json.dumps(event(1, payload=[1])), "payload: expected object"),
     (json.dumps([event(1), {"id": 5}]), "[1].id: expected string"),
+    # a registered type's payload is checked against that type's schema
+    (json.dumps([event(1), event(2, type="FILLED", payload={"state": "FILLED", "from": "OPEN",
+                                                             "lots": 2, "price": 9750})]),
+     "[1].payload.order_id: missing required key (FILLED event)"),
+    (json.dumps(event(1, type="WORKER_FATAL", payload={"reason": None})),
+     "payload.reason: expected string, got null (WORKER_FATAL event)"),
 ])
 def test_bad_events_are_400_and_store_nothing(sim, body, message):
     resp = requests.post(f"{sim.task_url}/events", data=body, headers=auth(sim), timeout=5)
     assert resp.status_code == 400 and message in resp.json()["error"]
     assert sim.events() == []
+
+
+def test_unknown_keys_and_types_are_stored(sim):
+    """Consumers ignore what they do not know: a payload key no schema declares, or a type a
+    newer robot may send, is stored (the tests check the robot's own events strictly)."""
+    fatal = event(1, type="WORKER_FATAL", payload={"reason": "5 failures", "extra": 1})
+    resp = requests.post(f"{sim.task_url}/events", json=[fatal, event(2, type="NEW_THING")],
+                         headers=auth(sim), timeout=5)
+    assert resp.status_code == 200 and resp.json()["accepted"] == 2
+    assert [e["type"] for e in sim.events()] == ["WORKER_FATAL", "NEW_THING"]
 
 
 @pytest.mark.parametrize("kind", ["http_500", "malformed"])
