@@ -70,8 +70,11 @@ def kind(node: dict) -> str:
         return "variable name"
     if t == "string" and pattern.startswith("^https?"):
         return "URL"
-    return {"number": "number", "integer": "integer", "boolean": "true/false",
-            "string": "text"}.get(t, str(t))
+    names = {"number": "number", "integer": "integer", "boolean": "true/false",
+             "string": "text", "object": "mapping"}
+    if isinstance(t, list):
+        return " or ".join(names.get(x, x) for x in t)
+    return names.get(t, str(t))
 
 
 def bounds(node: dict) -> str:

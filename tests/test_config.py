@@ -232,7 +232,9 @@ def test_notification_settings(tmp_path):
 
 
 def test_robot_check_names_the_notification_channels_without_secrets(tmp_path):
-    result = CliRunner().invoke(main, ["check", "--config", str(write(tmp_path, NOTIFY))])
+    result = CliRunner().invoke(main, ["check", "--config", str(write(tmp_path, NOTIFY))],
+                                env={"ROBOT_TELEGRAM_TOKEN": "123:abc", "ROBOT_WEBHOOK_AUTH": "x",
+                                     "ROBOT_TASK_TOKEN": "t"})
     assert result.exit_code == 0, result.output
     assert "notifications: telegram chat 123456789; webhook example.internal" in result.output
     assert "robot-hook" not in result.output

@@ -95,6 +95,8 @@ DEFAULTS = {
 OWNERS = {"settings": C.Settings, "settings.task_server": C.TaskServer,
           "settings.restart": C.RestartPolicy, "settings.browser": C.BrowserSettings,
           "settings.grid": C.GridSettings, "settings.grid.nodes[]": C.GridNode,
+          "settings.notifications.telegram": C.TelegramSettings,
+          "settings.notifications.webhook": C.WebhookSettings,
           "accounts[]": C.Account}
 
 
@@ -122,3 +124,12 @@ def test_required_keys_are_the_validators():
 def test_the_shipped_accounts_yaml_points_editors_at_the_schema():
     first = (PROJECT_ROOT / "accounts.yaml").read_text().splitlines()[0]
     assert first == "# yaml-language-server: $schema=robot/schemas/accounts.schema.json"
+
+
+def test_the_schema_is_valid_and_accepts_the_shipped_file():
+    import jsonschema
+    import yaml
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    shipped = yaml.safe_load((PROJECT_ROOT / "accounts.yaml").read_text())
+    errors = list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(shipped))
+    assert not errors, [e.message for e in errors]
