@@ -111,12 +111,18 @@ def _order(p: dict) -> str:
     return " ".join(str(x) for x in parts if x is not None)
 
 
+def _stock(p: dict) -> str:
+    """"BBCA " when the payload names the stock (every task event does)."""
+    return f"{p['emiten']} " if p.get("emiten") else ""
+
+
 # --------------------------------------------------------------------------- a person must act
 def _outcome_unknown(row: dict, p: dict) -> tuple[str, Lines]:
     acc = _acc(row)
     if p.get("purpose") in ("tp", "cl"):
-        what = (f"{_task(row)}: its {'take-profit' if p['purpose'] == 'tp' else 'cut-loss'} sell, "
-                f"{p.get('lot')} lot @ {p.get('price')}")
+        stock = f" of {p['emiten']}" if p.get("emiten") else ""
+        what = (f"{_task(row)}: its {'take-profit' if p['purpose'] == 'tp' else 'cut-loss'} sell"
+                f"{stock}, {p.get('lot')} lot @ {p.get('price')}")
     else:
         what = f"{_task(row)}: {_order(p)}"
     body = [what, "The order may or may not have reached the broker."]
@@ -190,19 +196,19 @@ def _section(title: str, items: list, fmt: Callable[[dict], str]) -> Lines:
 # ----------------------------------------------------------------------------- worth knowing
 def _filled(row: dict, p: dict) -> tuple[str, Lines]:
     return f"🟢 FILLED: {_acc(row)}", [
-        f"{_task(row)}: bought {p.get('lots')} lot @ {p.get('price')}"
+        f"{_task(row)}: bought {_stock(p)}{p.get('lots')} lot @ {p.get('price')}"
         + (f" (order {p['order_id']})" if p.get("order_id") else "")]
 
 
 def _exit_hit(row: dict, p: dict) -> tuple[str, Lines]:
     title = "✅ TAKE-PROFIT HIT" if row["type"] == "TP_HIT" else "🔻 CUT-LOSS HIT"
     return f"{title}: {_acc(row)}", [
-        f"{_task(row)}: sold {p.get('lots')} lot @ {p.get('exit_price')}"
+        f"{_task(row)}: sold {_stock(p)}{p.get('lots')} lot @ {p.get('exit_price')}"
         + (" (the broker's auto order)" if p.get("native") else "")]
 
 
 def _task_failed(row: dict, p: dict) -> tuple[str, Lines]:
-    body = [f"{_task(row)}: {_v(p.get('reason', 'failed'))}"]
+    body = [f"{_task(row)}: {_stock(p)}{_v(p.get('reason', 'failed'))}"]
     if p.get("error"):
         body.append(f"Broker said: {_v(p['error'])}")
     if p.get("attempts"):

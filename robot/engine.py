@@ -101,15 +101,18 @@ class Engine:
         """Change a task's state (checked against the lifecycle) with its event, atomically."""
         now = self.clock.now()
         with self.store.transaction() as c:
-            row = c.execute("SELECT state FROM tasks WHERE task_id = ?", (task_id,)).fetchone()
+            row = c.execute("SELECT state, emiten FROM tasks WHERE task_id = ?",
+                            (task_id,)).fetchone()
             frm = T(row["state"])
             check_move(task_id, frm, to)
             sets = ", ".join(f"{k} = ?" for k in cols)
             c.execute(f"UPDATE tasks SET state = ?, updated = ?{', ' + sets if sets else ''} "
                       "WHERE task_id = ?", (to.value, iso(now), *cols.values(), task_id))
             if event:
+                # every task event names its stock: an alert on a phone must say what it is about
                 self.store.add_event(event, self.account.id, {"state": to.value, "from": frm.value,
-                                     **(payload or {})}, now, task_id=task_id)
+                                     "emiten": row["emiten"], **(payload or {})}, now,
+                                     task_id=task_id)
         if frm != to:
             log.info("task %s: %s -> %s %s", task_id, frm.value, to.value,
                      json.dumps(payload or {}, default=str))
@@ -207,8 +210,10 @@ class Engine:
         elif target == T.OPEN and state in (T.SUBMITTING, T.OUTCOME_UNKNOWN):
             self.move(task["task_id"], T.OPEN, None)
         elif target == T.FAILED:
-            self.move(task["task_id"], T.FAILED, "TASK_FAILED", {"reason": "rejected by the broker"},
-                      reason="rejected by the broker", last_error=seen.raw.get("message"))
+            error = seen.raw.get("message")
+            self.move(task["task_id"], T.FAILED, "TASK_FAILED", {"reason": "rejected by the broker",
+                      **({"error": error} if error else {})},
+                      reason="rejected by the broker", last_error=error)
         elif seen.status == OrderStatus.WITHDRAWN and task["cancel_requested"]:
             self.move(task["task_id"], T.CANCELLED, "CANCELLED", {"lots_filled": seen.filled},
                       **fill)
@@ -361,15 +366,16 @@ class Engine:
             task = self.task(row["task_id"])
             if row["purpose"] == "entry" and T(task["state"]) == T.SUBMITTING:
                 self.move(row["task_id"], T.OUTCOME_UNKNOWN, "OUTCOME_UNKNOWN", {
-                    "emiten": row["emiten"], "price": row["price"], "lot": row["lot"],
+                    "purpose": "entry", "price": row["price"], "lot": row["lot"],
                     "action": "check the broker by hand; the robot will not resend"
                     if not resend else "resubmit_unknown is on: the robot will resend"},
                     reason="order outcome unknown",
                     last_error=row["error"] or row["toast"] or why)
             else:
                 self.store.add_event("OUTCOME_UNKNOWN", self.account.id, {
-                    "purpose": row["purpose"], "price": row["price"], "lot": row["lot"]},
-                    self.clock.now(), task_id=row["task_id"])
+                    "purpose": row["purpose"], "emiten": row["emiten"], "price": row["price"],
+                    "lot": row["lot"], "action": "check the broker by hand; the robot will not "
+                    "resend"}, self.clock.now(), task_id=row["task_id"])
         log.error("task %s: order outcome unknown (%s)", row["task_id"], why)
         if resend and row["purpose"] == "entry":
             with self.store.transaction():
@@ -384,7 +390,8 @@ class Engine:
         now = self.clock.now()
         for task in self.tasks(T.PENDING):
             if task["cancel_requested"]:
-                self.move(task["task_id"], T.CANCELLED, "CANCELLED", {"before": "submission"})
+                self.move(task["task_id"], T.CANCELLED, "CANCELLED", {"before": "submission",
+                                                                      "lots_filled": 0})
                 continue
             if self.retry_at.get(task["task_id"], now) > now:
                 continue
@@ -610,7 +617,8 @@ class Engine:
             self._settle_unconfirmed(task)
         for task in self.tasks(T.PENDING):
             if task["cancel_requested"]:
-                self.move(task["task_id"], T.CANCELLED, "CANCELLED", {"before": "submission"})
+                self.move(task["task_id"], T.CANCELLED, "CANCELLED", {"before": "submission",
+                                                                      "lots_filled": 0})
                 continue
             why = task["last_error"] or "no phase allowed the order before the close"
             self.move(task["task_id"], T.FAILED, "TASK_FAILED", {"reason": "not submitted",

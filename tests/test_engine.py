@@ -390,8 +390,9 @@ def test_a_partial_fill_a_fill_and_a_native_take_profit_are_reported(world):
     sent = events_of(store)
     assert [t for t, _ in sent] == ["ORDER_SUBMITTED", "PARTIAL_FILL", "FILLED", "TP_HIT"]
     assert sent[1][1]["lots_filled"] == 1 and sent[2][1]["lots"] == 2
-    assert sent[3][1] == {"state": "TP_HIT", "from": "FILLED", "exit_price": 1100, "lots": 2,
-                          "order_id": "9001", "native": True}
+    assert sent[3][1] == {"state": "TP_HIT", "from": "FILLED", "emiten": "BBCA",
+                          "exit_price": 1100, "lots": 2, "order_id": "9001", "native": True}
+    assert all(payload["emiten"] == "BBCA" for _, payload in sent)   # each names its stock
 
 
 def _filled_on_an_emulating_broker(world, monkeypatch, sell) -> Engine:
@@ -429,7 +430,7 @@ def test_a_refused_exit_sell_is_reported_and_tried_again_until_the_cut_loss_fill
     broker_sets(adapter, sell["order_id"], filled=2, status="MATCHED")
     step_until(e, store, "CL_HIT")
     assert events_of(store)[-1] == ("CL_HIT", {"state": "CL_HIT", "from": "FILLED",
-                                               "exit_price": 1000, "lots": 2,
+                                               "emiten": "BBCA", "exit_price": 1000, "lots": 2,
                                                "order_id": sell["order_id"]})
 
 
@@ -446,7 +447,8 @@ def test_an_exit_sell_clicked_but_never_seen_is_reported_unknown_and_not_resent(
     e.step()
     e.step()
     unknown = [p for t, p in events_of(store) if t == "OUTCOME_UNKNOWN"]
-    assert unknown == [{"purpose": "cl", "price": 1000, "lot": 2}]
+    assert unknown == [{"purpose": "cl", "emiten": "BBCA", "price": 1000, "lot": 2,
+                        "action": "check the broker by hand; the robot will not resend"}]
     assert state(store) == "FILLED" and [o["side"] for o in book(adapter)] == ["buy"]
 
 
@@ -467,11 +469,11 @@ def test_a_broker_rejection_fails_the_task_and_an_expiry_is_reported(world, monk
     e.step()
     assert state(store, "T1") == "FAILED" and state(store, "T2") == "OPEN"
     assert events_of(store, "T1")[-1] == ("TASK_FAILED", {
-        "state": "FAILED", "from": "SUBMITTING", "reason": "rejected by the broker",
-        "error": "Price exceeds ARA 990", "attempts": 1})
+        "state": "FAILED", "from": "SUBMITTING", "emiten": "BBCA",
+        "reason": "rejected by the broker", "error": "Price exceeds ARA 990", "attempts": 1})
     broker_sets(adapter, book(adapter)[0]["order_id"], status="EXPIRED")
     e.step()
     assert state(store, "T2") == "EXPIRED_UNMATCHED"
     assert events_of(store, "T2")[-1] == ("EXPIRED", {
-        "state": "EXPIRED_UNMATCHED", "from": "OPEN", "lots_filled": 0, "lot": 2,
+        "state": "EXPIRED_UNMATCHED", "from": "OPEN", "emiten": "BBCA", "lots_filled": 0, "lot": 2,
         "reason": "expired unmatched at the close"})

@@ -292,7 +292,8 @@ def test_no_task_server_is_a_no_op(store, mono):
 # --- the wire form ----------------------------------------------------------------------------
 
 def test_wire_form_matches_the_event_schema(store):
-    filled = {"state": "FILLED", "from": "OPEN", "order_id": "100001", "lots": 2, "price": 9750}
+    filled = {"state": "FILLED", "from": "OPEN", "emiten": "BBCA", "order_id": "100001",
+              "lots": 2, "price": 9750}
     store.add_event("FILLED", "ACC_A", filled, AT, task_id="T1", event_id="e-1")
     store.add_event("TASK_REJECTED", None, {"source": "server:test", "task": {"x": [1, 2]},
                                             "reasons": ["task_id: missing or not a string"]},
