@@ -414,8 +414,11 @@ class Engine:
                 "'INTENT', ?)", (task_id, self.account.id, purpose, attempt, side.value,
                                  task["emiten"], price, lot, tp, cl, iso(now), int(self.dry_run)))
             order_id = cur.lastrowid
-            c.execute("UPDATE tasks SET attempts = attempts + 1 WHERE task_id = ?", (task_id,))
             if purpose == "entry":
+                # attempts counts entry submissions only: it bounds max_retry of the entry, and
+                # a TP/CL sell of the same task is no retry of it (docs/STATE.md)
+                c.execute("UPDATE tasks SET attempts = attempts + 1 WHERE task_id = ?",
+                          (task_id,))
                 self.move(task_id, T.SUBMITTING, None)
         log.info("intent %d: %s %s %d lot @ %d for task %s (%s, attempt %d)", order_id,
                  side.value, task["emiten"], lot, price, task_id, purpose, attempt)

@@ -341,3 +341,34 @@ def test_a_rejection_that_arrives_after_order_entry_closed_waits_for_the_next_ph
     clock.t = clock.t.replace(hour=9, minute=0, second=5)
     eng.step()
     assert len(book(adapter)) == 1 and state(store) == "OPEN"
+
+
+def fill_at_the_broker(adapter) -> None:
+    """The fake broker matches every open order in full."""
+    path = Path(adapter.profile) / "fake_broker.json"
+    rows = json.loads(path.read_text())
+    for row in rows:
+        if row["status"] in ("OPEN", "PARTIAL"):
+            row["status"], row["filled"] = "MATCHED", row["lot"]
+    path.write_text(json.dumps(rows))
+
+
+def test_an_emulated_take_profit_sell_is_not_an_entry_attempt(world):
+    """tasks.attempts counts entry submissions only (it bounds max_retry of the entry): the
+    robot's own TP sell of a filled task leaves it at 1."""
+    store, clock, *_, adapter = world
+    adapter.native_tp_cl = False               # the robot watches the price and sells (ipot)
+    add_task(store, tp=1000, cl=950)           # the fake's last price is 1000: TP at once
+    e = engine(world)
+    e.step()
+    assert state(store) == "OPEN"
+    fill_at_the_broker(adapter)
+    clock.advance(2)
+    e.step()
+    assert state(store) == "FILLED"
+    sells = [o for o in book(adapter) if o["side"] == "sell"]
+    assert len(sells) == 1 and sells[0]["price"] == 1000      # the TP sell was placed
+    assert [o["purpose"] for o in store.query("SELECT purpose FROM orders ORDER BY id")] == \
+        ["entry", "tp"]
+    assert store.one("SELECT attempts FROM tasks WHERE task_id = 'T1'")["attempts"] == 1
+
