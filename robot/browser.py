@@ -7,10 +7,13 @@
   make uc hang for a minute);
 - quitting sends CDP ``Browser.close`` first and waits for Chromium to exit by itself (uc's own
   quit loses fresh cookies and leaves lock files), then ends whatever is left of the tree;
-- WebDriver errors are classified into the adapters' typed errors.
+- WebDriver errors are classified into the adapters' typed errors; a failure of the WebDriver
+  client's own transport (chromedriver killed or gone: urllib3's MaxRetryError, ProtocolError,
+  http.client errors, ConnectionError) is a crashed browser like any other.
 """
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import re
@@ -22,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import filelock
+import urllib3.exceptions
 
 from adapters.base import ActionTimeout, AdapterError, BrowserCrashed
 
@@ -44,6 +48,12 @@ BASE_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-f
 # Only against servers on this machine (the simulator): no DNS look-ups at all.
 LOOPBACK_ONLY_ARG = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
 CLOSE_WAIT_S = 10.0      # how long quit() lets Chromium shut down by itself (saving the profile)
+
+# The WebDriver client talks HTTP to chromedriver (or the Grid hub) through urllib3. When that
+# process is gone, a command fails in the transport, not with a WebDriverException: these are
+# the driver's death, whatever WebDriver command (or undetected-chromedriver wrapper) raised them.
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
 
 
 class ProfileBusy(AdapterError):
@@ -217,11 +227,16 @@ class Browser:
                 pids.append(driver.browser_pid)
         except Exception:  # noqa: BLE001
             pass
+        closing = True
         try:
             driver.execute_cdp_cmd("Browser.close", {})
+        except TRANSPORT_ERRORS:
+            # chromedriver is gone (killed): nobody could tell Chromium to close, so waiting for
+            # it to exit by itself only delays the relaunch; it is ended below
+            closing = False
         except Exception:  # noqa: BLE001 - crashed; or closing already ("target frame detached")
             pass
-        if not self.settings.remote_url:
+        if closing and not self.settings.remote_url:
             # Browser.close only starts the shutdown: the cookie store is written while Chromium
             # winds down, and the quit/kills below would cut that short (a fresh login was then
             # lost from the profile, mostly with uc, which SIGTERMs the browser at once). A
@@ -249,6 +264,13 @@ _CRASH_MARKERS = ("invalid session id", "chrome not reachable", "session deleted
                   "unable to find session", "could not start a new session")
 
 
+def driver_errors() -> tuple[type[BaseException], ...]:
+    """Everything a WebDriver command can raise besides our own errors: what an adapter's guard
+    catches and hands to classify()."""
+    from selenium.common.exceptions import TimeoutException, WebDriverException
+    return (TimeoutException, WebDriverException, *TRANSPORT_ERRORS)
+
+
 def classify(exc: BaseException) -> AdapterError:
     """Map a Selenium/urllib3 exception to the error the engine acts on."""
     from selenium.common.exceptions import (InvalidSessionIdException, NoSuchWindowException,
@@ -258,8 +280,8 @@ def classify(exc: BaseException) -> AdapterError:
         return exc
     text = str(exc).lower()
     if isinstance(exc, (InvalidSessionIdException, NoSuchWindowException,
-                        SessionNotCreatedException)) or \
-            any(m in text for m in _CRASH_MARKERS) or isinstance(exc, (ConnectionError, OSError)):
+                        SessionNotCreatedException, *TRANSPORT_ERRORS)) or \
+            any(m in text for m in _CRASH_MARKERS):
         return BrowserCrashed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
     if isinstance(exc, TimeoutException):
         return ActionTimeout(str(exc).splitlines()[0] if str(exc) else "timed out")
