@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -73,6 +74,22 @@ def chromium_major(chromium: str) -> int:
     return int(match.group(1))
 
 
+def import_uc():
+    """undetected_chromedriver, without the semaphore its import leaves behind.
+
+    uc creates a ``multiprocessing.Lock`` when its module is imported (``Patcher.lock``, a class
+    attribute that nothing we call uses). In a worker (started with spawn) that is a named POSIX
+    semaphore registered with the supervisor's resource tracker: a worker SIGKILLed after the
+    import could not unlink it, and the supervisor's exit printed "resource_tracker: There
+    appear to be N leaked semaphore objects". Replacing it with a thread lock drops the last
+    reference: multiprocessing's own finalizer unlinks and unregisters the semaphore at once."""
+    import undetected_chromedriver as uc
+    from undetected_chromedriver.patcher import Patcher
+    if not isinstance(Patcher.lock, type(threading.Lock())):
+        Patcher.lock = threading.Lock()
+    return uc
+
+
 def driver_copy(source: str, folder: Path) -> Path:
     """A project-owned copy of chromedriver for uc to patch (never the system binary)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -83,8 +100,7 @@ def driver_copy(source: str, folder: Path) -> Path:
         tmp = target.with_suffix(".tmp")
         shutil.copy2(src, tmp)
         tmp.replace(target)
-        import undetected_chromedriver as uc
-        uc.Patcher(executable_path=str(target)).auto()
+        import_uc().Patcher(executable_path=str(target)).auto()
         os.utime(target)  # newer than the source: patched once, reused afterwards
     return target
 
@@ -148,7 +164,7 @@ class Browser:
         if self.settings.remote_url:
             return self._launch_remote(chromium)
         if self.settings.driver == "uc":
-            import undetected_chromedriver as uc
+            uc = import_uc()
             opts = uc.ChromeOptions()
             for arg in self._args():
                 opts.add_argument(arg)

@@ -3,7 +3,9 @@ with undetected-chromedriver (the default driver), the ledger as ground truth.
 
 - chromedriver SIGKILLed while the account trades: the worker relaunches its browser in place
   (no worker crash, nothing counted toward FATAL), reconciles, and the task ends as the ledger
-  says, with exactly one order.
+  says, with exactly one order;
+- a worker SIGKILLed after it imported undetected-chromedriver: the supervisor exits without
+  multiprocessing's "leaked semaphore" warning.
 """
 from __future__ import annotations
 
@@ -75,3 +77,14 @@ def test_a_chromedriver_killed_while_trading_is_relaunched_in_place(day):
     check_one_order(d)
     assert proctree.profile_processes(d.root / "profiles" / ACC) == []
 
+
+def test_a_killed_uc_worker_leaves_no_leaked_semaphore_at_the_supervisors_exit(day, tmp_path):
+    marker = tmp_path / "fault-fired"
+    d = day(ROBOT_FAULT_POINT="after_readback", ROBOT_FAULT_ONCE=str(marker))
+    d.start_robot()
+    code, out = d.finish()
+    assert code == 0, out[-3000:]
+    assert marker.exists(), "the worker was never killed"
+    assert len(d.rows("SELECT * FROM events WHERE type = 'WORKER_CRASHED'")) == 1
+    assert "leaked" not in out, out[-3000:]
+    check_one_order(d)
