@@ -103,8 +103,10 @@ class Worker:
         self.state: WorkerState | None = None
         self.stop = threading.Event()
         self.stop_reason: str | None = None
-        # the supervisor that spawned us: when it is gone, we must not act (may_act)
-        self.supervisor_pid = os.getppid()
+        # the supervisor that spawned us (as it recorded itself, should it already be gone):
+        # when it is gone, we must not act (may_act)
+        parent = multiprocessing.parent_process()
+        self.supervisor_pid = parent.pid if parent is not None else os.getppid()
         self.adapter = None
         self.engine = None
         self._logged_in = False
