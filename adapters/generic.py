@@ -14,11 +14,11 @@ from datetime import datetime, time as dtime
 from typing import Callable
 
 from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
-                                        TimeoutException, WebDriverException)
+                                        TimeoutException)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from robot.browser import Browser, classify
+from robot.browser import Browser, classify, driver_errors
 from robot.clock import WIB
 
 from .base import (ActionTimeout, AdapterError, BrokerAdapter, BrokerOrder, BrokerRejected,
@@ -28,6 +28,7 @@ from .numbers import parse_int
 from .selectors import load_selectors
 
 log = logging.getLogger("adapters")
+_DRIVER_ERRORS = driver_errors()
 
 # How often a wait re-checks the page. Selenium's default (0.5 s) made every wait that missed
 # on its first look cost half a second: a toast rendered just after the click, a dialog or a
@@ -100,14 +101,15 @@ class SelectorAdapter(BrokerAdapter):
         return self.browser.process_ids()
 
     def _guard(self, fn: Callable, *args):
-        """Run a browser action, turning Selenium's exceptions into the typed ones."""
+        """Run a browser action, turning Selenium's exceptions into the typed ones (a killed
+        chromedriver fails in the client's transport: BrowserCrashed too)."""
         try:
             return fn(*args)
         except AdapterError:
             raise
         except StaleElementReferenceException as exc:
             raise ActionTimeout(f"page changed under us: {exc.msg}") from None
-        except (TimeoutException, WebDriverException, OSError) as exc:
+        except _DRIVER_ERRORS as exc:
             raise classify(exc) from None
 
     # -------------------------------------------------------------------------------- pages
@@ -122,7 +124,7 @@ class SelectorAdapter(BrokerAdapter):
         self.progress()
         try:
             self.driver.get(url)
-        except WebDriverException as exc:
+        except _DRIVER_ERRORS as exc:
             raise classify(exc, url) from None
         self.progress()
 

@@ -7,21 +7,26 @@
   make uc hang for a minute);
 - quitting sends CDP ``Browser.close`` first and waits for Chromium to exit by itself (uc's own
   quit loses fresh cookies and leaves lock files), then ends whatever is left of the tree;
-- WebDriver errors are classified into the adapters' typed errors.
+- WebDriver errors are classified into the adapters' typed errors; a failure of the WebDriver
+  client's own transport (chromedriver killed or gone: urllib3's MaxRetryError, ProtocolError,
+  http.client errors, ConnectionError) is a crashed browser like any other.
 """
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from functools import lru_cache
 from pathlib import Path
 
 import filelock
+import urllib3.exceptions
 
 from adapters.base import ActionTimeout, AdapterError, BrokerUnreachable, BrowserCrashed
 
@@ -45,6 +50,12 @@ BASE_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-f
 LOOPBACK_ONLY_ARG = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
 CLOSE_WAIT_S = 10.0      # how long quit() lets Chromium shut down by itself (saving the profile)
 
+# The WebDriver client talks HTTP to chromedriver (or the Grid hub) through urllib3. When that
+# process is gone, a command fails in the transport, not with a WebDriverException: these are
+# the driver's death, whatever WebDriver command (or undetected-chromedriver wrapper) raised them.
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
+
 
 class ProfileBusy(AdapterError):
     """Another process holds this account's profile."""
@@ -63,6 +74,22 @@ def chromium_major(chromium: str) -> int:
     return int(match.group(1))
 
 
+def import_uc():
+    """undetected_chromedriver, without the semaphore its import leaves behind.
+
+    uc creates a ``multiprocessing.Lock`` when its module is imported (``Patcher.lock``, a class
+    attribute that nothing we call uses). In a worker (started with spawn) that is a named POSIX
+    semaphore registered with the supervisor's resource tracker: a worker SIGKILLed after the
+    import could not unlink it, and the supervisor's exit printed "resource_tracker: There
+    appear to be N leaked semaphore objects". Replacing it with a thread lock drops the last
+    reference: multiprocessing's own finalizer unlinks and unregisters the semaphore at once."""
+    import undetected_chromedriver as uc
+    from undetected_chromedriver.patcher import Patcher
+    if not isinstance(Patcher.lock, type(threading.Lock())):
+        Patcher.lock = threading.Lock()
+    return uc
+
+
 def driver_copy(source: str, folder: Path) -> Path:
     """A project-owned copy of chromedriver for uc to patch (never the system binary)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -73,8 +100,7 @@ def driver_copy(source: str, folder: Path) -> Path:
         tmp = target.with_suffix(".tmp")
         shutil.copy2(src, tmp)
         tmp.replace(target)
-        import undetected_chromedriver as uc
-        uc.Patcher(executable_path=str(target)).auto()
+        import_uc().Patcher(executable_path=str(target)).auto()
         os.utime(target)  # newer than the source: patched once, reused afterwards
     return target
 
@@ -138,7 +164,7 @@ class Browser:
         if self.settings.remote_url:
             return self._launch_remote(chromium)
         if self.settings.driver == "uc":
-            import undetected_chromedriver as uc
+            uc = import_uc()
             opts = uc.ChromeOptions()
             for arg in self._args():
                 opts.add_argument(arg)
@@ -217,11 +243,16 @@ class Browser:
                 pids.append(driver.browser_pid)
         except Exception:  # noqa: BLE001
             pass
+        closing = True
         try:
             driver.execute_cdp_cmd("Browser.close", {})
+        except TRANSPORT_ERRORS:
+            # chromedriver is gone (killed): nobody could tell Chromium to close, so waiting for
+            # it to exit by itself only delays the relaunch; it is ended below
+            closing = False
         except Exception:  # noqa: BLE001 - crashed; or closing already ("target frame detached")
             pass
-        if not self.settings.remote_url:
+        if closing and not self.settings.remote_url:
             # Browser.close only starts the shutdown: the cookie store is written while Chromium
             # winds down, and the quit/kills below would cut that short (a fresh login was then
             # lost from the profile, mostly with uc, which SIGTERMs the browser at once). A
@@ -252,6 +283,13 @@ _CRASH_MARKERS = ("invalid session id", "chrome not reachable", "session deleted
 _NET_ERROR_RE = re.compile(r"net::(ERR_[A-Z_]+)")
 
 
+def driver_errors() -> tuple[type[BaseException], ...]:
+    """Everything a WebDriver command can raise besides our own errors: what an adapter's guard
+    catches and hands to classify()."""
+    from selenium.common.exceptions import TimeoutException, WebDriverException
+    return (TimeoutException, WebDriverException, *TRANSPORT_ERRORS)
+
+
 def classify(exc: BaseException, url: str | None = None) -> AdapterError:
     """Map a Selenium/urllib3 exception to the error the engine acts on (``url``: the page being
     loaded, named when the broker's site did not answer)."""
@@ -266,8 +304,8 @@ def classify(exc: BaseException, url: str | None = None) -> AdapterError:
         return BrokerUnreachable(url or "the broker's page", f"net::{net.group(1)}")
     text = str(exc).lower()
     if isinstance(exc, (InvalidSessionIdException, NoSuchWindowException,
-                        SessionNotCreatedException)) or \
-            any(m in text for m in _CRASH_MARKERS) or isinstance(exc, (ConnectionError, OSError)):
+                        SessionNotCreatedException, *TRANSPORT_ERRORS)) or \
+            any(m in text for m in _CRASH_MARKERS):
         return BrowserCrashed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
     if isinstance(exc, TimeoutException):
         return ActionTimeout(str(exc).splitlines()[0] if str(exc) else "timed out")

@@ -16,6 +16,7 @@ import os
 import signal
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Callable
 
 from adapters.base import (ActionTimeout, AdapterError, BrokerAdapter, BrokerOrder,
                            BrokerRejected, BrowserCrashed, OrderRequest, OrderStatus,
@@ -39,7 +40,9 @@ def fault_point(name: str) -> None:
     """Test instrumentation: SIGKILL this process at a named point of the submission.
 
     Armed by ROBOT_FAULT_POINT=<name> and ROBOT_FAULT_ONCE=<marker file>; it fires once (the
-    marker is created first), so the restarted worker proceeds. Inert in normal runs.
+    marker is created first), so the restarted worker proceeds. With ROBOT_FAULT_HOLD=<FIFO>
+    the process is held at the point instead, until a test opens that FIFO for writing and
+    closes it (a deterministic "meanwhile", no sleeps). Inert in normal runs.
     """
     if os.environ.get("ROBOT_FAULT_POINT") != name:
         return
@@ -50,12 +53,32 @@ def fault_point(name: str) -> None:
             os.close(fd)
         except FileExistsError:
             return
+    hold = os.environ.get("ROBOT_FAULT_HOLD")
+    if hold:
+        log.warning("fault point %s: holding until %s is written to", name, hold)
+        with open(hold, "rb") as fifo:       # a FIFO: blocks until the test opens it to write
+            fifo.read()                      # ... and returns when the test closes it
+        log.warning("fault point %s: released", name)
+        return
     log.warning("fault point %s: killing this worker", name)
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-class PhaseClosed(AdapterError):
+class ClickWithheld(AdapterError):
+    """Checked right before the submit click: the click must not happen. Nothing was clicked, so
+    the intent is settled as never sent and the task waits, PENDING, for a later attempt."""
+
+
+class PhaseClosed(ClickWithheld):
     """Order entry closed between the decision to submit and the click: nothing was clicked."""
+
+
+class MayNotAct(ClickWithheld):
+    """The worker may no longer act (its supervisor is gone, or it was asked to stop)."""
+
+
+#: Says why the worker must not click now, or None when it may (Worker.may_act).
+ActGuard = Callable[[], str | None]
 
 
 @dataclass
@@ -72,10 +95,12 @@ class BrokerView:
 
 class Engine:
     def __init__(self, store: Store, adapter: BrokerAdapter, account: Account, settings: Settings,
-                 clock: Clock, day: date, dry_run: bool = False):
+                 clock: Clock, day: date, dry_run: bool = False,
+                 may_act: ActGuard | None = None):
         self.store, self.adapter, self.account = store, adapter, account
         self.settings, self.clock, self.day = settings, clock, day
         self.dry_run = dry_run
+        self.may_act: ActGuard = may_act or (lambda: None)
         self.native = bool(adapter is not None and adapter.native_tp_cl)
         self.reconciled = False
         self.last_read: datetime | None = None
@@ -411,6 +436,8 @@ class Engine:
         """Place one order for a task, exactly once (intent, click, toast, read-back)."""
         task_id = task["task_id"]
         now = self.clock.now()
+        if self.may_act() is not None:
+            return                  # an orphaned or stopping worker starts nothing new
         fault_point("before_intent")
         with self.store.transaction() as c:
             attempt = c.execute("SELECT COUNT(*) FROM orders WHERE task_id = ? AND purpose = ?",
@@ -421,8 +448,11 @@ class Engine:
                 "'INTENT', ?)", (task_id, self.account.id, purpose, attempt, side.value,
                                  task["emiten"], price, lot, tp, cl, iso(now), int(self.dry_run)))
             order_id = cur.lastrowid
-            c.execute("UPDATE tasks SET attempts = attempts + 1 WHERE task_id = ?", (task_id,))
             if purpose == "entry":
+                # attempts counts entry submissions only: it bounds max_retry of the entry, and
+                # a TP/CL sell of the same task is no retry of it (docs/STATE.md)
+                c.execute("UPDATE tasks SET attempts = attempts + 1 WHERE task_id = ?",
+                          (task_id,))
                 self.move(task_id, T.SUBMITTING, None)
         log.info("intent %d: %s %s %d lot @ %d for task %s (%s, attempt %d)", order_id,
                  side.value, task["emiten"], lot, price, task_id, purpose, attempt)
@@ -437,6 +467,11 @@ class Engine:
             phase_now = self.settings.calendar.phase_at(now)
             if not idx.can_submit(phase_now):
                 raise PhaseClosed(f"order entry closed ({phase_now.value}) before the click")
+            # Likewise a worker whose supervisor died (or that was asked to stop) while the
+            # form was filled: nobody would supervise the order it is about to place.
+            why = self.may_act()
+            if why is not None:
+                raise MayNotAct(f"not clicking: {why}")
             self.update_order(order_id, status="CLICKED", click_at=iso(now))
 
         request = OrderRequest(task["emiten"], side, price, lot, tp, cl)
@@ -446,7 +481,7 @@ class Engine:
         except BrokerRejected as exc:
             self._rejected(task, order_id, purpose, exc)
             return
-        except PhaseClosed as exc:
+        except ClickWithheld as exc:
             self._never_sent(self.store.one("SELECT * FROM orders WHERE id = ?", (order_id,)),
                              str(exc))
             return

@@ -365,11 +365,9 @@ def read_page(adapter, page: str, url: str, selectors: list[str], tables: list[s
 
 def walk(adapter, emiten: str = "BBCA") -> dict[str, PageView]:
     """Visit the broker's pages with a started adapter and read them. Never clicks or types."""
-    from selenium.common.exceptions import WebDriverException
-
     from adapters.base import AdapterError
 
-    from .browser import classify
+    from .browser import classify, driver_errors
 
     sel = adapter.sel
     selectors = sorted(set(selector_keys(sel).values()))
@@ -385,7 +383,7 @@ def walk(adapter, emiten: str = "BBCA") -> dict[str, PageView]:
             views["login"] = read_page(adapter, "login", adapter.url("login"), selectors, tables)
     except AdapterError:
         raise
-    except (WebDriverException, OSError) as exc:
+    except driver_errors() as exc:
         raise classify(exc) from None
     return views
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import signal
 import threading
@@ -102,6 +103,11 @@ class Worker:
         self.store = Store(self.settings.state_db)
         self.state: WorkerState | None = None
         self.stop = threading.Event()
+        self.stop_reason: str | None = None
+        # the supervisor that spawned us (as it recorded itself, should it already be gone):
+        # when it is gone, we must not act (may_act)
+        parent = multiprocessing.parent_process()
+        self.supervisor_pid = parent.pid if parent is not None else os.getppid()
         self.adapter = None
         self.engine = None
         self._logged_in = False
@@ -119,12 +125,40 @@ class Worker:
                 msg = self.ctl.recv()
                 if msg == "stop":
                     log.info("stop requested by the supervisor")
-                    self.stop.set()
+                    self._stop_for("the supervisor asked this worker to stop")
                     return
         except (EOFError, OSError):
             # the supervisor is gone (SIGKILL): stop cleanly rather than trade unsupervised
             log.warning("control channel closed: the supervisor is gone; stopping")
-            self.stop.set()
+            self._stop_for("the control channel closed: the supervisor is gone")
+
+    def _stop_for(self, reason: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        self.stop.set()
+
+    def _supervisor_gone(self) -> str | None:
+        """Why our supervisor is known to be gone, or None. Asked directly rather than waiting
+        for the listener thread to see the pipe's end: re-parenting (POSIX) and the parent's
+        sentinel (every OS, spawn) say so at once."""
+        if os.getppid() != self.supervisor_pid:
+            return f"the supervisor (pid {self.supervisor_pid}) is gone"
+        parent = multiprocessing.parent_process()
+        if parent is not None and not parent.is_alive():
+            return f"the supervisor (pid {parent.pid}) is gone"
+        return None
+
+    def may_act(self) -> str | None:
+        """Why this worker must not click now, or None when it may. The engine asks right
+        before every submit click: an order placed by a worker nobody supervises (its supervisor
+        SIGKILLed) or that was told to stop is an order nobody follows up."""
+        gone = self._supervisor_gone()
+        if gone is not None:
+            self._stop_for(gone)
+            return gone
+        if self.stop.is_set():
+            return self.stop_reason or "this worker is stopping"
+        return None
 
     def beat(self, force: bool = False) -> None:
         """Tell the supervisor we are alive; only the main loop beats, so a hang shows."""
@@ -135,7 +169,7 @@ class Worker:
         try:
             self.hb.send(("hb", self.state.value if self.state else None))
         except (BrokenPipeError, OSError):
-            self.stop.set()
+            self._stop_for("the heartbeat channel closed: the supervisor is gone")
         if force or now - self._last_db_beat >= self.settings.heartbeat_interval_s:
             self._last_db_beat = now
             with self.store.transaction() as c:
@@ -143,6 +177,10 @@ class Worker:
                           (iso(self.clock.now()), self.account.id))
 
     def check_stop(self) -> None:
+        gone = self._supervisor_gone()
+        if gone is not None and not self.stop.is_set():
+            log.warning("%s; stopping", gone)
+            self._stop_for(gone)
         if self.stop.is_set():
             raise StopRequested()
 
@@ -207,7 +245,7 @@ class Worker:
             self._close_browser()
             raise
         self._close_browser()
-        self.enter(S.STOPPED, "stopped by the supervisor")
+        self.enter(S.STOPPED, self.stop_reason or "stopped by the supervisor")
 
     def _run_day(self) -> None:
         if self.schedule.stage(self.clock.now()) == "before":
@@ -404,7 +442,7 @@ class Worker:
                            (self.account.id, self.day.isoformat()))["n"]
         from .engine import Engine
         self.engine = Engine(self.store, self.adapter, self.account, self.settings, self.clock,
-                             self.day, self.dry_run)
+                             self.day, self.dry_run, may_act=self.may_act)
         self.enter(S.TRADING, f"{n} task(s) known so far; reconciling before anything new")
 
     def _trade(self) -> None:
@@ -477,7 +515,7 @@ class Worker:
         self.enter(S.EOD_REPORT, "end of day: settling tasks")
         if self.engine is None and self.adapter is not None:
             self.engine = Engine(self.store, self.adapter, self.account, self.settings,
-                                 self.clock, self.day, self.dry_run)
+                                 self.clock, self.day, self.dry_run, may_act=self.may_act)
         settled = False
         if self.engine is not None and self.state_allows_browser():
             for _ in range(3):

@@ -477,3 +477,89 @@ def test_a_broker_rejection_fails_the_task_and_an_expiry_is_reported(world, monk
     assert events_of(store, "T2")[-1] == ("EXPIRED", {
         "state": "EXPIRED_UNMATCHED", "from": "OPEN", "emiten": "BBCA", "lots_filled": 0, "lot": 2,
         "reason": "expired unmatched at the close"})
+
+
+def fill_at_the_broker(adapter) -> None:
+    """The fake broker matches every open order in full."""
+    path = Path(adapter.profile) / "fake_broker.json"
+    rows = json.loads(path.read_text())
+    for row in rows:
+        if row["status"] in ("OPEN", "PARTIAL"):
+            row["status"], row["filled"] = "MATCHED", row["lot"]
+    path.write_text(json.dumps(rows))
+
+
+def test_an_emulated_take_profit_sell_is_not_an_entry_attempt(world):
+    """tasks.attempts counts entry submissions only (it bounds max_retry of the entry): the
+    robot's own TP sell of a filled task leaves it at 1."""
+    store, clock, *_, adapter = world
+    adapter.native_tp_cl = False               # the robot watches the price and sells (ipot)
+    add_task(store, tp=1000, cl=950)           # the fake's last price is 1000: TP at once
+    e = engine(world)
+    e.step()
+    assert state(store) == "OPEN"
+    fill_at_the_broker(adapter)
+    clock.advance(2)
+    e.step()
+    assert state(store) == "FILLED"
+    sells = [o for o in book(adapter) if o["side"] == "sell"]
+    assert len(sells) == 1 and sells[0]["price"] == 1000      # the TP sell was placed
+    assert [o["purpose"] for o in store.query("SELECT purpose FROM orders ORDER BY id")] == \
+        ["entry", "tp"]
+    assert store.one("SELECT attempts FROM tasks WHERE task_id = 'T1'")["attempts"] == 1
+
+
+class Verdict:
+    """Stands in for the worker's may_act: None while it may click, else why not."""
+
+    def __init__(self) -> None:
+        self.why: str | None = None
+
+    def __call__(self) -> str | None:
+        return self.why
+
+
+def test_a_worker_whose_supervisor_is_gone_never_clicks(world):
+    """The supervisor died while the form was being filled: nothing is clicked, the intent is
+    settled as never sent and the task waits, PENDING, for the next worker, which sends it once."""
+    store, clock, *_, adapter = world
+    add_task(store)
+    verdict = Verdict()
+    real_submit = adapter.submit_order
+
+    def orphaned_while_filling(*args, **kwargs):
+        verdict.why = "the supervisor (pid 4242) is gone"
+        return real_submit(*args, **kwargs)
+    adapter.submit_order = orphaned_while_filling
+    e = engine(world, may_act=verdict)
+    e.step()
+    assert book(adapter) == []
+    assert state(store) == "PENDING"
+    (intent,) = store.query("SELECT status, click_at, error FROM orders")
+    assert intent["status"] == "NOT_SENT" and intent["click_at"] is None
+    assert "supervisor (pid 4242) is gone" in intent["error"]
+    clock.advance(60)
+    e.step()                                   # still orphaned: no new intent, no click
+    assert book(adapter) == [] and store.one("SELECT COUNT(*) AS n FROM orders")["n"] == 1
+    adapter.submit_order = real_submit
+    nxt = engine(world)                        # the next worker, under a live supervisor
+    nxt.step()
+    assert len(book(adapter)) == 1 and state(store) == "OPEN"
+
+
+def test_a_click_made_before_the_supervisor_died_stays_clicked(world, monkeypatch):
+    """Exactly once: the guard is asked before the click only; a click already made is kept and
+    confirmed by read-back, never settled as unsent."""
+    store, clock, *_, adapter = world
+    add_task(store)
+    verdict = Verdict()
+
+    def fault(name: str) -> None:
+        if name == "after_click":
+            verdict.why = "the supervisor (pid 4242) is gone"
+    monkeypatch.setattr("robot.engine.fault_point", fault)
+    engine(world, may_act=verdict).step()
+    assert len(book(adapter)) == 1
+    (order,) = store.query("SELECT status, click_at FROM orders")
+    assert order["click_at"] is not None and order["status"] == "OPEN"
+    assert state(store) == "OPEN"
