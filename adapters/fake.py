@@ -5,7 +5,9 @@ restart like a real broker's would) and starts one stand-in "browser" process ca
 ``--user-data-dir=<profile>`` on its command line, so orphan clean-up is exercised for real.
 Behaviour is steered by ``<profile>/fake_behaviour.json``: ``{"session_valid": false}`` makes the
 session look logged out; ``{"hang": true}`` makes every poll block (hang detection);
-``{"crash_on_start": true}`` kills the worker process as the browser starts (flapping).
+``{"crash_on_start": true}`` kills the worker process as the browser starts (flapping);
+``{"expired": true}`` makes every order-list read and submit find the login page (a session
+that expires mid-day).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from .base import (BrokerAdapter, BrokerOrder, BrowserCrashed, OrderRequest, OrderStatus,
-                   Position, Side, SubmitResult)
+                   Position, SessionExpired, Side, SubmitResult)
 
 STAND_IN = "import time\nwhile True:\n    time.sleep(3600)\n"
 
@@ -95,7 +97,7 @@ class FakeAdapter(BrokerAdapter):
     def submit_order(self, order: OrderRequest, before_click: Callable[[], None],
                      dry_run: bool = False,
                      after_click: Callable[[], None] | None = None) -> SubmitResult:
-        self._check_alive()
+        self._check_session()
         if dry_run:
             return SubmitResult("dry run: not submitted", None, dry_run=True)
         before_click()
@@ -124,12 +126,17 @@ class FakeAdapter(BrokerAdapter):
                             r["filled"], OrderStatus(r["status"]), datetime.fromisoformat(r["time"]))
                 for r in self._book()]
 
-    def get_open_orders(self) -> list[BrokerOrder]:
+    def _check_session(self) -> None:
         self._check_alive()
+        if self._behaviour().get("expired"):
+            raise SessionExpired("the fake broker shows its login page")
+
+    def get_open_orders(self) -> list[BrokerOrder]:
+        self._check_session()
         return [o for o in self._orders() if o.status.is_live]
 
     def get_order_history(self) -> list[BrokerOrder]:
-        self._check_alive()
+        self._check_session()
         return self._orders()
 
     def get_portfolio(self) -> list[Position]:

@@ -37,7 +37,9 @@ ALLOWED = {
     # CHECK_SESSION -> EOD_REPORT: the broker's site did not answer until the end of the day
     WorkerState.CHECK_SESSION: {WorkerState.READY, WorkerState.WAIT_LOGIN, WorkerState.EOD_REPORT,
                                 WorkerState.STOPPED},
-    WorkerState.WAIT_LOGIN: {WorkerState.READY, WorkerState.EOD_REPORT, WorkerState.STOPPED},
+    # WAIT_LOGIN -> CHECK_SESSION: the browser died while waiting and the check starts again
+    WorkerState.WAIT_LOGIN: {WorkerState.READY, WorkerState.CHECK_SESSION, WorkerState.EOD_REPORT,
+                             WorkerState.STOPPED},
     WorkerState.READY: {WorkerState.PULL_TASKS, WorkerState.EOD_REPORT, WorkerState.STOPPED},
     WorkerState.PULL_TASKS: {WorkerState.TRADING, WorkerState.EOD_REPORT, WorkerState.STOPPED},
     WorkerState.TRADING: {WorkerState.EOD_REPORT, WorkerState.CHECK_SESSION, WorkerState.STOPPED},

@@ -459,29 +459,46 @@ class Worker:
     def trading_step(self) -> None:
         """One poll of the order engine, with the browser's failures handled in place."""
         from adapters.base import ActionTimeout, AdapterError, BrowserCrashed, SessionExpired
+        if self.state != S.TRADING:
+            self._session_lost()       # a session check a crash interrupted: finish it first
+            return
         try:
             self.engine.step()
             self._crashes = 0
         except SessionExpired:
             log.warning("broker session expired")
-            self._check_session()
-            if self.state == S.READY:
-                self.enter(S.PULL_TASKS, "logged in again")
-                self.engine.reconciled = False
-                self.enter(S.TRADING, "trading again; reconciling first")
+            self._session_lost()
         except BrowserCrashed as exc:
-            try:
-                self._relaunch(exc)
-            except NodeUnavailable as unavailable:
-                if self.clock.now() < self.schedule.eod:
-                    raise
-                # the end of the day came before the node: settle from the state store
-                log.error("%s; the end of the day came first", unavailable)
-                self._logged_in = False
+            self._browser_lost(exc)
         except ActionTimeout as exc:
             log.warning("broker UI timed out: %s; next poll will re-read", exc)
         except AdapterError as exc:
             self._note_error(exc)
+
+    def _session_lost(self) -> None:
+        """Check the session (logging in again if the robot may) before trading on. A browser
+        that dies during the check is relaunched like any crash, and the check runs again on
+        the next poll."""
+        from adapters.base import BrowserCrashed
+        try:
+            self._check_session()
+        except BrowserCrashed as exc:
+            self._browser_lost(exc)
+            return
+        if self.state == S.READY:
+            self.enter(S.PULL_TASKS, "logged in again")
+            self.engine.reconciled = False
+            self.enter(S.TRADING, "trading again; reconciling first")
+
+    def _browser_lost(self, exc: Exception) -> None:
+        try:
+            self._relaunch(exc)
+        except NodeUnavailable as unavailable:
+            if self.clock.now() < self.schedule.eod:
+                raise
+            # the end of the day came before the node: settle from the state store
+            log.error("%s; the end of the day came first", unavailable)
+            self._logged_in = False
 
     def _relaunch(self, exc: Exception) -> None:
         """The browser died: start a new one on the same profile and reconcile before trading."""

@@ -340,6 +340,31 @@ def test_restart_mid_day_resumes_trading_without_idle(tmp_path, runs):
     assert run.finish(15)[0] == 0
 
 
+def test_a_browser_dying_while_a_lost_session_is_checked_is_relaunched_in_place(tmp_path, runs):
+    """The session expires mid-day and the browser dies while the worker waits for a login: the
+    worker relaunches it and checks again, as after any crash; it does not crash itself."""
+    write_config(tmp_path, ["S1"])
+    run = Run(tmp_path, speed=60, start="10:30")
+    runs.append(run)
+    run.wait_state("S1", "TRADING")
+    behave(tmp_path, "S1", expired=True, session_valid=False)
+    run.wait_state("S1", "WAIT_LOGIN")
+    profile = tmp_path / "profiles" / "S1"
+    (browser,) = proctree.profile_processes(profile)
+    browser.kill()
+    log = tmp_path / "logs" / "S1.log"
+    wait_for(lambda: "browser crashed" in log.read_text(), 30, "the worker to see the crash")
+    wait_for(lambda: [p for p in proctree.profile_processes(profile) if p.pid != browser.pid],
+             30, "a relaunched browser")
+    behave(tmp_path, "S1")                                       # logged in again
+    wait_for(lambda: run.states("S1")[-1:] == ["TRADING"] and "WAIT_LOGIN" in run.states("S1"),
+             30, "S1 trading again")
+    assert not run.events("WORKER_CRASHED") and run.worker("S1")["restarts"] == 0
+    assert run.states("S1")[-3:] == ["READY", "PULL_TASKS", "TRADING"]
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.finish(15)[0] == 0
+
+
 def test_non_trading_day_exits_zero_at_once(tmp_path):
     write_config(tmp_path, ["N1"])
     for day, why in (("2026-12-25", "Christmas Day"), ("2026-11-28", "Saturday")):
