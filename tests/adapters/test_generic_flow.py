@@ -82,8 +82,11 @@ def test_submit_success_calls_back_once_each_in_order(env, sb):
     assert result.message == f"Order {order['order_id']} placed"
     assert result.order_id == order["order_id"] and result.dry_run is False
     assert calls.names == ["before_click", "after_click"]
-    # before_click ran while the order did not exist yet, after_click once it did
-    assert calls.events == [("before_click", len(before)), ("after_click", len(before) + 1)]
+    # before_click ran while the order did not exist yet. after_click runs once the click has
+    # returned, which is not always after the form's POST reached the broker (WebDriver's click
+    # does not wait for the navigation it starts): at most the one order by then, never two.
+    assert calls.events[0] == ("before_click", len(before))
+    assert calls.events[1][1] in (len(before), len(before) + 1)
     assert (order["emiten"], order["side"], order["price"], order["lots"], order["status"]) == \
         ("BBRI", "buy", price, 3, "MATCHED")
 
