@@ -9,10 +9,10 @@ really sends matches the files (see tests/event_contract.py).
 """
 from __future__ import annotations
 
-import json
-from functools import cache
 from importlib import resources
 from typing import Any
+
+from . import schema
 
 # --- task intake (robot/tasks.py) --------------------------------------------------------------
 TASK_ACCEPTED = "TASK_ACCEPTED"
@@ -99,15 +99,12 @@ def schema_files() -> list[str]:
                   if p.name.endswith(".json"))
 
 
-@cache
 def envelope_schema() -> dict[str, Any]:
     """The schema every event object matches (id, type, account, time, task_id, payload)."""
-    return json.loads((_schemas_dir() / "event.json").read_text(encoding="utf-8"))
+    return schema.load("event.json")
 
 
-@cache
 def payload_schema(type_: str) -> dict[str, Any]:
     """The schema of one registered type's payload (UnknownEventType for any other name)."""
     check_type(type_)
-    path = _schemas_dir() / "events" / f"{type_}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    return schema.load(f"events/{type_}.json")

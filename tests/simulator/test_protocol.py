@@ -147,8 +147,8 @@ def test_missing_keys_are_named():
 
 def test_task_list_refers_to_the_task_schema():
     body = {"date": "2026-03-02", "tasks": [TASK, {**TASK, "lot": "2"}]}
-    assert protocol.validate(body, protocol.TASK_LIST_SCHEMA) == ["tasks[1].lot: expected integer, got \"2\""]
-    assert protocol.validate({"date": "2026-3-2", "tasks": []}, protocol.TASK_LIST_SCHEMA) == [
+    assert protocol.validate_task_list(body) == ["tasks[1].lot: expected integer, got \"2\""]
+    assert protocol.validate_task_list({"date": "2026-3-2", "tasks": []}) == [
         "date: '2026-3-2' is not a valid date"]
 
 

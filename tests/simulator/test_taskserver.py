@@ -53,7 +53,7 @@ def test_tasks_appear_at_available_at(make_sim, clock):
     assert body["tasks"][1] == {"task_id": "A", "account": "ACC1", "emiten": "BBCA",
                                 "side": "buy", "price": 9750, "lot": 1, "tp": 9900, "cl": 9600,
                                 "date": "2026-03-02"}
-    assert not protocol.validate(body, protocol.TASK_LIST_SCHEMA)
+    assert not protocol.validate_task_list(body)
     clock.set("10:30")
     assert [t["task_id"] for t in get().json()["tasks"]] == ["C", "A", "B"]   # default: today
     assert get(date="2026-03-03").json()["tasks"] == []                       # future
