@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .calendar import USER, YearList, count_trading_days
-from .config import _Located, read_yaml
+from .located import Located, read_yaml
 from .errors import ConfigError
 
 YEAR_KEYS = ("source", "trading_days", "closures")
@@ -29,7 +29,7 @@ EXAMPLE = ("2027: {source: \"IDX announcement Peng-...\", "
            "closures: {2027-01-01: \"New Year's Day\"}}")
 
 
-def load_calendar_file(owner: _Located, path: Path) -> tuple[YearList, ...]:
+def load_calendar_file(owner: Located, path: Path) -> tuple[YearList, ...]:
     """The years in ``path``; problems go to ``owner`` (accounts.yaml's), which names the setting
     when the file cannot be read at all and the calendar file's line otherwise."""
     at = ("settings", "calendar_file")
@@ -54,7 +54,7 @@ def load_calendar_file(owner: _Located, path: Path) -> tuple[YearList, ...]:
     return years
 
 
-def _years(doc: _Located, raw: Any) -> tuple[YearList, ...]:
+def _years(doc: Located, raw: Any) -> tuple[YearList, ...]:
     if not isinstance(raw, dict):
         doc.add((), f"must map each year to its list, e.g. {EXAMPLE}; got {type(raw).__name__}")
         return ()
@@ -66,14 +66,14 @@ def _years(doc: _Located, raw: Any) -> tuple[YearList, ...]:
     return tuple(out)
 
 
-def _add(doc: _Located, at: tuple, message: str) -> None:
+def _add(doc: Located, at: tuple, message: str) -> None:
     """A problem at the key path ``at`` (real keys, for the line), shown as plain text: a year
     is not a list index and a date is shown as YYYY-MM-DD."""
     shown = tuple(k.isoformat() if isinstance(k, date) else str(k) for k in at)
     doc.add(shown, message, at=at)
 
 
-def _year(doc: _Located, year: Any, body: Any) -> YearList | None:
+def _year(doc: Located, year: Any, body: Any) -> YearList | None:
     if isinstance(year, bool) or not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR:
         _add(doc, (year,), f"a year must be a whole number such as 2027, got {year!r}")
         return None
@@ -94,7 +94,7 @@ def _year(doc: _Located, year: Any, body: Any) -> YearList | None:
     return YearList(year, source, closures, trading_days or None, USER)
 
 
-def _source(doc: _Located, year: int, body: dict) -> str | None:
+def _source(doc: Located, year: int, body: dict) -> str | None:
     if "source" not in body:
         _add(doc, (year,), "needs 'source': the exchange's announcement the list comes from "
                            "(e.g. \"IDX announcement Peng-00171/BEI.POP/09-2025\")")
@@ -105,7 +105,7 @@ def _source(doc: _Located, year: int, body: dict) -> str | None:
     return body["source"].strip()
 
 
-def _closures(doc: _Located, year: int, body: dict) -> tuple[dict[date, str] | None, bool]:
+def _closures(doc: Located, year: int, body: dict) -> tuple[dict[date, str] | None, bool]:
     """The year's closures and whether every entry was valid."""
     if "closures" not in body:
         _add(doc, (year,), "needs 'closures': a mapping of date to name, e.g. "
@@ -142,7 +142,7 @@ def _closure_problem(year: int, day: Any, name: Any) -> str | None:
     return None
 
 
-def _trading_days(doc: _Located, year: int, body: dict,
+def _trading_days(doc: Located, year: int, body: dict,
                   closures: dict[date, str] | None) -> int | None | bool:
     """The stated count (None when not given), or False when it is wrong. It is compared with the
     computed count only when every closure was valid, so one typo gives one message."""

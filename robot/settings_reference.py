@@ -30,9 +30,11 @@ def load_schema() -> dict[str, Any]:
 
 
 def _resolve(node: dict, schema: dict) -> dict:
+    """A ``$ref`` node as the definition it names, with its own keys (description, default)."""
     ref = node.get("$ref")
     if ref:
-        return schema["$defs"][ref.rsplit("/", 1)[1]]
+        return {**schema["$defs"][ref.rsplit("/", 1)[1]],
+                **{k: v for k, v in node.items() if k != "$ref"}}
     return node
 
 

@@ -186,7 +186,8 @@ def test_calendar_with_a_bad_config_exits_2(tmp_path):
     config = config_with(tmp_path, "  extra_holidays: [2026-13-01]\n")
     result = run_cli("calendar", "--config", str(config), "--date", "2026-03-02")
     assert result.exit_code == 2
-    assert "settings.extra_holidays: must be a list of dates" in result.stderr
+    assert "settings.extra_holidays[0]: must be a date YYYY-MM-DD, got '2026-13-01'" in \
+        result.stderr
     missing = run_cli("calendar", "--config", str(tmp_path / "nope.yaml"), "--year", "2026")
     assert missing.exit_code == 2 and "nope.yaml: file not found" in missing.stderr
     assert "Traceback" not in result.output + missing.output

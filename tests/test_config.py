@@ -129,7 +129,8 @@ BROKEN = {
                      ["settings.timezone: must be one of Asia/Jakarta"]),
     "bad extra holiday": (GOOD.replace("  poll_interval_ms: 2000", "  poll_interval_ms: 2000\n"
                                        "  extra_holidays: [2026-13-01]"),
-                          ["settings.extra_holidays: must be a list of dates"]),
+                          ["settings.extra_holidays[0]: must be a date YYYY-MM-DD, "
+                           "got '2026-13-01'", ":5:20:"]),
     "bad limit": (GOOD.replace("    enabled: false", "    enabled: false\n    limits: {max_open_orders: 0}"),
                   ["accounts[1].limits.max_open_orders: must be at least 1, got 0"]),
     "bad driver": (GOOD.replace("settings:\n", "settings:\n  browser: {driver: chrome}\n"),
@@ -137,7 +138,7 @@ BROKEN = {
     "lowercase emiten": (GOOD.replace("    enabled: true", "    enabled: true\n    limits: "
                                       "{allowed_emiten: [BBCA, bbri]}"),
                          ["accounts[0].limits.allowed_emiten[1]: 'bbri' is not an IDX stock code",
-                          "write it in capitals: 'BBRI'", ":11:37:"]),
+                          "(did you mean 'BBRI'?)", ":11:37:"]),
     "not an emiten": (GOOD.replace("    enabled: true", "    enabled: true\n    limits: "
                                    "{allowed_emiten: [BBCA1]}"),
                       ["accounts[0].limits.allowed_emiten[0]: 'BBCA1' is not an IDX stock code"]),

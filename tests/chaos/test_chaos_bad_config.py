@@ -90,7 +90,8 @@ CONFIG_CASES: dict[str, tuple[str | bytes, list[str]]] = {
     "restart flap_max is text": (with_setting("restart: {flap_max: many}"),
                                  ["settings.restart.flap_max: must be a whole number, got 'many'"]),
     "browser extra_args are numbers": (with_setting("browser: {extra_args: [1, 2]}"),
-                                       ["settings.browser.extra_args: must be a list of strings"]),
+                                       [":2:26: settings.browser.extra_args[0]: must be a "
+                                        "non-empty string, got 1", "extra_args[1]"]),
     "max_retry is a fraction": (with_setting("max_retry: 2.5"),
                                 ["settings.max_retry: must be a whole number, got 2.5"]),
     "account id is a list": (GOOD.replace("id: ACC_001", "id: [ACC_001]"),
