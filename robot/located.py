@@ -124,14 +124,15 @@ def read_yaml(path: Path, empty: str) -> tuple[Located, Any]:
     return doc, raw
 
 
-def key_marks(source: str, text: str) -> dict[tuple, tuple[int, int]]:
-    """The line and column of every key path of a JSON or YAML text already known to parse
-    (e.g. by ``json``); {} when YAML cannot read it (JSON that YAML 1.1 does not take)."""
+def locate_keys(source: str, text: str) -> Located:
+    """The line and column of every key path of a JSON (or YAML) text already known to parse,
+    e.g. by ``json``: a Located whose ``locate`` answers. It knows no line when YAML 1.1 cannot
+    read the text (JSON it does not take), and is then still usable."""
     doc = Located(source)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         if node is not None:
             doc.plain(node)
     except (yaml.YAMLError, ConfigError, RecursionError, ValueError):
-        return {}
-    return doc.marks
+        doc.marks.clear()
+    return doc

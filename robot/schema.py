@@ -163,9 +163,10 @@ def _date_ok(text: str) -> bool:
 
 def _date_time_ok(text: str) -> bool:
     try:
-        return "T" in text and datetime.fromisoformat(text.replace("Z", "+00:00")).tzinfo is not None
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return False
+    return "T" in text and parsed.tzinfo is not None
 
 
 def matches(pattern: str, text: str) -> bool:
@@ -210,12 +211,13 @@ def check(instance: Any, name: str, wording: "Wording", strict: bool = False) ->
 
 def problems(instance: Any, name: str, source: str, wording: "Wording",
              locate: Locate | None = None) -> list[Problem]:
-    """check() as Problems of ``source``, each at the line ``locate`` gives its key path."""
+    """check() as Problems of ``source``, each at the line ``locate`` gives its key path, in the
+    order of the file."""
     out = []
     for path, message in check(instance, name, wording):
         line, column = locate(path) if locate else (None, None)
         out.append(Problem(source, dotted(path), message, line, column))
-    return out
+    return sorted(out, key=lambda p: (p.line or 0, p.column or 0))
 
 
 def dotted(path: KeyPath) -> str:
@@ -233,9 +235,12 @@ def _order(path: KeyPath) -> list:
 def _path(error) -> KeyPath:
     """Where the error is; a property name refused by ``propertyNames`` is the key itself."""
     path = tuple(error.absolute_path)
-    if "propertyNames" in list(error.absolute_schema_path)[-2:-1]:
-        path += (error.instance,)
-    return path
+    return path + (error.instance,) if _about_a_name(error) else path
+
+
+def _about_a_name(error) -> bool:
+    """The error is about a key's name (``propertyNames``), not about a value."""
+    return list(error.absolute_schema_path)[-2:-1] == ["propertyNames"]
 
 
 def _custom(schema: Any, keyword: str) -> str | None:
@@ -328,7 +333,7 @@ class FileWording(Wording):
             yield _path(error), quoted
             return
         for path, message in super().explain(error):
-            if error.validator == "enum" and "propertyNames" in error.absolute_schema_path:
+            if error.validator == "enum" and _about_a_name(error):
                 # a name outside a list (an event type): the likely one, or all of them
                 choices = [str(c) for c in error.validator_value]
                 message += self.hint(str(error.instance), choices, "known")

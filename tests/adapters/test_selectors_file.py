@@ -140,3 +140,72 @@ def test_native_tp_cl_needs_the_inputs(tmp_path):
     with pytest.raises(SelectorsError) as err:
         load_selectors(path, "stockbit", SelectorAdapter.STEPS)
     assert any(p.key == "order_form.tp_input" for p in err.value.problems)
+
+
+# --------------------------------------------------------------- the schema: lines and steps
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "robot" / "schemas" / "selectors.schema.json"
+
+
+@pytest.mark.parametrize("broker", ["stockbit", "ipot", "ajaib", "lotus"])
+def test_each_shipped_file_names_the_schema_for_editors(broker):
+    """`$schema` is a path relative to the file (VS Code and others follow it), and the schema
+    accepts the file with the plain library, as an editor would check it."""
+    import jsonschema
+    data = base(broker)
+    assert (SELECTORS[broker].parent / data["$schema"]).resolve() == SCHEMA_FILE
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert not list(jsonschema.Draft202012Validator(schema).iter_errors(data))
+
+
+def test_a_problem_names_the_line_of_its_key(tmp_path):
+    data = base("lotus")
+    data["status_map"]["Part Filled"] = "PARTLY"
+    del data["order_form"]["lot_input"]
+    path = write(tmp_path, data)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(path, "lotus", SelectorAdapter.STEPS)
+    found = {p.key: p for p in err.value.problems}
+    value = next(i for i, line in enumerate(lines, 1) if '"Part Filled": "PARTLY"' in line)
+    assert found["status_map.Part Filled"].line == value
+    form = next(i for i, line in enumerate(lines, 1) if '"order_form"' in line)
+    assert found["order_form.lot_input"].line == form           # a missing key: its object
+    assert f"{path} (broker lotus):{value}:" in str(found["status_map.Part Filled"])
+
+
+def test_tab_indented_json_is_located_too(tmp_path):
+    data = base()
+    data["side_map"]["Buy"] = "long"
+    text = json.dumps(data, indent="\t")
+    path = write(tmp_path, text)
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(path, "stockbit", SelectorAdapter.STEPS)
+    (problem,) = err.value.problems
+    assert problem.line == next(i for i, line in enumerate(text.splitlines(), 1)
+                                if '"Buy": "long"' in line)
+
+
+@pytest.mark.parametrize("step, key, value", [("confirm", "confirm_dialog", None),
+                                              ("auto_order", "auto_order_toggle", None),
+                                              ("pin", "pin_pad", ...)])
+def test_a_step_needs_its_section(tmp_path, step, key, value):
+    data = base("ajaib")
+    data["steps"] = ["fill", step, "submit", "toast"] if step != "confirm" else data["steps"]
+    if value is ...:
+        data.pop(key, None)
+    else:
+        data[key] = value
+    path = write(tmp_path, data)
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(path, "ajaib", AjaibAdapter.STEPS | IpotAdapter.STEPS)
+    (problem,) = err.value.problems
+    assert problem.key == key and f"the steps include '{step}'" in problem.message
+
+
+def test_steps_must_include_fill_submit_and_toast(tmp_path):
+    data = base()
+    data["steps"] = ["fill", "toast"]
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(write(tmp_path, data), "stockbit", SelectorAdapter.STEPS)
+    assert [(p.key, p.message) for p in err.value.problems] == [("steps", "must include 'submit'")]

@@ -322,17 +322,19 @@ def test_broken_shipped_broker_override_is_caught(tmp_path):
     text = GOOD.replace("enabled: false", "enabled: true") + f"brokers:\n  ipot: {{selectors: '{sel}'}}\n"
     result = check(write(tmp_path, text))
     assert result.exit_code == 2
-    assert f"{sel} (broker ipot): pin_pad: missing (must be an object)" in result.stderr
+    assert f"{sel} (broker ipot):1:" in result.stderr       # one line of JSON: its column
+    assert "pin_pad: missing (must be an object: the steps include 'pin')" in result.stderr
 
 
 def test_robot_check_subprocess_real_exit_codes(tmp_path):
     """The real program, not click's test runner: exit code 2, the problem on stderr, no trace."""
     bad_sel = tmp_path / "lotus.json"
     bad_sel.write_text(json.dumps(_status("Open", "LIVE")(lotus())), encoding="utf-8")
+    column = bad_sel.read_text(encoding="utf-8").index('"Open": "LIVE"') + 1    # one line of JSON
     cases = [(write(tmp_path, lotus_broker(adapter="adapters.nowhere"), "a.yaml"),
               "brokers.lotus.adapter: adapter 'adapters.nowhere'"),
              (write(tmp_path, lotus_broker(selectors=str(bad_sel)), "b.yaml"),
-              f"{bad_sel} (broker lotus): status_map.Open: maps to 'LIVE'"),
+              f"{bad_sel} (broker lotus):1:{column}: status_map.Open: maps to 'LIVE'"),
              (write(tmp_path, billion_laughs(), "c.yaml"), "aliases are expanded")]
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     for path, fragment in cases:
