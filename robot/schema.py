@@ -387,7 +387,13 @@ def _type_message(types: list[str], value: Any, schema: dict) -> str:
     nouns = [_NOUNS.get(t, t) for t in types]
     if types == ["string"] and (schema.get("minLength", 0) >= 1 or schema.get("pattern") == r"\S"):
         nouns = ["a non-empty string"]
-    return f"must be {' or '.join(nouns)}, got {value!r}"
+    wanted = f"must be {' or '.join(nouns)}"
+    if "string" in types and isinstance(value, date):
+        return f"{wanted}: YAML read {value.isoformat()} as a date; write it in quotes"
+    if "string" in types and isinstance(value, bool):
+        return (f"{wanted}, got {value!r}: YAML reads an unquoted yes, no, on or off as true or "
+                "false; write the word in quotes")
+    return f"{wanted}, got {value!r}"
 
 
 def _sexagesimal(error) -> str | None:

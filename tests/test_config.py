@@ -423,3 +423,71 @@ def test_supervisor_refuses_to_start_with_an_unset_variable(tmp_path, clean_env)
     assert proc.returncode == 2, proc.stderr
     assert "ROBOT_PIN_2 is not set" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "state.db").exists() and not (tmp_path / "logs").exists()
+
+
+# ------------------------------------------------------------- the schema and what YAML reads
+def test_a_date_quoted_or_not_is_a_date(tmp_path):
+    from datetime import date
+    cfg = load_config(write(tmp_path, GOOD.replace("  poll_interval_ms: 2000",
+                                                   "  poll_interval_ms: 2000\n"
+                                                   '  extra_holidays: [2026-03-02, "2026-03-03"]')))
+    assert cfg.settings.extra_holidays == (date(2026, 3, 2), date(2026, 3, 3))
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("profile_path: profiles/ACC_001", "profile_path: 2026-03-02",
+     ":9:5: accounts[0].profile_path: must be a non-empty string: YAML read 2026-03-02 as a date; "
+     "write it in quotes"),
+    ("id: ACC_002", "id: ACC_002\n    username: no",
+     ":12:5: accounts[1].username: must be a non-empty string, got False: YAML reads an unquoted "
+     "yes, no, on or off as true or false"),
+    ("token_env: ROBOT_TASK_TOKEN}", 'token_env: "ROBOT_TASK_TOKEN\\n"}',
+     "settings.task_server.token_env: must be the NAME of an environment variable (the secret "
+     "itself never goes in this file), got 'ROBOT_TASK_TOKEN\\n' "
+     "(did you mean 'ROBOT_TASK_TOKEN'?)"),
+    ('start: "08:45"', 'start: " 08:45"',
+     "settings.operating_hours.start: must be a time \"HH:MM\" (00:00-23:59), got ' 08:45' "
+     "(did you mean '08:45'?)"),
+])
+def test_what_yaml_read_is_named(tmp_path, old, new, expected):
+    """A date or a yes/no where text is wanted, and a near miss (a final newline: JSON Schema's
+    '$' is the end of the text), each with what to write instead."""
+    assert old in GOOD
+    found = "\n".join(problems(tmp_path, GOOD.replace(old, new)))
+    assert expected in found, found
+
+
+# schema key -> the loaded Settings' attribute, where they differ
+ATTRIBUTES = {"operating_hours.start": "start", "operating_hours.end": "end",
+              "grid.hub.host": "grid.hub_host", "grid.hub.port": "grid.hub_port",
+              "grid.hub.publish_port": "grid.publish_port",
+              "grid.hub.subscribe_port": "grid.subscribe_port"}
+
+
+def test_a_minimal_file_gets_the_schemas_defaults(tmp_path):
+    """Every default is written once, in the schema: what a file without settings loads to."""
+    from datetime import time as time_of_day
+    from robot.settings_reference import load_schema, rows
+    path = write(tmp_path, "accounts:\n  - {id: A, broker: stockbit, profile_path: p/A, "
+                           "enabled: false}\n")
+    cfg = load_config(path)
+    schema = load_schema()
+    checked = 0
+    for name, node, _ in rows(schema["properties"]["settings"], schema, ""):
+        if "default" not in node or name.startswith(("task_server", "notifications",
+                                                      "grid.nodes[]")):
+            continue        # a section the file does not have
+        value = cfg.settings
+        for part in ATTRIBUTES.get(name, name).split("."):
+            value = getattr(value, part)
+        if isinstance(value, time_of_day):
+            value = f"{value:%H:%M}"
+        elif isinstance(value, Path):
+            value = str(value.relative_to(tmp_path))
+        elif isinstance(value, tuple):
+            value = list(value)
+        assert value == node["default"], name
+        checked += 1
+    assert checked >= 30
+    dry_run = schema["$defs"]["account"]["properties"]["dry_run"]["default"]
+    assert cfg.account("A").dry_run is dry_run
