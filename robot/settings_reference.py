@@ -14,10 +14,10 @@ SCHEMA_FILE = "schemas/accounts.schema.json"
 HEADER = """# accounts.yaml: every setting
 
 Generated from `robot/schemas/accounts.schema.json` by `python -m robot.settings_reference`;
-a test keeps the two equal. `robot check` validates a file against the same rules and names the
-line of every problem. Editors that read JSON Schema (VS Code with the YAML extension, for
-instance) complete and check the file when its first line is
-`# yaml-language-server: $schema=robot/schemas/accounts.schema.json`.
+a test keeps the two equal. The robot validates accounts.yaml with that schema (`robot check`
+names the line of every problem) and takes every default below from it. Editors that read JSON
+Schema (VS Code with the YAML extension, for instance) complete and check the file when its
+first line is `# yaml-language-server: $schema=robot/schemas/accounts.schema.json`.
 
 Paths are relative to the folder of accounts.yaml. Times are WIB, written in quotes (`"08:45"`).
 Secrets never go in the file: keys ending in `_env` name an environment variable (or an entry of
