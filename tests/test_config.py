@@ -491,3 +491,30 @@ def test_a_minimal_file_gets_the_schemas_defaults(tmp_path):
     assert checked >= 30
     dry_run = schema["$defs"]["account"]["properties"]["dry_run"]["default"]
     assert cfg.account("A").dry_run is dry_run
+
+
+def test_every_key_of_the_schema_has_its_field():
+    """The settings are built from the validated data by keyword: a key added to the schema
+    without its dataclass field would fail every file that uses it."""
+    import dataclasses
+    from robot import config as C
+    from robot import schema
+    sections = {"settings.restart": C.RestartPolicy, "settings.browser": C.BrowserSettings,
+                "settings.task_server": C.TaskServer, "settings.grid.nodes[]": C.GridNode,
+                "settings.notifications.telegram": C.TelegramSettings,
+                "settings.notifications.webhook": C.WebhookSettings, "accounts[]": C.Account,
+                "accounts[].limits": C.Limits}
+    for key, cls in sections.items():
+        keys = set(schema.node(C.SCHEMA, key)["properties"])
+        assert keys <= {f.name for f in dataclasses.fields(cls)}, (key, cls)
+    grid = {("hub_" + k if k in ("host", "port") else k)
+            for k in schema.node(C.SCHEMA, "settings.grid.hub")["properties"]}
+    grid |= set(schema.node(C.SCHEMA, "settings.grid")["properties"]) - {"hub"}
+    assert grid <= {f.name for f in dataclasses.fields(C.GridSettings)}
+    settings = set(C.SCALAR_SETTINGS) | {"state_db", "log_dir", "report_dir", "eod_report_time",
+                                         "task_server", "extra_holidays", "calendar_file",
+                                         "restart", "browser", "grid", "notifications"}
+    assert settings <= {f.name for f in dataclasses.fields(C.Settings)}
+    # operating_hours is read as start and end; env_file is read at load, not kept
+    assert set(schema.node(C.SCHEMA, "settings")["properties"]) == \
+        settings | {"operating_hours", "env_file"}
