@@ -24,7 +24,6 @@ from pathlib import Path
 
 import click
 import filelock
-import schedule
 
 from . import logs, proctree
 from .clock import AcceleratedClock, Clock, RealClock, WIB, iso
@@ -97,7 +96,6 @@ class Supervisor:
         self.lock: filelock.BaseFileLock | None = None
         self.store: Store | None = None
         self.run_id: int | None = None
-        self.jobs = schedule.Scheduler()
         self.started_mono = monotonic()
         self.hooks: list = []                 # extra callables run each loop
         self.task_files = task_files          # [(path, [task, ...])] validated before start
@@ -245,7 +243,8 @@ class Supervisor:
         return EXIT_OK
 
     def tick(self, wait_s: float = 0.25) -> None:
-        """One pass of the loop: heartbeats, exits, hangs, due restarts, periodic jobs."""
+        """One pass of the loop: heartbeats, exits, hangs, due restarts, task pulls, the report,
+        event delivery and the hooks."""
         conns = [h.hb for h in self.handles.values() if h.hb is not None]
         ready = wait_connections(conns, timeout=wait_s) if conns else []
         if not conns:
@@ -259,7 +258,6 @@ class Supervisor:
         self._maybe_report()
         if self.outbox.due():
             self.outbox.deliver()
-        self.jobs.run_pending()
         for hook in self.hooks:
             hook(self)
         if self.stop_file.exists():
