@@ -21,7 +21,7 @@ from . import calendar as idx, logs, proctree
 from .clock import Clock, clock_from_spec, sleep_until
 from .config import Account, Config, load_config
 from .launchslots import launch_slot, slot_count
-from .lifecycle import DaySchedule, WorkerState, can_move
+from .lifecycle import DaySchedule, WorkerState, check_move
 from .store import Store
 
 log = logging.getLogger("robot.worker")
@@ -182,8 +182,9 @@ class Worker:
             raise StopRequested()
 
     def enter(self, state: WorkerState, reason: str) -> None:
-        if not can_move(self.state, state):
-            log.warning("unexpected transition %s -> %s (%s)", self.state, state.value, reason)
+        """Move to a lifecycle state; a move the lifecycle does not list is a bug, refused
+        (IllegalMove) before anything is recorded."""
+        check_move(self.account.id, self.state, state)
         self.store.set_worker_state(self.account.id, self.account.broker, state.value,
                                     self.clock.now(), reason, os.getpid(), self.run_id)
         if state == S.INIT:
