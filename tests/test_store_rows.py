@@ -265,8 +265,11 @@ def test_runs_snapshots_and_reports(store):
 
 # --- where SQL lives -----------------------------------------------------------------------
 
-SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|PRAGMA|BEGIN|COMMIT|CREATE)\b|"
-                 r"\bSELECT\b.*\bFROM\b|\bINSERT (OR \w+ )?INTO\b|\bUPDATE \w+ SET\b|\bDELETE FROM\b")
+SQL = re.compile(r"^[rbfuRBFU]*['\"]*\s*((SELECT|INSERT|UPDATE|DELETE|REPLACE|PRAGMA|CREATE)\s|"
+                 r"(BEGIN|COMMIT|ROLLBACK)\b)|"
+                 r"\bSELECT\b.*\bFROM\b|\bINSERT (OR \w+ )?INTO\b|\bUPDATE \w+ SET\b|"
+                 r"\bDELETE FROM\b")
+STRINGS = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}  # 3.12+
 STORE_INTERNALS = re.compile(r"\bstore\.(conn|db|query|one|_\w+)\b|\.execute(many)?\(")
 
 
@@ -278,7 +281,7 @@ def sql_outside_the_store(root: Path = ROOT) -> list[str]:
             continue
         text = path.read_text(encoding="utf-8")
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type == tokenize.STRING and SQL.search(tok.string):
+            if tok.type in STRINGS and SQL.search(tok.string):
                 found.append(f"{path.relative_to(root)}:{tok.start[0]}: {tok.string[:60]}")
         for n, line in enumerate(text.splitlines(), 1):
             if STORE_INTERNALS.search(line):
@@ -295,9 +298,11 @@ def test_the_sql_check_finds_sql(tmp_path):
     (tmp_path / "robot" / "store").mkdir(parents=True)
     (tmp_path / "robot" / "store" / "rows.py").write_text('c.execute("DELETE FROM tasks")\n')
     (tmp_path / "robot" / "x.py").write_text(
-        'rows = store.query(\n    "SELECT * FROM tasks WHERE state = ?", ("X",))\n')
+        'rows = store.query(\n    "SELECT * FROM tasks WHERE state = ?", ("X",))\n'
+        'v = c("PRAGMA user_version")\nr = request(method="DELETE")\n')
     (tmp_path / "adapters").mkdir()
     (tmp_path / "adapters" / "y.py").write_text("with store.transaction() as c:\n"
                                                 "    c.execute(f'UPDATE orders SET {sets}')\n")
     assert [f.split(":", 2)[:2] for f in sql_outside_the_store(tmp_path)] == [
-        ["adapters/y.py", "2"], ["adapters/y.py", "2"], ["robot/x.py", "2"], ["robot/x.py", "1"]]
+        ["adapters/y.py", "2"], ["adapters/y.py", "2"], ["robot/x.py", "2"], ["robot/x.py", "3"],
+        ["robot/x.py", "1"]]

@@ -124,8 +124,8 @@ class OrderRows(StoreBase):
                            (account, *[s.value for s in statuses])) is not None
 
     def count_orders(self, account: str, *statuses: OrderState) -> int:
-        return self.db["orders"].count_where(
-            f"account = ? AND status IN ({marks(statuses)})", [account, *[s.value for s in statuses]])
+        return self.db["orders"].count_where(f"account = ? AND status IN ({marks(statuses)})",
+                                             [account, *[s.value for s in statuses]])
 
     def orders_at_broker(self, account: str) -> list[dict]:
         """Orders confirmed at the broker and still live there: what each poll tracks."""
