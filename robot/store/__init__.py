@@ -16,14 +16,14 @@ documented in docs/STATE.md.
 """
 from __future__ import annotations
 
-from .connection import BUSY_TIMEOUT_MS, _split_sql, now_iso
+from .connection import BUSY_TIMEOUT_MS, _split_sql  # noqa: F401 (tests build old schemas)
 from .events import EventRows
 from .runs import RunRows
 from .schema import MIGRATIONS, SCHEMA_VERSION
 from .tasks import OrderRows, TaskRows
 from .workers import WorkerRows
 
-__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "Store", "now_iso", "_split_sql"]
+__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "Store"]
 
 
 class Store(TaskRows, OrderRows, EventRows, WorkerRows, RunRows):

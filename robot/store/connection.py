@@ -17,15 +17,9 @@ from typing import Any, Iterator
 
 import sqlite_utils
 
-from ..clock import iso
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 30_000
-
-
-def now_iso(clock=None) -> str:
-    from ..clock import RealClock
-    return iso((clock or RealClock()).now())
 
 
 class StoreBase:
