@@ -255,7 +255,7 @@ def stop(config_path: str, timeout: float) -> None:
     def running() -> dict | None:
         store = Store(db, readonly=True)
         try:
-            return store.one("SELECT * FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1")
+            return store.running_run()
         finally:
             store.close()
     run = running()
@@ -297,19 +297,17 @@ def report(config_path: str, day: str | None, as_json: bool) -> None:
     try:
         d = _parse_date(day)
         if d is None:
-            row = store.one("SELECT MAX(trading_date) AS d FROM tasks")
-            if not row or not row["d"]:
+            latest = store.latest_task_day()
+            if not latest:
                 raise BadInput("state.db holds no tasks yet; give --date")
-            d = date.fromisoformat(row["d"])
-        run = store.one("SELECT COUNT(*) AS n, MAX(ended) AS e FROM runs WHERE trading_date = ?",
-                        (d.isoformat(),))
-        tasks = store.one("SELECT COUNT(*) AS n FROM tasks WHERE trading_date = ?",
-                          (d.isoformat(),))
-        if not run["n"] and not tasks["n"]:
+            d = date.fromisoformat(latest)
+        runs = store.runs_on(d)
+        if not runs and not store.count_tasks(d):
             click.echo(f"no run of the robot recorded for {d.isoformat()} in "
                        f"{cfg.settings.state_db}: nothing to report", err=True)
             sys.exit(EXIT_RUNTIME)
-        now = _dt.fromisoformat(run["e"]) if run["e"] else RealClock().now()
+        ended = max((r["ended"] for r in runs if r["ended"]), default=None)
+        now = _dt.fromisoformat(ended) if ended else RealClock().now()
         data = build_report(store, cfg, d, now)
     finally:
         store.close()

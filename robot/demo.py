@@ -109,8 +109,8 @@ def finish(sup, sim, root: Path) -> int:
     from .store import Store
     store = Store(sup.settings.state_db, readonly=True)
     try:
-        problems = compare_with_ledger(store.query("SELECT * FROM tasks"),
-                                       store.query("SELECT * FROM orders"), ledger, sup.report)
+        problems = compare_with_ledger(store.tasks_on(None), store.orders_on(None), ledger,
+                                       sup.report)
     finally:
         store.close()
     print(f"ledger: {ledger_path}", flush=True)
@@ -226,14 +226,9 @@ class LiveView:
         store = self.sup.store
         out = {}
         for acc_id in self.sup.handles:
-            w = store.one("SELECT state, restarts FROM workers WHERE account = ?", (acc_id,)) or {}
-            t = store.one(
-                "SELECT SUM(state IN ('OPEN', 'PARTIAL', 'SUBMITTING')) AS open, "
-                "SUM(lots_filled > 0) AS fills, SUM(state = 'TP_HIT') AS tp, "
-                "SUM(state = 'CL_HIT') AS cl FROM tasks WHERE account = ? AND trading_date = ?",
-                (acc_id, self.sup.day.isoformat())) or {}
-            last = store.one("SELECT type, task_id FROM events WHERE account = ? ORDER BY seq DESC "
-                             "LIMIT 1", (acc_id,))
+            w = store.worker(acc_id) or {}
+            t = store.task_counts(acc_id, self.sup.day)
+            last = store.last_event_of(acc_id)
             out[acc_id] = (f"{acc_id:<14}{w.get('state') or '-':<15}{t.get('open') or 0:>5}"
                            f"{t.get('fills') or 0:>6}{t.get('tp') or 0:>4}{t.get('cl') or 0:>4}"
                            f"{w.get('restarts') or 0:>9}  "

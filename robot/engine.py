@@ -6,7 +6,9 @@ and CONFIRMED only when read back from the broker's own lists. After any crash, 
 timeout, every unconfirmed row is reconciled against the broker before anything new is sent:
 found -> adopted; not found and never clicked -> a new attempt may go; not found although the
 click may have happened -> OUTCOME_UNKNOWN, an alert, and no resend (unless the user opted in).
-Each task state change and its event are written in one SQLite transaction.
+Each task state change and its event are written in one SQLite transaction; every read and
+write goes through a named method of the Store (robot/store/), which checks each task and order
+move against robot/orders.py.
 """
 from __future__ import annotations
 
@@ -23,9 +25,10 @@ from adapters.base import (ActionTimeout, AdapterError, BrokerAdapter, BrokerOrd
                            SelectorMissing, SessionExpired, Side)
 
 from . import calendar as idx, rules
-from .clock import Clock, iso
+from .clock import Clock
 from .config import Account, Settings
-from .orders import ORDER_LIVE, ORDER_UNCONFIRMED, TaskState as T, check_move, entry_state
+from .orders import (ORDER_AT_BROKER, ORDER_LIVE, ORDER_UNCONFIRMED, OrderState as O,
+                     TaskState as T, entry_state)
 from .store import Store
 
 log = logging.getLogger("robot.engine")
@@ -110,42 +113,24 @@ class Engine:
 
     # ------------------------------------------------------------------------- store helpers
     def tasks(self, *states: T) -> list[dict]:
-        marks = ",".join("?" * len(states))
-        return self.store.query(f"SELECT * FROM tasks WHERE account = ? AND trading_date = ? AND "
-                                f"state IN ({marks}) ORDER BY created, task_id",
-                                (self.account.id, self.day.isoformat(), *[s.value for s in states]))
-
-    def task(self, task_id: str) -> dict:
-        return self.store.one("SELECT * FROM tasks WHERE task_id = ?", (task_id,))
-
-    def orders_of(self, task_id: str) -> list[dict]:
-        return self.store.query("SELECT * FROM orders WHERE task_id = ? ORDER BY id", (task_id,))
+        """This account's tasks of the day in these states, oldest first."""
+        return self.store.tasks_of(self.account.id, self.day, *states)
 
     def move(self, task_id: str, to: T, event: str | None, payload: dict | None = None,
              **cols) -> None:
         """Change a task's state (checked against the lifecycle) with its event, atomically."""
         now = self.clock.now()
-        with self.store.transaction() as c:
-            row = c.execute("SELECT state, emiten FROM tasks WHERE task_id = ?",
-                            (task_id,)).fetchone()
-            frm = T(row["state"])
-            check_move(task_id, frm, to)
-            sets = ", ".join(f"{k} = ?" for k in cols)
-            c.execute(f"UPDATE tasks SET state = ?, updated = ?{', ' + sets if sets else ''} "
-                      "WHERE task_id = ?", (to.value, iso(now), *cols.values(), task_id))
+        with self.store.transaction():
+            before = self.store.move_task(task_id, to, now, **cols)
+            frm = T(before["state"])
             if event:
                 # every task event names its stock: an alert on a phone must say what it is about
                 self.store.add_event(event, self.account.id, {"state": to.value, "from": frm.value,
-                                     "emiten": row["emiten"], **(payload or {})}, now,
+                                     "emiten": before["emiten"], **(payload or {})}, now,
                                      task_id=task_id)
         if frm != to:
             log.info("task %s: %s -> %s %s", task_id, frm.value, to.value,
                      json.dumps(payload or {}, default=str))
-
-    def update_order(self, order_id: int, **cols) -> None:
-        sets = ", ".join(f"{k} = ?" for k in cols)
-        with self.store.transaction() as c:
-            c.execute(f"UPDATE orders SET {sets} WHERE id = ?", (*cols.values(), order_id))
 
     # ----------------------------------------------------------------------------- the poll
     def step(self) -> None:
@@ -175,25 +160,19 @@ class Engine:
 
     def _watching(self) -> bool:
         """Whether anything of ours is at the broker or unsettled: then every poll reads."""
-        marks = ",".join("?" * len(ORDER_LIVE))
-        if self.store.one(f"SELECT 1 FROM orders WHERE account = ? AND status IN ({marks}) "
-                          "LIMIT 1", (self.account.id, *ORDER_LIVE)):
+        if self.store.has_orders(self.account.id, *ORDER_LIVE):
             return True
         return bool(self.tasks(T.SUBMITTING, T.OPEN, T.PARTIAL, T.FILLED, T.OUTCOME_UNKNOWN))
 
     def _needs_history(self) -> bool:
         if self.native and self.tasks(T.FILLED) and self.polls % HISTORY_EVERY == 0:
             return True
-        return bool(self.store.one(
-            "SELECT 1 FROM orders WHERE account = ? AND status IN ('CLICKED', 'UNKNOWN') LIMIT 1",
-            (self.account.id,)))
+        return self.store.has_orders(self.account.id, O.CLICKED, O.UNKNOWN)
 
     def read_broker(self, history: bool) -> BrokerView:
         view = BrokerView()
         view.add(self.adapter.get_open_orders())
-        live_ids = {r["broker_order_id"] for r in self.store.query(
-            "SELECT broker_order_id FROM orders WHERE account = ? AND broker_order_id IS NOT NULL "
-            "AND status IN ('CONFIRMED', 'OPEN', 'PARTIAL')", (self.account.id,))}
+        live_ids = self.store.ids_at_broker(self.account.id)
         if history or (live_ids - set(view.orders)):
             view.add(self.adapter.get_order_history())
             view.history_read = True
@@ -202,16 +181,12 @@ class Engine:
     # ------------------------------------------------------------------------------ tracking
     def track(self, view: BrokerView) -> None:
         """Bring every confirmed order and its task up to date with the broker's rows."""
-        rows = self.store.query(
-            "SELECT * FROM orders WHERE account = ? AND broker_order_id IS NOT NULL AND status IN "
-            "('CONFIRMED', 'OPEN', 'PARTIAL')", (self.account.id,))
-        for row in rows:
+        for row in self.store.orders_at_broker(self.account.id):
             seen = view.orders.get(row["broker_order_id"])
             if seen is None:
                 continue
             if seen.status.value != row["status"] or seen.filled != row["lots_filled"]:
-                self.update_order(row["id"], status=seen.status.value, lots_filled=seen.filled,
-                                  last_seen=iso(self.clock.now()))
+                self.store.record_seen(row["id"], seen, self.clock.now())
             if row["purpose"] == "entry":
                 self._entry_progress(row, seen)
             else:
@@ -220,7 +195,7 @@ class Engine:
             self._detect_native_exits(view)
 
     def _entry_progress(self, row: dict, seen: BrokerOrder) -> None:
-        task = self.task(row["task_id"])
+        task = self.store.task(row["task_id"])
         state = T(task["state"])
         if state in (T.FILLED, T.TP_HIT, T.CL_HIT) or state.terminal:
             return
@@ -250,7 +225,7 @@ class Engine:
                       reason=why, **fill)
 
     def _exit_progress(self, row: dict, seen: BrokerOrder) -> None:
-        task = self.task(row["task_id"])
+        task = self.store.task(row["task_id"])
         if T(task["state"]) != T.FILLED:
             return
         if seen.status == OrderStatus.MATCHED:
@@ -265,7 +240,7 @@ class Engine:
             return
         claimed = self._claimed()
         for task in self.tasks(T.FILLED):
-            entry = next((o for o in self.orders_of(task["task_id"])
+            entry = next((o for o in self.store.orders_of(task["task_id"])
                           if o["purpose"] == "entry" and o["broker_order_id"]), None)
             if entry is None:
                 continue
@@ -289,21 +264,11 @@ class Engine:
                 break
 
     def _record_native_exit(self, task: dict, seen: BrokerOrder, purpose: str) -> None:
-        now = iso(self.clock.now())
-        with self.store.transaction() as c:
-            n = c.execute("SELECT COUNT(*) FROM orders WHERE task_id = ? AND purpose = ?",
-                          (task["task_id"], purpose)).fetchone()[0]
-            c.execute("INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, price,"
-                      " lot, intent_at, confirmed_at, broker_order_id, status, lots_filled, "
-                      "last_seen, toast) VALUES (?, ?, ?, ?, 'sell', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      (task["task_id"], self.account.id, purpose, n + 1, seen.emiten, seen.price,
-                       seen.lot, now, now, seen.order_id, seen.status.value, seen.filled, now,
-                       "placed by the broker's auto order"))
+        self.store.record_native_exit(task["task_id"], self.account.id, purpose, seen,
+                                      self.clock.now())
 
     def _claimed(self) -> set[str]:
-        return {r["broker_order_id"] for r in self.store.query(
-            "SELECT broker_order_id FROM orders WHERE account = ? AND broker_order_id IS NOT NULL",
-            (self.account.id,))}
+        return self.store.claimed_broker_ids(self.account.id)
 
     # ------------------------------------------------------------------------ reconciliation
     def match(self, row: dict, view: BrokerView, claimed: set[str]) -> BrokerOrder | None:
@@ -322,10 +287,7 @@ class Engine:
 
     def reconcile(self, view: BrokerView, final: bool) -> None:
         """Settle every unconfirmed intent against the broker's lists (see the module doc)."""
-        rows = self.store.query(
-            f"SELECT * FROM orders WHERE account = ? AND status IN "
-            f"({','.join('?' * len(ORDER_UNCONFIRMED))}) ORDER BY id",
-            (self.account.id, *ORDER_UNCONFIRMED))
+        rows = self.store.unconfirmed_orders(self.account.id)
         if not rows:
             return
         if not view.history_read:
@@ -338,21 +300,19 @@ class Engine:
             if found is not None:
                 claimed.add(found.order_id)
                 self._adopt(row, found)
-            elif row["status"] == "INTENT":
+            elif row["status"] == O.INTENT:
                 self._never_sent(row, "the worker stopped before the submit click")
-            elif row["status"] == "CLICKED":
+            elif row["status"] == O.CLICKED:
                 first = self.first_miss.setdefault(row["id"], now)
                 grace = timedelta(seconds=self.settings.reconcile_grace_s)
                 if final or now - first >= grace:
                     self._unknown(row)
 
     def _adopt(self, row: dict, found: BrokerOrder) -> None:
-        now = iso(self.clock.now())
         self.first_miss.pop(row["id"], None)
         with self.store.transaction():
-            self.update_order(row["id"], status=found.status.value, broker_order_id=found.order_id,
-                              confirmed_at=now, lots_filled=found.filled, last_seen=now)
-            task = self.task(row["task_id"])
+            self.store.adopt_order(row["id"], found, self.clock.now())
+            task = self.store.task(row["task_id"])
             if row["purpose"] == "entry" and T(task["state"]) in (T.SUBMITTING, T.OUTCOME_UNKNOWN):
                 if found.status == OrderStatus.REJECTED:
                     self.move(row["task_id"], T.FAILED, "TASK_FAILED",
@@ -361,13 +321,13 @@ class Engine:
                     self.move(row["task_id"], T.OPEN, "ORDER_SUBMITTED", {
                         "order_id": found.order_id, "emiten": row["emiten"], "price": row["price"],
                         "lot": row["lot"], "attempt": row["attempt"],
-                        "adopted": row["status"] != "CLICKED" or row["toast"] is None})
+                        "adopted": row["status"] != O.CLICKED or row["toast"] is None})
         log.info("order %s of task %s confirmed by read-back (%s)", found.order_id,
                  row["task_id"], found.status.value)
         self._entry_or_exit(row, found)
 
     def _entry_or_exit(self, row: dict, found: BrokerOrder) -> None:
-        fresh = self.store.one("SELECT * FROM orders WHERE id = ?", (row["id"],))
+        fresh = self.store.order(row["id"])
         if row["purpose"] == "entry":
             self._entry_progress(fresh, found)
         else:
@@ -375,20 +335,20 @@ class Engine:
 
     def _never_sent(self, row: dict, why: str) -> None:
         with self.store.transaction():
-            self.update_order(row["id"], status="NOT_SENT", error=why)
-            task = self.task(row["task_id"])
+            self.store.mark_never_sent(row["id"], why)
+            task = self.store.task(row["task_id"])
             if row["purpose"] == "entry" and T(task["state"]) == T.SUBMITTING:
                 self.move(row["task_id"], T.PENDING, None)
         log.info("intent %s of task %s was never clicked: %s", row["id"], row["task_id"], why)
 
     def _unknown(self, row: dict, why: str = "clicked, but not found at the broker after a "
                  "second read", may_resend: bool = True) -> None:
-        if row["status"] == "UNKNOWN" and may_resend:
+        if row["status"] == O.UNKNOWN and may_resend:
             return          # already reported; the close (may_resend False) still settles it
         resend = self.settings.resubmit_unknown and may_resend
         with self.store.transaction():
-            self.update_order(row["id"], status="UNKNOWN", error=why)
-            task = self.task(row["task_id"])
+            self.store.mark_unknown(row["id"], why)
+            task = self.store.task(row["task_id"])
             if row["purpose"] == "entry" and T(task["state"]) == T.SUBMITTING:
                 self.move(row["task_id"], T.OUTCOME_UNKNOWN, "OUTCOME_UNKNOWN", {
                     "purpose": "entry", "price": row["price"], "lot": row["lot"],
@@ -404,8 +364,8 @@ class Engine:
         log.error("task %s: order outcome unknown (%s)", row["task_id"], why)
         if resend and row["purpose"] == "entry":
             with self.store.transaction():
-                self.update_order(row["id"], status="NOT_SENT",
-                                  error="outcome unknown; resubmitted (resubmit_unknown: true)")
+                self.store.mark_never_sent(row["id"],
+                                           "outcome unknown; resubmitted (resubmit_unknown: true)")
                 self.move(row["task_id"], T.PENDING, None)
 
     # ---------------------------------------------------------------------------- submitting
@@ -427,9 +387,7 @@ class Engine:
                        cl=task["cl"] if self.native else None)
 
     def _has_unsettled_order(self, task_id: str) -> bool:
-        return bool(self.store.one(
-            "SELECT 1 FROM orders WHERE task_id = ? AND purpose = 'entry' AND status NOT IN "
-            "('NOT_SENT', 'REJECTED') LIMIT 1", (task_id,)))
+        return self.store.has_unsettled_entry(task_id)
 
     def place(self, task: dict, purpose: str, side: Side, price: int, lot: int,
               tp: int | None = None, cl: int | None = None) -> None:
@@ -439,20 +397,14 @@ class Engine:
         if self.may_act() is not None:
             return                  # an orphaned or stopping worker starts nothing new
         fault_point("before_intent")
-        with self.store.transaction() as c:
-            attempt = c.execute("SELECT COUNT(*) FROM orders WHERE task_id = ? AND purpose = ?",
-                                (task_id, purpose)).fetchone()[0] + 1
-            cur = c.execute(
-                "INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, price, lot, "
-                "tp, cl, intent_at, status, dry_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "'INTENT', ?)", (task_id, self.account.id, purpose, attempt, side.value,
-                                 task["emiten"], price, lot, tp, cl, iso(now), int(self.dry_run)))
-            order_id = cur.lastrowid
+        with self.store.transaction():      # committed before anything is clicked
+            order_id, attempt = self.store.insert_intent(
+                task_id, self.account.id, purpose, side.value, task["emiten"], price, lot, tp, cl,
+                now, self.dry_run)
             if purpose == "entry":
                 # attempts counts entry submissions only: it bounds max_retry of the entry, and
                 # a TP/CL sell of the same task is no retry of it (docs/STATE.md)
-                c.execute("UPDATE tasks SET attempts = attempts + 1 WHERE task_id = ?",
-                          (task_id,))
+                self.store.count_entry_attempt(task_id)
                 self.move(task_id, T.SUBMITTING, None)
         log.info("intent %d: %s %s %d lot @ %d for task %s (%s, attempt %d)", order_id,
                  side.value, task["emiten"], lot, price, task_id, purpose, attempt)
@@ -472,7 +424,7 @@ class Engine:
             why = self.may_act()
             if why is not None:
                 raise MayNotAct(f"not clicking: {why}")
-            self.update_order(order_id, status="CLICKED", click_at=iso(now))
+            self.store.mark_clicked(order_id, now)
 
         request = OrderRequest(task["emiten"], side, price, lot, tp, cl)
         try:
@@ -482,8 +434,7 @@ class Engine:
             self._rejected(task, order_id, purpose, exc)
             return
         except ClickWithheld as exc:
-            self._never_sent(self.store.one("SELECT * FROM orders WHERE id = ?", (order_id,)),
-                             str(exc))
+            self._never_sent(self.store.order(order_id), str(exc))
             return
         except (SessionExpired, BrowserCrashed):
             raise  # the worker handles these; reconciliation settles the intent afterwards
@@ -491,14 +442,14 @@ class Engine:
             self._uncertain(task, order_id, purpose, exc)
             return
         if result.dry_run:
-            self.update_order(order_id, status="DRY_RUN", toast=result.message)
+            self.store.mark_dry_run(order_id, result.message)
             if purpose == "entry":
                 self.move(task_id, T.DRY_RUN, "DRY_RUN", {"emiten": task["emiten"], "price": price,
                           "lot": lot, "tp": tp, "cl": cl, "note": "form filled, submit not clicked"})
             return
-        self.update_order(order_id, toast=result.message, toast_at=iso(self.clock.now()))
+        self.store.note_toast(order_id, result.message, self.clock.now())
         fault_point("after_toast")
-        row = self.store.one("SELECT * FROM orders WHERE id = ?", (order_id,))
+        row = self.store.order(order_id)
         view = self.read_broker(history=False)
         found = self.match(row, view, self._claimed())
         if found is None:
@@ -514,9 +465,8 @@ class Engine:
 
     def _rejected(self, task: dict, order_id: int, purpose: str, exc: BrokerRejected) -> None:
         task_id = task["task_id"]
-        self.update_order(order_id, status="REJECTED", error=exc.text, toast=exc.text,
-                          toast_at=iso(self.clock.now()))
-        attempts = self.task(task_id)["attempts"]
+        self.store.mark_rejected(order_id, exc.text, self.clock.now())
+        attempts = self.store.task(task_id)["attempts"]
         if purpose != "entry":
             self.store.add_event("EXIT_REJECTED", self.account.id, {"purpose": purpose,
                                  "error": exc.text}, self.clock.now(), task_id=task_id)
@@ -535,13 +485,13 @@ class Engine:
     def _uncertain(self, task: dict, order_id: int, purpose: str, exc: Exception) -> None:
         """The UI did not say: never retry blindly; re-read the broker's lists first."""
         task_id = task["task_id"]
-        row = self.store.one("SELECT * FROM orders WHERE id = ?", (order_id,))
-        self.update_order(order_id, error=f"{type(exc).__name__}: {exc}")
+        row = self.store.order(order_id)
+        self.store.note_order_error(order_id, f"{type(exc).__name__}: {exc}")
         log.warning("submit of task %s uncertain: %s; re-reading the broker", task_id, exc)
-        if row["status"] == "INTENT":
+        if row["status"] == O.INTENT:
             # the click was never reached (the error came while filling the form)
             self._never_sent(row, f"{type(exc).__name__}: {exc}")
-            attempts = self.task(task_id)["attempts"]
+            attempts = self.store.task(task_id)["attempts"]
             if purpose == "entry":
                 if attempts > self.settings.max_retry:
                     self.move(task_id, T.FAILED, "TASK_FAILED", {"reason": "gave up after retries",
@@ -556,9 +506,9 @@ class Engine:
     def _retry_later(self, task_id: str, attempts: int, why: str) -> None:
         delay = RETRY_BASE_S * 2 ** max(0, attempts - 1)
         self.retry_at[task_id] = self.clock.now() + timedelta(seconds=delay)
-        with self.store.transaction() as c:
-            c.execute("UPDATE tasks SET last_error = ? WHERE task_id = ?", (why, task_id))
-            task = self.task(task_id)
+        with self.store.transaction():
+            self.store.note_task_error(task_id, why)
+            task = self.store.task(task_id)
             if T(task["state"]) == T.SUBMITTING:
                 self.move(task_id, T.PENDING, None)
         log.info("task %s: retry %d in %.0f s (%s)", task_id, attempts, delay, why)
@@ -571,10 +521,10 @@ class Engine:
         for task in self.tasks(T.FILLED):
             if task["tp"] is None and task["cl"] is None:
                 continue
-            exits = [o for o in self.orders_of(task["task_id"]) if o["purpose"] in ("tp", "cl")]
-            live = [o for o in exits if o["status"] in ("INTENT", "CLICKED", "CONFIRMED", "OPEN",
-                                                         "PARTIAL", "UNKNOWN")]
-            if any(o["status"] in ("INTENT", "CLICKED", "UNKNOWN") for o in live):
+            exits = [o for o in self.store.orders_of(task["task_id"])
+                     if o["purpose"] in ("tp", "cl")]
+            live = [o for o in exits if o["status"] in ORDER_LIVE]
+            if any(o["status"] in ORDER_UNCONFIRMED for o in live):
                 continue  # an exit is being settled: never a second one
             last = self.adapter.last_price(task["emiten"])
             if live:
@@ -613,15 +563,15 @@ class Engine:
         view.add(self.adapter.get_order_history())
         seen = view.orders.get(order["broker_order_id"])
         if seen is not None:
-            self.update_order(order["id"], status=seen.status.value, lots_filled=seen.filled)
+            self.store.record_seen(order["id"], seen)
         return seen is None or not seen.status.is_live
 
     def handle_cancels(self, view: BrokerView, phase: idx.Phase) -> None:
         for task in self.tasks(T.OPEN, T.PARTIAL):
             if not task["cancel_requested"] or not idx.can_withdraw(phase):
                 continue
-            entry = next((o for o in self.orders_of(task["task_id"]) if o["purpose"] == "entry"
-                          and o["status"] in ("CONFIRMED", "OPEN", "PARTIAL")), None)
+            entry = next((o for o in self.store.orders_of(task["task_id"])
+                          if o["purpose"] == "entry" and o["status"] in ORDER_AT_BROKER), None)
             if entry is None:
                 continue
             if self._cancel_confirmed(entry):
@@ -669,12 +619,12 @@ class Engine:
     def _settle_unconfirmed(self, task: dict) -> None:
         """A task left SUBMITTING at the close with no broker to read (see settle_from_store):
         its one unsettled entry order (never two, see _has_unsettled_order) decides."""
-        row = next((o for o in reversed(self.orders_of(task["task_id"]))
+        row = next((o for o in reversed(self.store.orders_of(task["task_id"]))
                     if o["purpose"] == "entry" and o["status"] in ORDER_UNCONFIRMED), None)
-        if row is None or row["status"] == "INTENT":
+        if row is None or row["status"] == O.INTENT:
             if row is not None:
                 self._never_sent(row, "the worker stopped before the submit click")
-            if T(self.task(task["task_id"])["state"]) == T.SUBMITTING:
+            if T(self.store.task(task["task_id"])["state"]) == T.SUBMITTING:
                 self.move(task["task_id"], T.PENDING, None)
             return                                   # PENDING: failed as "not submitted" next
         self._unknown(row, why="clicked, but the broker could not be read before the close to "

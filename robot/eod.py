@@ -11,7 +11,6 @@ from adapters.base import BrokerOrder
 
 from . import events
 from .calendar import Calendar
-from .clock import iso
 from .config import Config
 from .report import AccountView, DayFacts, assemble
 from .store import Store
@@ -24,25 +23,18 @@ def save_snapshot(store: Store, account: str, day: date, orders: list[BrokerOrde
     rows = [{"order_id": o.order_id, "emiten": o.emiten, "side": o.side.value, "price": o.price,
              "lot": o.lot, "filled": o.filled, "status": o.status.value,
              "time": o.time.isoformat() if o.time else None} for o in orders]
-    with store.transaction() as c:
-        c.execute("INSERT OR REPLACE INTO eod_snapshots (account, trading_date, taken_at, orders) "
-                  "VALUES (?, ?, ?, ?)", (account, day.isoformat(), iso(at), json.dumps(rows)))
+    store.save_eod_snapshot(account, day, at, rows)
 
 
 def gather(store: Store, cfg: Config | None, day: date, now: datetime) -> DayFacts:
     d = day.isoformat()
-    tasks = store.query("SELECT * FROM tasks WHERE trading_date = ?", (d,))
-    orders = store.query("SELECT o.* FROM orders o JOIN tasks t ON t.task_id = o.task_id "
-                         "WHERE t.trading_date = ?", (d,))
-    first = store.one("SELECT MIN(started) AS s FROM runs WHERE trading_date = ?", (d,))
-    uptime = (now - datetime.fromisoformat(first["s"])).total_seconds() if first and first["s"] \
-        else 0.0
-    snaps = {r["account"]: json.loads(r["orders"]) for r in store.query(
-        "SELECT account, orders FROM eod_snapshots WHERE trading_date = ?", (d,))}
-    settled = {r["account"] for r in store.query(
-        "SELECT DISTINCT account FROM worker_transitions WHERE from_state = 'EOD_REPORT' AND "
-        "to_state = 'IDLE' AND substr(at, 1, 10) = ?", (d,))}
-    workers = {w["account"]: w for w in store.query("SELECT * FROM workers")}
+    tasks = store.tasks_on(d)
+    orders = store.orders_on(d)
+    first = min((r["started"] for r in store.runs_on(d)), default=None)
+    uptime = (now - datetime.fromisoformat(first)).total_seconds() if first else 0.0
+    snaps = store.eod_snapshots(d)
+    settled = store.accounts_settled_on(d)
+    workers = {w["account"]: w for w in store.workers()}
     names = [a.id for a in cfg.enabled_accounts] if cfg else sorted(
         set(workers) | {t["account"] for t in tasks})
     brokers = {a.id: a.broker for a in cfg.accounts} if cfg else {}
@@ -71,9 +63,8 @@ def publish(store: Store, report: dict, report_dir: Path, now: datetime) -> Path
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, path)
-    with store.transaction() as c:
-        c.execute("INSERT OR REPLACE INTO reports (trading_date, created, path, json) "
-                  "VALUES (?, ?, ?, ?)", (report["date"], iso(now), str(path), json.dumps(report)))
+    with store.transaction():
+        store.save_report(report["date"], now, str(path), report)
         # one EOD_REPORT event per day: its id is the date, so a re-run cannot post a second one
         store.add_event(events.EOD_REPORT, "robot", report, now,
                         event_id=f"eod-report-{report['date']}", once=True)

@@ -44,3 +44,8 @@ class BadInput(Exception):
 
 class ConfigError(BadInput):
     """accounts.yaml (or a file it names) is invalid."""
+
+
+class IllegalMove(Exception):
+    """A state change that is not in its lifecycle's table of moves (a task's, an order row's or
+    a worker's): a bug in the caller, refused before anything is written."""

@@ -2,7 +2,8 @@
 
 INIT -> IDLE -> SETUP -> CHECK_SESSION -> READY | WAIT_LOGIN -> PULL_TASKS -> TRADING -> EOD_REPORT
 -> IDLE, exactly as the design card has it; the supervisor adds STOPPED (a deliberate stop) and
-FATAL (given up on for the day) to what it records.
+FATAL (given up on for the day) to what it records. A worker refuses any move ALLOWED does not
+list (check_move raises IllegalMove): a wrong move is a bug to see in the tests, not a log line.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from .clock import WIB
+from .errors import IllegalMove
 
 
 class WorkerState(str, enum.Enum):
@@ -34,9 +36,11 @@ ALLOWED = {
     # SETUP -> EOD_REPORT: no browser could be started before the end of the day (its Grid node
     # stayed down); the day is settled from the state store
     WorkerState.SETUP: {WorkerState.CHECK_SESSION, WorkerState.EOD_REPORT, WorkerState.STOPPED},
-    # CHECK_SESSION -> EOD_REPORT: the broker's site did not answer until the end of the day
+    # CHECK_SESSION -> EOD_REPORT: the broker's site did not answer until the end of the day;
+    # CHECK_SESSION -> CHECK_SESSION: the browser died during a check of a lost session, was
+    # relaunched in place, and the next poll checks again
     WorkerState.CHECK_SESSION: {WorkerState.READY, WorkerState.WAIT_LOGIN, WorkerState.EOD_REPORT,
-                                WorkerState.STOPPED},
+                                WorkerState.CHECK_SESSION, WorkerState.STOPPED},
     # WAIT_LOGIN -> CHECK_SESSION: the browser died while waiting and the check starts again
     WorkerState.WAIT_LOGIN: {WorkerState.READY, WorkerState.CHECK_SESSION, WorkerState.EOD_REPORT,
                              WorkerState.STOPPED},
@@ -52,6 +56,12 @@ ALLOWED = {
 def can_move(frm: WorkerState | None, to: WorkerState) -> bool:
     """Whether a transition is part of the lifecycle (a fresh process may always start at INIT)."""
     return to == WorkerState.INIT or to in ALLOWED.get(frm, set())
+
+
+def check_move(account: str, frm: WorkerState | None, to: WorkerState) -> None:
+    if not can_move(frm, to):
+        raise IllegalMove(f"worker {account}: {frm.value if frm else None} -> {to.value} is not a "
+                          f"lifecycle move")
 
 
 @dataclass(frozen=True)

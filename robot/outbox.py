@@ -16,7 +16,6 @@ import time
 
 import requests
 
-from .clock import iso
 from .config import TaskServer
 from .store import Store
 
@@ -49,8 +48,7 @@ class Outbox:
         self.delivered = 0
 
     def pending(self, limit: int = BATCH) -> list[dict]:
-        return self.store.query("SELECT * FROM events WHERE delivered_at IS NULL AND "
-                                "undeliverable IS NULL ORDER BY seq LIMIT ?", (limit,))
+        return self.store.undelivered_events(limit)
 
     def due(self) -> bool:
         return self.server is not None and self.monotonic() >= self.next_at
@@ -92,9 +90,7 @@ class Outbox:
                 self._mark_delivered([row["id"]])
                 sent += 1
             elif status is not None and 400 <= status < 500 and status not in (401, 429):
-                with self.store.transaction() as c:
-                    c.execute("UPDATE events SET undeliverable = ?, attempts = attempts + 1 "
-                              "WHERE id = ?", (f"HTTP {status}: {text[:500]}", row["id"]))
+                self.store.mark_undeliverable(row["id"], f"HTTP {status}: {text[:500]}")
                 log.error("event %s (%s) refused by the task server: HTTP %s %s", row["id"],
                           row["type"], status, text[:200])
             else:
@@ -119,18 +115,13 @@ class Outbox:
         return resp.status_code, resp.text
 
     def _mark_delivered(self, ids: list[str]) -> None:
-        now = iso(self.clock.now())
-        with self.store.transaction() as c:
-            c.executemany("UPDATE events SET delivered_at = ?, attempts = attempts + 1, "
-                          "last_error = NULL WHERE id = ?", [(now, i) for i in ids])
+        self.store.mark_delivered(ids, self.clock.now())
 
     def _backoff(self, rows: list[dict], why: str) -> None:
         self.failures += 1
         delay = min(BACKOFF_MAX_S, 2 ** min(self.failures - 1, 6))
         self.next_at = self.monotonic() + delay
-        with self.store.transaction() as c:
-            c.executemany("UPDATE events SET attempts = attempts + 1, last_error = ? WHERE id = ?",
-                          [(why, r["id"]) for r in rows])
+        self.store.note_delivery_failure([r["id"] for r in rows], why)
         if self.failures in (1, 5) or self.failures % 20 == 0:
             log.warning("event delivery failed (%s); %d pending, retry in %.0f s", why,
                         len(rows), delay)

@@ -7,9 +7,9 @@ from datetime import datetime
 import psutil
 
 from .clock import AcceleratedClock, RealClock, clock_from_spec
+from .orders import ORDER_LIVE
 from .store import Store
 
-LIVE_ORDER_STATES = ("INTENT", "CLICKED", "CONFIRMED", "OPEN", "PARTIAL", "UNKNOWN")
 # psutil's process start times and the wall clock differ by clock-tick rounding and boot-time
 # drift; a pid whose process started later than this after the run began is another process
 START_SLACK_S = 2.0
@@ -61,7 +61,7 @@ def collect(store: Store, hub_url: str | None = None) -> dict:
     """Every worker's row; with a Selenium Grid hub, also the hub's view of each account's node
     (the hub being down is reported, never raised). A run recorded as running whose supervisor
     is dead is reported with status "dead" (run.supervisor says why) and no heartbeat ages."""
-    run = store.one("SELECT * FROM runs ORDER BY id DESC LIMIT 1")
+    run = store.latest_run()
     clock = RealClock()
     if run and run["status"] == "running":
         alive, detail = supervisor_alive(run)
@@ -76,10 +76,8 @@ def collect(store: Store, hub_url: str | None = None) -> dict:
             pass
     now = clock.now()
     rows = []
-    marks = ",".join("?" * len(LIVE_ORDER_STATES))
-    for w in store.query("SELECT * FROM workers ORDER BY account"):
-        open_orders = store.one(f"SELECT COUNT(*) AS n FROM orders WHERE account = ? AND status IN "
-                                f"({marks})", (w["account"], *LIVE_ORDER_STATES))["n"]
+    for w in store.workers():
+        open_orders = store.count_orders(w["account"], *ORDER_LIVE)
         age = None
         if w["heartbeat"] and run and run["status"] == "running":
             age = max(0.0, (now - datetime.fromisoformat(w["heartbeat"])).total_seconds())

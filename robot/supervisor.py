@@ -24,10 +24,9 @@ from pathlib import Path
 
 import click
 import filelock
-import schedule
 
 from . import logs, proctree
-from .clock import AcceleratedClock, Clock, RealClock, WIB, iso
+from .clock import AcceleratedClock, Clock, RealClock, WIB
 from .config import Account, Config, load_config, unset_env
 from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME, BadInput, ConfigError
 from .lifecycle import DaySchedule, RestartTracker, WorkerState
@@ -97,7 +96,6 @@ class Supervisor:
         self.lock: filelock.BaseFileLock | None = None
         self.store: Store | None = None
         self.run_id: int | None = None
-        self.jobs = schedule.Scheduler()
         self.started_mono = monotonic()
         self.hooks: list = []                 # extra callables run each loop
         self.task_files = task_files          # [(path, [task, ...])] validated before start
@@ -132,12 +130,9 @@ class Supervisor:
         self.stop_file.unlink(missing_ok=True)      # a request meant for an earlier run
         self.store = Store(self.settings.state_db)
         self._clean_up_predecessor()
-        with self.store.transaction() as c:
-            cur = c.execute("INSERT INTO runs (trading_date, started, pid, host, config_path, clock)"
-                            " VALUES (?, ?, ?, ?, ?, ?)",
-                            (self.day.isoformat(), iso(self.clock.now()), os.getpid(),
-                             socket.gethostname(), str(self.cfg.path), self.clock.spec()))
-            self.run_id = cur.lastrowid
+        self.run_id = self.store.start_run(self.day, self.clock.now(), os.getpid(),
+                                           socket.gethostname(), str(self.cfg.path),
+                                           self.clock.spec())
         for account in self.cfg.enabled_accounts:
             r = self.settings.restart
             self.handles[account.id] = Handle(account, RestartTracker(
@@ -168,7 +163,7 @@ class Supervisor:
 
     def _clean_up_predecessor(self) -> None:
         """A SIGKILLed supervisor leaves workers and browsers behind: end them before starting."""
-        for row in self.store.query("SELECT account, pid, pid_created, child_pids FROM workers"):
+        for row in self.store.workers():
             killed = proctree.kill_tree(row["pid"], row["pid_created"]) if row["pid_created"] else 0
             killed += proctree.kill_group(row["pid"])
             if row["child_pids"]:
@@ -180,14 +175,11 @@ class Supervisor:
         for account in self.cfg.accounts:
             if self._end_browser_of(account):
                 log.warning("ended a leftover browser holding %s", account.profile_path)
-        with self.store.transaction() as c:
-            c.execute("UPDATE runs SET status = 'interrupted', ended = ? WHERE status = 'running'",
-                      (iso(self.clock.now()),))
+        self.store.interrupt_running_runs(self.clock.now())
 
     def _restore_restart_counts(self) -> None:
         """Restart counts are per day: a supervisor restarted mid-day keeps counting."""
-        for row in self.store.query("SELECT account, restarts, restarts_date, state, fatal_reason "
-                                    "FROM workers"):
+        for row in self.store.workers():
             h = self.handles.get(row["account"])
             if h and row["restarts_date"] == self.day.isoformat():
                 h.restarts = row["restarts"]
@@ -245,7 +237,8 @@ class Supervisor:
         return EXIT_OK
 
     def tick(self, wait_s: float = 0.25) -> None:
-        """One pass of the loop: heartbeats, exits, hangs, due restarts, periodic jobs."""
+        """One pass of the loop: heartbeats, exits, hangs, due restarts, task pulls, the report,
+        event delivery and the hooks."""
         conns = [h.hb for h in self.handles.values() if h.hb is not None]
         ready = wait_connections(conns, timeout=wait_s) if conns else []
         if not conns:
@@ -259,7 +252,6 @@ class Supervisor:
         self._maybe_report()
         if self.outbox.due():
             self.outbox.deliver()
-        self.jobs.run_pending()
         for hook in self.hooks:
             hook(self)
         if self.stop_file.exists():
@@ -319,8 +311,7 @@ class Supervisor:
             self.store.add_event("WORKER_CRASHED", account, {"reason": reason, "exit_code": code,
                                  "uptime_s": round(uptime, 1), "restart_in_s": delay},
                                  self.clock.now())
-            self.store.conn.execute("UPDATE workers SET last_error = ? WHERE account = ?",
-                                    (reason, account))
+            self.store.note_worker_error(account, reason)
 
     def _reap(self, h: Handle) -> None:
         if h.process is not None:
@@ -353,9 +344,8 @@ class Supervisor:
     def _restart(self, h: Handle) -> None:
         h.restarts += 1
         account = h.account.id
-        with self.store.transaction() as c:
-            c.execute("UPDATE workers SET restarts = ?, restarts_date = ? WHERE account = ?",
-                      (h.restarts, self.day.isoformat(), account))
+        with self.store.transaction():
+            self.store.set_restarts(account, h.restarts, self.day)
             self.store.add_event("WORKER_RESTARTED", account,
                                  {"restarts_today": h.restarts, "after": h.pending_reason},
                                  self.clock.now())
@@ -363,11 +353,10 @@ class Supervisor:
         self.spawn(h)
 
     def _record_fatal(self, h: Handle) -> None:
-        with self.store.transaction() as c:
+        with self.store.transaction():
             self.store.set_worker_state(h.account.id, h.account.broker, WorkerState.FATAL.value,
                                         self.clock.now(), h.fatal, None, self.run_id)
-            c.execute("UPDATE workers SET fatal_reason = ?, last_error = ?, restarts_date = ? "
-                      "WHERE account = ?", (h.fatal, h.fatal, self.day.isoformat(), h.account.id))
+            self.store.note_fatal(h.account.id, h.fatal, self.day)
             self.store.add_event("WORKER_FATAL", h.account.id, {"reason": h.fatal},
                                  self.clock.now())
 
@@ -395,10 +384,7 @@ class Supervisor:
     def _settled(self, h: Handle) -> bool:
         if h.fatal or h.process is None and h.restart_at is None:
             return True
-        row = self.store.one("SELECT 1 FROM worker_transitions WHERE account = ? AND "
-                             "from_state = 'EOD_REPORT' AND to_state = 'IDLE' AND "
-                             "substr(at, 1, 10) = ?", (h.account.id, self.day.isoformat()))
-        return row is not None
+        return self.store.eod_settled(h.account.id, self.day)
 
     def publish_report(self) -> None:
         from .eod import build_report, publish
@@ -463,9 +449,8 @@ class Supervisor:
 
     def finish(self, status: str) -> None:
         self.stop_file.unlink(missing_ok=True)
-        with self.store.transaction() as c:
-            c.execute("UPDATE runs SET ended = ?, status = ? WHERE id = ?",
-                      (iso(self.clock.now()), status, self.run_id))
+        with self.store.transaction():
+            self.store.end_run(self.run_id, self.clock.now(), status)
             for h in self.handles.values():
                 row = self.store.worker(h.account.id)
                 if row and row["state"] not in (WorkerState.STOPPED.value, WorkerState.FATAL.value):

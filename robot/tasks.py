@@ -26,7 +26,8 @@ from .protocol import validate_task
 from .store import Store
 
 log = logging.getLogger("robot.tasks")
-LIVE_TASK_STATES = ("PENDING", "SUBMITTING", "OPEN", "PARTIAL", "OUTCOME_UNKNOWN")
+LIVE_TASK_STATES = (TaskState.PENDING, TaskState.SUBMITTING, TaskState.OPEN, TaskState.PARTIAL,
+                    TaskState.OUTCOME_UNKNOWN)
 SQL_INTEGERS = range(-2 ** 63, 2 ** 63)     # what an INTEGER column can hold
 MAX_DEPTH, MAX_VALUES = 50, 100_000         # a task (file) is small; past this it is malformed
 
@@ -78,17 +79,12 @@ def limit_problems(task: dict, account, store: Store, day: date) -> list[str]:
     if lim.max_order_value is not None and value > lim.max_order_value:
         out.append(f"limit max_order_value: order value Rp{value:,} exceeds Rp{lim.max_order_value:,}")
     if lim.max_daily_buy_value is not None:
-        used = store.one("SELECT COALESCE(SUM(price * lot * 100), 0) AS v FROM tasks WHERE "
-                         "account = ? AND trading_date = ? AND state NOT IN ('FAILED', 'CANCELLED')",
-                         (account.id, day.isoformat()))["v"]
+        used = store.committed_buy_value(account.id, day)
         if used + value > lim.max_daily_buy_value:
             out.append(f"limit max_daily_buy_value: Rp{used:,} already today + Rp{value:,} exceeds "
                        f"Rp{lim.max_daily_buy_value:,}")
     if lim.max_open_orders is not None:
-        marks = ",".join("?" * len(LIVE_TASK_STATES))
-        live = store.one(f"SELECT COUNT(*) AS n FROM tasks WHERE account = ? AND trading_date = ? "
-                         f"AND state IN ({marks})", (account.id, day.isoformat(),
-                                                     *LIVE_TASK_STATES))["n"]
+        live = store.count_tasks(day, account.id, LIVE_TASK_STATES)
         if live >= lim.max_open_orders:
             out.append(f"limit max_open_orders: {live} open already (limit {lim.max_open_orders})")
     return out
@@ -140,24 +136,23 @@ def ingest_one(store: Store, cfg: Config, raw: Any, source: str, day: date,
                         "reasons": ["task_id: missing or not a string"]}, now)
         log.warning("rejected a task without task_id from %s", source)
         return Intake(rejected=1)
-    with store.transaction() as c:
-        existing = c.execute("SELECT * FROM tasks WHERE task_id = ?", (task_id,)).fetchone()
+    with store.transaction():
+        existing = store.task(task_id)
         if existing is not None:
-            return _seen_again(store, dict(existing), raw, source, now)
+            return _seen_again(store, existing, raw, source, now)
         reasons = problems_with(raw, cfg, store, day)
         account = raw.get("account") if isinstance(raw.get("account"), str) else "?"
         ints = {k: raw.get(k) if isinstance(raw.get(k), int) and not isinstance(raw.get(k), bool)
                 and raw.get(k) in SQL_INTEGERS else None for k in ("price", "lot", "tp", "cl")}
         state = TaskState.FAILED if reasons else TaskState.PENDING
         dry = any(a.id == account and a.dry_run for a in cfg.accounts)
-        c.execute(
-            "INSERT INTO tasks (task_id, account, trading_date, emiten, side, price, lot, tp, cl,"
-            " source, payload, payload_hash, state, reason, dry_run, created, updated)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (task_id, account, day.isoformat(), str(raw.get("emiten", "?")),
-             str(raw.get("side", "buy")), ints["price"], ints["lot"], ints["tp"], ints["cl"],
-             source, json.dumps(raw, sort_keys=True, default=str), payload_hash(raw),
-             state.value, "; ".join(reasons) or None, int(dry), iso(now), iso(now)))
+        store.insert_task({
+            "task_id": task_id, "account": account, "trading_date": day.isoformat(),
+            "emiten": str(raw.get("emiten", "?")), "side": str(raw.get("side", "buy")), **ints,
+            "source": source, "payload": json.dumps(raw, sort_keys=True, default=str),
+            "payload_hash": payload_hash(raw), "state": state.value,
+            "reason": "; ".join(reasons) or None, "dry_run": int(dry), "created": iso(now),
+            "updated": iso(now)})
         if reasons:
             store.add_event("TASK_REJECTED", account, {"reasons": reasons, "source": source},
                             now, task_id=task_id)
@@ -173,20 +168,16 @@ def ingest_one(store: Store, cfg: Config, raw: Any, source: str, day: date,
 
 def _seen_again(store: Store, existing: dict, raw: dict, source: str, now: datetime) -> Intake:
     if raw.get("cancel") is True:
-        if existing["state"] in ("PENDING", "SUBMITTING", "OPEN", "PARTIAL", "OUTCOME_UNKNOWN") \
-                and not existing.get("cancel_requested"):
-            store.conn.execute("UPDATE tasks SET cancel_requested = 1, updated = ? WHERE task_id = ?",
-                               (iso(now), existing["task_id"]))
+        if existing["state"] in LIVE_TASK_STATES and not existing.get("cancel_requested"):
+            store.request_cancel(existing["task_id"], now)
             store.add_event("TASK_CANCEL_REQUESTED", existing["account"], {"source": source}, now,
                             task_id=existing["task_id"])
             return Intake(cancels=1)
         return Intake(duplicates=1)
     if payload_hash(raw) == existing["payload_hash"]:
         return Intake(duplicates=1)
-    already = store.conn.execute(
-        "SELECT 1 FROM events WHERE type = 'TASK_CONFLICT' AND task_id = ? AND payload LIKE ?",
-        (existing["task_id"], f'%"{payload_hash(raw)}"%')).fetchone()
-    if not already:  # report each distinct changed version once, not on every pull
+    if not store.conflict_reported(existing["task_id"], payload_hash(raw)):
+        # report each distinct changed version once, not on every pull
         store.add_event("TASK_CONFLICT", existing["account"], {
             "source": source, "kept": json.loads(existing["payload"]), "received": raw,
             "received_hash": payload_hash(raw),

@@ -6,7 +6,6 @@ restarted at 10:30 goes straight through SETUP and CHECK_SESSION back to TRADING
 """
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
 import os
@@ -19,10 +18,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from . import calendar as idx, logs, proctree
-from .clock import Clock, clock_from_spec, iso, sleep_until
+from .clock import Clock, clock_from_spec, sleep_until
 from .config import Account, Config, load_config
 from .launchslots import launch_slot, slot_count
-from .lifecycle import DaySchedule, WorkerState, can_move
+from .lifecycle import DaySchedule, WorkerState, check_move
 from .store import Store
 
 log = logging.getLogger("robot.worker")
@@ -172,9 +171,7 @@ class Worker:
             self._stop_for("the heartbeat channel closed: the supervisor is gone")
         if force or now - self._last_db_beat >= self.settings.heartbeat_interval_s:
             self._last_db_beat = now
-            with self.store.transaction() as c:
-                c.execute("UPDATE workers SET heartbeat = ? WHERE account = ?",
-                          (iso(self.clock.now()), self.account.id))
+            self.store.beat(self.account.id, self.clock.now())
 
     def check_stop(self) -> None:
         gone = self._supervisor_gone()
@@ -185,19 +182,15 @@ class Worker:
             raise StopRequested()
 
     def enter(self, state: WorkerState, reason: str) -> None:
-        if not can_move(self.state, state):
-            log.warning("unexpected transition %s -> %s (%s)", self.state, state.value, reason)
-        extra = {}
-        if state == S.INIT:
-            import psutil
-            extra = {"pid_created": psutil.Process().create_time()}
+        """Move to a lifecycle state; a move the lifecycle does not list is a bug, refused
+        (IllegalMove) before anything is recorded."""
+        check_move(self.account.id, self.state, state)
         self.store.set_worker_state(self.account.id, self.account.broker, state.value,
                                     self.clock.now(), reason, os.getpid(), self.run_id)
-        if extra:
-            with self.store.transaction() as c:
-                c.execute("UPDATE workers SET pid_created = ?, node = ? WHERE account = ?",
-                          (extra["pid_created"], self.account.node if self.remote else None,
-                           self.account.id))
+        if state == S.INIT:
+            import psutil
+            self.store.note_worker_process(self.account.id, psutil.Process().create_time(),
+                                           self.account.node if self.remote else None)
         log.info("state %s -> %s: %s", self.state.value if self.state else "-", state.value, reason)
         self.state = state
         self.beat(force=True)
@@ -239,9 +232,7 @@ class Worker:
             pass
         except Exception as exc:
             log.exception("worker failed: %s", exc)
-            with self.store.transaction() as c:
-                c.execute("UPDATE workers SET last_error = ? WHERE account = ?",
-                          (f"{type(exc).__name__}: {exc}", self.account.id))
+            self.store.note_worker_error(self.account.id, f"{type(exc).__name__}: {exc}")
             self._close_browser()
             raise
         self._close_browser()
@@ -348,9 +339,7 @@ class Worker:
             with launch_slot(Path(self.settings.state_db).parent / ".launch-slots",
                              slot_count(b.max_parallel_launches), self._waiting_for_slot):
                 self.adapter.start()
-        with self.store.transaction() as c:
-            c.execute("UPDATE workers SET child_pids = ? WHERE account = ?",
-                      (json.dumps(self.adapter.process_ids()), self.account.id))
+        self.store.note_worker_children(self.account.id, self.adapter.process_ids())
 
     def _waiting_for_slot(self) -> None:
         if not getattr(self, "_slot_wait_logged", False):
@@ -427,19 +416,14 @@ class Worker:
 
     def _emit_once(self, type_: str, payload: dict) -> None:
         """One event of this type per account per day (WAIT_LOGIN polls, it must not spam)."""
-        day = self.day.isoformat()
-        with self.store.transaction() as c:
-            seen = c.execute("SELECT 1 FROM events WHERE type = ? AND account = ? AND "
-                             "substr(created, 1, 10) = ?", (type_, self.account.id, day)).fetchone()
-            if not seen:
-                self.store.add_event(type_, self.account.id, payload, self.clock.now())
+        self.store.add_event_once_a_day(type_, self.account.id, payload, self.clock.now(),
+                                        self.day)
 
     def _pull_tasks(self) -> None:
         if self.state != S.READY:
             return
         self.enter(S.PULL_TASKS, "loading today's tasks")
-        n = self.store.one("SELECT COUNT(*) AS n FROM tasks WHERE account = ? AND trading_date = ?",
-                           (self.account.id, self.day.isoformat()))["n"]
+        n = self.store.count_tasks(self.day, self.account.id)
         from .engine import Engine
         self.engine = Engine(self.store, self.adapter, self.account, self.settings, self.clock,
                              self.day, self.dry_run, may_act=self.may_act)
@@ -516,15 +500,10 @@ class Worker:
 
     def _note_error(self, exc: Exception) -> None:
         log.error("%s: %s", type(exc).__name__, exc)
-        with self.store.transaction() as c:
-            c.execute("UPDATE workers SET last_error = ? WHERE account = ?",
-                      (f"{type(exc).__name__}: {exc}", self.account.id))
+        self.store.note_worker_error(self.account.id, f"{type(exc).__name__}: {exc}")
 
     def _eod_done(self) -> bool:
-        row = self.store.one("SELECT 1 FROM worker_transitions WHERE account = ? AND "
-                             "from_state = 'EOD_REPORT' AND to_state = 'IDLE' AND "
-                             "substr(at, 1, 10) = ?", (self.account.id, self.day.isoformat()))
-        return row is not None
+        return self.store.eod_settled(self.account.id, self.day)
 
     def _eod_report(self) -> None:
         """Refresh the broker's history once more and give every task of the day its outcome."""

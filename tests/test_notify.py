@@ -555,7 +555,7 @@ def test_every_event_type_the_code_writes_is_in_the_catalog():
                     and isinstance(node.args[at].value, str):
                 written.add(node.args[at].value)
     written |= {"TP_HIT", "CL_HIT"}                      # written as to.value
-    assert "'EOD_REPORT'" in (PROJECT_ROOT / "robot" / "eod.py").read_text()
+    assert "events.EOD_REPORT" in (PROJECT_ROOT / "robot" / "eod.py").read_text()
     assert len(written) >= 15, written
     assert written - set(EVENT_TYPES) == set()
 
