@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
@@ -61,7 +62,7 @@ class BrokerOrder:
 class Position:
     emiten: str
     lot: int
-    avg_price: int
+    avg_price: int | None          # None: the broker's holdings page shows no average price
     last_price: int | None = None
 
 
@@ -72,6 +73,22 @@ class SubmitResult:
     message: str
     order_id: str | None = None           # when the toast names it; the engine still reads back
     dry_run: bool = False
+
+
+# The order id in a success toast: a token of three or more characters with a digit, after
+# "order", "id" or "no" ("Order 100023 placed", "No. Order: 2503021234"). "Order BBCA 2 lot sent"
+# names none. A broker whose toast reads otherwise sets its own pattern (selectors file:
+# toast_order_id): a wrong id makes the read-back wait for an order that never appears.
+TOAST_ORDER_ID = (r"(?i)\b(?:order|id|no\.?)\s*[:#]?\s*"
+                  r"((?=[A-Za-z0-9-]{3})[A-Za-z0-9-]*\d[A-Za-z0-9-]*)")
+
+
+def order_id_in(text: str | None, pattern: str | None = TOAST_ORDER_ID) -> str | None:
+    """The order id ``pattern``'s first group finds in a toast's text, or None."""
+    if not text or not pattern:
+        return None
+    m = re.search(pattern, text)
+    return m.group(1) if m and m.group(1) else None
 
 
 # ------------------------------------------------------------------------------------ errors
@@ -149,6 +166,11 @@ class BrokerAdapter(abc.ABC):
     def process_ids(self) -> list[int]:
         """Processes this adapter started (driver, browser), for cleanup after a crash."""
         return []
+
+    def toast_order_id(self, text: str | None) -> str | None:
+        """The broker's order id in a success toast's text, None when it names none. The engine
+        asks again for a toast stored before a crash, so this depends on the text alone."""
+        return order_id_in(text)
 
     @abc.abstractmethod
     def is_session_valid(self) -> bool:

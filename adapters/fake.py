@@ -7,7 +7,9 @@ Behaviour is steered by ``<profile>/fake_behaviour.json``: ``{"session_valid": f
 session look logged out; ``{"hang": true}`` makes every poll block (hang detection);
 ``{"crash_on_start": true}`` kills the worker process as the browser starts (flapping);
 ``{"expired": true}`` makes every order-list read and submit find the login page (a session
-that expires mid-day).
+that expires mid-day). A broker that shows less: ``{"times": false}`` lists orders without their
+time, ``{"toast_ids": false}`` answers a submit with a toast naming no order id;
+``{"prices": {"BBCA": 1100}}`` sets a stock's last price (default 1000).
 """
 from __future__ import annotations
 
@@ -109,6 +111,8 @@ class FakeAdapter(BrokerAdapter):
         self._save(book)
         if after_click:
             after_click()
+        if self._behaviour().get("toast_ids", True) is False:
+            return SubmitResult("Order placed", None)
         return SubmitResult(f"Order {order_id} placed", order_id)
 
     def cancel_order(self, order_id: str) -> str:
@@ -122,8 +126,10 @@ class FakeAdapter(BrokerAdapter):
 
     def _orders(self) -> list[BrokerOrder]:
         from datetime import datetime
+        times = self._behaviour().get("times", True) is not False
         return [BrokerOrder(r["order_id"], r["emiten"], Side(r["side"]), r["price"], r["lot"],
-                            r["filled"], OrderStatus(r["status"]), datetime.fromisoformat(r["time"]))
+                            r["filled"], OrderStatus(r["status"]),
+                            datetime.fromisoformat(r["time"]) if times else None)
                 for r in self._book()]
 
     def _check_session(self) -> None:
@@ -145,7 +151,7 @@ class FakeAdapter(BrokerAdapter):
 
     def last_price(self, emiten: str) -> int:
         self._check_alive()
-        return 1000
+        return int((self._behaviour().get("prices") or {}).get(emiten, 1000))
 
 
 ADAPTER = FakeAdapter

@@ -134,6 +134,19 @@ def _outcome_unknown(row: dict, p: dict) -> tuple[str, Lines]:
     return f"⚠️ ORDER OUTCOME UNKNOWN: {acc}", body
 
 
+def _native_exit_not_seen(row: dict, p: dict) -> tuple[str, Lines]:
+    acc = _acc(row)
+    word = "take-profit" if p.get("purpose") == "tp" else "cut-loss"
+    seen = _when(p["seen_at"]) if p.get("seen_at") else "?"
+    return f"⚠️ EXIT ORDER NOT SEEN: {acc}", [
+        f"{_task(row)}: {_stock(p)}{p.get('lots')} lot held; the price reached its {word} "
+        f"{p.get('level')} (last {p.get('last_price')} at {seen}).",
+        f"No exit order of the broker's appeared in {p.get('waited_s')} s. The robot does NOT "
+        "sell by itself on this broker.",
+        f"What to do: check the position and its auto order in {acc}'s account at the broker; "
+        "sell by hand if the exit is missing."]
+
+
 def _login_required(row: dict, p: dict) -> tuple[str, Lines]:
     acc = _acc(row)
     broker = f" ({p['broker']})" if p.get("broker") else ""
@@ -176,6 +189,9 @@ def _eod_report(row: dict, p: dict) -> tuple[str, Lines]:
     body.append(f"Full report: robot report --date {date}")    # above the details a cut drops
     body += _section("Mismatches", mismatches, lambda m: f"{m.get('account')} {m.get('kind')} "
                                                          f"order {m.get('order_id')}")
+    body += _section("Exit order not seen", p.get("exits_not_seen") or [],
+                     lambda d: f"{d.get('account')} {d.get('emiten')} "
+                               f"{str(d.get('purpose')).upper()} {d.get('level')}: check it")
     body += _section("Failed", p.get("failed_details") or [],
                      lambda d: f"{d.get('account')} {d.get('emiten')}: {_v(d.get('reason'))}")
     body += _section("Holding", p.get("holding_details") or [],
@@ -236,6 +252,7 @@ def _generic(row: dict, p: dict) -> tuple[str, Lines]:
 
 BUILDERS: dict[str, Builder] = {
     "OUTCOME_UNKNOWN": _outcome_unknown,
+    "NATIVE_EXIT_NOT_SEEN": _native_exit_not_seen,
     "LOGIN_REQUIRED": _login_required,
     "WORKER_FATAL": _worker_fatal,
     "EOD_REPORT": _eod_report,

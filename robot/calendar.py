@@ -287,6 +287,18 @@ def next_change(dt: datetime) -> datetime | None:
     return None
 
 
+def trading_seconds(start: datetime, end: datetime) -> float:
+    """Seconds of continuous trading (the two sessions) between ``start`` and ``end`` on
+    ``start``'s day: a wait that only the market's trading can end, breaks left out."""
+    start, end = to_wib(start), to_wib(end)
+    total = 0.0
+    for span in day_phases(start.date()):
+        if span.phase.is_continuous:
+            lo, hi = max(start, span.start), min(end, span.end)
+            total += max(0.0, (hi - lo).total_seconds())
+    return total
+
+
 def market_open(day: date) -> datetime:
     return datetime.combine(day, time(9, 0), WIB)
 

@@ -220,6 +220,8 @@ class Settings:
     reconcile_grace_s: float = _default("settings.reconcile_grace_s")
     # an emulated CL sell unfilled this long is re-priced
     cut_loss_reprice_s: float = _default("settings.cut_loss_reprice_s")
+    # a native TP/CL exit not listed this long after the price got there is reported
+    native_exit_grace_s: float = _default("settings.native_exit_grace_s")
     restart: RestartPolicy = field(default_factory=RestartPolicy)
     browser: BrowserSettings = field(default_factory=BrowserSettings)
     grid: GridSettings = field(default_factory=GridSettings)
@@ -354,7 +356,7 @@ def _build(doc: Located, data: dict, path: Path, check_files: bool) -> Config:
 
 SCALAR_SETTINGS = ("timezone", "poll_interval_ms", "task_pull_interval_s", "hang_timeout_s",
                    "heartbeat_interval_s", "action_timeout_s", "max_retry", "resubmit_unknown",
-                   "reconcile_grace_s", "cut_loss_reprice_s")
+                   "reconcile_grace_s", "cut_loss_reprice_s", "native_exit_grace_s")
 
 
 def _settings(doc: Located, s: dict, base_dir: Path) -> Settings:

@@ -37,6 +37,8 @@ TIME_SLACK_S = 60.0            # broker clocks and second-granular tables: match
 HISTORY_EVERY = 3              # polls between history reads while a native exit is awaited
 RETRY_BASE_S = 5.0             # simulated seconds, doubled per attempt
 IDLE_READ_S = 30.0             # simulated seconds between reads while nothing of ours is live
+NATIVE_PRICE_EVERY_S = 60.0    # simulated seconds between price reads of a stock whose native
+                               # TP/CL is watched (each read is a page load)
 
 
 def fault_point(name: str) -> None:
@@ -85,6 +87,16 @@ ActGuard = Callable[[], str | None]
 
 
 @dataclass
+class Crossing:
+    """The last price seen at a task's TP or CL while no native exit order is listed."""
+
+    purpose: str                # tp | cl
+    level: int                  # the task's TP or CL price
+    last: int                   # the price seen there
+    seen_at: datetime
+
+
+@dataclass
 class BrokerView:
     """What the broker's lists showed on this poll, by broker order id."""
 
@@ -110,6 +122,19 @@ class Engine:
         self.polls = 0
         self.retry_at: dict[str, datetime] = {}
         self.first_miss: dict[int, datetime] = {}
+        # Which of the broker's orders were listed before an intent was written (they cannot be
+        # its order): reads counts the list reads completed, first_read is the read that first
+        # listed each broker order id, reads_at_intent the count when each intent was written.
+        # In memory: after a restart this guard is gone and the other rules of match() remain.
+        self.reads = 0
+        self.first_read: dict[str, int] = {}
+        self.reads_at_intent: dict[int, int] = {}
+        self.unsure: dict[int, str] = {}       # intent row id -> why look-alikes were not taken
+        # native TP/CL watch (watch_native_exits)
+        self.crossed: dict[str, Crossing] = {}
+        self.price_read_at: dict[str, datetime] = {}
+        self.exit_alerted: set[str] = set()
+        self.price_watch_off: str | None = None
 
     # ------------------------------------------------------------------------- store helpers
     def tasks(self, *states: T) -> list[dict]:
@@ -157,6 +182,7 @@ class Engine:
         self.handle_cancels(view, phase)
         self.handle_exits(view, phase)
         self.submit_pending(phase)
+        self.watch_native_exits(view, phase)   # last: a failed price read delays nothing
 
     def _watching(self) -> bool:
         """Whether anything of ours is at the broker or unsettled: then every poll reads."""
@@ -167,16 +193,31 @@ class Engine:
     def _needs_history(self) -> bool:
         if self.native and self.tasks(T.FILLED) and self.polls % HISTORY_EVERY == 0:
             return True
+        if self._grace_over(self.clock.now()):
+            return True     # a crossing is judged on a read of the history (watch_native_exits)
         return self.store.has_orders(self.account.id, O.CLICKED, O.UNKNOWN)
 
     def read_broker(self, history: bool) -> BrokerView:
         view = BrokerView()
-        view.add(self.adapter.get_open_orders())
+        view.add(self._open_orders())
         live_ids = self.store.ids_at_broker(self.account.id)
         if history or (live_ids - set(view.orders)):
-            view.add(self.adapter.get_order_history())
+            view.add(self._history())
             view.history_read = True
         return view
+
+    def _open_orders(self) -> list[BrokerOrder]:
+        return self._listed(self.adapter.get_open_orders())
+
+    def _history(self) -> list[BrokerOrder]:
+        return self._listed(self.adapter.get_order_history())
+
+    def _listed(self, rows: list[BrokerOrder]) -> list[BrokerOrder]:
+        """Note a completed read of a broker list (see reads_at_intent)."""
+        self.reads += 1
+        for o in rows:
+            self.first_read.setdefault(o.order_id, self.reads)
+        return rows
 
     # ------------------------------------------------------------------------------ tracking
     def track(self, view: BrokerView) -> None:
@@ -270,20 +311,150 @@ class Engine:
     def _claimed(self) -> set[str]:
         return self.store.claimed_broker_ids(self.account.id)
 
+    # ---------------------------------------------------------------- native TP/CL, watched
+    def watch_native_exits(self, view: BrokerView, phase: idx.Phase) -> None:
+        """Native TP/CL is trusted only while it is seen to work.
+
+        For a FILLED task on a broker that places the exit itself, the last price is read now
+        and then (NATIVE_PRICE_EVERY_S per stock, in the trading sessions only: a page load
+        each). When it is at or beyond the TP or CL and no exit order of the broker's is listed
+        native_exit_grace_s of trading time later (breaks left out; judged on a read of the
+        history),
+        NATIVE_EXIT_NOT_SEEN tells a person, once per task. The robot does not sell by itself
+        then: the broker's order may exist where the robot cannot see it, or be placed late,
+        and a robot sell beside it could sell the position twice (docs/BROKERS.md)."""
+        if not self.native:
+            return
+        now = self.clock.now()
+        watched = {t["task_id"]: t for t in self.tasks(T.FILLED)
+                   if (t["tp"] is not None or t["cl"] is not None)
+                   and t["task_id"] not in self.exit_alerted}
+        for task_id in list(self.crossed):
+            if task_id not in watched or self._has_exit(task_id):
+                del self.crossed[task_id]          # the exit appeared, or the task moved on
+        for task_id, task in watched.items():
+            crossing = self.crossed.get(task_id)
+            if crossing is not None:
+                if view.history_read and self._waited_out(crossing, now):
+                    self._exit_not_seen(task, crossing, now)
+                continue
+            if not phase.is_continuous or self._has_exit(task_id):
+                continue                           # no trading, no exit to expect
+            last = self._watched_price(task["emiten"], now)
+            hit = _level_crossed(task, last)
+            if hit is not None:
+                self.crossed[task_id] = Crossing(hit[0], hit[1], last, now)
+                log.info("task %s: last price %d is at its %s %d; waiting %.0f s of trading "
+                         "for the broker's exit order", task_id, last, hit[0].upper(), hit[1],
+                         self.settings.native_exit_grace_s)
+
+    def _waited_out(self, crossing: Crossing, now: datetime) -> bool:
+        """The grace counts trading time only: the broker cannot act in a break."""
+        return idx.trading_seconds(crossing.seen_at, now) >= self.settings.native_exit_grace_s
+
+    def _grace_over(self, now: datetime) -> bool:
+        return any(self._waited_out(c, now) for c in self.crossed.values())
+
+    def _has_exit(self, task_id: str) -> bool:
+        return any(o["purpose"] in ("tp", "cl") for o in self.store.orders_of(task_id))
+
+    def _watched_price(self, emiten: str, now: datetime) -> int | None:
+        """The last price, read at most every NATIVE_PRICE_EVERY_S per stock; None when not
+        read this time. A failed read is logged and tried again later (never stops a poll); a
+        broker without a quote page switches the watch off with one warning."""
+        if self.price_watch_off:
+            return None
+        at = self.price_read_at.get(emiten)
+        if at is not None and now - at < timedelta(seconds=NATIVE_PRICE_EVERY_S):
+            return None
+        self.price_read_at[emiten] = now
+        try:
+            return self.adapter.last_price(emiten)
+        except (SessionExpired, BrowserCrashed):
+            raise
+        except AdapterError as exc:
+            if type(exc) is AdapterError:          # no quote page: nothing to try again
+                self.price_watch_off = str(exc)
+                log.warning("native TP/CL cannot be watched on this broker: %s", exc)
+            else:
+                log.warning("price of %s for the native TP/CL watch not read: %s", emiten, exc)
+            return None
+
+    def _exit_not_seen(self, task: dict, crossing: Crossing, now: datetime) -> None:
+        task_id = task["task_id"]
+        self.exit_alerted.add(task_id)
+        del self.crossed[task_id]
+        waited = idx.trading_seconds(crossing.seen_at, now)
+        word = "take-profit" if crossing.purpose == "tp" else "cut-loss"
+        # one per task, also across a restart of the worker (the id is the task's)
+        self.store.add_event("NATIVE_EXIT_NOT_SEEN", self.account.id, {
+            "emiten": task["emiten"], "purpose": crossing.purpose, "level": crossing.level,
+            "last_price": crossing.last, "seen_at": crossing.seen_at.isoformat(),
+            "waited_s": round(waited), "lots": task["lots_filled"],
+            "action": f"check at the broker that the {word} order exists or sell by hand; the "
+                      f"robot does not sell by itself on a broker with native TP/CL"},
+            now, task_id=task_id, event_id=f"native-exit-not-seen-{task_id}", once=True)
+        log.error("task %s: the price reached its %s %d (last %d at %s) and no exit order of "
+                  "the broker's appeared in %.0f s of trading: reported (NATIVE_EXIT_NOT_SEEN)",
+                  task_id, word, crossing.level, crossing.last, crossing.seen_at.strftime("%H:%M:%S"),
+                  waited)
+
     # ------------------------------------------------------------------------ reconciliation
     def match(self, row: dict, view: BrokerView, claimed: set[str]) -> BrokerOrder | None:
-        """The broker's order for this intent: same fields, accepted after it, claimed by no one."""
-        since = datetime.fromisoformat(row["intent_at"]) - timedelta(seconds=TIME_SLACK_S)
+        """The broker's order for this intent, or None: not listed yet, or not told apart.
+
+        The success toast's order id, when it names one, decides: that order and no other (an
+        id not listed yet is waited for, never replaced by a look-alike). Without it, an order
+        of the same emiten, side, price and lot, claimed by no other intent, not already in a
+        list the robot read before the intent was written, and not entered before the intent
+        (less TIME_SLACK_S) where the broker shows a time: someone else's older order (a manual
+        one) is never ours. With times, the earliest such order; without, only a sole one that
+        no other unsettled intent of the same fields could own, since identical orders without a
+        time cannot be told apart (docs/BROKERS.md). Why an intent was not matched although
+        orders like it are listed is kept in ``self.unsure`` for the OUTCOME_UNKNOWN it may
+        end in, which then never resends."""
+        self.unsure.pop(row["id"], None)
+        toast_id = self.adapter.toast_order_id(row.get("toast"))
+        if toast_id:
+            return self._match_toast_id(row, view, claimed, toast_id)
+        intent_at = datetime.fromisoformat(row["intent_at"])
+        since = intent_at - timedelta(seconds=TIME_SLACK_S)
+        known_before = self.reads_at_intent.get(row["id"])
         candidates = [o for o in view.orders.values()
-                      if o.order_id not in claimed and o.emiten == row["emiten"]
-                      and o.side.value == row["side"] and o.price == row["price"]
-                      and o.lot == row["lot"] and (o.time is None or o.time >= since)]
-        toast_id = _order_id_from_toast(row.get("toast"))
-        for o in candidates:
-            if toast_id and o.order_id == toast_id:
-                return o
-        candidates.sort(key=lambda o: (o.time is None, o.time or datetime.min, o.order_id))
-        return candidates[0] if candidates else None
+                      if o.order_id not in claimed and _same_order(o, row)
+                      and (o.time is None or o.time >= since)
+                      and not (known_before is not None
+                               and self.first_read.get(o.order_id, known_before + 1)
+                               <= known_before)]
+        if not candidates:
+            return None
+        if all(o.time is not None for o in candidates):
+            return min(candidates, key=lambda o: (o.time, o.order_id))
+        rivals = [r for r in self.store.unconfirmed_orders(self.account.id)
+                  if r["id"] != row["id"] and r["status"] != O.INTENT  # never clicked: owns none
+                  and _same_fields(r, row)]
+        if len(candidates) == 1 and not rivals:
+            return candidates[0]
+        self.unsure[row["id"]] = (
+            f"{len(candidates)} order(s) at the broker look like it "
+            f"({', '.join(sorted(o.order_id for o in candidates))})"
+            + (f" and {len(rivals)} other unsettled order(s) of the robot are the same"
+               if rivals else "")
+            + ": the toast named no order id and the broker shows no time to tell them apart")
+        return None
+
+    def _match_toast_id(self, row: dict, view: BrokerView, claimed: set[str],
+                        toast_id: str) -> BrokerOrder | None:
+        found = view.orders.get(toast_id)
+        if found is None:
+            return None
+        if found.order_id in claimed or not _same_order(found, row):
+            self.unsure[row["id"]] = (f"the toast named order {toast_id}, but the broker lists it "
+                                      + ("as another intent's" if found.order_id in claimed else
+                                         f"with other fields ({found.emiten} {found.side.value} "
+                                         f"{found.lot} lot @ {found.price})"))
+            return None
+        return found
 
     def reconcile(self, view: BrokerView, final: bool) -> None:
         """Settle every unconfirmed intent against the broker's lists (see the module doc)."""
@@ -291,7 +462,7 @@ class Engine:
         if not rows:
             return
         if not view.history_read:
-            view.add(self.adapter.get_order_history())
+            view.add(self._history())
             view.history_read = True
         claimed = self._claimed()
         now = self.clock.now()
@@ -306,10 +477,16 @@ class Engine:
                 first = self.first_miss.setdefault(row["id"], now)
                 grace = timedelta(seconds=self.settings.reconcile_grace_s)
                 if final or now - first >= grace:
-                    self._unknown(row)
+                    unsure = self.unsure.get(row["id"])
+                    if unsure:      # an order like it is listed: a resend could double it
+                        self._unknown(row, why=f"clicked, not told apart at the broker: {unsure}",
+                                      may_resend=False)
+                    else:
+                        self._unknown(row)
 
     def _adopt(self, row: dict, found: BrokerOrder) -> None:
-        self.first_miss.pop(row["id"], None)
+        for memo in (self.first_miss, self.unsure, self.reads_at_intent):
+            memo.pop(row["id"], None)
         with self.store.transaction():
             self.store.adopt_order(row["id"], found, self.clock.now())
             task = self.store.task(row["task_id"])
@@ -406,6 +583,7 @@ class Engine:
                 # a TP/CL sell of the same task is no retry of it (docs/STATE.md)
                 self.store.count_entry_attempt(task_id)
                 self.move(task_id, T.SUBMITTING, None)
+        self.reads_at_intent[order_id] = self.reads
         log.info("intent %d: %s %s %d lot @ %d for task %s (%s, attempt %d)", order_id,
                  side.value, task["emiten"], lot, price, task_id, purpose, attempt)
         fault_point("after_intent")
@@ -453,7 +631,7 @@ class Engine:
         view = self.read_broker(history=False)
         found = self.match(row, view, self._claimed())
         if found is None:
-            view.add(self.adapter.get_order_history())
+            view.add(self._history())
             view.history_read = True
             found = self.match(row, view, self._claimed())
         if found is not None:
@@ -557,10 +735,10 @@ class Engine:
         except BrokerRejected as exc:
             log.warning("cancel of %s refused: %s", order["broker_order_id"], exc.text)
         view = BrokerView()
-        view.add(self.adapter.get_open_orders())
+        view.add(self._open_orders())
         if order["broker_order_id"] in view.orders:
             return False
-        view.add(self.adapter.get_order_history())
+        view.add(self._history())
         seen = view.orders.get(order["broker_order_id"])
         if seen is not None:
             self.store.record_seen(order["id"], seen)
@@ -582,8 +760,8 @@ class Engine:
     def settle_eod(self) -> None:
         """At the EOD time: one more full read, then every task of the day gets its outcome."""
         view = BrokerView()
-        view.add(self.adapter.get_open_orders())
-        view.add(self.adapter.get_order_history())
+        view.add(self._open_orders())
+        view.add(self._history())
         view.history_read = True
         self.track(view)
         self.reconcile(view, final=True)
@@ -630,9 +808,21 @@ class Engine:
         self._unknown(row, why="clicked, but the broker could not be read before the close to "
                       "confirm it", may_resend=False)   # the market is closed: nothing to resend
 
-def _order_id_from_toast(text: str | None) -> str | None:
-    import re
-    if not text:
+def _level_crossed(task: dict, last: int | None) -> tuple[str, int] | None:
+    """("tp", level) or ("cl", level) when ``last`` is at or beyond it, else None."""
+    if last is None:
         return None
-    m = re.search(r"\b(?:order|id|no\.?)\s*#?\s*([A-Za-z0-9-]{3,})", text, re.IGNORECASE)
-    return m.group(1) if m else None
+    if task["tp"] is not None and last >= task["tp"]:
+        return "tp", task["tp"]
+    if task["cl"] is not None and last <= task["cl"]:
+        return "cl", task["cl"]
+    return None
+
+
+def _same_order(o: BrokerOrder, row: dict) -> bool:
+    return (o.emiten, o.side.value, o.price, o.lot) == \
+        (row["emiten"], row["side"], row["price"], row["lot"])
+
+
+def _same_fields(a: dict, b: dict) -> bool:
+    return all(a[k] == b[k] for k in ("emiten", "side", "price", "lot"))

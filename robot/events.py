@@ -30,6 +30,7 @@ CANCELLED = "CANCELLED"
 TASK_FAILED = "TASK_FAILED"
 OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
 EXIT_REJECTED = "EXIT_REJECTED"
+NATIVE_EXIT_NOT_SEEN = "NATIVE_EXIT_NOT_SEEN"
 DRY_RUN = "DRY_RUN"
 # --- an account's worker (robot/worker.py) -----------------------------------------------------
 LOGIN_REQUIRED = "LOGIN_REQUIRED"
@@ -44,7 +45,7 @@ EOD_REPORT = "EOD_REPORT"
 EVENT_TYPES: tuple[str, ...] = (
     TASK_ACCEPTED, TASK_REJECTED, TASK_CANCEL_REQUESTED, TASK_CONFLICT,
     ORDER_SUBMITTED, PARTIAL_FILL, FILLED, TP_HIT, CL_HIT, EXPIRED, CANCELLED, TASK_FAILED,
-    OUTCOME_UNKNOWN, EXIT_REJECTED, DRY_RUN,
+    OUTCOME_UNKNOWN, EXIT_REJECTED, NATIVE_EXIT_NOT_SEEN, DRY_RUN,
     LOGIN_REQUIRED,
     WORKER_CRASHED, WORKER_RESTARTED, WORKER_FATAL,
     EOD_REPORT,
@@ -60,6 +61,8 @@ LEVELS = (ON, SILENT, OFF)
 DEFAULT_LEVELS: dict[str, str] = {
     # a person must act
     OUTCOME_UNKNOWN: ON, LOGIN_REQUIRED: ON, WORKER_FATAL: ON, EOD_REPORT: ON,
+    # a position whose broker-native exit the robot could not see when the price got there
+    NATIVE_EXIT_NOT_SEEN: ON,
     # worth knowing, no sound
     FILLED: SILENT, TP_HIT: SILENT, CL_HIT: SILENT, TASK_FAILED: SILENT, TASK_CONFLICT: SILENT,
     # the day's routine: the task server and the report carry them

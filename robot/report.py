@@ -3,7 +3,7 @@
 The seed's shape is kept exactly: ``event``, ``date``, ``robot_uptime``, ``summary`` with its five
 counts, ``unmatched_details`` and ``failed_details``. Everything else the robot knows goes in
 separate keys (``holding_details``, ``other_outcomes``, ``per_account``, ``reconciliation``,
-``calendar``), so a consumer of the seed's format never sees a field change its meaning.
+``exits_not_seen``, ``calendar``), so a consumer of the seed's format never sees a field change its meaning.
 """
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 SEED_KEYS = ("event", "date", "robot_uptime", "summary", "unmatched_details", "failed_details")
 SUMMARY_KEYS = ("total_tasks", "tp_hit", "cl_hit", "expired_unmatched", "failed")
 UNSETTLED = ("PENDING", "SUBMITTING", "OPEN", "PARTIAL")
+BROKER_LIVE = ("OPEN", "PARTIAL")                    # still in the broker's book
+ROBOT_LIVE = ("CONFIRMED", "OPEN", "PARTIAL")        # an order row the robot holds as live
+BROKER_DONE = ("MATCHED", "WITHDRAWN", "REJECTED", "EXPIRED")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class DayFacts:
     # the day's closure list: {"year", "provisional", "origin", "source"} (YearList.as_report);
     # a provisional year's "trading day" may be an exchange closure nobody listed yet
     calendar: dict | None = None
+    # the day's NATIVE_EXIT_NOT_SEEN events: {"account", "task_id", "payload"}
+    exits_not_seen: list[dict] = field(default_factory=list)
 
 
 def uptime_text(seconds: float) -> str:
@@ -55,6 +60,7 @@ def assemble(facts: DayFacts) -> dict:
     summary = dict.fromkeys(SUMMARY_KEYS, 0)
     summary["total_tasks"] = len(facts.tasks)
     unmatched, failed, holding = [], [], []
+    not_seen = {e["task_id"]: e["payload"] for e in facts.exits_not_seen}
     other = {"holding": 0, "cancelled": 0, "dry_run": 0, "outcome_unknown": 0, "unsettled": 0}
     per_account: dict[str, dict] = {}
     for t in sorted(facts.tasks, key=lambda t: (t["account"], t["task_id"])):
@@ -84,7 +90,7 @@ def assemble(facts: DayFacts) -> dict:
             holding.append({"account": t["account"], "broker": broker, "emiten": t["emiten"],
                             "task_id": t["task_id"], "buy_price": t["avg_fill_price"] or t["price"],
                             "lots": t["lots_filled"], "tp": t["tp"], "cl": t["cl"],
-                            "reason": "filled; neither TP nor CL reached today"})
+                            "reason": _holding_reason(not_seen.get(t["task_id"]))})
         elif state == "CANCELLED":
             other["cancelled"] += 1
         elif state == "DRY_RUN":
@@ -117,10 +123,37 @@ def assemble(facts: DayFacts) -> dict:
         "other_outcomes": other,
         "per_account": dict(sorted(per_account.items())),
         "reconciliation": reconcile(facts),
+        "exits_not_seen": _exits_not_seen(facts, broker_of),
     }
     if facts.calendar is not None:
         report["calendar"] = dict(facts.calendar)
     return report
+
+
+def _holding_reason(alert: dict | None) -> str:
+    if alert is None:
+        return "filled; neither TP nor CL reached today"
+    word = "take-profit" if alert.get("purpose") == "tp" else "cut-loss"
+    return (f"filled; the price reached its {word} {alert.get('level')} (last "
+            f"{alert.get('last_price')}) but no exit order of the broker's was seen: check the "
+            f"position at the broker")
+
+
+def _exits_not_seen(facts: DayFacts, broker_of: dict[str, str]) -> list[dict]:
+    """Native TP/CL levels the price reached without an exit order the robot could see."""
+    state = {t["task_id"]: t for t in facts.tasks}
+    out = []
+    for e in sorted(facts.exits_not_seen, key=lambda e: (e["account"], e["task_id"] or "")):
+        p, t = e["payload"], state.get(e["task_id"]) or {}
+        out.append({"account": e["account"], "broker": broker_of.get(e["account"], "?"),
+                    "task_id": e["task_id"], "emiten": p.get("emiten"),
+                    "purpose": p.get("purpose"), "level": p.get("level"),
+                    "last_price": p.get("last_price"), "seen_at": p.get("seen_at"),
+                    "state": t.get("state"),
+                    "note": "the robot did not sell by itself; "
+                            + ("the task ended " + t["state"] if t.get("state") not in
+                               (None, "FILLED") else "still held at the close")})
+    return out
 
 
 def _failure(t: dict, acc: AccountView | None) -> tuple[str, str | None]:
@@ -148,6 +181,7 @@ def reconcile(facts: DayFacts) -> dict:
                               "reason": "no broker history read at the close"})
             continue
         checked.append(a.account)
+        tasks = {t["task_id"]: t for t in facts.tasks if t["account"] == a.account}
         ours = {o["broker_order_id"]: o for o in facts.orders
                 if o["account"] == a.account and o["broker_order_id"]}
         theirs = {str(o["order_id"]): o for o in a.broker_orders}
@@ -160,10 +194,17 @@ def reconcile(facts: DayFacts) -> dict:
                 mismatches.append({"account": a.account, "kind": "unknown_to_robot",
                                    "order_id": oid, "broker": _brief(b),
                                    "note": "an order the robot did not place or did not record"})
-            elif ours[oid]["lots_filled"] != b.get("filled", 0):
+                continue
+            mine = ours[oid]
+            said = _robot_status(mine, tasks.get(mine["task_id"]))
+            expired_open = said in ("EXPIRED", "EXPIRED_UNMATCHED") and \
+                b.get("status") in BROKER_LIVE
+            if not expired_open and mine["lots_filled"] != b.get("filled", 0):
                 mismatches.append({"account": a.account, "kind": "fill_mismatch", "order_id": oid,
-                                   "robot_lots_filled": ours[oid]["lots_filled"],
+                                   "robot_lots_filled": mine["lots_filled"],
                                    "broker_lots_filled": b.get("filled", 0)})
+            elif expired_open or (said in ROBOT_LIVE and b.get("status") in BROKER_DONE):
+                mismatches.append(_status_mismatch(a.account, oid, mine, said, b, expired_open))
         for oid, o in sorted(ours.items()):
             if oid not in theirs:
                 mismatches.append({"account": a.account, "kind": "missing_at_broker",
@@ -171,6 +212,26 @@ def reconcile(facts: DayFacts) -> dict:
                                    "note": "recorded by the robot, absent from the broker's history"})
     return {"checked_accounts": checked, "unchecked_accounts": unchecked,
             "mismatches": mismatches, "ok": not mismatches and not unchecked}
+
+
+def _robot_status(order: dict, task: dict | None) -> str:
+    """What the robot reports of one order: its row's status, or EXPIRED_UNMATCHED for a buy
+    whose task the close settled as expired while the row still holds the last status read."""
+    if order.get("purpose", "entry") == "entry" and order["status"] in ROBOT_LIVE and \
+            task is not None and task["state"] == "EXPIRED_UNMATCHED":
+        return "EXPIRED_UNMATCHED"
+    return order["status"]
+
+
+def _status_mismatch(account: str, oid: str, mine: dict, said: str, b: dict,
+                     expired_open: bool) -> dict:
+    note = ("the robot reports it expired, the broker still lists it in its book: it may still "
+            "fill; check it and withdraw it by hand" if expired_open else
+            "the robot holds it as live, the broker's history says it is done")
+    return {"account": account, "kind": "status_mismatch", "order_id": oid,
+            "task_id": mine["task_id"], "robot_status": said, "broker_status": b.get("status"),
+            "robot_lots_filled": mine["lots_filled"], "broker_lots_filled": b.get("filled", 0),
+            "note": note}
 
 
 def _take_rejection(rejected: list[dict], b: dict) -> bool:
@@ -224,5 +285,11 @@ def render_table(report: dict) -> str:
                  + (f", not checked: {', '.join(u['account'] for u in rec['unchecked_accounts'])}"
                     if rec["unchecked_accounts"] else ""))
     for m in rec["mismatches"]:
-        lines.append(f"    - {m['account']} {m['kind']} order {m['order_id']}")
+        detail = (f" (robot {m['robot_status']}, broker {m['broker_status']})"
+                  if m["kind"] == "status_mismatch" else "")
+        lines.append(f"    - {m['account']} {m['kind']} order {m['order_id']}{detail}")
+    if report.get("exits_not_seen"):
+        lines.append("  Native TP/CL reached, no exit order seen (check at the broker):")
+        lines += [f"    - {d['account']} {d['emiten']} {d['purpose'].upper()} {d['level']} "
+                  f"(last {d['last_price']}): {d['note']}" for d in report["exits_not_seen"]]
     return "\n".join(lines)

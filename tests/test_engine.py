@@ -563,3 +563,250 @@ def test_a_click_made_before_the_supervisor_died_stays_clicked(world, monkeypatc
     (order,) = store.query("SELECT status, click_at FROM orders")
     assert order["click_at"] is not None and order["status"] == "OPEN"
     assert state(store) == "OPEN"
+
+
+# --- the read-back match: toast id, times, look-alikes (docs/BROKERS.md) ----------------------
+
+def behave(adapter, **behaviour) -> None:
+    """How much the fake broker shows (adapters/fake.py): times, toast ids, prices."""
+    (Path(adapter.profile) / "fake_behaviour.json").write_text(json.dumps(behaviour))
+
+
+def listed(adapter, *rows: tuple[str, str]) -> None:
+    """Orders at the broker: (order id, HH:MM:SS entered), each BBCA buy 2 @ 1000 (the fields of
+    the `intent` helper's order), open."""
+    book_rows = book(adapter) + [
+        {"order_id": oid, "emiten": "BBCA", "side": "buy", "price": 1000, "lot": 2, "filled": 0,
+         "status": "OPEN", "time": f"2026-03-02T{hhmm}+07:00"} for oid, hhmm in rows]
+    (Path(adapter.profile) / "fake_broker.json").write_text(json.dumps(book_rows))
+
+
+def adopted(store) -> str | None:
+    return store.one("SELECT broker_order_id FROM orders WHERE task_id = 'T1'")["broker_order_id"]
+
+
+def test_the_toast_id_decides_after_a_crash_over_an_earlier_look_alike(world):
+    """The worker died after the success toast was stored, before the read-back. A manual order
+    of the same fields entered after the intent is listed too, and earlier than ours: by time
+    alone it would be taken. The stored toast names ours."""
+    store, clock, *_, adapter = world
+    add_task(store)
+    intent(store, "CLICKED", click=True, toast="Order 7002 placed")
+    listed(adapter, ("7001", "09:59:20"), ("7002", "09:59:30"))
+    engine(world).step()
+    assert adopted(store) == "7002" and state(store) == "OPEN"
+    assert len(book(adapter)) == 2                      # nothing was sent
+
+
+def test_a_toast_id_not_listed_yet_is_waited_for_never_replaced_by_a_look_alike(world):
+    store, clock, *_, adapter = world
+    add_task(store)
+    intent(store, "CLICKED", click=True, toast="Order 7005 placed")
+    listed(adapter, ("7001", "09:59:20"))               # someone else's, same fields
+    e = engine(world)
+    e.step()
+    assert adopted(store) is None and state(store) == "SUBMITTING"
+    clock.advance(3)
+    listed(adapter, ("7005", "09:59:30"))               # ours shows up late
+    e.step()
+    assert adopted(store) == "7005" and state(store) == "OPEN"
+
+
+def test_an_order_entered_before_the_intent_is_never_adopted(world):
+    """Where the broker shows a time, a look-alike entered before the intent (beyond the clock
+    slack) is someone else's (a manual order, one from earlier): the click that never arrived
+    ends OUTCOME_UNKNOWN, not in that order."""
+    store, clock, *_, adapter = world
+    add_task(store)
+    intent(store, "CLICKED", click=True)                # intent 09:59:00; died before the toast
+    listed(adapter, ("7001", "09:50:00"))
+    e = engine(world)
+    e.step()
+    clock.advance(31)
+    e.step()
+    assert adopted(store) is None and state(store) == "OUTCOME_UNKNOWN"
+    assert len(book(adapter)) == 1
+
+
+@pytest.mark.parametrize("resubmit", [False, True])
+def test_without_a_time_or_a_toast_id_two_look_alikes_are_left_to_a_person(world, resubmit):
+    """Neither the toast nor the broker's tables can tell two identical orders apart: the robot
+    takes neither, the task ends OUTCOME_UNKNOWN, and nothing is sent again, even with
+    resubmit_unknown on (one of them may well be ours)."""
+    store, clock, *_, adapter = world
+    behave(adapter, times=False, toast_ids=False)
+    add_task(store)
+    intent(store, "CLICKED", click=True, toast="Order placed")
+    listed(adapter, ("7001", "09:59:20"), ("7002", "09:59:30"))
+    e = engine(world, settings={"resubmit_unknown": resubmit})
+    e.step()
+    assert state(store) == "SUBMITTING"
+    clock.advance(31)
+    for _ in range(3):
+        e.step()
+        clock.advance(60)
+    assert adopted(store) is None and state(store) == "OUTCOME_UNKNOWN"
+    assert len(book(adapter)) == 2                      # never resent
+    row = store.one("SELECT status, error FROM orders WHERE task_id = 'T1'")
+    assert row["status"] == "UNKNOWN" and "7001, 7002" in row["error"]
+    (unknown,) = [p for t, p in events_of(store) if t == "OUTCOME_UNKNOWN"]
+    assert "will not resend" in unknown["action"]
+
+
+def test_without_a_time_or_a_toast_id_the_sole_look_alike_is_ours(world):
+    store, clock, *_, adapter = world
+    behave(adapter, times=False, toast_ids=False)
+    add_task(store)
+    engine(world).step()
+    (placed,) = book(adapter)
+    assert adopted(store) == placed["order_id"] and state(store) == "OPEN"
+
+
+def test_a_look_alike_listed_before_the_intent_is_not_ours(world):
+    """No time, no toast id, and a manual order of the same fields already at the broker: the
+    read that listed it came before the intent was written, so the only candidate left is the
+    order the click placed."""
+    store, clock, *_, adapter = world
+    behave(adapter, times=False, toast_ids=False)
+    listed(adapter, ("7001", "09:00:00"))
+    add_task(store)
+    e = engine(world)
+    e.step()                                  # reads the lists (7001 there), then places T1
+    ours = next(o for o in book(adapter) if o["order_id"] != "7001")
+    assert adopted(store) == ours["order_id"] and state(store) == "OPEN"
+
+
+def test_two_unsettled_intents_of_the_same_fields_do_not_share_one_order(world):
+    """Two tasks placed the same order; one click arrived. Without a time or a toast id nobody
+    can say whose it is: neither task takes it."""
+    store, clock, *_, adapter = world
+    behave(adapter, times=False, toast_ids=False)
+    add_task(store, "T1")
+    add_task(store, "T2")
+    with store.transaction() as c:
+        for task_id in ("T1", "T2"):
+            c.execute("INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, "
+                      "price, lot, intent_at, click_at, status) VALUES (?, 'A1', 'entry', 1, "
+                      "'buy', 'BBCA', 1000, 2, '2026-03-02T09:59:00.000+07:00', "
+                      "'2026-03-02T09:59:00.000+07:00', 'CLICKED')", (task_id,))
+            c.execute("UPDATE tasks SET state = 'SUBMITTING', attempts = 1 WHERE task_id = ?",
+                      (task_id,))
+    listed(adapter, ("7001", "09:59:20"))
+    e = engine(world)
+    e.step()
+    clock.advance(31)
+    e.step()
+    assert {state(store, "T1"), state(store, "T2")} == {"OUTCOME_UNKNOWN"}
+    assert store.query("SELECT broker_order_id FROM orders WHERE broker_order_id IS NOT NULL") \
+        == []
+
+
+# --- native TP/CL the robot cannot see ----------------------------------------------------------
+
+def filled_natively(world, **task) -> Engine:
+    """T1 (TP 1100, CL 950) bought and filled on the fake broker, which has native TP/CL."""
+    store, clock, *_, adapter = world
+    add_task(store, **task)
+    e = engine(world)
+    step_until(e, store, "OPEN")
+    fill_at_the_broker(adapter)
+    step_until(e, store, "FILLED")
+    return e
+
+
+def not_seen_events(store) -> list[dict]:
+    return [p for t, p in events_of(store) if t == "NATIVE_EXIT_NOT_SEEN"]
+
+
+def test_a_native_take_profit_that_never_appears_is_reported_once_and_not_sold_by_the_robot(
+        world):
+    from robot.eod import build_report
+    store, clock, *_, adapter = world
+    e = filled_natively(world)
+    behave(adapter, prices={"BBCA": 1125})             # above the TP 1100
+    clock.advance(60)                                  # the next price read is due
+    e.step()                                           # the price is read: the TP is reached
+    seen_at = clock.now()
+    clock.advance(120)
+    e.step()
+    assert not_seen_events(store) == []                # within native_exit_grace_s (180)
+    clock.advance(61)
+    e.step()
+    (event,) = not_seen_events(store)
+    assert event == {"emiten": "BBCA", "purpose": "tp", "level": 1100, "last_price": 1125,
+                     "seen_at": seen_at.isoformat(), "waited_s": 181, "lots": 2,
+                     "action": "check at the broker that the take-profit order exists or sell "
+                               "by hand; the robot does not sell by itself on a broker with "
+                               "native TP/CL"}
+    for _ in range(4):
+        clock.advance(60)
+        e.step()
+    assert len(not_seen_events(store)) == 1            # once per task
+    assert [o["side"] for o in book(adapter)] == ["buy"] and state(store) == "FILLED"
+    e2 = engine(world)                                 # a restarted worker: still only once
+    for _ in range(6):
+        clock.advance(60)
+        e2.step()
+    assert len(not_seen_events(store)) == 1
+    report = build_report(store, None, DAY, clock.now())
+    (line,) = report["exits_not_seen"]
+    assert (line["task_id"], line["purpose"], line["level"], line["state"]) == \
+        ("T1", "tp", 1100, "FILLED")
+    (holding,) = report["holding_details"]
+    assert "no exit order of the broker's was seen" in holding["reason"]
+
+
+def test_a_native_exit_listed_within_the_grace_is_trusted(world):
+    store, clock, *_, adapter = world
+    e = filled_natively(world)
+    behave(adapter, prices={"BBCA": 940})              # below the CL 950
+    clock.advance(60)
+    e.step()
+    assert e.crossed                                   # seen, and waiting for the exit
+    clock.advance(60)
+    rows = book(adapter) + [{"order_id": "9001", "emiten": "BBCA", "side": "sell", "price": 950,
+                             "lot": 2, "filled": 2, "status": "MATCHED",
+                             "time": clock.now().isoformat()}]
+    (Path(adapter.profile) / "fake_broker.json").write_text(json.dumps(rows))
+    step_until(e, store, "CL_HIT")
+    for _ in range(5):
+        clock.advance(60)
+        e.step()
+    assert not_seen_events(store) == []
+
+
+def test_the_native_watch_reads_prices_sparingly_and_only_while_trading(world, monkeypatch):
+    store, clock, *_, adapter = world
+    reads = []
+    real = adapter.last_price
+    monkeypatch.setattr(adapter, "last_price", lambda emiten: reads.append(clock.now()) or
+                        real(emiten))
+    e = filled_natively(world)
+    reads.clear()
+    for _ in range(30):                                # 5 minutes of 10-second polls
+        clock.advance(10)
+        e.step()
+    assert len(reads) == 5                             # one per NATIVE_PRICE_EVERY_S
+    clock.t = clock.t.replace(hour=12, minute=30)      # the lunch break: no trading, no reads
+    reads.clear()
+    for _ in range(10):
+        clock.advance(60)
+        e.step()
+    assert reads == []
+
+
+def test_the_grace_counts_trading_time_only(world):
+    """The TP is reached at 11:58:30, just before the lunch break (12:00-13:30 on a Monday):
+    the broker could not act in the break, so the grace runs on after it."""
+    store, clock, *_, adapter = world
+    e = filled_natively(world)
+    behave(adapter, prices={"BBCA": 1100})
+    clock.t = clock.t.replace(hour=11, minute=58, second=30)
+    e.step()
+    for hhmm in ("12:05", "13:00", "13:31"):      # 90 s + 60 s of trading
+        clock.t = clock.t.replace(hour=int(hhmm[:2]), minute=int(hhmm[3:]), second=0)
+        e.step()
+        assert not_seen_events(store) == [], hhmm
+    clock.t = clock.t.replace(hour=13, minute=32, second=0)   # 90 s + 120 s: past 180 s
+    e.step()
+    assert len(not_seen_events(store)) == 1

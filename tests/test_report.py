@@ -19,7 +19,8 @@ SEED = json.loads("""
  "failed_details": [{"account": "ACC_003", "broker": "ajaib", "emiten": "UNVR", "reason": "...",
    "last_error": "..."}]}
 """)
-EXTRA_KEYS = {"holding_details", "other_outcomes", "per_account", "reconciliation"}
+EXTRA_KEYS = {"holding_details", "other_outcomes", "per_account", "reconciliation",
+              "exits_not_seen"}
 
 
 def task(task_id: str, account: str, state: str, emiten: str = "BBCA", price: int = 9000,
@@ -318,3 +319,70 @@ def test_broker_of_an_account_without_a_view_comes_from_brokers():
         [("ACC_009", "ajaib"), ("NOBODY", "?")]
     assert rep["per_account"]["ACC_009"]["broker"] == "ajaib"
     assert rep["reconciliation"]["unchecked_accounts"] == []    # no view: nothing to reconcile
+
+
+# --- status: expired at the robot, open at the broker (and the other way) ---------------------
+
+def status_facts() -> DayFacts:
+    tasks = [task("S1", "ACC_001", "EXPIRED_UNMATCHED", "ASII", 4900, 1,
+                  reason="unmatched at the close (day order)"),
+             task("S2", "ACC_001", "EXPIRED_UNMATCHED", "TLKM", 2690, 3, lots_filled=1),
+             task("S3", "ACC_001", "OPEN", "BBRI", 4000),
+             task("S4", "ACC_001", "EXPIRED_UNMATCHED", "INDF", 6500, 1)]
+    orders = [order("S1", "ACC_001", "2001", "OPEN", "ASII", price=4900, lot=1),
+              order("S2", "ACC_001", "2002", "EXPIRED", "TLKM", price=2690, lot=3, lots_filled=1),
+              order("S3", "ACC_001", "2003", "OPEN", "BBRI", price=4000),
+              order("S4", "ACC_001", "2004", "EXPIRED", "INDF", price=6500, lot=1)]
+    theirs = [bro("2001", "OPEN", "ASII", price=4900, lot=1),               # still in the book
+              bro("2002", "PARTIAL", "TLKM", price=2690, lot=3, filled=2),   # and filling
+              bro("2003", "WITHDRAWN", "BBRI", price=4000),                 # done at the broker
+              bro("2004", "EXPIRED", "INDF", price=6500, lot=1)]            # agrees
+    return DayFacts("2026-03-02", 0, tasks, orders,
+                    [AccountView("ACC_001", "stockbit", broker_orders=theirs)])
+
+
+def test_an_order_expired_at_the_robot_but_open_at_the_broker_is_a_status_mismatch():
+    rec = reconcile(status_facts())
+    by_id = {m["order_id"]: m for m in rec["mismatches"]}
+    assert set(by_id) == {"2001", "2002", "2003"} and rec["ok"] is False
+    assert by_id["2001"] == {
+        "account": "ACC_001", "kind": "status_mismatch", "order_id": "2001", "task_id": "S1",
+        "robot_status": "EXPIRED_UNMATCHED", "broker_status": "OPEN", "robot_lots_filled": 0,
+        "broker_lots_filled": 0, "note": "the robot reports it expired, the broker still lists it "
+                                         "in its book: it may still fill; check it and withdraw "
+                                         "it by hand"}
+    # one line per order: the expired/open disagreement also carries the fills that differ
+    assert (by_id["2002"]["kind"], by_id["2002"]["robot_status"], by_id["2002"]["broker_status"],
+            by_id["2002"]["robot_lots_filled"], by_id["2002"]["broker_lots_filled"]) == \
+        ("status_mismatch", "EXPIRED", "PARTIAL", 1, 2)
+    # the other way: the robot holds it as live, the broker's history says it is done
+    assert (by_id["2003"]["kind"], by_id["2003"]["robot_status"],
+            by_id["2003"]["broker_status"]) == ("status_mismatch", "OPEN", "WITHDRAWN")
+    text = render_table(assemble(status_facts()))
+    assert "ACC_001 status_mismatch order 2001 (robot EXPIRED_UNMATCHED, broker OPEN)" in text
+
+
+def test_exits_not_seen_are_listed_and_the_holding_says_why():
+    facts = DayFacts("2026-03-02", 0, [task("N1", "ACC_001", "FILLED", "BBCA", lots_filled=2,
+                                            avg_fill_price=9000)], [],
+                     [AccountView("ACC_001", "stockbit")],
+                     exits_not_seen=[{"account": "ACC_001", "task_id": "N1", "payload": {
+                         "emiten": "BBCA", "purpose": "tp", "level": 9200, "last_price": 9225,
+                         "seen_at": "2026-03-02T10:31:00+07:00", "waited_s": 180, "lots": 2,
+                         "action": "..."}}])
+    rep = assemble(facts)
+    assert rep["exits_not_seen"] == [{
+        "account": "ACC_001", "broker": "stockbit", "task_id": "N1", "emiten": "BBCA",
+        "purpose": "tp", "level": 9200, "last_price": 9225,
+        "seen_at": "2026-03-02T10:31:00+07:00", "state": "FILLED",
+        "note": "the robot did not sell by itself; still held at the close"}]
+    (holding,) = rep["holding_details"]
+    assert holding["reason"] == ("filled; the price reached its take-profit 9200 (last 9225) but "
+                                 "no exit order of the broker's was seen: check the position at "
+                                 "the broker")
+    assert "ACC_001 BBCA TP 9200 (last 9225)" in render_table(rep)
+    from robot.protocol import validate_event
+    for rep in (rep, assemble(status_facts())):
+        event = {"id": f"eod-report-{rep['date']}", "type": "EOD_REPORT", "account": "robot",
+                 "time": "2026-03-02T16:00:00.000+07:00", "task_id": None, "payload": rep}
+        assert validate_event(event, strict=True) == []

@@ -51,6 +51,12 @@ class EventRows(StoreBase):
         return self._row("SELECT type, task_id FROM events WHERE account = ? ORDER BY seq DESC "
                          "LIMIT 1", (account,))
 
+    def events_of_type_on(self, type_: str, day: date | str) -> list[dict]:
+        """The events of one type written on ``day`` (WIB), in order, payloads decoded."""
+        rows = self._rows("SELECT account, task_id, created, payload FROM events WHERE type = ? "
+                          "AND substr(created, 1, 10) = ? ORDER BY seq", (type_, str(day)))
+        return [{**r, "payload": json.loads(r["payload"])} for r in rows]
+
     def events_after(self, seq: int, limit: int) -> list[dict]:
         return self._rows("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
 
