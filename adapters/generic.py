@@ -2,7 +2,9 @@
 
 Open the order page, fill emiten/price/lot (and TP/CL when the broker has them), click submit,
 wait for the success or error toast; read tables in one ``execute_script`` round trip each and map
-their columns by the header texts the selectors file names. A broker whose UI follows this flow
+their columns by the header texts the selectors file names. A table may lack some columns: an
+order table its side (the selectors file's ``fixed_side`` then says which side it lists) or its
+time, the holdings table its average price (docs/BROKERS.md). A broker whose UI follows this flow
 needs only a selectors file and an accounts.yaml entry. Broker modules subclass this only for a
 step of their own (a PIN pad, a confirmation dialog, an auto-order toggle).
 """
@@ -10,8 +12,10 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from datetime import datetime, time as dtime
 from typing import Callable
+from urllib.parse import urlsplit
 
 from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
                                         TimeoutException)
@@ -21,9 +25,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 from robot.browser import Browser, classify, driver_errors
 from robot.clock import WIB
 
-from .base import (ActionTimeout, AdapterError, BrokerAdapter, BrokerOrder, BrokerRejected,
-                   OrderRequest, OrderStatus, Position, SelectorMissing, SessionExpired, Side,
-                   SubmitResult)
+from .base import (TOAST_ORDER_ID, ActionTimeout, AdapterError, BrokerAdapter, BrokerOrder,
+                   BrokerRejected, OrderRequest, OrderStatus, Position, SelectorMissing,
+                   SessionExpired, Side, SubmitResult, order_id_in)
 from .numbers import parse_int
 from .selectors import load_selectors
 
@@ -34,6 +38,24 @@ _DRIVER_ERRORS = driver_errors()
 # on its first look cost half a second: a toast rendered just after the click, a dialog or a
 # field shown by the page's script (bench/: order latency).
 WAIT_POLL_S = 0.1
+
+# `robot login`: how long the browser must have left the login page before the robot looks for
+# the logged-in marker on the open orders page (the page the broker lands on may lack it, and
+# may still be redirecting), and how often it looks there at most.
+LEFT_LOGIN_SETTLE_S = 1.0
+LOGIN_RECHECK_S = 5.0
+
+# Whether the person is typing into a field: `robot login` never navigates away meanwhile (a
+# second login step, a one-time code, has no login form but a focused field).
+TYPING_JS = """
+const e = document.activeElement;
+return !!e && (e.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName));
+"""
+
+# The columns a table cannot do without; the side of an order table only when the selectors file
+# gives no fixed_side for it.
+ORDER_FIELDS = ("order_id", "emiten", "price", "lot", "filled", "status")
+PORTFOLIO_FIELDS = ("emiten", "lot")
 
 # One round trip: headers and cell texts of a table, plus each row's data-key if it has one.
 READ_TABLE_JS = """
@@ -73,6 +95,8 @@ class SelectorAdapter(BrokerAdapter):
         self.native_tp_cl = bool(self.sel.get("native_tp_cl"))
         self.fmt = self.sel.get("number_format", "plain")
         self.timeout = settings.action_timeout_s
+        self._left_login_at: float | None = None       # login_seen: left the login page at
+        self._login_checked_at: float | None = None    # ... and last looked elsewhere at
         drivers_dir = settings.state_db.parent / ".drivers"
         self.browser = Browser(account.id, account.profile_path, settings.browser, broker.base_url,
                                headless=account.headless, drivers_dir=drivers_dir,
@@ -166,6 +190,39 @@ class SelectorAdapter(BrokerAdapter):
         el.send_keys(str(value))
 
     # ------------------------------------------------------------------------------ session
+    def login_seen(self) -> bool:
+        """One look of `robot login` while a person logs in: True once logged in.
+
+        The logged-in marker counts on whatever page shows. A broker may land on a page without
+        it (a dashboard): once the login page has been left (no login form, not the login URL,
+        nobody typing in a field) for LEFT_LOGIN_SETTLE_S, the open orders page, where
+        is_session_valid looks too, is loaded and looked at, at most every LOGIN_RECHECK_S. The
+        robot never navigates away while the login page shows."""
+        driver = self.driver
+        if driver.find_elements(By.CSS_SELECTOR, self.sel["login_check"]):
+            return True
+        now = time.monotonic()
+        if self._on_login_page() or driver.execute_script(TYPING_JS):
+            self._left_login_at = None
+            return False
+        left, last = self._left_login_at, self._login_checked_at
+        if left is None:
+            self._left_login_at = now
+            return False
+        if now - left < LEFT_LOGIN_SETTLE_S or (last is not None and now - last < LOGIN_RECHECK_S):
+            return False
+        self._login_checked_at = now
+        log.info("the login page was left for a page without the logged-in marker; looking "
+                 "on the open orders page")
+        self.navigate(self.url("open_orders"))
+        return bool(driver.find_elements(By.CSS_SELECTOR, self.sel["login_check"]))
+
+    def _on_login_page(self) -> bool:
+        if self.driver.find_elements(By.CSS_SELECTOR, self.sel["login_form"]["username"]):
+            return True
+        return urlsplit(self.driver.current_url).path.rstrip("/") == \
+            urlsplit(self.url("login")).path.rstrip("/")
+
     def is_session_valid(self) -> bool:
         try:
             self._guard(self.open_page, "open_orders")
@@ -188,6 +245,8 @@ class SelectorAdapter(BrokerAdapter):
                     return "ok"
                 if err and [e for e in d.find_elements(By.CSS_SELECTOR, err) if e.text.strip()]:
                     return "error"
+                if not self._on_login_page():
+                    return "left"    # a landing page without the marker: looked at below
                 return False
             try:
                 result = self.wait().until(done)
@@ -196,6 +255,10 @@ class SelectorAdapter(BrokerAdapter):
             if result == "error":
                 text = self.driver.find_element(By.CSS_SELECTOR, err).text.strip()
                 raise BrokerRejected(f"login refused: {text}")
+            if result == "left" and not self.is_session_valid():
+                raise AdapterError("login did not complete: the broker left its login page, but "
+                                   "its open orders page asks for a login (a second step, such "
+                                   "as a one-time code, needs a person: robot login)")
         self._guard(run)
 
     # ------------------------------------------------------------------------------- orders
@@ -267,8 +330,11 @@ class SelectorAdapter(BrokerAdapter):
             raise SessionExpired("the broker asked for a login after the click")
         if kind == "err":
             raise BrokerRejected(text, retryable=self._retryable(text))
-        m = re.search(r"\b(\d{3,})\b", text)
-        return SubmitResult(text, m.group(1) if m else None)
+        return SubmitResult(text, self.toast_order_id(text))
+
+    def toast_order_id(self, text: str | None) -> str | None:
+        """The selectors file's toast_order_id pattern (null: the toast names none)."""
+        return order_id_in(text, self.sel.get("toast_order_id", TOAST_ORDER_ID))
 
     def _retryable(self, text: str) -> bool:
         patterns = self.sel.get("retryable_errors") or [
@@ -300,35 +366,42 @@ class SelectorAdapter(BrokerAdapter):
             return data
         return self._guard(run)
 
-    def _rows(self, data: dict, columns: dict, table_key: str) -> list[dict]:
+    def _rows(self, data: dict, columns: dict, table_key: str,
+              required: tuple[str, ...]) -> list[dict]:
+        """Each row as {field: cell text}. A column the file names must be on the page when the
+        robot needs it (``required``); an optional one the page lacks is left out of the rows."""
         headers = data["headers"]
         index = {}
         for field, header in columns.items():
-            if header in headers:
+            if header is not None and header in headers:
                 index[field] = headers.index(header)
-            elif field in ("order_id", "emiten", "side", "price", "lot", "filled", "status",
-                           "avg_price"):
-                raise SelectorMissing(f"columns.{table_key}.{field}", header,
+            elif field in required:
+                raise SelectorMissing(f"columns.{table_key}.{field}", str(header),
                                       f"{table_key} table (headers seen: {headers})")
         return [{f: (row[i] if i < len(row) else "") for f, i in index.items()}
                 for row in data["rows"] if row]
 
     def _orders(self, page: str, table_key: str, columns_key: str) -> list[BrokerOrder]:
         data = self.read_table(page, table_key)
+        fixed = (self.sel.get("fixed_side") or {}).get(columns_key)
+        required = ORDER_FIELDS if fixed else ORDER_FIELDS + ("side",)
         out = []
-        for r in self._rows(data, self.sel["columns"][columns_key], columns_key):
+        for r in self._rows(data, self.sel["columns"][columns_key], columns_key, required):
             try:
-                out.append(self._order_from(r))
+                out.append(self._order_from(r, fixed))
             except (KeyError, ValueError) as exc:
                 raise AdapterError(f"{self.broker.name}: cannot read a {columns_key} row {r}: "
                                    f"{exc}") from None
         return out
 
-    def _order_from(self, r: dict) -> BrokerOrder:
-        side = self.sel["side_map"].get(r["side"]) or self.sel["side_map"].get(r["side"].title())
+    def _order_from(self, r: dict, fixed_side: str | None = None) -> BrokerOrder:
+        """One order row; ``fixed_side``: the side of every row of a table without a side
+        column (the selectors file's fixed_side; the schema makes sure one of them exists)."""
+        side = fixed_side or self.sel["side_map"].get(r["side"]) or \
+            self.sel["side_map"].get(r["side"].title())
         status = self.sel["status_map"].get(r["status"])
         if side is None or status is None:
-            raise ValueError(f"unknown side {r['side']!r} or status {r['status']!r}")
+            raise ValueError(f"unknown side {r.get('side')!r} or status {r['status']!r}")
         return BrokerOrder(
             order_id=r["order_id"], emiten=r["emiten"].upper(), side=Side(side),
             price=parse_int(r["price"], self.fmt), lot=parse_int(r["lot"], self.fmt),
@@ -355,12 +428,20 @@ class SelectorAdapter(BrokerAdapter):
             raise AdapterError(f"{self.broker.name}: no portfolio page in the selectors")
         data = self.read_table("portfolio", "portfolio_table")
         out = []
-        for r in self._rows(data, self.sel["columns"]["portfolio"], "portfolio"):
+        for r in self._rows(data, self.sel["columns"]["portfolio"], "portfolio",
+                            PORTFOLIO_FIELDS + (("avg_price",) if self._has("avg_price")
+                                                else ())):
             out.append(Position(r["emiten"].upper(), parse_int(r["lot"], self.fmt),
-                                parse_int(r["avg_price"], self.fmt),
-                                parse_int(r["last_price"], self.fmt) if r.get("last_price")
-                                else None))
+                                self._number(r.get("avg_price")),
+                                self._number(r.get("last_price"))))
         return out
+
+    def _has(self, portfolio_field: str) -> bool:
+        """Whether the selectors file names this holdings column (then the page must show it)."""
+        return bool((self.sel["columns"].get("portfolio") or {}).get(portfolio_field))
+
+    def _number(self, text: str | None) -> int | None:
+        return parse_int(text, self.fmt) if text else None
 
     def last_price(self, emiten: str) -> int:
         if not self.sel.get("quote_price") or "quote" not in self.sel["urls"]:

@@ -3,14 +3,17 @@
 The file's shape is robot/schemas/selectors.schema.json (each shipped file names it in its
 ``$schema`` key, so editors complete and check it), including what the order flow's steps need:
 a ``pin`` step needs ``pin_pad``, ``confirm`` needs ``confirm_dialog``, ``auto_order`` needs
-``auto_order_toggle``, and ``native_tp_cl`` needs the form's ``tp_input`` and ``cl_input``. Which
-step names exist depends on the adapter class, so that check is made here. A missing key, a
+``auto_order_toggle``, ``native_tp_cl`` needs the form's ``tp_input`` and ``cl_input``, and an order
+table without a side column needs ``fixed_side`` to say which side it lists (never both). Which
+step names exist depends on the adapter class, and ``toast_order_id`` must be a Python regular
+expression with a group, so those checks are made here. A missing key, a
 wrong type or an unknown step is reported naming the broker, the file, the line and the key, so a
 user who edits a file after a broker changed its pages knows exactly what to fix.
 """
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -59,4 +62,20 @@ def check_selectors(data: Any, source: str, known_steps: set[str],
                 line, column = locate(("steps", i)) if locate else (None, None)
                 out.append(Problem(source, f"steps[{i}]", f"unknown step {step!r}; this broker's "
                                    f"adapter knows {', '.join(sorted(known_steps))}", line, column))
+    pattern = data.get("toast_order_id") if isinstance(data, dict) else None
+    if isinstance(pattern, str) and pattern:
+        why = _regex_problem(pattern)
+        if why:
+            line, column = locate(("toast_order_id",)) if locate else (None, None)
+            out.append(Problem(source, "toast_order_id", why, line, column))
     return out
+
+
+def _regex_problem(pattern: str) -> str | None:
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        return f"is not a valid regular expression: {exc}"
+    if compiled.groups < 1:
+        return "needs a group: (...) around the order id"
+    return None

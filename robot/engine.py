@@ -396,8 +396,8 @@ class Engine:
             now, task_id=task_id, event_id=f"native-exit-not-seen-{task_id}", once=True)
         log.error("task %s: the price reached its %s %d (last %d at %s) and no exit order of "
                   "the broker's appeared in %.0f s of trading: reported (NATIVE_EXIT_NOT_SEEN)",
-                  task_id, word, crossing.level, crossing.last, crossing.seen_at.strftime("%H:%M:%S"),
-                  waited)
+                  task_id, word, crossing.level, crossing.last,
+                  crossing.seen_at.strftime("%H:%M:%S"), waited)
 
     # ------------------------------------------------------------------------ reconciliation
     def match(self, row: dict, view: BrokerView, claimed: set[str]) -> BrokerOrder | None:

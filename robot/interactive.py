@@ -56,12 +56,13 @@ def check_display(headless: bool) -> None:
 
 
 def wait_for_login(adapter, timeout: float, poll: float = POLL_S) -> None:
-    """Open the broker's login page and wait until the logged-in marker shows.
+    """Open the broker's login page and wait until the logged-in marker shows: on the page the
+    broker lands on, or on the open orders page once the login page was left
+    (SelectorAdapter.login_seen).
 
     Raises OperatorError when the time is up or the window was closed first.
     """
     from selenium.common.exceptions import TimeoutException
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver = adapter.driver
@@ -75,8 +76,7 @@ def wait_for_login(adapter, timeout: float, poll: float = POLL_S) -> None:
     except Exception as exc:  # noqa: BLE001 - classified below
         _raise_classified(exc)
     try:
-        WebDriverWait(driver, timeout, poll_frequency=poll).until(
-            lambda d: d.find_elements(By.CSS_SELECTOR, check))
+        WebDriverWait(driver, timeout, poll_frequency=poll).until(lambda d: adapter.login_seen())
     except TimeoutException:
         raise OperatorError(f"not logged in after {timeout:g} s: the logged-in marker "
                             f"{check!r} never appeared (log in within --timeout, or raise it)") \

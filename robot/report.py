@@ -3,7 +3,8 @@
 The seed's shape is kept exactly: ``event``, ``date``, ``robot_uptime``, ``summary`` with its five
 counts, ``unmatched_details`` and ``failed_details``. Everything else the robot knows goes in
 separate keys (``holding_details``, ``other_outcomes``, ``per_account``, ``reconciliation``,
-``exits_not_seen``, ``calendar``), so a consumer of the seed's format never sees a field change its meaning.
+``exits_not_seen``, ``calendar``), so a consumer of the seed's format never sees a field change
+its meaning.
 """
 from __future__ import annotations
 

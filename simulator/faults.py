@@ -79,6 +79,11 @@ class Faults:
                  if f.matches(skin, account, emiten)]
         return min(caps) if caps else None
 
+    def forgets_exit(self, skin: str, account: str, emiten: str, dt: datetime) -> bool:
+        """A native TP/CL that would trigger now silently places nothing (forget_native_exit)."""
+        return any(f.matches(skin, account, emiten)
+                   for f in self.of_kind("forget_native_exit", dt))
+
     def price_override(self, emiten: str, dt: datetime) -> int | None:
         hits = [f.price for f in self.all()
                 if f.kind in ("price", "tp_hit", "cl_hit") and f.emiten == emiten and f.active(dt)]

@@ -49,7 +49,7 @@ class Order:
     visible: bool = True
     fills: list[Fill] = field(default_factory=list)
     fill_cap: int | None = None      # scenario partial_fill / no_fill: most lots that may fill
-    tp_cl_state: str | None = None   # pending, armed, tp, cl, lapsed, cancelled
+    tp_cl_state: str | None = None   # pending, armed, tp, cl, lapsed, cancelled, forgotten
     updated_at: datetime | None = None
 
     @property

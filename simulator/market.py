@@ -207,9 +207,12 @@ class Market:
         else:
             return
         self.active.pop(buy.order_id, None)
+        buy.updated_at = t
+        if self.faults.forgets_exit(buy.skin, buy.account, buy.emiten, t):
+            buy.tp_cl_state = "forgotten"      # the broker's watch fires and places nothing
+            return
         lots = min(buy.lots or 0, self.free_lots(buy.skin, buy.account, buy.emiten))
         buy.tp_cl_state = kind if lots > 0 else "cancelled"   # sold by hand meanwhile
-        buy.updated_at = t
         if lots <= 0:
             return
         exit_order = Order(self.ledger.next_id(), buy.account, buy.skin, buy.emiten, "sell",

@@ -20,7 +20,7 @@ from robot import rules
 
 from . import protocol
 
-SKINS = ("stockbit", "ipot", "ajaib", "lotus")
+SKINS = ("stockbit", "ipot", "ajaib", "lotus", "melati")
 PAGES = ("login", "order", "open_orders", "history", "portfolio", "quote")
 TASK_FAULTS = ("http_500", "slow", "malformed")
 TASK_ENDPOINTS = ("tasks", "events", "all")
@@ -378,6 +378,7 @@ class _Parser:
         "error_toast": {"skin", "account", "emiten", "nth", "from", "until", "message", "placed"},
         "partial_fill": {"skin", "account", "emiten", "lots", "from", "until"},
         "no_fill": {"skin", "account", "emiten", "from", "until"},
+        "forget_native_exit": {"skin", "account", "emiten", "from", "until"},
         "tp_hit": {"task", "emiten", "price", "at", "until"},
         "cl_hit": {"task", "emiten", "price", "at", "until"},
         "price": {"emiten", "price", "at", "until"},

@@ -1,4 +1,4 @@
-"""The four simulated brokers' look: paths, form field names, labels and table columns.
+"""The five simulated brokers' look: paths, form field names, labels and table columns.
 
 Element ids and classes live in each skin's templates (``templates/<skin>/``); what the shared
 view code needs to know is here. ``selectors/<skin>.json`` describes the same pages for the
@@ -42,6 +42,12 @@ class SkinSpec:
     table_ids: dict[str, str]         # open_orders / history / portfolio -> table element id
     cancel_class: str                 # class of the cancel button in each open-order row
     toast_classes: tuple[str, str]    # classes of the success and error toast elements
+    landing: str = "order"            # the page a login lands on (also / and a logged-in login)
+    open_side: str | None = None      # the open orders page lists this side only; the other
+                                      # side's live orders are on the "other_orders" page
+    # an accepted order's toast, {side} {emiten} {lots} filled in; None: the market's own
+    # "Order 100023 placed", which names the new order's id
+    accepted_toast: str | None = None
 
     def path(self, page: str) -> str:
         return f"/{self.name}/{self.paths[page]}"
@@ -163,4 +169,32 @@ LOTUS = SkinSpec(
     cancel_class="lt-withdraw", toast_classes=("lt-notice ok", "lt-notice fail"),
 )
 
-SKINS: dict[str, SkinSpec] = {s.name: s for s in (STOCKBIT, IPOT, AJAIB, LOTUS)}
+# A broker that shows little, so the selector-driven adapter is tried on what tables may lack:
+# the working orders page lists buy orders only and has no side column (the sells are on a page
+# of their own), no table has a time column, the holdings have no average price, the success
+# toast names no order id, and a login lands on a dashboard without the logged-in marker. No
+# native TP/CL (the robot emulates it). Defined for the robot by tests/simulator/melati.json.
+MELATI = SkinSpec(
+    name="melati", title="Melati (simulated minimal broker)",
+    paths={"login": "masuk", "order": "pesan", "open_orders": "antrian-beli",
+           "other_orders": "antrian-jual", "history": "riwayat", "portfolio": "aset",
+           "quote": "harga", "home": "beranda"},
+    quote_param=None, cookie="melati_sesi",
+    fields={"stock": "kode", "price": "harga", "lot": "lot", "side": "jenis"},
+    sell_value="jual", number_format="id", native_tp_cl=False,
+    side_labels={"buy": "Beli", "sell": "Jual"}, status_labels=STANDARD_STATUS,
+    open_columns=_cols(("order_id", "No. Pesanan"), ("emiten", "Saham"), ("price", "Harga"),
+                       ("lot", "Lot"), ("filled", "Terisi"), ("status", "Status")),
+    history_columns=_cols(("order_id", "No. Pesanan"), ("emiten", "Saham"), ("side", "Jenis"),
+                          ("price", "Harga"), ("lot", "Lot"), ("filled", "Terisi"),
+                          ("status", "Status")),
+    portfolio_columns=_cols(("emiten", "Saham"), ("lot", "Lot"), ("last_price", "Harga Pasar")),
+    action_header="", cancel_label="Batal", login_fields=("pengguna", "sandi"),
+    table_ids={"open_orders": "mt-antrian-beli", "other_orders": "mt-antrian-jual",
+               "history": "mt-riwayat", "portfolio": "mt-aset"},
+    cancel_class="mt-batal", toast_classes=("mt-pesan mt-ok", "mt-pesan mt-gagal"),
+    landing="home", open_side="buy",
+    accepted_toast="Pesanan {side} {emiten} {lots} lot diterima",
+)
+
+SKINS: dict[str, SkinSpec] = {s.name: s for s in (STOCKBIT, IPOT, AJAIB, LOTUS, MELATI)}

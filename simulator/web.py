@@ -80,14 +80,21 @@ class BrokerViews:
     # -- login -----------------------------------------------------------------------------------
 
     def root(self) -> Response:
-        return redirect(self.spec.path("order"))
+        return redirect(self.spec.path(self.spec.landing))
+
+    def home(self) -> Any:
+        """A dashboard a login lands on: no logged-in marker (the template leaves it out)."""
+        got = self.enter("home")
+        if isinstance(got, Response):
+            return got
+        return self.render(f"{self.spec.name}_home.html", got, landing=True)
 
     def login(self) -> Any:
         got = self.enter("login", login=False)
         if isinstance(got, Response):
             return got
         if got is not None and request.method == "GET":
-            return redirect(self.spec.path("order"))
+            return redirect(self.spec.path(self.spec.landing))
         if request.method == "GET":
             return self.render(f"{self.spec.name}_login.html", None, error=None)
         user_field, pass_field = self.spec.login_fields
@@ -101,7 +108,7 @@ class BrokerViews:
             session = self.state.sessions.create(self.spec.name, username, self.state.now())
         target = request.args.get("next", "")
         if not target.startswith(f"/{self.spec.name}/") or "//" in target:
-            target = self.spec.path("order")
+            target = self.spec.path(self.spec.landing)
         response = redirect(target, code=303)
         # Persistent (Max-Age + Expires): survives a browser restart in the same profile.
         response.set_cookie(self.spec.cookie, session.token, max_age=COOKIE_MAX_AGE,
@@ -159,7 +166,12 @@ class BrokerViews:
             now = self.state.sync()
             outcome = self.state.market.submit(self.spec.name, session.account, req, now,
                                                self.spec.native_tp_cl)
-            session.toast(outcome.ok, outcome.message)
+            message = outcome.message
+            if outcome.ok and self.spec.accepted_toast:     # a toast without the order id
+                message = self.spec.accepted_toast.format(
+                    side=self.spec.side_labels[req.side].lower(), emiten=req.emiten,
+                    lots=req.lots)
+            session.toast(outcome.ok, message)
         return self.back("order")
 
     def parse_order(self) -> OrderRequest:
@@ -197,6 +209,10 @@ class BrokerViews:
     def open_orders(self) -> Any:
         return self.table_page("open_orders", self.spec.open_columns, cancel=True)
 
+    def other_orders(self) -> Any:
+        """The live orders of the side the open orders page leaves out (open_side)."""
+        return self.table_page("other_orders", self.spec.open_columns, cancel=True)
+
     def history(self) -> Any:
         return self.table_page("history", self.spec.history_columns, cancel=False)
 
@@ -208,8 +224,11 @@ class BrokerViews:
         with self.state.lock:
             now = self.state.sync()
             market = self.state.market
-            orders = (market.open_orders(self.spec.name, got.account) if page == "open_orders"
+            orders = (market.open_orders(self.spec.name, got.account) if page != "history"
                       else market.history(self.spec.name, got.account, now))
+            if page != "history" and self.spec.open_side:
+                orders = [o for o in orders if (o.side == self.spec.open_side)
+                          == (page == "open_orders")]
             rows = [{"order_id": o.order_id,
                      "cells": [_cell(self.spec, o, c.key) for c in columns],
                      "cancel_url": f"{self.spec.path('open_orders')}/{o.order_id}/cancel"}
@@ -260,6 +279,10 @@ def broker_blueprint(spec: SkinSpec, state: SimState) -> Blueprint:
     bp.add_url_rule(f"/{p['open_orders']}", "open_orders", v.open_orders)
     bp.add_url_rule(f"/{p['open_orders']}/<order_id>/cancel", "cancel", v.cancel,
                     methods=["POST"])
+    if "other_orders" in p:
+        bp.add_url_rule(f"/{p['other_orders']}", "other_orders", v.other_orders)
+    if "home" in p:
+        bp.add_url_rule(f"/{p['home']}", "home", v.home)
     bp.add_url_rule(f"/{p['history']}", "history", v.history)
     bp.add_url_rule(f"/{p['portfolio']}", "portfolio", v.portfolio)
     if spec.quote_param:

@@ -32,9 +32,10 @@ SELECTORS = {
     "ipot": ROOT / "selectors" / "ipot.json",
     "ajaib": ROOT / "selectors" / "ajaib.json",
     "lotus": ROOT / "tests" / "simulator" / "lotus.json",
+    "melati": ROOT / "tests" / "simulator" / "melati.json",
 }
 ADAPTER_MODULES = {"stockbit": "adapters.stockbit", "ipot": "adapters.ipot",
-                   "ajaib": "adapters.ajaib", "lotus": "generic"}
+                   "ajaib": "adapters.ajaib", "lotus": "generic", "melati": "generic"}
 ACCEPTED = ("OPEN", "PARTIAL", "MATCHED")
 PASSWORD = "demo"
 

@@ -32,7 +32,8 @@ def problems(exc: SelectorsError) -> list[str]:
 @pytest.mark.parametrize("broker, steps", [("stockbit", SelectorAdapter.STEPS),
                                            ("ipot", IpotAdapter.STEPS),
                                            ("ajaib", AjaibAdapter.STEPS),
-                                           ("lotus", SelectorAdapter.STEPS)])
+                                           ("lotus", SelectorAdapter.STEPS),
+                                           ("melati", SelectorAdapter.STEPS)])
 def test_shipped_files_are_valid(broker, steps):
     data = load_selectors(SELECTORS[broker], broker, steps)
     assert data["broker"] == broker
@@ -146,7 +147,7 @@ def test_native_tp_cl_needs_the_inputs(tmp_path):
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "robot" / "schemas" / "selectors.schema.json"
 
 
-@pytest.mark.parametrize("broker", ["stockbit", "ipot", "ajaib", "lotus"])
+@pytest.mark.parametrize("broker", ["stockbit", "ipot", "ajaib", "lotus", "melati"])
 def test_each_shipped_file_names_the_schema_for_editors(broker):
     """`$schema` is a path relative to the file (VS Code and others follow it), and the schema
     accepts the file with the plain library, as an editor would check it."""
@@ -209,3 +210,57 @@ def test_steps_must_include_fill_submit_and_toast(tmp_path):
     with pytest.raises(SelectorsError) as err:
         load_selectors(write(tmp_path, data), "stockbit", SelectorAdapter.STEPS)
     assert [(p.key, p.message) for p in err.value.problems] == [("steps", "must include 'submit'")]
+
+
+# --------------------------------------------------- tables that lack columns (docs/BROKERS.md)
+def test_a_table_without_a_side_column_needs_a_fixed_side(tmp_path):
+    data = base("melati")
+    load_selectors(SELECTORS["melati"], "melati", SelectorAdapter.STEPS)   # buy-only list: fine
+    del data["fixed_side"]
+    path = write(tmp_path, data)
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(path, "melati", SelectorAdapter.STEPS)
+    (problem,) = err.value.problems
+    assert problem.key == "columns.open_orders.side" and problem.line is not None
+    assert "fixed_side.open_orders" in problem.message and "never guesses" in problem.message
+    assert f"{path} (broker melati):{problem.line}:" in str(problem)
+
+
+def test_a_side_column_and_a_fixed_side_for_one_table_is_an_error(tmp_path):
+    data = base("melati")
+    data["fixed_side"]["history"] = "sell"               # history has a side column
+    path = write(tmp_path, data)
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(path, "melati", SelectorAdapter.STEPS)
+    (problem,) = err.value.problems
+    assert problem.key == "columns.history.side" and "give one of them" in problem.message
+
+
+def test_a_fixed_side_is_buy_or_sell(tmp_path):
+    data = base("melati")
+    data["fixed_side"]["open_orders"] = "long"
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(write(tmp_path, data), "melati", SelectorAdapter.STEPS)
+    assert any(p.key == "fixed_side.open_orders" and "'long'" in p.message
+               for p in err.value.problems), problems(err.value)
+
+
+def test_optional_columns_may_be_left_out(tmp_path):
+    data = base("lotus")
+    for table in ("open_orders", "history"):
+        del data["columns"][table]["time"]
+    del data["columns"]["portfolio"]["avg_price"]
+    load_selectors(write(tmp_path, data), "lotus", SelectorAdapter.STEPS)
+
+
+@pytest.mark.parametrize("pattern, why", [("(order", "not a valid regular expression"),
+                                          ("Order \\d+", "needs a group")])
+def test_toast_order_id_is_a_regular_expression_with_a_group(tmp_path, pattern, why):
+    data = base("lotus")
+    data["toast_order_id"] = pattern
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(write(tmp_path, data), "lotus", SelectorAdapter.STEPS)
+    (problem,) = err.value.problems
+    assert problem.key == "toast_order_id" and why in problem.message and problem.line
+    data["toast_order_id"] = "Ref (\\d+)"
+    load_selectors(write(tmp_path, data, "ok.json"), "lotus", SelectorAdapter.STEPS)

@@ -81,6 +81,26 @@ def test_native_cut_loss_exit_sells_at_market_after_a_gap(make_sim, clock):
     assert exit_["fills"][0]["price"] == 9600 and exit_["fills"][0]["time"].endswith("11:00:00.000+07:00")
 
 
+def test_a_forgotten_native_exit_places_nothing(make_sim, clock):
+    """forget_native_exit: the broker's TP/CL watch fires and silently places no sell, the
+    position stays (what the robot's NATIVE_EXIT_NOT_SEEN is for)."""
+    sim = make_sim({**SCRIPTED, "faults": [{"kind": "forget_native_exit", "skin": "stockbit",
+                                            "emiten": "BBCA", "from": "10:20"}]})
+    web = WebClient(sim, "stockbit")
+    web.login()
+    web.order("BBCA", 9750, 2, tp=9900, cl=9600)          # filled 10:10; 9900 from 10:30
+    clock.set("10:45")
+    (buy,) = orders(sim)
+    assert buy["status"] == "MATCHED" and buy["tp_cl_state"] == "forgotten"
+    assert [r["Side"] for r in web.table("history")] == ["Buy"]
+    assert web.table("portfolio")[0]["Lot"] == "2"
+    other = WebClient(sim, "lotus")                       # another skin is not affected
+    other.login()
+    other.order("BBCA", 9900, 1, tp=10000, cl=9800)       # filled 10:45; 9600 at 11:00
+    clock.set("11:05")
+    assert orders(sim)[-1]["exit_kind"] == "cl"
+
+
 def test_forced_tp_hit_from_scenario(make_sim, clock):
     sim = make_sim({**SCRIPTED, "tasks": [
         {"task_id": "X1", "account": "ACC1", "emiten": "TLKM", "price": 2690, "lot": 1,
@@ -350,3 +370,36 @@ def test_quote_pages(make_sim, clock):
     web.login()
     clock.set("10:10")
     assert 'class="ajaib-last-price">9750<' in web.http.get("/ajaib/saham/BBCA").get_data(as_text=True)
+
+
+def test_melati_shows_less(make_sim, clock):
+    """The minimal skin: a login lands on a dashboard without the logged-in marker, the working
+    list has buys only and neither side nor time, sells are on a page of their own, the
+    history has no time, the holdings no average price, and the toast names no order id."""
+    sim = make_sim(SCRIPTED)
+    web = WebClient(sim, "melati", account="RICH")        # holds 10 TLKM
+    landed = web.login()
+    assert landed.status_code == 303 and landed.headers["Location"].endswith("/melati/beranda")
+    home = web.get("home").get_data(as_text=True)
+    assert "Selamat datang" in home and "mt-akun" not in home
+    assert 'id="mt-akun"' in web.get("order").get_data(as_text=True)
+    assert web.get("login").headers["Location"].endswith("/melati/beranda")   # logged in
+    assert web.order("TLKM", 2600, 3, side="sell") == ("success",
+                                                       "Pesanan jual TLKM 3 lot diterima")
+    assert web.order("TLKM", 2800, 2, side="sell")[0] == "success"      # rests: above 2700
+    assert web.order("BBCA", 9700, 2) == ("success", "Pesanan beli BBCA 2 lot diterima")
+    sold, resting, buy = orders(sim, account="RICH")
+    assert web.table("open_orders") == [
+        {"No. Pesanan": buy["order_id"], "Saham": "BBCA", "Harga": "9.700", "Lot": "2",
+         "Terisi": "0", "Status": "Open", "": "Batal"}]
+    assert [r["No. Pesanan"] for r in web.table("other_orders")] == [resting["order_id"]]
+    history = {r["No. Pesanan"]: r for r in web.table("history")}
+    assert {k: (r["Jenis"], r["Status"]) for k, r in history.items()} == {
+        sold["order_id"]: ("Jual", "Matched"), resting["order_id"]: ("Jual", "Open"),
+        buy["order_id"]: ("Beli", "Open")}
+    assert list(history[buy["order_id"]]) == ["No. Pesanan", "Saham", "Jenis", "Harga", "Lot",
+                                              "Terisi", "Status"]          # no time
+    assert web.table("portfolio") == [{"Saham": "TLKM", "Lot": "7", "Harga Pasar": "2.700"}]
+    assert web.cancel(resting["order_id"]) == ("success",
+                                               f"Order {resting['order_id']} withdrawn")
+    assert web.table("other_orders") == []
