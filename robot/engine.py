@@ -319,10 +319,10 @@ class Engine:
         and then (NATIVE_PRICE_EVERY_S per stock, in the trading sessions only: a page load
         each). When it is at or beyond the TP or CL and no exit order of the broker's is listed
         native_exit_grace_s of trading time later (breaks left out; judged on a read of the
-        history),
-        NATIVE_EXIT_NOT_SEEN tells a person, once per task. The robot does not sell by itself
-        then: the broker's order may exist where the robot cannot see it, or be placed late,
-        and a robot sell beside it could sell the position twice (docs/BROKERS.md)."""
+        history), NATIVE_EXIT_NOT_SEEN tells a person, once per task. The robot does not sell
+        by itself then: the broker's order may exist where the robot cannot see it, or be
+        placed late, and a robot sell beside it could sell the position twice (docs/BROKERS.md).
+        """
         if not self.native:
             return
         now = self.clock.now()

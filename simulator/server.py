@@ -1,4 +1,4 @@
-"""The simulator server: one Flask app (four broker skins + task server) on 127.0.0.1.
+"""The simulator server: one Flask app (five broker skins + task server) on 127.0.0.1.
 
 ``SimServer`` runs werkzeug's threaded server in a background thread so tests and the demo can
 start it in-process, stop it (dropping open keep-alive connections, a real outage) and start it
