@@ -329,3 +329,17 @@ def test_market_open_and_close():
     assert market_open(MONDAY).utcoffset() == timedelta(hours=7)
     assert phase_at(market_open(FRIDAY)) is Phase.SESSION_1
     assert phase_at(market_close(FRIDAY)) is Phase.PRE_CLOSING
+
+
+def test_trading_seconds_leave_the_breaks_out():
+    from robot.calendar import trading_seconds
+    monday, friday = date(2026, 3, 2), date(2026, 3, 6)
+
+    def at(day, hhmm):
+        return datetime.combine(day, datetime.strptime(hhmm, "%H:%M").time(), WIB)
+    assert trading_seconds(at(monday, "10:00"), at(monday, "10:03")) == 180
+    assert trading_seconds(at(monday, "11:58"), at(monday, "13:32")) == 240    # lunch left out
+    assert trading_seconds(at(friday, "11:28"), at(friday, "14:01")) == 180    # Friday's break
+    assert trading_seconds(at(monday, "08:45"), at(monday, "09:00")) == 0      # pre-opening
+    assert trading_seconds(at(monday, "15:49"), at(monday, "16:10")) == 60     # pre-closing out
+    assert trading_seconds(at(monday, "10:05"), at(monday, "10:00")) == 0

@@ -616,3 +616,15 @@ def test_the_fake_bot_api_answers_as_telegram_does(tg):
     assert flood["description"] == "Too Many Requests: retry after 7"
     again = requests.post(send, json={"chat_id": CHAT, "text": "x"}, timeout=5).json()
     assert again["error_code"] == 429 and tg.early_retries == 1
+
+
+def test_a_native_exit_not_seen_says_what_to_check():
+    text = text_of(row_of("NATIVE_EXIT_NOT_SEEN", {
+        "emiten": "BBCA", "purpose": "tp", "level": 9200, "last_price": 9225,
+        "seen_at": "2026-03-02T10:01:00+07:00", "waited_s": 180, "lots": 2,
+        "action": "check at the broker that the take-profit order exists or sell by hand; ..."},
+        task_id="T-003"))
+    for part in ("EXIT ORDER NOT SEEN: ACC_1", "T-003", "BBCA 2 lot held", "take-profit 9200",
+                 "last 9225 at 2026-03-02 10:01:00 WIB", "180 s", "does NOT sell by itself",
+                 "sell by hand"):
+        assert part in text, part
