@@ -18,13 +18,14 @@ from selenium.common.exceptions import (NoSuchElementException, StaleElementRefe
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from robot.browser import Browser, classify, driver_errors
 from robot.clock import WIB
 
 from .base import (ActionTimeout, AdapterError, BrokerAdapter, BrokerOrder, BrokerRejected,
                    OrderRequest, OrderStatus, Position, SelectorMissing, SessionExpired, Side,
                    SubmitResult)
+from .browser import Browser, classify, driver_errors
 from .numbers import parse_int
+from .operator import OperatorPages
 from .selectors import load_selectors
 
 log = logging.getLogger("adapters")
@@ -62,7 +63,7 @@ return null;
 """
 
 
-class SelectorAdapter(BrokerAdapter):
+class SelectorAdapter(OperatorPages, BrokerAdapter):
     """Drives a broker purely from its selectors file."""
 
     STEPS = {"fill", "submit", "toast"}

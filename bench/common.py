@@ -145,7 +145,7 @@ class CpuLedger:
 
 def chromium_args() -> list[str]:
     """The flags the robot's Browser uses (plain Selenium), for the baselines written here."""
-    from robot.browser import BASE_ARGS, LOOPBACK_ONLY_ARG
+    from robot.chromium import BASE_ARGS, LOOPBACK_ONLY_ARG
     return list(BASE_ARGS) + [LOOPBACK_ONLY_ARG, "--window-size=1280,900", "--headless=new"]
 
 

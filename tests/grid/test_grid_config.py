@@ -15,7 +15,7 @@ import yaml
 from click.testing import CliRunner
 
 from robot import grid
-from robot.browser import BASE_ARGS, LOOPBACK_ONLY_ARG, Browser, classify
+from adapters.browser import BASE_ARGS, LOOPBACK_ONLY_ARG, Browser, classify
 from robot.cli import main
 from robot.config import BrowserSettings, load_config
 from robot.errors import ConfigError

@@ -16,7 +16,7 @@ import yaml
 
 from grid_helpers import browser_owner, free_ports, grid_installed, grid_settings, sessions_by_node
 from robot import grid
-from robot.browser import Browser
+from adapters.browser import Browser
 from robot.config import BrowserSettings
 from waiting import wait_for
 
@@ -130,7 +130,7 @@ def test_each_session_lands_on_the_node_that_holds_its_profile(up):
 @pytest.mark.parametrize("account,node", [("R1", "nowhere"), ("R9", "node-a"), ("R3", "node-a")])
 def test_unknown_routing_is_refused_at_once(up, account, node):
     from adapters.base import BrowserCrashed
-    from robot.browser import classify
+    from adapters.browser import classify
     b = up.browser(account, node)
     started = time.monotonic()
     with pytest.raises(Exception) as info:
