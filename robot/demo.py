@@ -18,10 +18,11 @@ import time
 from datetime import date, datetime, time as dtime, timedelta
 from pathlib import Path
 
-from . import calendar as idx
+from . import calendar as idx, logs
 from .clock import WIB, AcceleratedClock, RealClock
 from .config import load_config
 from .errors import EXIT_OK, EXIT_RUNTIME
+from .supervisor import Supervisor, install_signal_handlers
 
 log = logging.getLogger("robot.demo")
 DEMO_ACCOUNTS = [("ACC_STOCKBIT", "stockbit"), ("ACC_IPOT", "ipot"), ("ACC_AJAIB", "ajaib")]
@@ -62,8 +63,6 @@ def run_demo(root: Path, speed: float | None, driver: str | None = None,
              day: date | None = None) -> int:
     from simulator.server import SimServer
 
-    from .supervisor import Supervisor, install_signal_handlers
-    from . import logs
     root = root.resolve()
     for sub in ("state.db", "state.db-wal", "state.db-shm", "state.db.lock", "logs", "reports",
                 "profiles", "ledger.json"):
