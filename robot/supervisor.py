@@ -6,6 +6,9 @@ cleans up what a killed predecessor left, starts the workers with the spawn meth
 watches their heartbeats and exits, restarts crashed or hung workers with capped exponential
 backoff, gives up on a flapping account for the day (FATAL) without disturbing the others, and at
 the end of the operating hours stops everything and exits 0.
+
+This module is the process model only; the command that parses the options, validates the
+configuration and decides whether today trades is robot/run.py.
 """
 from __future__ import annotations
 
