@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from pathlib import Path
 import psutil
 
 from common import DAY, PASSWORD, ROOT, TOKEN, install_request_log, sim_to_wall
+import statedb  # noqa: I001 - tests/ is on sys.path once common is imported
 from robot.clock import WIB, AcceleratedClock
 from simulator.server import SimServer
 
@@ -111,17 +111,7 @@ class BenchDay:
 
     # ------------------------------------------------------------------------------ looking
     def rows(self, sql: str, params=()) -> list[dict]:
-        db = self.root / "state.db"
-        if not db.exists():
-            return []
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in conn.execute(sql, params)]
-        except sqlite3.OperationalError:
-            return []
-        finally:
-            conn.close()
+        return statedb.rows(self.root / "state.db", sql, params)
 
     def tasks(self) -> dict[str, dict]:
         return {r["task_id"]: r for r in self.rows("SELECT * FROM tasks")}

@@ -9,13 +9,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+import statedb
 from robot.clock import WIB, AcceleratedClock
 from simulator.scenario import DEFAULT_PIN, Scenario, load_scenario, parse_scenario
 from simulator.server import SimServer
@@ -110,17 +110,7 @@ class SimDay:
 
     # ------------------------------------------------------------------------------ looking
     def rows(self, sql: str, params=()) -> list[dict]:
-        db = self.root / "state.db"
-        if not db.exists():
-            return []
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in conn.execute(sql, params)]
-        except sqlite3.OperationalError:
-            return []
-        finally:
-            conn.close()
+        return statedb.rows(self.root / "state.db", sql, params)
 
     def tasks(self) -> dict[str, dict]:
         return {r["task_id"]: r for r in self.rows("SELECT * FROM tasks")}
@@ -149,16 +139,3 @@ class SimDay:
         return [o for o in self.ledger() if o["account"] == account and o["emiten"] == emiten
                 and o["side"] == "buy" and not o["rejected"]]
 
-
-def ledger_outcome(buy: dict, ledger: list[dict]) -> str:
-    """The outcome the broker's ledger shows for one buy order (the ground truth for a task)."""
-    exits = [o for o in ledger if o["side"] == "sell" and o["account"] == buy["account"]
-             and o["emiten"] == buy["emiten"] and o["status"] == "MATCHED"
-             and (o.get("parent_id") in (None, buy["order_id"]))]
-    if exits:
-        return "TP_HIT" if exits[0]["price"] > buy["price"] else "CL_HIT"
-    if buy["status"] == "MATCHED":
-        return "FILLED"
-    if buy["status"] in ("EXPIRED", "WITHDRAWN"):
-        return "EXPIRED_UNMATCHED"
-    return buy["status"]

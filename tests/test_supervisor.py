@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+import statedb
 from event_contract import check_db
 from waiting import wait_for
 from robot import proctree
@@ -65,18 +65,7 @@ class Run:
         self.ps = psutil.Process(self.proc.pid)
 
     def rows(self, sql: str, params=()) -> list[dict]:
-        db = self.root / "state.db"
-        if not db.exists():
-            return []
-        try:
-            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-            conn.row_factory = sqlite3.Row
-            try:
-                return [dict(r) for r in conn.execute(sql, params)]
-            finally:
-                conn.close()
-        except sqlite3.OperationalError:
-            return []  # the schema is not there yet
+        return statedb.rows(self.root / "state.db", sql, params)
 
     def worker(self, account: str) -> dict:
         rows = self.rows("SELECT * FROM workers WHERE account = ?", (account,))

@@ -21,7 +21,7 @@ from e2e import SimDay
 from grid_helpers import browser_owner, free_ports, grid_installed, grid_settings, sessions_by_node
 from robot import grid
 from robot.config import load_config
-from robot.demo import compare_with_ledger
+from simulator.ledger import compare_with_ledger
 from waiting import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
