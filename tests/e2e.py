@@ -7,7 +7,6 @@ and from state.db the way an operator would read it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import statedb
+from configs import write_config
 from robot.clock import WIB, AcceleratedClock
 from simulator.scenario import DEFAULT_PIN, Scenario, load_scenario, parse_scenario
 from simulator.server import SimServer
@@ -66,14 +66,9 @@ class SimDay:
              "task_server": {"url": self.sim.url, "token_env": "E2E_TOKEN"},
              "browser": {"driver": self.driver, "launch_stagger_s": 0.5}}
         s.update(self.settings)
-        cfg = {"settings": s,
-               "brokers": {b: {"base_url": self.sim.url} for _, b in self.accounts},
-               "accounts": [{"id": a, "broker": b, "profile_path": f"profiles/{a}", "enabled": True,
-                             "password_env": "E2E_PASSWORD", "pin_env": "E2E_PIN"}
-                            for a, b in self.accounts]}
-        path = self.root / "accounts.yaml"
-        path.write_text(json.dumps(cfg, indent=1))
-        return path
+        return write_config(self.root, [{"id": a, "broker": b, "password_env": "E2E_PASSWORD",
+                                         "pin_env": "E2E_PIN"} for a, b in self.accounts],
+                            s, base_url=self.sim.url)
 
     # ----------------------------------------------------------------------------- running
     def robot_env(self) -> dict:

@@ -35,6 +35,7 @@ from robot.protocol import TASK_SCHEMA
 from robot.rules import MAX_PRICE
 from robot.store import Store
 from robot.tasks import ingest, problems_with
+import configs
 import statedb
 from waiting import wait_for
 
@@ -46,19 +47,10 @@ CI_EXAMPLES, FULL_EXAMPLES = 300, 5000
 
 def write_config(root: Path, **settings_) -> Path:
     """Two accounts on the browserless fake broker (no limits: validity is the IDX rules)."""
-    (root / "fake.json").write_text("{}")
-    cfg = {"settings": {"operating_hours": {"start": "08:45", "end": "09:20"},
-                        "eod_report_time": "09:15", "heartbeat_interval_s": 0.5,
-                        "hang_timeout_s": 30, "browser": {"launch_stagger_s": 0}, **settings_},
-           "brokers": {"fake": {"adapter": "fake", "selectors": "fake.json",
-                                "base_url": "http://127.0.0.1:9"}},
-           "accounts": [{"id": ACCOUNT, "broker": "fake", "profile_path": f"profiles/{ACCOUNT}",
-                         "enabled": True},
-                        {"id": DISABLED, "broker": "fake", "profile_path": f"profiles/{DISABLED}",
-                         "enabled": False}]}
-    path = root / "accounts.yaml"
-    path.write_text(json.dumps(cfg))
-    return path
+    return configs.write_config(root, [ACCOUNT, {"id": DISABLED, "enabled": False}], {
+        "operating_hours": {"start": "08:45", "end": "09:20"}, "eod_report_time": "09:15",
+        "heartbeat_interval_s": 0.5, "hang_timeout_s": 30, "browser": {"launch_stagger_s": 0},
+        **settings_})
 
 
 @pytest.fixture(scope="module")
