@@ -91,6 +91,22 @@ def order_id_in(text: str | None, pattern: str | None = TOAST_ORDER_ID) -> str |
     return m.group(1) if m and m.group(1) else None
 
 
+@dataclass
+class PageView:
+    """What one broker page showed `robot probe` (robot/probe.py turns these into its report).
+
+    ``state``: in (logged in), out (the login page), unknown (neither)."""
+
+    page: str
+    url: str
+    state: str
+    counts: dict[str, int] = field(default_factory=dict)      # selector -> matches (-1 invalid)
+    headers: dict[str, list[str] | None] = field(default_factory=dict)  # table selector -> <th>s
+    rows: dict[str, int | None] = field(default_factory=dict)
+    title: str = ""
+    error: str | None = None
+
+
 # ------------------------------------------------------------------------------------ errors
 class AdapterError(Exception):
     """Base of every error an adapter raises."""
@@ -142,6 +158,10 @@ class BrowserCrashed(AdapterError):
     retryable = True
 
 
+class ProfileBusy(AdapterError):
+    """Another process holds this account's profile (start() refuses to share it)."""
+
+
 # --------------------------------------------------------------------------------- interface
 class BrokerAdapter(abc.ABC):
     """One broker account driven through its own browser profile."""
@@ -157,7 +177,8 @@ class BrokerAdapter(abc.ABC):
 
     @abc.abstractmethod
     def start(self) -> None:
-        """Launch (or connect to) the browser. Idempotent."""
+        """Launch (or connect to) the browser. Idempotent. ProfileBusy when another process
+        holds the account's profile."""
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -179,6 +200,20 @@ class BrokerAdapter(abc.ABC):
     def login(self, username: str, password: str) -> None:
         """Log in through the form. Used on the simulator and by the demo."""
         raise AdapterError(f"{type(self).__name__} has no scripted login; use `robot login`")
+
+    # The operator's commands (`robot login`, `robot probe`); a broker without pages has neither.
+    def wait_for_login(self, timeout: float, poll: float) -> bool:
+        """Open the broker's login page and wait up to ``timeout`` s, looking every ``poll`` s,
+        for a person to log in: True once the logged-in page shows, False when the time is up.
+
+        Raises BrokerUnreachable when the page does not answer and BrowserCrashed when the window
+        is closed (or the browser dies) first."""
+        raise AdapterError(f"{type(self).__name__} has no login page to wait on")
+
+    def probe(self, emiten: str) -> dict[str, PageView]:
+        """Visit the broker's pages (``emiten``'s quote page among them) and read what each shows,
+        by page name. Only navigates and reads: never types, clicks, submits or cancels."""
+        raise AdapterError(f"{type(self).__name__} has no pages to probe")
 
     @abc.abstractmethod
     def submit_order(self, order: OrderRequest, before_click: Callable[[], None],

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from datetime import datetime, time as dtime
 from typing import Callable
 from urllib.parse import urlsplit
@@ -22,13 +21,14 @@ from selenium.common.exceptions import (NoSuchElementException, StaleElementRefe
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from robot.browser import Browser, classify, driver_errors
 from robot.clock import WIB
 
 from .base import (TOAST_ORDER_ID, ActionTimeout, AdapterError, BrokerAdapter, BrokerOrder,
                    BrokerRejected, OrderRequest, OrderStatus, Position, SelectorMissing,
                    SessionExpired, Side, SubmitResult, order_id_in)
+from .browser import Browser, classify, driver_errors
 from .numbers import parse_int
+from .operator import OperatorPages
 from .selectors import load_selectors
 
 log = logging.getLogger("adapters")
@@ -38,19 +38,6 @@ _DRIVER_ERRORS = driver_errors()
 # on its first look cost half a second: a toast rendered just after the click, a dialog or a
 # field shown by the page's script (bench/: order latency).
 WAIT_POLL_S = 0.1
-
-# `robot login`: how long the browser must have left the login page before the robot looks for
-# the logged-in marker on the open orders page (the page the broker lands on may lack it, and
-# may still be redirecting), and how often it looks there at most.
-LEFT_LOGIN_SETTLE_S = 1.0
-LOGIN_RECHECK_S = 5.0
-
-# Whether the person is typing into a field: `robot login` never navigates away meanwhile (a
-# second login step, a one-time code, has no login form but a focused field).
-TYPING_JS = """
-const e = document.activeElement;
-return !!e && (e.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName));
-"""
 
 # The columns a table cannot do without; the side of an order table only when the selectors file
 # gives no fixed_side for it.
@@ -84,7 +71,7 @@ return null;
 """
 
 
-class SelectorAdapter(BrokerAdapter):
+class SelectorAdapter(OperatorPages, BrokerAdapter):
     """Drives a broker purely from its selectors file."""
 
     STEPS = {"fill", "submit", "toast"}
@@ -95,8 +82,6 @@ class SelectorAdapter(BrokerAdapter):
         self.native_tp_cl = bool(self.sel.get("native_tp_cl"))
         self.fmt = self.sel.get("number_format", "plain")
         self.timeout = settings.action_timeout_s
-        self._left_login_at: float | None = None       # login_seen: left the login page at
-        self._login_checked_at: float | None = None    # ... and last looked elsewhere at
         drivers_dir = settings.state_db.parent / ".drivers"
         self.browser = Browser(account.id, account.profile_path, settings.browser, broker.base_url,
                                headless=account.headless, drivers_dir=drivers_dir,
@@ -190,34 +175,8 @@ class SelectorAdapter(BrokerAdapter):
         el.send_keys(str(value))
 
     # ------------------------------------------------------------------------------ session
-    def login_seen(self) -> bool:
-        """One look of `robot login` while a person logs in: True once logged in.
-
-        The logged-in marker counts on whatever page shows. A broker may land on a page without
-        it (a dashboard): once the login page has been left (no login form, not the login URL,
-        nobody typing in a field) for LEFT_LOGIN_SETTLE_S, the open orders page, where
-        is_session_valid looks too, is loaded and looked at, at most every LOGIN_RECHECK_S. The
-        robot never navigates away while the login page shows."""
-        driver = self.driver
-        if driver.find_elements(By.CSS_SELECTOR, self.sel["login_check"]):
-            return True
-        now = time.monotonic()
-        if self._on_login_page() or driver.execute_script(TYPING_JS):
-            self._left_login_at = None
-            return False
-        left, last = self._left_login_at, self._login_checked_at
-        if left is None:
-            self._left_login_at = now
-            return False
-        if now - left < LEFT_LOGIN_SETTLE_S or (last is not None and now - last < LOGIN_RECHECK_S):
-            return False
-        self._login_checked_at = now
-        log.info("the login page was left for a page without the logged-in marker; looking "
-                 "on the open orders page")
-        self.navigate(self.url("open_orders"))
-        return bool(driver.find_elements(By.CSS_SELECTOR, self.sel["login_check"]))
-
-    def _on_login_page(self) -> bool:
+    def on_login_page(self) -> bool:
+        """The login form shows, or the browser is at the login URL."""
         if self.driver.find_elements(By.CSS_SELECTOR, self.sel["login_form"]["username"]):
             return True
         return urlsplit(self.driver.current_url).path.rstrip("/") == \
@@ -245,7 +204,7 @@ class SelectorAdapter(BrokerAdapter):
                     return "ok"
                 if err and [e for e in d.find_elements(By.CSS_SELECTOR, err) if e.text.strip()]:
                     return "error"
-                if not self._on_login_page():
+                if not self.on_login_page():
                     return "left"    # a landing page without the marker: looked at below
                 return False
             try:

@@ -30,6 +30,8 @@ from robot.clock import WIB
 def baseline(url: str, accounts: list[str], root, prices: list[int]) -> dict:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
+
+    from webwait import settled      # both waits span the click's navigation
     t0 = time.time()
     parts = []
     for acc, price in zip(accounts, prices):
@@ -42,7 +44,7 @@ def baseline(url: str, accounts: list[str], root, prices: list[int]) -> dict:
             d.find_element(By.CSS_SELECTOR, "input[name='username']").send_keys(acc)
             d.find_element(By.CSS_SELECTOR, "input[name='password']").send_keys(PASSWORD)
             d.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
-            wait.until(lambda x: x.find_elements(By.CSS_SELECTOR, "#user-profile"))
+            wait.until(settled(lambda x: x.find_elements(By.CSS_SELECTOR, "#user-profile")))
             c = time.time()
             d.get(url + "/stockbit/trade")
             for name, value in (("stock", "BBCA"), ("price", price), ("lot", 1),
@@ -51,8 +53,9 @@ def baseline(url: str, accounts: list[str], root, prices: list[int]) -> dict:
                 el.clear()
                 el.send_keys(str(value))
             d.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
-            wait.until(lambda x: [e for e in x.find_elements(By.CSS_SELECTOR, ".toast-success")
-                                  if e.text.strip()])
+            wait.until(settled(lambda x: [e for e in x.find_elements(By.CSS_SELECTOR,
+                                                                     ".toast-success")
+                                          if e.text.strip()]))
             e = time.time()
         finally:
             d.quit()

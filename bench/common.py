@@ -34,8 +34,11 @@ for p in (str(ROOT), str(ROOT / "tests")):
         sys.path.insert(0, p)
 
 import psutil  # noqa: E402
+import pytest  # noqa: E402
 
 from robot.clock import WIB, AcceleratedClock  # noqa: E402
+import configs  # noqa: E402
+from waiting import wait_for  # noqa: E402
 
 DAY = date(2026, 3, 2)            # a Monday and an IDX trading day (the demo day)
 TOKEN = "bench-token"
@@ -145,7 +148,7 @@ class CpuLedger:
 
 def chromium_args() -> list[str]:
     """The flags the robot's Browser uses (plain Selenium), for the baselines written here."""
-    from robot.browser import BASE_ARGS, LOOPBACK_ONLY_ARG
+    from robot.chromium import BASE_ARGS, LOOPBACK_ONLY_ARG
     return list(BASE_ARGS) + [LOOPBACK_ONLY_ARG, "--window-size=1280,900", "--headless=new"]
 
 
@@ -177,14 +180,12 @@ def wall_to_sim(clock: AcceleratedClock, wall: float) -> datetime:
 
 
 def wait_until(pred, timeout: float, interval: float = 0.1, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
+    """tests/waiting.py's wait_for, timing out with TimeoutError: a benchmark is no pytest test,
+    and bench/run.py records an ordinary exception as that benchmark's error."""
+    try:
+        return wait_for(pred, timeout, what, interval)
+    except pytest.fail.Exception as exc:
+        raise TimeoutError(exc.msg) from None
 
 
 # ---------------------------------------------------------------------- simulator, out of process
@@ -264,12 +265,9 @@ def write_config(root: Path, sim_url: str, accounts: list[tuple[str, str]],
          "report_dir": str(root / "reports"),
          "browser": {"driver": driver, "launch_stagger_s": 0.5}}
     s.update(settings or {})
-    cfg = {"settings": s, "brokers": {b: {"base_url": sim_url} for _, b in accounts},
-           "accounts": [{"id": a, "broker": b, "profile_path": str(root / "profiles" / a),
-                         "enabled": True} for a, b in accounts]}
-    path = root / "accounts.yaml"
-    path.write_text(json.dumps(cfg, indent=1))
-    return path
+    return configs.write_config(root, [{"id": a, "broker": b,
+                                        "profile_path": str(root / "profiles" / a)}
+                                       for a, b in accounts], s, base_url=sim_url)
 
 
 def make_adapter(cfg_path: Path, account_id: str, clock):

@@ -5,10 +5,8 @@ simulator answered. Standalone (not a SimDay subclass) so that test-harness chan
 what the benchmarks measure."""
 from __future__ import annotations
 
-import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,6 +17,8 @@ from pathlib import Path
 import psutil
 
 from common import DAY, PASSWORD, ROOT, TOKEN, install_request_log, sim_to_wall
+import statedb  # noqa: I001 - tests/ is on sys.path once common is imported
+from configs import write_config
 from robot.clock import WIB, AcceleratedClock
 from simulator.server import SimServer
 
@@ -59,14 +59,9 @@ class BenchDay:
     def write_config(self) -> Path:
         s = {"operating_hours": {"start": "08:45", "end": "16:15"}, "eod_report_time": "16:00",
              "task_server": {"url": self.sim.url, "token_env": "BENCH_TOKEN"}, **self.settings}
-        cfg = {"settings": s,
-               "brokers": {b: {"base_url": self.sim.url} for _, b in self.accounts},
-               "accounts": [{"id": a, "broker": b, "profile_path": f"profiles/{a}",
-                             "enabled": True, "password_env": "BENCH_PASSWORD",
-                             "pin_env": "BENCH_PIN"} for a, b in self.accounts]}
-        path = self.root / "accounts.yaml"
-        path.write_text(json.dumps(cfg, indent=1))
-        return path
+        return write_config(self.root, [{"id": a, "broker": b, "password_env": "BENCH_PASSWORD",
+                                         "pin_env": "BENCH_PIN"} for a, b in self.accounts],
+                            s, base_url=self.sim.url)
 
     def start_robot(self) -> subprocess.Popen:
         env = dict(os.environ, BENCH_TOKEN=TOKEN, BENCH_PASSWORD=PASSWORD, BENCH_PIN=PIN,
@@ -111,17 +106,7 @@ class BenchDay:
 
     # ------------------------------------------------------------------------------ looking
     def rows(self, sql: str, params=()) -> list[dict]:
-        db = self.root / "state.db"
-        if not db.exists():
-            return []
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in conn.execute(sql, params)]
-        except sqlite3.OperationalError:
-            return []
-        finally:
-            conn.close()
+        return statedb.rows(self.root / "state.db", sql, params)
 
     def tasks(self) -> dict[str, dict]:
         return {r["task_id"]: r for r in self.rows("SELECT * FROM tasks")}

@@ -21,7 +21,7 @@ Checked from the simulator's ledger (the ground truth):
 - deadlines: no order the robot submitted is rejected for a closed market, and every one was
   accepted at a time robot.calendar.can_submit allows; placement delay (accepted - available);
 - no missed TP/CL: every task whose buy was fully filled before its price move started ended
-  TP_HIT/CL_HIT; and the robot's record agrees with the ledger (robot.demo.compare_with_ledger).
+  TP_HIT/CL_HIT; and the robot's record agrees with the ledger (simulator.ledger.compare_with_ledger).
 
 Measured: supervisor CPU (psutil cpu_times of the supervisor process), each worker's whole process
 tree (worker + chromedriver + Chromium) PSS and CPU sampled every few seconds, the system's used
@@ -103,7 +103,7 @@ def scenario(n: int, tasks_per_account: int) -> tuple[dict, list[tuple[str, str]
 
 def check_day(day: BenchDay, plan: dict) -> dict:
     from robot import calendar as idx
-    from robot.demo import compare_with_ledger
+    from simulator.ledger import compare_with_ledger
     ledger = day.ledger()
     accounts = {a for a, _ in day.accounts}
     ours = [o for o in ledger if o["account"] in accounts]

@@ -14,7 +14,7 @@ import click
 from . import calendar as idx
 from .config import DEFAULT_CONFIG, load_config, summary
 from .errors import EXIT_BAD_INPUT, EXIT_RUNTIME, BadInput
-from .supervisor import run_options
+from .run import run_options
 
 config_option = click.option("--config", "config_path", default=DEFAULT_CONFIG, show_default=True,
                              type=click.Path(dir_okay=False), help="accounts.yaml to use")
@@ -210,7 +210,7 @@ def _calendar_of(config_path: str | None) -> idx.Calendar:
 @exits_cleanly
 def run_cmd(**kwargs) -> None:
     """Run one trading day (same as `python -m robot.supervisor`)."""
-    from .supervisor import parse_run_options, run_day
+    from .run import parse_run_options, run_day
     sys.exit(run_day(parse_run_options(**kwargs)))
 
 
@@ -391,9 +391,8 @@ def sim(port: int, scenario: str, day: str | None, clock_speed: float | None,
     follows the same clock."""
     import os
     from pathlib import Path
-    from .clock import RealClock
+    from .clock import RealClock, make_clock
     from .config import HHMM_RE
-    from .supervisor import make_clock
     from simulator.scenario import ScenarioError
     from simulator.server import serve
     d = _parse_date(day) or RealClock().now().date()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time as dtime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -78,6 +78,16 @@ def clock_from_spec(spec: str) -> Clock:
     if kind != "accel":
         raise ValueError(f"unknown clock spec {spec!r}")
     return AcceleratedClock(datetime.fromisoformat(start), float(speed), float(anchor))
+
+
+def make_clock(day: date, speed: float | None, start: str | None) -> Clock:
+    """The real clock, or an accelerated one starting at ``day`` ``start`` (HH:MM) WIB (the
+    options --clock-speed and --clock-start of `robot run` and `robot sim`)."""
+    if speed is None and start is None:
+        return RealClock()
+    hh, mm = (start or "08:40").split(":")
+    begin = datetime.combine(day, dtime(int(hh), int(mm)), WIB)
+    return AcceleratedClock.starting(begin, speed or 1.0)
 
 
 def wall_seconds(clock: Clock, sim_seconds: float) -> float:

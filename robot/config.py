@@ -72,7 +72,7 @@ class TaskServer:
 @dataclass(frozen=True)
 class BrowserSettings:
     driver: str = _default("settings.browser.driver")   # "uc" (undetected-chromedriver), "selenium"
-    chromium_path: str | None = None        # None: the OS default (see robot.browser)
+    chromium_path: str | None = None        # None: the OS default (see robot.chromium)
     chromedriver_path: str | None = None
     remote_url: str | None = None           # Selenium Grid hub, when set
     headless: bool = _default("settings.browser.headless")
@@ -534,8 +534,7 @@ def _brokers(doc: Located, raw: dict, base_dir: Path, check_files: bool,
 def _check_adapter(doc: Located, broker: BrokerDef, at: tuple) -> None:
     """The broker's adapter module imports and, if it is selector-driven, its selectors file is
     valid for it: caught by `robot check` and before the day starts, not by a crash-looping worker."""
-    from adapters import ALIASES
-    from adapters.selectors import SelectorsError, load_selectors
+    from adapters import ALIASES, selectors_problems
     module_name = ALIASES.get(broker.adapter, broker.adapter)
     try:
         module = importlib.import_module(module_name)
@@ -550,10 +549,7 @@ def _check_adapter(doc: Located, broker: BrokerDef, at: tuple) -> None:
         return
     steps = getattr(cls, "STEPS", None)
     if steps is not None and broker.selectors.is_file():
-        try:
-            load_selectors(broker.selectors, broker.name, set(steps))
-        except SelectorsError as exc:
-            doc.problems.extend(exc.problems)
+        doc.problems.extend(selectors_problems(broker, set(steps)))
 
 
 def _accounts(doc: Located, entries: list, brokers: dict[str, BrokerDef],

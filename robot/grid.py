@@ -111,7 +111,7 @@ def _secret(cfg: Config) -> str | None:
 
 def stereotype(cfg: Config, account: Account) -> dict:
     """What the node's slot for this account offers; requests match it by node and account."""
-    from .browser import BASE_ARGS, DEFAULT_CHROMIUM
+    from .chromium import BASE_ARGS, DEFAULT_CHROMIUM
     b = cfg.settings.browser
     headless = b.headless if account.headless is None else account.headless
     args = list(BASE_ARGS)
@@ -126,7 +126,7 @@ def stereotype(cfg: Config, account: Account) -> dict:
 def node_toml(cfg: Config, node: str, *, host: str | None = None, port: int | None = None,
               hub_host: str | None = None, log_file: Path | None = None) -> str:
     """The node's TOML: its account slots, Debian's chromedriver, no driver detection."""
-    from .browser import DEFAULT_CHROMEDRIVER
+    from .chromium import DEFAULT_CHROMEDRIVER
     spec = node_def(cfg, node)
     accounts = accounts_on(cfg, node)
     if not accounts:

@@ -1,7 +1,8 @@
 """What `robot login` and `robot probe` share: one account's adapter opened by an operator.
 
 Both take the account's profile lock (through the Browser), so neither can run while a robot
-worker drives that profile.
+worker drives that profile. The browser work is the adapter's (``wait_for_login``, ``probe``:
+adapters/operator.py); what the operator is told is decided here.
 """
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import re
 import sys
 
 from adapters import create_adapter
-from adapters.base import AdapterError, BrokerUnreachable, BrowserCrashed
+from adapters.base import AdapterError, BrokerUnreachable, BrowserCrashed, ProfileBusy
 
-from .browser import ProfileBusy, classify, is_loopback
+from .chromium import is_loopback
 from .clock import RealClock
 from .config import SIM_DEFAULT_URL, load_config
 from .errors import BadInput
@@ -56,33 +57,20 @@ def check_display(headless: bool) -> None:
 
 
 def wait_for_login(adapter, timeout: float, poll: float = POLL_S) -> None:
-    """Open the broker's login page and wait until the logged-in marker shows: on the page the
-    broker lands on, or on the open orders page once the login page was left
-    (SelectorAdapter.login_seen).
+    """Open the broker's login page and wait until the logged-in marker shows.
 
     Raises OperatorError when the time is up or the window was closed first.
     """
-    from selenium.common.exceptions import TimeoutException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver = adapter.driver
-    check = adapter.sel["login_check"]
     try:
-        adapter.navigate(adapter.url("login"))
+        logged_in = adapter.wait_for_login(timeout, poll)
     except BrokerUnreachable as exc:
         raise OperatorError(unreachable_message(exc, adapter.broker)) from None
-    except TimeoutException:
-        raise OperatorError(f"the login page {adapter.url('login')} did not load") from None
-    except Exception as exc:  # noqa: BLE001 - classified below
-        _raise_classified(exc)
-    try:
-        WebDriverWait(driver, timeout, poll_frequency=poll).until(lambda d: adapter.login_seen())
-    except TimeoutException:
+    except BrowserCrashed as exc:
+        raise OperatorError(f"window closed before login ({exc})") from None
+    if not logged_in:
+        check = adapter.sel["login_check"]
         raise OperatorError(f"not logged in after {timeout:g} s: the logged-in marker "
-                            f"{check!r} never appeared (log in within --timeout, or raise it)") \
-            from None
-    except Exception as exc:  # noqa: BLE001 - classified below
-        _raise_classified(exc)
+                            f"{check!r} never appeared (log in within --timeout, or raise it)")
 
 
 def unreachable_message(exc: BrokerUnreachable, broker) -> str:
@@ -96,13 +84,6 @@ def unreachable_message(exc: BrokerUnreachable, broker) -> str:
         todo = (f"check this machine's network, and brokers.{broker.name}.base_url in "
                 "accounts.yaml")
     return f"{exc}: {todo}"
-
-
-def _raise_classified(exc: BaseException):
-    err = classify(exc)
-    if isinstance(err, BrowserCrashed):
-        raise OperatorError(f"window closed before login ({err})") from None
-    raise err
 
 
 def check_emiten(code: str) -> str:

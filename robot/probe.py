@@ -2,20 +2,23 @@
 
 Two halves, kept apart so the reporting can be tested without a browser:
 
-- ``walk(adapter)`` drives a started adapter's browser: it only *navigates* (``driver.get``) and
-  *reads* (one ``execute_script`` per page that counts every selector of the file and reads the
-  tables' header texts). It never types, clicks or submits anything: no order can be placed or
-  cancelled, the IPOT PIN pad is not typed, the Ajaib dialog is not opened or confirmed.
+- the adapter's ``probe(emiten)`` (adapters/probe.py for selector adapters) drives its started
+  browser: it only navigates and reads, one ``PageView`` per page; it never types, clicks or
+  submits anything, so no order can be placed or cancelled;
 - ``build_report(selectors, views)`` is a pure function from what was seen to a verdict per
   selector key: found, missing, ambiguous (several matches where exactly one is expected),
   invalid CSS, or a count for elements that may legitimately be absent (toasts and cancel buttons
   show up only after an action, so they are reported as not checkable rather than missing).
+
+This module also says what the walk reads (``selector_keys``, ``pages_to_visit``, ``TABLES``).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from adapters.base import PageView
 
 PAGES = ("login", "order", "open_orders", "history", "portfolio", "quote")
 TABLES = {  # columns section -> (selector key, page)
@@ -43,42 +46,7 @@ ACTION_NOTES = {
     "cancel_btn": "one per open order; not checkable without an open order (an action)",
 }
 
-# One round trip per page: how many elements each selector matches, and every table's headers.
-READ_PAGE_JS = """
-const selectors = arguments[0], tables = arguments[1];
-const counts = {}, headers = {}, rows = {};
-for (const s of selectors) {
-  try { counts[s] = document.querySelectorAll(s).length; } catch (e) { counts[s] = -1; }
-}
-for (const s of tables) {
-  let t = null;
-  try { t = document.querySelector(s); } catch (e) { t = null; }
-  if (t) {
-    headers[s] = Array.from(t.querySelectorAll('thead th, tr:first-child th'))
-      .map(th => th.textContent.trim());
-    rows[s] = t.querySelectorAll('tbody tr').length;
-  } else { headers[s] = null; rows[s] = null; }
-}
-return {counts: counts, headers: headers, rows: rows, title: document.title,
-        url: location.href};
-"""
-
-
 # ------------------------------------------------------------------------------ observations
-@dataclass
-class PageView:
-    """What one page showed. ``state``: in (logged in), out (login page), unknown (neither)."""
-
-    page: str
-    url: str
-    state: str
-    counts: dict[str, int] = field(default_factory=dict)      # selector -> matches (-1 invalid)
-    headers: dict[str, list[str] | None] = field(default_factory=dict)  # table selector -> <th>s
-    rows: dict[str, int | None] = field(default_factory=dict)
-    title: str = ""
-    error: str | None = None
-
-
 @dataclass
 class Check:
     key: str             # dotted key in the selectors file
@@ -333,63 +301,9 @@ def build_report(sel: dict, views: dict[str, PageView], account: str = "", broke
     return Report(account, broker, selectors_file, logged_in, checks, tables, notes)
 
 
-# ------------------------------------------------------------------------------- the walk
-def read_page(adapter, page: str, url: str, selectors: list[str], tables: list[str]) -> PageView:
-    """Navigate to ``url`` and read it (counts and headers); nothing on the page is touched."""
-    from selenium.common.exceptions import TimeoutException
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver = adapter.driver
-    sel = adapter.sel
-    check, login = sel["login_check"], sel["login_form"]["username"]
-    adapter.navigate(url)
-
-    def settled(d):
-        if d.execute_script("return document.readyState") != "complete":
-            return False
-        if d.find_elements(By.CSS_SELECTOR, check):
-            return "in"
-        if d.find_elements(By.CSS_SELECTOR, login):
-            return "out"
-        return False
-    try:
-        state = WebDriverWait(driver, adapter.timeout, poll_frequency=0.2).until(settled)
-    except TimeoutException:
-        state = "unknown"
-    data = driver.execute_script(READ_PAGE_JS, selectors, tables) or {}
-    return PageView(page, data.get("url", url), state, dict(data.get("counts") or {}),
-                    dict(data.get("headers") or {}), dict(data.get("rows") or {}),
-                    data.get("title", ""))
-
-
-def walk(adapter, emiten: str = "BBCA") -> dict[str, PageView]:
-    """Visit the broker's pages with a started adapter and read them. Never clicks or types."""
-    from adapters.base import AdapterError
-
-    from .browser import classify, driver_errors
-
-    sel = adapter.sel
-    selectors = sorted(set(selector_keys(sel).values()))
-    tables = [sel[k] for k, _ in TABLES.values() if sel.get(k)]
-    views: dict[str, PageView] = {}
-    try:
-        for page in pages_to_visit(sel):
-            url = adapter.url(page, emiten=emiten)
-            views[page] = read_page(adapter, page, url, selectors, tables)
-            if views[page].state == "out":
-                break           # logged out: every page redirects to the login page
-        if not is_logged_in(views):
-            views["login"] = read_page(adapter, "login", adapter.url("login"), selectors, tables)
-    except AdapterError:
-        raise
-    except driver_errors() as exc:
-        raise classify(exc) from None
-    return views
-
-
+# ------------------------------------------------------------------------------- the probe
 def probe_account(adapter, account_id: str, emiten: str = "BBCA") -> Report:
-    """Walk a started adapter's pages and report on its selectors file."""
-    views = walk(adapter, emiten)
+    """Have a started adapter read its pages, and report on its selectors file."""
+    views = adapter.probe(emiten)
     return build_report(adapter.sel, views, account_id, adapter.broker.name,
                         str(adapter.broker.selectors))

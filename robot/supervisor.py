@@ -6,6 +6,9 @@ cleans up what a killed predecessor left, starts the workers with the spawn meth
 watches their heartbeats and exits, restarts crashed or hung workers with capped exponential
 backoff, gives up on a flapping account for the day (FATAL) without disturbing the others, and at
 the end of the operating hours stops everything and exits 0.
+
+This module is the process model only; the command that parses the options, validates the
+configuration and decides whether today trades is robot/run.py.
 """
 from __future__ import annotations
 
@@ -14,21 +17,19 @@ import multiprocessing as mp
 import os
 import signal
 import socket
-import sys
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime
+from dataclasses import dataclass
+from datetime import date
 from multiprocessing.connection import Connection, wait as wait_connections
 from pathlib import Path
 
-import click
 import filelock
 
-from . import logs, proctree
-from .clock import AcceleratedClock, Clock, RealClock, WIB
-from .config import Account, Config, load_config, unset_env
-from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME, BadInput, ConfigError
+from . import proctree
+from .clock import Clock
+from .config import Account, Config
+from .errors import EXIT_OK
 from .lifecycle import DaySchedule, RestartTracker, WorkerState
 from .store import Store
 from .worker import WorkerArgs, run_worker
@@ -59,27 +60,6 @@ class Handle:
     stopping: bool = False
     restarts: int = 0
     pending_reason: str = ""
-
-
-@dataclass
-class RunOptions:
-    config_path: str = "accounts.yaml"
-    day: date | None = None
-    clock_speed: float | None = None
-    clock_start: str | None = None
-    dry_run: bool = False
-    tasks_file: str | None = None
-    demo: bool = False
-    extra: dict = field(default_factory=dict)
-
-
-def make_clock(day: date, speed: float | None, start: str | None) -> Clock:
-    """The real clock, or an accelerated one starting at ``day`` ``start`` (HH:MM) WIB."""
-    if speed is None and start is None:
-        return RealClock()
-    hh, mm = (start or "08:40").split(":")
-    begin = datetime.combine(day, dtime(int(hh), int(mm)), WIB)
-    return AcceleratedClock.starting(begin, speed or 1.0)
 
 
 class Supervisor:
@@ -466,7 +446,7 @@ def stop_file_of(state_db: Path) -> Path:
     return Path(str(state_db) + ".stop")
 
 
-# ---------------------------------------------------------------------------------- entry
+# -------------------------------------------------------------------------------- signals
 def install_signal_handlers(sup: Supervisor) -> None:
     signal.signal(signal.SIGINT, sup.request_stop)
     signal.signal(signal.SIGTERM, sup.request_stop)
@@ -474,119 +454,8 @@ def install_signal_handlers(sup: Supervisor) -> None:
         signal.signal(signal.SIGBREAK, sup.request_stop)
 
 
-def run_day(opts: RunOptions) -> int:
-    """Load, validate, decide whether today trades, then supervise the day. Returns an exit code."""
-    if opts.demo:
-        from .demo import run_demo
-        return run_demo(Path(opts.extra["demo_dir"]), opts.clock_speed, opts.extra.get("driver"),
-                        opts.day)
-    cfg = load_config(opts.config_path)
-    missing, unneeded = unset_env(cfg)
-    if missing:
-        raise ConfigError(missing)          # nothing started: exit 2 with every variable named
-    task_files = ()
-    if opts.tasks_file:
-        from .tasks import load_task_file
-        task_files = ((opts.tasks_file, load_task_file(opts.tasks_file)),)  # bad file: exit 2 now
-    logs.setup(cfg.settings.log_dir, "supervisor", to_stderr=True)
-    log.info("secrets: %s", f"env file {cfg.env_file}" if cfg.env_file else
-             "the environment only (no env file)")
-    for problem in unneeded:
-        log.warning("%s", problem)
-    day = opts.day or RealClock().now().date()
-    calendar = cfg.settings.calendar
-    if calendar.year(day.year).provisional:
-        log.warning("%s; drop the exchange's list into settings.calendar_file when IDX publishes "
-                    "it (docs/CALENDAR.md)", calendar.year(day.year).describe())
-    reason = calendar.closure_reason(day)
-    if reason:
-        log.info("%s is not an IDX trading day (%s); nothing to do", day.isoformat(), reason)
-        return EXIT_OK
-    if not cfg.enabled_accounts:
-        log.info("no enabled accounts in %s; nothing to do", cfg.path)
-        return EXIT_OK
-    if opts.extra.get("clock_spec"):
-        from .clock import clock_from_spec
-        clock = clock_from_spec(opts.extra["clock_spec"])
-    else:
-        clock = make_clock(day, opts.clock_speed, opts.clock_start)
-    logs.setup(cfg.settings.log_dir, "supervisor", to_stderr=True, clock=clock)
-    sup = Supervisor(cfg, clock, day, dry_run=opts.dry_run, task_files=task_files)
-    install_signal_handlers(sup)
-    try:
-        return sup.run()
-    except AlreadyRunning as exc:
-        log.error("%s", exc)
-        return EXIT_RUNTIME
-
-
-def run_options(fn):
-    """The supervisor's options, shared by `python -m robot.supervisor` and `robot run`."""
-    decorators = [
-        click.option("--config", "config_path", default="accounts.yaml", show_default=True,
-                     type=click.Path(dir_okay=False), help="accounts.yaml to use"),
-        click.option("--date", "day", default=None, metavar="YYYY-MM-DD",
-                     help="trading day to run (default: today in WIB)"),
-        click.option("--clock-speed", type=click.FloatRange(min=0.001), default=None,
-                     help="accelerated clock: N simulated seconds per second"),
-        click.option("--clock-start", default=None, metavar="HH:MM",
-                     help="accelerated clock: the WIB time it starts at"),
-        click.option("--dry-run", is_flag=True, help="fill every form but never click submit"),
-        click.option("--tasks", "tasks_file", default=None, type=click.Path(dir_okay=False),
-                     help="also take tasks from this YAML or JSON file"),
-        # the exact clock of another process: `robot sim` prints it for a rehearsal
-        click.option("--clock-spec", default=None, metavar="SPEC",
-                     help="follow another process's accelerated clock (printed by `robot sim`)"),
-        click.option("--demo", is_flag=True,
-                     help="run a whole simulated day on the built-in simulator (see README)"),
-        click.option("--demo-dir", default="demo", show_default=True,
-                     type=click.Path(file_okay=False), help="where the demo keeps its state"),
-        click.option("--driver", type=click.Choice(["uc", "selenium"]), default=None,
-                     help="demo only: the browser driver (default uc)"),
-    ]
-    for d in reversed(decorators):
-        fn = d(fn)
-    return fn
-
-
-def parse_run_options(config_path: str, day: str | None, clock_speed: float | None,
-                      clock_start: str | None, dry_run: bool,
-                      tasks_file: str | None = None, clock_spec: str | None = None,
-                      demo: bool = False, demo_dir: str = "demo",
-                      driver: str | None = None) -> RunOptions:
-    from .config import HHMM_RE
-    parsed_day = None
-    if day is not None:
-        try:
-            parsed_day = date.fromisoformat(day)
-        except ValueError:
-            raise BadInput(f"--date: {day!r} is not a date YYYY-MM-DD") from None
-    if clock_start is not None and not HHMM_RE.match(clock_start):
-        raise BadInput(f"--clock-start: {clock_start!r} is not a time HH:MM")
-    if clock_spec is not None:
-        from .clock import clock_from_spec
-        try:
-            clock_from_spec(clock_spec)
-        except ValueError as exc:
-            raise BadInput(f"--clock-spec: {exc}") from None
-    extra = {"clock_spec": clock_spec} if clock_spec else {}
-    if demo:
-        extra.update(demo_dir=demo_dir, driver=driver)
-    return RunOptions(config_path, parsed_day, clock_speed, clock_start, dry_run, tasks_file,
-                      demo=demo, extra=extra)
-
-
-@click.command("run")
-@run_options
-def main(**kwargs) -> None:
-    """Run one trading day for every enabled account, then exit."""
-    try:
-        code = run_day(parse_run_options(**kwargs))
-    except BadInput as exc:
-        click.echo(f"error: {exc}", err=True)
-        code = EXIT_BAD_INPUT
-    sys.exit(code)
-
-
 if __name__ == "__main__":
+    # `python -m robot.supervisor`, as cron entries, the README and the tests run it: the command
+    # itself (options, validation, --demo) is robot/run.py's
+    from robot.run import main
     main()

@@ -1,6 +1,6 @@
 # Shared by scripts/test and scripts/demo: install what is missing, idempotently.
 # Debian's chromium and chromium-driver (never a downloaded browser), then a .venv with the
-# package and its test extras.
+# package and its test and lint extras.
 VENV="${ROBOT_VENV:-$PWD/.venv}"
 export SE_OFFLINE=true            # Selenium Manager must never reach for the network
 
@@ -23,11 +23,11 @@ bootstrap() {
     echo "creating $VENV" >&2
     "$py" -m venv "$VENV"
   fi
-  # Reinstall only when setup.cfg changed since the last install.
+  # Reinstall only when the package metadata changed since the last install.
   local stamp="$VENV/.robot-installed"
-  if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    echo "installing robot and its test extras into $VENV" >&2
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    echo "installing robot and its test and lint extras into $VENV" >&2
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test,lint]'
     touch "$stamp"
   fi
 }

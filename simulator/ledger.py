@@ -3,6 +3,10 @@
 Accepted orders, broker rejections (``rejected``) and UI errors that placed nothing (status ERROR,
 ``visible`` False: they never show in the broker's tables) all get an entry. Passwords and PINs
 never reach this module.
+
+``ledger_outcome`` and ``compare_with_ledger`` read the ledger's rows (``Order.to_json``, what
+``SimServer.ledger()`` returns): the one judgement of what a task's outcome is at the broker,
+used by the demo at run time and by the end-to-end tests and benchmarks.
 """
 from __future__ import annotations
 
@@ -113,3 +117,62 @@ class Ledger:
 
     def to_json(self, account: str | None = None, skin: str | None = None) -> list[dict[str, Any]]:
         return [o.to_json() for o in self.select(account, skin)]
+
+
+# ---------------------------------------------------------------- judging from the ledger's rows
+def ledger_outcome(buy: dict, ledger: list[dict]) -> str:
+    """The outcome the broker's ledger shows for one accepted buy order (the ground truth for
+    its task): TP_HIT or CL_HIT when a sell of it matched, else FILLED, EXPIRED_UNMATCHED or the
+    buy's own status."""
+    exits = [o for o in ledger if o["side"] == "sell" and o["account"] == buy["account"]
+             and o["emiten"] == buy["emiten"] and o["status"] == MATCHED
+             and o.get("parent_id") in (None, buy["order_id"])]
+    if exits:
+        return "TP_HIT" if exits[0]["price"] > buy["price"] else "CL_HIT"
+    if buy["status"] == MATCHED:
+        return "FILLED"
+    if buy["status"] in (EXPIRED, WITHDRAWN):
+        return "EXPIRED_UNMATCHED"
+    return buy["status"]
+
+
+def compare_with_ledger(tasks: list[dict], orders: list[dict], ledger: list[dict],
+                        report: dict) -> list[str]:
+    """Every disagreement between the robot's outcome per task and the broker's ledger."""
+    problems = []
+    by_id = {o["order_id"]: o for o in ledger}
+    accepted_buys = [o for o in ledger if o["side"] == "buy" and not o["rejected"]]
+    counts: dict[tuple, int] = {}
+    for o in accepted_buys:
+        key = (o["account"], o["emiten"], o["price"], o["lots"])
+        counts[key] = counts.get(key, 0) + 1
+    for key, n in counts.items():
+        if n > 1:
+            problems.append(f"{n} orders at the broker for {key}: a duplicate")
+    claimed = set()
+    for t in tasks:
+        entry = next((o for o in orders if o["task_id"] == t["task_id"] and o["purpose"] == "entry"
+                      and o["broker_order_id"]), None)
+        buy = by_id.get(entry["broker_order_id"]) if entry else None
+        if buy is None or buy["rejected"]:
+            if t["state"] not in ("FAILED", "CANCELLED", "DRY_RUN", "OUTCOME_UNKNOWN"):
+                problems.append(f"task {t['task_id']} is {t['state']} but the broker has no order")
+            continue
+        claimed.add(buy["order_id"])
+        outcome = ledger_outcome(buy, ledger)
+        if outcome != t["state"]:
+            problems.append(f"task {t['task_id']}: robot says {t['state']}, ledger says {outcome}")
+        if buy["filled_lots"] != t["lots_filled"]:
+            problems.append(f"task {t['task_id']}: robot has {t['lots_filled']} lots filled, "
+                            f"ledger {buy['filled_lots']}")
+    for o in accepted_buys:
+        if o["order_id"] not in claimed:
+            problems.append(f"ledger order {o['order_id']} ({o['account']} {o['emiten']}) belongs "
+                            "to no task")
+    s = report["summary"]
+    for key, state in (("tp_hit", "TP_HIT"), ("cl_hit", "CL_HIT"),
+                       ("expired_unmatched", "EXPIRED_UNMATCHED")):
+        from_ledger = sum(1 for o in accepted_buys if ledger_outcome(o, ledger) == state)
+        if s[key] != from_ledger:
+            problems.append(f"report {key} = {s[key]}, ledger shows {from_ledger}")
+    return problems

@@ -46,11 +46,13 @@ class ManualClock:
         with self._lock:
             return self._now
 
-    def set(self, when: datetime | str) -> datetime:
-        """Jump to ``when`` (a datetime, an ISO string, or "HH:MM" today). Never backwards."""
+    def set(self, when: datetime | str, back: bool = False) -> datetime:
+        """Jump to ``when`` (a datetime, an ISO string, or "HH:MM[:SS]" today). Never backwards
+        (a simulator's market cannot undo what it did) unless ``back``: a test without a
+        simulator may start its day anywhere."""
         with self._lock:
             target = self._parse(when, self._now.date())
-            if target < self._now:
+            if target < self._now and not back:
                 raise ValueError(f"a ManualClock does not go back ({target} < {self._now})")
             self._now = target
             return target

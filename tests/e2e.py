@@ -7,15 +7,15 @@ and from state.db the way an operator would read it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+import statedb
+from configs import write_config
 from robot.clock import WIB, AcceleratedClock
 from simulator.scenario import DEFAULT_PIN, Scenario, load_scenario, parse_scenario
 from simulator.server import SimServer
@@ -66,14 +66,9 @@ class SimDay:
              "task_server": {"url": self.sim.url, "token_env": "E2E_TOKEN"},
              "browser": {"driver": self.driver, "launch_stagger_s": 0.5}}
         s.update(self.settings)
-        cfg = {"settings": s,
-               "brokers": {b: {"base_url": self.sim.url} for _, b in self.accounts},
-               "accounts": [{"id": a, "broker": b, "profile_path": f"profiles/{a}", "enabled": True,
-                             "password_env": "E2E_PASSWORD", "pin_env": "E2E_PIN"}
-                            for a, b in self.accounts]}
-        path = self.root / "accounts.yaml"
-        path.write_text(json.dumps(cfg, indent=1))
-        return path
+        return write_config(self.root, [{"id": a, "broker": b, "password_env": "E2E_PASSWORD",
+                                         "pin_env": "E2E_PIN"} for a, b in self.accounts],
+                            s, base_url=self.sim.url)
 
     # ----------------------------------------------------------------------------- running
     def robot_env(self) -> dict:
@@ -110,17 +105,7 @@ class SimDay:
 
     # ------------------------------------------------------------------------------ looking
     def rows(self, sql: str, params=()) -> list[dict]:
-        db = self.root / "state.db"
-        if not db.exists():
-            return []
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in conn.execute(sql, params)]
-        except sqlite3.OperationalError:
-            return []
-        finally:
-            conn.close()
+        return statedb.rows(self.root / "state.db", sql, params)
 
     def tasks(self) -> dict[str, dict]:
         return {r["task_id"]: r for r in self.rows("SELECT * FROM tasks")}
@@ -149,16 +134,3 @@ class SimDay:
         return [o for o in self.ledger() if o["account"] == account and o["emiten"] == emiten
                 and o["side"] == "buy" and not o["rejected"]]
 
-
-def ledger_outcome(buy: dict, ledger: list[dict]) -> str:
-    """The outcome the broker's ledger shows for one buy order (the ground truth for a task)."""
-    exits = [o for o in ledger if o["side"] == "sell" and o["account"] == buy["account"]
-             and o["emiten"] == buy["emiten"] and o["status"] == "MATCHED"
-             and (o.get("parent_id") in (None, buy["order_id"]))]
-    if exits:
-        return "TP_HIT" if exits[0]["price"] > buy["price"] else "CL_HIT"
-    if buy["status"] == "MATCHED":
-        return "FILLED"
-    if buy["status"] in ("EXPIRED", "WITHDRAWN"):
-        return "EXPIRED_UNMATCHED"
-    return buy["status"]

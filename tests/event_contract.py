@@ -7,9 +7,9 @@ the test that produced it and the documentation cannot drift from what is sent.
 """
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
+import statedb
 from robot.outbox import wire_form
 from robot.protocol import validate_event
 
@@ -30,17 +30,4 @@ def check_rows(rows: list[dict]) -> set[str]:
 
 def check_db(path: Path) -> set[str]:
     """Every event stored in a state.db (read-only; nothing when there is no file yet)."""
-    if not Path(path).exists():
-        return set()
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    conn.row_factory = sqlite3.Row
-    try:
-        try:
-            rows = [dict(r) for r in conn.execute("SELECT * FROM events ORDER BY seq")]
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
-                return set()           # killed before its schema was made
-            raise
-    finally:
-        conn.close()
-    return check_rows(rows)
+    return check_rows(statedb.rows(path, "SELECT * FROM events ORDER BY seq"))

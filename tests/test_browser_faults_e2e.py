@@ -15,8 +15,9 @@ import psutil
 import pytest
 import yaml
 
-from e2e import SimDay, ledger_outcome
+from e2e import SimDay
 from robot import proctree
+from simulator.ledger import ledger_outcome
 from test_engine_e2e import FAULT_SCENARIO
 from waiting import wait_for
 

@@ -21,6 +21,7 @@ import holidays
 import pytest
 from click.testing import CliRunner
 
+from configs import write_config
 from robot import cli
 from robot.calendar import (HOLIDAYS, NONE, USER, Calendar, Phase, YearList, closure_reason,
                             count_trading_days, is_trading_day, phase_at, trading_days)
@@ -391,18 +392,11 @@ def test_gather_takes_the_calendar_from_the_config(tmp_path):
 # --- the supervisor and its workers (real processes, the browserless fake broker) ------------
 
 def fake_config(root: Path, **settings) -> Path:
-    (root / "fake.json").write_text("{}")
-    cfg = {"settings": {"operating_hours": {"start": "08:45", "end": "09:20"},
-                        "eod_report_time": "09:15", "poll_interval_ms": 2000,
-                        "heartbeat_interval_s": 0.5, "hang_timeout_s": 30,
-                        "browser": {"launch_stagger_s": 0}, **settings},
-           "brokers": {"fake": {"adapter": "fake", "selectors": "fake.json",
-                                "base_url": "http://127.0.0.1:9"}},
-           "accounts": [{"id": "ACC_A", "broker": "fake", "profile_path": "profiles/ACC_A",
-                         "enabled": True}]}
-    path = root / "accounts.yaml"
-    path.write_text(json.dumps(cfg))
-    return path
+    """ACC_A on the fake broker, a short day (08:45-09:20)."""
+    return write_config(root, ["ACC_A"], {
+        "operating_hours": {"start": "08:45", "end": "09:20"}, "eod_report_time": "09:15",
+        "poll_interval_ms": 2000, "heartbeat_interval_s": 0.5, "hang_timeout_s": 30,
+        "browser": {"launch_stagger_s": 0}, **settings})
 
 
 def supervise(root: Path, day: str, *args: str) -> subprocess.Popen:

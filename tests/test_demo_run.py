@@ -5,11 +5,12 @@ import io
 import json
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 
-from robot.demo import compare_with_ledger, demo_day, ledger_outcome
-from datetime import date
+from robot.demo import demo_day
+from simulator.ledger import compare_with_ledger, ledger_outcome
 
 
 def order(oid, account="A", emiten="BBCA", side="buy", price=1000, lots=1, status="MATCHED",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,30 +17,15 @@ from robot.clock import WIB
 from robot.config import Account, Settings
 from robot.engine import Engine
 from robot.store import Store
+from simulator.testing import ManualClock
 
 DAY = datetime(2026, 3, 2, tzinfo=WIB).date()
-
-
-class SetClock:
-    speed = 1.0
-
-    def __init__(self, hhmm: str):
-        self.t = datetime.combine(DAY, datetime.strptime(hhmm, "%H:%M").time(), WIB)
-
-    def now(self) -> datetime:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += timedelta(seconds=seconds)
-
-    def spec(self) -> str:
-        return "set"
 
 
 @pytest.fixture
 def world(tmp_path):
     store = Store(tmp_path / "state.db")
-    clock = SetClock("10:00")
+    clock = ManualClock("2026-03-02 10:00")
     account = Account(id="A1", broker="fake", profile_path=tmp_path / "profiles" / "A1")
     settings = Settings(state_db=tmp_path / "state.db", reconcile_grace_s=30, max_retry=2)
     adapter = FakeAdapter(account, None, settings, clock)
@@ -97,7 +82,7 @@ def test_a_pending_task_is_placed_once_and_confirmed_by_read_back(world):
 
 def test_nothing_is_sent_in_the_lunch_break(world):
     store, clock, *_, adapter = world
-    clock.t = clock.t.replace(hour=12, minute=30)
+    clock.set("12:30")
     add_task(store)
     engine(world).step()
     assert book(adapter) == [] and state(store) == "PENDING"
@@ -197,10 +182,10 @@ def test_end_of_day_settles_what_is_left(world):
     e = engine(world)
     e.step()
     e.step()
-    clock.t = clock.t.replace(hour=12, minute=30)  # lunch: T2 cannot be sent before the close
+    clock.set("12:30")  # lunch: T2 cannot be sent before the close
     add_task(store, "T2", price=2000, tp=2100, cl=1900)
     e.step()
-    clock.t = clock.t.replace(hour=16, minute=0)
+    clock.set("16:00")
     e.settle_eod()
     assert state(store, "T1") == "EXPIRED_UNMATCHED"   # still open at the broker at the close
     assert state(store, "T2") == "FAILED"
@@ -213,7 +198,7 @@ def test_no_click_once_the_phase_closed_while_the_form_was_filled(world):
     nothing is clicked, the intent is never sent, and the task goes out when session 1 opens."""
     store, clock, *_, adapter = world
     add_task(store)
-    clock.t = clock.t.replace(hour=8, minute=57, second=59)
+    clock.set("08:57:59", back=True)   # from 10:00: before the open
     real_submit = adapter.submit_order
 
     def slow_submit(*args, **kwargs):
@@ -228,7 +213,7 @@ def test_no_click_once_the_phase_closed_while_the_form_was_filled(world):
     assert intent["status"] == "NOT_SENT" and intent["click_at"] is None
     assert "before the click" in intent["error"]
     adapter.submit_order = real_submit
-    clock.t = clock.t.replace(hour=9, minute=0, second=5)
+    clock.set("09:00:05")
     eng.step()
     assert len(book(adapter)) == 1 and state(store) == "OPEN"
 
@@ -261,7 +246,7 @@ def test_the_close_without_a_browser_settles_unconfirmed_intents(world, monkeypa
     store, clock, account, settings, adapter = world
     _crash_at(world, point, monkeypatch)
     assert state(store) == "SUBMITTING"
-    clock.t = clock.t.replace(hour=16, minute=0)
+    clock.set("16:00")
     Engine(store, None, account, settings, clock, DAY).settle_from_store()
     assert state(store) == expected
     (order,) = store.query("SELECT status FROM orders")
@@ -275,7 +260,7 @@ def test_an_open_order_settled_without_a_browser_says_a_late_fill_is_not_ruled_o
     add_task(store)
     engine(world).step()
     assert state(store) == "OPEN"
-    clock.t = clock.t.replace(hour=16, minute=0)
+    clock.set("16:00")
     Engine(store, None, account, settings, clock, DAY).settle_from_store()
     row = store.one("SELECT state, reason FROM tasks WHERE task_id = 'T1'")
     assert row["state"] == "EXPIRED_UNMATCHED" and "could not be read" in row["reason"]
@@ -291,7 +276,7 @@ def test_an_idle_account_reads_the_broker_only_now_and_then_and_sends_a_due_task
     reads = []
     real = adapter.get_open_orders
     monkeypatch.setattr(adapter, "get_open_orders", lambda: reads.append(clock.now()) or real())
-    clock.t = clock.t.replace(hour=8, minute=59, second=50)
+    clock.set("08:59:50", back=True)   # from 10:00: before the open
     e = engine(world)
     e.step()                                   # first step: the reconciling read
     assert len(reads) == 1
@@ -300,7 +285,7 @@ def test_an_idle_account_reads_the_broker_only_now_and_then_and_sends_a_due_task
         e.step()
     assert len(reads) == 1                     # idle: no reads for a while
     add_task(store)
-    clock.t = clock.t.replace(hour=9, minute=0, second=1)
+    clock.set("09:00:01")
     e.step()                                   # sent straight away; its read-back reads once
     assert len(book(adapter)) == 1 and state(store) == "OPEN"
     n = len(reads)
@@ -328,7 +313,7 @@ def test_a_rejection_that_arrives_after_order_entry_closed_waits_for_the_next_ph
     from adapters.base import BrokerRejected
     store, clock, *_, adapter = world
     add_task(store)
-    clock.t = clock.t.replace(hour=8, minute=57, second=59)
+    clock.set("08:57:59", back=True)   # from 10:00: before the open
     real_submit = adapter.submit_order
 
     def late(request, before_click, **kwargs):
@@ -342,7 +327,7 @@ def test_a_rejection_that_arrives_after_order_entry_closed_waits_for_the_next_ph
     (first,) = store.query("SELECT status FROM orders")
     assert first["status"] == "REJECTED"
     adapter.submit_order = real_submit
-    clock.t = clock.t.replace(hour=9, minute=0, second=5)
+    clock.set("09:00:05")
     eng.step()
     assert len(book(adapter)) == 1 and state(store) == "OPEN"
 
@@ -787,7 +772,7 @@ def test_the_native_watch_reads_prices_sparingly_and_only_while_trading(world, m
         clock.advance(10)
         e.step()
     assert len(reads) == 5                             # one per NATIVE_PRICE_EVERY_S
-    clock.t = clock.t.replace(hour=12, minute=30)      # the lunch break: no trading, no reads
+    clock.set("12:30")                                 # the lunch break: no trading, no reads
     reads.clear()
     for _ in range(10):
         clock.advance(60)
@@ -801,12 +786,12 @@ def test_the_grace_counts_trading_time_only(world):
     store, clock, *_, adapter = world
     e = filled_natively(world)
     behave(adapter, prices={"BBCA": 1100})
-    clock.t = clock.t.replace(hour=11, minute=58, second=30)
+    clock.set("11:58:30")
     e.step()
     for hhmm in ("12:05", "13:00", "13:31"):      # 90 s + 60 s of trading
-        clock.t = clock.t.replace(hour=int(hhmm[:2]), minute=int(hhmm[3:]), second=0)
+        clock.set(hhmm)
         e.step()
         assert not_seen_events(store) == [], hhmm
-    clock.t = clock.t.replace(hour=13, minute=32, second=0)   # 90 s + 120 s: past 180 s
+    clock.set("13:32")                                 # 90 s + 120 s: past 180 s
     e.step()
     assert len(not_seen_events(store)) == 1

@@ -11,7 +11,8 @@ import os
 import pytest
 import yaml
 
-from e2e import SimDay, ledger_outcome
+from e2e import SimDay
+from simulator.ledger import ledger_outcome
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 

@@ -23,29 +23,11 @@ START = datetime(2026, 3, 2, 8, 45, tzinfo=WIB)
 END = datetime(2026, 3, 2, 16, 15, tzinfo=WIB)
 FATAL_WHY = "flapping: 6 failed starts in 10 minutes"
 
-CONFIG = """\
-settings:
-  operating_hours: {start: "08:45", end: "16:15"}
-  eod_report_time: "16:00"
-  poll_interval_ms: 2000
-  state_db: data/state.db
-  report_dir: out/reports
-  task_server: {url: "http://127.0.0.1:8700", token_env: ROBOT_TASK_TOKEN}
-accounts:
-  - id: ACC_001
-    broker: stockbit
-    profile_path: profiles/ACC_001
-    enabled: true
-  - id: ACC_002
-    broker: ipot
-    profile_path: profiles/ACC_002
-    enabled: false
-  - id: ACC_003
-    broker: ipot
-    profile_path: profiles/ACC_003
-    enabled: true
-    pin_env: ROBOT_PIN_ACC_003
-"""
+ACCOUNTS = [("ACC_001", "stockbit"), {"id": "ACC_002", "broker": "ipot", "enabled": False},
+            {"id": "ACC_003", "broker": "ipot", "pin_env": "ROBOT_PIN_ACC_003"}]
+SETTINGS = {"operating_hours": {"start": "08:45", "end": "16:15"}, "eod_report_time": "16:00",
+            "poll_interval_ms": 2000, "state_db": "data/state.db", "report_dir": "out/reports",
+            "task_server": {"url": "http://127.0.0.1:8700", "token_env": "ROBOT_TASK_TOKEN"}}
 
 
 def at(hhmm: str) -> datetime:
@@ -113,10 +95,8 @@ def seed_day(store: Store) -> None:
 
 
 @pytest.fixture
-def cfg_path(tmp_path):
-    p = tmp_path / "accounts.yaml"
-    p.write_text(CONFIG, encoding="utf-8")
-    return p
+def cfg_path(make_config):
+    return make_config(ACCOUNTS, SETTINGS)
 
 
 @pytest.fixture

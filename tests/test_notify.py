@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import configs
 from waiting import wait_for
 from robot import logs
 from robot.alerts import TEXT_MAX, fit, short_id, text_of, utf16_len
@@ -371,26 +372,17 @@ def test_the_final_flush_is_bounded_and_leaves_the_rest_queued(tmp_path, env, st
 # --- the supervisor ----------------------------------------------------------------------------
 
 def write_config(root: Path, tg: FakeTelegram, accounts: list[str], **settings) -> Path:
-    (root / "fake.json").write_text("{}")
-    cfg = {
-        "settings": {"operating_hours": {"start": "08:45", "end": "16:15"},
-                     "eod_report_time": "16:00", "poll_interval_ms": 60000,
-                     "heartbeat_interval_s": 0.3, "hang_timeout_s": 20,
-                     "restart": {"backoff_initial_s": 0.1, "backoff_max_s": 1, "min_uptime_s": 5,
-                                 "flap_max": 1, "flap_window_s": 600},
-                     "browser": {"launch_stagger_s": 0},
-                     "notifications": {"telegram": {
-                         "token_env": TOKEN_ENV, "chat_id": int(CHAT), "api_url": tg.url,
-                         "timeout_s": 2, "min_interval_s": 0}},
-                     **settings},
-        "brokers": {"fake": {"adapter": "fake", "selectors": "fake.json",
-                             "base_url": "http://127.0.0.1:9"}},
-        "accounts": [{"id": a, "broker": "fake", "profile_path": f"profiles/{a}", "enabled": True}
-                     for a in accounts],
-    }
-    path = root / "accounts.yaml"
-    path.write_text(json.dumps(cfg))
-    return path
+    """Accounts on the fake broker, alerts to the fake Telegram."""
+    return configs.write_config(root, accounts, {
+        "operating_hours": {"start": "08:45", "end": "16:15"}, "eod_report_time": "16:00",
+        "poll_interval_ms": 60000, "heartbeat_interval_s": 0.3, "hang_timeout_s": 20,
+        "restart": {"backoff_initial_s": 0.1, "backoff_max_s": 1, "min_uptime_s": 5,
+                    "flap_max": 1, "flap_window_s": 600},
+        "browser": {"launch_stagger_s": 0},
+        "notifications": {"telegram": {
+            "token_env": TOKEN_ENV, "chat_id": int(CHAT), "api_url": tg.url, "timeout_s": 2,
+            "min_interval_s": 0}},
+        **settings})
 
 
 def test_the_supervisors_loop_and_outbox_run_on_while_telegram_hangs(tmp_path, env, tg,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from configs import write_config
 from robot.cli import main
 from robot.config import PROJECT_ROOT
 from robot.errors import BadInput
@@ -86,19 +87,14 @@ def test_local_start_east_of_wib():
 
 
 # ------------------------------------------------------------------- runs as printed (cron)
-CRON_CONFIG = """\
-settings:
-  task_server: {url: "http://127.0.0.1:9", token_env: ROBOT_CRON_TOKEN}
-accounts:
-  - {id: ACC_X, broker: stockbit, profile_path: profiles/ACC_X, enabled: false}
-"""
 
 
 def scheduled_project(tmp_path: Path, env_text: str | None) -> Path:
     """A fresh install: a config, maybe an env file, and no logs/ folder yet."""
     root = tmp_path / "my robot"
     root.mkdir()
-    (root / "accounts.yaml").write_text(CRON_CONFIG)
+    write_config(root, [{"id": "ACC_X", "broker": "stockbit", "enabled": False}],
+                 {"task_server": {"url": "http://127.0.0.1:9", "token_env": "ROBOT_CRON_TOKEN"}})
     if env_text is not None:
         (root / ".env").write_text(env_text)
         (root / ".env").chmod(0o600)

@@ -20,17 +20,6 @@ from robot.status import collect, render
 from robot.store import Store
 
 
-def write_config(root: Path) -> Path:
-    cfg = {"brokers": {"fake": {"adapter": "fake", "selectors": "fake.json",
-                                "base_url": "http://127.0.0.1:9"}},
-           "accounts": [{"id": "A1", "broker": "fake", "profile_path": "profiles/A1",
-                         "enabled": True}]}
-    (root / "fake.json").write_text("{}")
-    path = root / "accounts.yaml"
-    path.write_text(json.dumps(cfg))
-    return path
-
-
 def dead_pid() -> int:
     """The pid of a process that ran on this host and is gone (reaped)."""
     child = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -61,8 +50,8 @@ def status_of(db: Path) -> dict:
         store.close()
 
 
-def test_a_run_whose_supervisor_was_killed_is_reported_dead(tmp_path):
-    config = write_config(tmp_path)
+def test_a_run_whose_supervisor_was_killed_is_reported_dead(tmp_path, make_config):
+    config = make_config(["A1"])
     pid = dead_pid()
     record_run(tmp_path / "state.db", pid, datetime.now(WIB) - timedelta(minutes=5))
     out = subprocess.run([sys.executable, "-m", "robot", "status", "--config", str(config),

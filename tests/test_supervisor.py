@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+import configs
+import statedb
 from event_contract import check_db
 from waiting import wait_for
 from robot import proctree
@@ -27,23 +28,15 @@ ALL_STATES = {"INIT", "IDLE", "SETUP", "CHECK_SESSION", "READY", "WAIT_LOGIN", "
 
 
 def write_config(root: Path, accounts: list[str], **settings) -> Path:
-    (root / "fake.json").write_text("{}")
+    """Accounts on the fake broker, with fast heartbeats and restarts (``hang``: the hang
+    timeout)."""
     restart = settings.pop("restart", {"backoff_initial_s": 0.2, "backoff_max_s": 1,
                                        "min_uptime_s": 1, "flap_max": 5, "flap_window_s": 600})
-    cfg = {
-        "settings": {"operating_hours": {"start": "08:45", "end": "16:15"},
-                     "eod_report_time": "16:00", "poll_interval_ms": 60000,
-                     "heartbeat_interval_s": 0.3, "hang_timeout_s": settings.pop("hang", 20),
-                     "restart": restart,
-                     "browser": {"launch_stagger_s": 0}, **settings},
-        "brokers": {"fake": {"adapter": "fake", "selectors": "fake.json",
-                             "base_url": "http://127.0.0.1:9"}},
-        "accounts": [{"id": a, "broker": "fake", "profile_path": f"profiles/{a}", "enabled": True}
-                     for a in accounts],
-    }
-    path = root / "accounts.yaml"
-    path.write_text(json.dumps(cfg))  # JSON is YAML
-    return path
+    return configs.write_config(root, accounts, {
+        "operating_hours": {"start": "08:45", "end": "16:15"}, "eod_report_time": "16:00",
+        "poll_interval_ms": 60000, "heartbeat_interval_s": 0.3,
+        "hang_timeout_s": settings.pop("hang", 20), "restart": restart,
+        "browser": {"launch_stagger_s": 0}, **settings})
 
 
 def behave(root: Path, account: str, **behaviour) -> None:
@@ -65,18 +58,7 @@ class Run:
         self.ps = psutil.Process(self.proc.pid)
 
     def rows(self, sql: str, params=()) -> list[dict]:
-        db = self.root / "state.db"
-        if not db.exists():
-            return []
-        try:
-            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-            conn.row_factory = sqlite3.Row
-            try:
-                return [dict(r) for r in conn.execute(sql, params)]
-            finally:
-                conn.close()
-        except sqlite3.OperationalError:
-            return []  # the schema is not there yet
+        return statedb.rows(self.root / "state.db", sql, params)
 
     def worker(self, account: str) -> dict:
         rows = self.rows("SELECT * FROM workers WHERE account = ?", (account,))

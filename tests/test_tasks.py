@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time
-from pathlib import Path
 
 import pytest
 
@@ -25,21 +24,10 @@ TASK = {"task_id": "T1", "account": "ACC_A", "emiten": "BBCA", "side": "buy", "p
         "lot": 2, "tp": 9900, "cl": None}
 
 
-def write_config(root: Path) -> Path:
-    (root / "fake.json").write_text("{}")
-    cfg = {"settings": {"operating_hours": {"start": "08:45", "end": "16:15"}},
-           "brokers": {"fake": {"adapter": "fake", "selectors": "fake.json",
-                                "base_url": "http://127.0.0.1:9"}},
-           "accounts": [{"id": "ACC_A", "broker": "fake", "profile_path": "profiles/ACC_A",
-                         "enabled": True}]}
-    path = root / "accounts.yaml"
-    path.write_text(json.dumps(cfg))
-    return path
-
-
 @pytest.fixture
-def intake(tmp_path):
-    cfg = load_config(write_config(tmp_path))
+def intake(tmp_path, make_config):
+    cfg = load_config(make_config(["ACC_A"], {"operating_hours": {"start": "08:45",
+                                                                  "end": "16:15"}}))
     store = Store(tmp_path / "state.db")
     yield cfg, store
     try:

@@ -7,12 +7,10 @@ Browser test modules do ``from adapter_helpers import env``.
 from __future__ import annotations
 
 import os
-import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Iterator
 
 import psutil
 import pytest
@@ -23,6 +21,7 @@ from robot import rules
 from robot.config import Account, BrokerDef, BrowserSettings, Settings
 from simulator.scenario import parse_scenario
 from simulator.testing import ManualClock, running_simulator
+from waiting import wait_for
 
 os.environ.setdefault("SE_OFFLINE", "true")   # Selenium Manager must never reach the network
 
@@ -38,26 +37,6 @@ ADAPTER_MODULES = {"stockbit": "adapters.stockbit", "ipot": "adapters.ipot",
                    "ajaib": "adapters.ajaib", "lotus": "generic", "melati": "generic"}
 ACCEPTED = ("OPEN", "PARTIAL", "MATCHED")
 PASSWORD = "demo"
-
-
-T = TypeVar("T")
-_pause = threading.Event()      # never set: wait() is a pause between two looks
-
-
-def wait_for(predicate: Callable[[], T], timeout: float = 30.0, what: str = "condition",
-             interval: float = 0.05) -> T:
-    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout``.
-
-    (The same as tests/conftest.py's, which cannot be imported by name from here.)
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        _pause.wait(interval)
 
 
 def profile_processes(profile: Path) -> list[psutil.Process]:

@@ -11,9 +11,9 @@ import dataclasses
 import psutil
 import pytest
 
-from adapter_helpers import (below, ensure_logged_in, env, profile_processes,  # noqa: F401
-                             wait_for)
+from adapter_helpers import below, ensure_logged_in, env, profile_processes  # noqa: F401
 from adapters.base import BrowserCrashed, OrderRequest, Side
+from waiting import wait_for
 
 pytestmark = pytest.mark.browser
 

@@ -7,6 +7,7 @@ from adapter_helpers import ROOT, below, env  # noqa: F401 - env is a fixture
 from adapters import create_adapter
 from adapters.base import BrokerRejected, OrderRequest, OrderStatus, Side
 from adapters.generic import SelectorAdapter
+from configs import write_config
 from robot.config import load_config
 
 pytestmark = pytest.mark.browser
@@ -14,30 +15,20 @@ pytestmark = pytest.mark.browser
 ACC = "LOTUS_1"
 
 
-def write_config(env, tmp_path) -> str:
-    path = tmp_path / "accounts.yaml"
-    path.write_text(f"""
-settings:
-  state_db: {tmp_path / 'state.db'}
-  action_timeout_s: 10
-  browser: {{driver: selenium, launch_stagger_s: 0, headless: true}}
-brokers:
-  lotus:
-    adapter: generic
-    selectors: {ROOT / 'tests' / 'simulator' / 'lotus.json'}
-    base_url: {env.url}
-accounts:
-  - id: {ACC}
-    broker: lotus
-    profile_path: profiles/{ACC}
-    enabled: true
-""", encoding="utf-8")
-    return str(path)
+def write_lotus_config(env, tmp_path) -> str:
+    """The fourth broker is nothing but this entry and its selectors file."""
+    return str(write_config(
+        tmp_path, [(ACC, "lotus")],
+        {"state_db": str(tmp_path / "state.db"), "action_timeout_s": 10,
+         "browser": {"driver": "selenium", "launch_stagger_s": 0, "headless": True}},
+        brokers={"lotus": {"adapter": "generic",
+                           "selectors": str(ROOT / "tests" / "simulator" / "lotus.json"),
+                           "base_url": env.url}}))
 
 
 def test_a_fourth_broker_needs_no_code(env, tmp_path):
     sim, clock = env.sim, env.clock
-    cfg = load_config(write_config(env, tmp_path))
+    cfg = load_config(write_lotus_config(env, tmp_path))
     account = cfg.account(ACC)
     broker = cfg.broker_of(account)
     assert (broker.name, broker.adapter, broker.base_url) == ("lotus", "generic", env.url)

@@ -9,7 +9,7 @@ from adapter_helpers import (below, crash_browser, ensure_logged_in, env,  # noq
                              profile_processes)
 from adapters.base import (BrokerRejected, BrowserCrashed, OrderRequest,
                            OrderStatus, SessionExpired, Side)
-from robot.browser import Browser, ProfileBusy
+from adapters.browser import Browser, ProfileBusy
 
 pytestmark = pytest.mark.browser
 

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from adapter_helpers import SELECTORS, env  # noqa: F401 - env is a fixture
+from configs import write_config
 from robot.cli import main
 from robot.interactive import OperatorError, open_adapter, start, wait_for_login
 
@@ -18,20 +19,14 @@ IN = "SB_PROBE"          # logged in once by the fixture; the session lives in i
 OUT = "SB_FRESH"         # never logged in
 
 
-def config_text(env, folder, selectors=None) -> str:
-    sel = f"\n    selectors: {selectors}" if selectors else ""
-    return f"""
-settings:
-  state_db: {folder / 'state.db'}
-  action_timeout_s: 10
-  browser: {{driver: selenium, launch_stagger_s: 0, headless: true}}
-brokers:
-  stockbit:
-    base_url: {env.url}{sel}
-accounts:
-  - {{id: {IN}, broker: stockbit, profile_path: profiles/{IN}, enabled: true, username: budi}}
-  - {{id: {OUT}, broker: stockbit, profile_path: profiles/{OUT}, enabled: true}}
-"""
+def write_cfg(env, folder, selectors=None, name: str = "accounts.yaml"):
+    """IN and OUT on the simulated stockbit (``selectors``: a changed copy of its file)."""
+    return write_config(
+        folder, [{"id": IN, "broker": "stockbit", "username": "budi"}, (OUT, "stockbit")],
+        {"state_db": str(folder / "state.db"), "action_timeout_s": 10,
+         "browser": {"driver": "selenium", "launch_stagger_s": 0, "headless": True}},
+        brokers={"stockbit": {"selectors": str(selectors)}} if selectors else None,
+        base_url=env.url, name=name)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +34,7 @@ def cfg(env):
     """accounts.yaml for two stockbit accounts on the simulator; IN is logged in."""
     folder = env.folder / "cli"
     folder.mkdir()
-    path = folder / "accounts.yaml"
-    path.write_text(config_text(env, folder), encoding="utf-8")
+    path = write_cfg(env, folder)
     account, adapter = open_adapter(str(path), IN, headless=True, clock=env.clock)
     adapter.start()
     try:
@@ -60,9 +54,7 @@ def broken_cfg(env, cfg):
     data["columns"]["history"]["parent"] = "Parent Order"
     sel = cfg.parent / "stockbit-changed.json"
     sel.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    path = cfg.parent / "broken.yaml"
-    path.write_text(config_text(env, cfg.parent, sel), encoding="utf-8")
-    return path
+    return write_cfg(env, cfg.parent, sel, name="broken.yaml")
 
 
 def robot(*args: str):

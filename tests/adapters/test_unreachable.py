@@ -41,23 +41,15 @@ def test_the_adapter_names_the_url_that_did_not_answer(tmp_path):
     assert info.value.retryable
 
 
-CONFIG = """\
-settings:
-  browser: {driver: selenium}
-accounts:
-  - {id: ACC_STOCKBIT, broker: stockbit, profile_path: profiles/ACC_STOCKBIT, enabled: true}
-"""
-
-
 @pytest.mark.parametrize("command", [["probe", "ACC_STOCKBIT"],
                                      ["login", "ACC_STOCKBIT", "--headless", "--timeout", "5"]])
-def test_operator_commands_say_to_start_the_simulator(tmp_path, command):
+def test_operator_commands_say_to_start_the_simulator(make_config, command):
     host, port = SIM_DEFAULT_URL.rsplit(":", 1)
     with socket.socket() as s:
         if s.connect_ex(("127.0.0.1", int(port))) == 0:
             pytest.fail(f"something listens on {SIM_DEFAULT_URL}: this test needs it free")
-    (tmp_path / "accounts.yaml").write_text(CONFIG)
-    result = CliRunner().invoke(main, [*command, "--config", str(tmp_path / "accounts.yaml")])
+    config = make_config([("ACC_STOCKBIT", "stockbit")], {"browser": {"driver": "selenium"}})
+    result = CliRunner().invoke(main, [*command, "--config", str(config)])
     assert result.exit_code == 1, result.output
     assert f"{SIM_DEFAULT_URL}/stockbit/" in result.output and "did not answer" in result.output
     assert "robot sim" in result.output and "Traceback" not in result.output

@@ -12,7 +12,7 @@ def visit(account_id: str, profile: str, drivers_dir: str, url: str, barrier, re
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from robot.browser import Browser
+    from adapters.browser import Browser
     from robot.config import BrowserSettings
 
     browser = Browser(account_id, Path(profile), BrowserSettings(driver="uc", launch_stagger_s=0),

@@ -17,13 +17,8 @@ from click.testing import CliRunner
 from robot.cli import main
 from robot.store import Store
 
-CONFIG = """\
-settings:
-  operating_hours: {start: "08:45", end: "16:15"}
-  eod_report_time: "16:00"
-accounts:
-  - {id: ACC_001, broker: stockbit, profile_path: profiles/ACC_001, enabled: true}
-"""
+ACCOUNTS = [("ACC_001", "stockbit")]
+SETTINGS = {"operating_hours": {"start": "08:45", "end": "16:15"}, "eod_report_time": "16:00"}
 
 # name -> (arguments; "{cfg}" is a valid accounts.yaml without a state.db; fragment of stderr)
 CLI_CASES: dict[str, tuple[list[str], str]] = {
@@ -91,8 +86,8 @@ CLI_CASES: dict[str, tuple[list[str], str]] = {
 
 
 @pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    (tmp_path / "accounts.yaml").write_text(CONFIG)
+def workdir(tmp_path, monkeypatch, make_config):
+    make_config(ACCOUNTS, SETTINGS)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CHAOS_NO_SUCH_VARIABLE", raising=False)
     return tmp_path
@@ -141,8 +136,8 @@ SUBPROCESS_CASES = {
 }
 
 
-def test_bad_arguments_real_exit_codes(tmp_path):
-    (tmp_path / "accounts.yaml").write_text(CONFIG)
+def test_bad_arguments_real_exit_codes(tmp_path, make_config):
+    make_config(ACCOUNTS, SETTINGS)
     env = dict(os.environ, ROBOT_TASK_TOKEN="chaos-token")
     procs = {name: subprocess.Popen([sys.executable, "-m", *argv(args, tmp_path)], cwd=tmp_path,
                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 import subprocess
 import sys
 import uuid
@@ -36,6 +35,8 @@ from robot.protocol import TASK_SCHEMA
 from robot.rules import MAX_PRICE
 from robot.store import Store
 from robot.tasks import ingest, problems_with
+import configs
+import statedb
 from waiting import wait_for
 
 DAY = date(2026, 3, 2)                       # a Monday, an IDX trading day
@@ -46,19 +47,10 @@ CI_EXAMPLES, FULL_EXAMPLES = 300, 5000
 
 def write_config(root: Path, **settings_) -> Path:
     """Two accounts on the browserless fake broker (no limits: validity is the IDX rules)."""
-    (root / "fake.json").write_text("{}")
-    cfg = {"settings": {"operating_hours": {"start": "08:45", "end": "09:20"},
-                        "eod_report_time": "09:15", "heartbeat_interval_s": 0.5,
-                        "hang_timeout_s": 30, "browser": {"launch_stagger_s": 0}, **settings_},
-           "brokers": {"fake": {"adapter": "fake", "selectors": "fake.json",
-                                "base_url": "http://127.0.0.1:9"}},
-           "accounts": [{"id": ACCOUNT, "broker": "fake", "profile_path": f"profiles/{ACCOUNT}",
-                         "enabled": True},
-                        {"id": DISABLED, "broker": "fake", "profile_path": f"profiles/{DISABLED}",
-                         "enabled": False}]}
-    path = root / "accounts.yaml"
-    path.write_text(json.dumps(cfg))
-    return path
+    return configs.write_config(root, [ACCOUNT, {"id": DISABLED, "enabled": False}], {
+        "operating_hours": {"start": "08:45", "end": "09:20"}, "eod_report_time": "09:15",
+        "heartbeat_interval_s": 0.5, "hang_timeout_s": 30, "browser": {"launch_stagger_s": 0},
+        **settings_})
 
 
 @pytest.fixture(scope="module")
@@ -384,20 +376,6 @@ def test_malformed_tasks_file_subprocess(tmp_path, name):
     assert nothing_started(tmp_path)
 
 
-def _rows(db: Path, sql: str) -> list[dict]:
-    if not db.exists():
-        return []
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in conn.execute(sql)]
-        finally:
-            conn.close()
-    except sqlite3.OperationalError:
-        return []                                  # the schema is not there yet
-
-
 def test_a_day_with_invalid_file_tasks_places_only_the_valid_one(tmp_path):
     """The whole path, browserless: supervisor, worker, engine and the fake broker's book. The
     run is stopped (SIGTERM, a clean stop) once the valid task's order is in: by then the engine
@@ -417,7 +395,7 @@ def test_a_day_with_invalid_file_tasks_places_only_the_valid_one(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             cwd=tmp_path)
     try:
-        wait_for(lambda: _rows(db, "SELECT 1 FROM orders WHERE task_id = 'OK1' AND "
+        wait_for(lambda: statedb.rows(db, "SELECT 1 FROM orders WHERE task_id = 'OK1' AND "
                                    "broker_order_id IS NOT NULL"), 240, "the valid task's order")
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=120)
@@ -426,9 +404,9 @@ def test_a_day_with_invalid_file_tasks_places_only_the_valid_one(tmp_path):
             proc.kill()
             proc.communicate(timeout=30)
     assert proc.returncode == 0, out[-3000:]
-    states = {r["task_id"]: r for r in _rows(db, "SELECT * FROM tasks")}
-    orders = _rows(db, "SELECT * FROM orders")
-    rejected = {r["task_id"] for r in _rows(db, "SELECT task_id FROM events "
+    states = {r["task_id"]: r for r in statedb.rows(db, "SELECT * FROM tasks")}
+    orders = statedb.rows(db, "SELECT * FROM orders")
+    rejected = {r["task_id"] for r in statedb.rows(db, "SELECT task_id FROM events "
                                                 "WHERE type = 'TASK_REJECTED'")}
     assert set(states) == set(invalid) | {"OK1"}
     for task_id in invalid:

@@ -26,8 +26,9 @@ import pytest
 
 from e2e import SimDay
 from robot import rules
-from robot.demo import compare_with_ledger
+from simulator.ledger import compare_with_ledger
 from simulator.prices import DEFAULT_UNIVERSE
+from waiting import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -214,8 +215,8 @@ def run_chaos_day(tmp_path: Path, accounts, tasks_per_account: int, worker_kills
         while True:                                   # the supervisor may be replaced by chaos
             proc = day.proc
             proc.wait(timeout=1800)
-            while chaos.replacing.is_set():
-                chaos.stop.wait(0.1)  # the killer is starting the new supervisor
+            wait_for(lambda: not chaos.replacing.is_set(), 120,
+                     "the chaos thread to finish starting the new supervisor", interval=0.1)
             if day.proc is proc:
                 break
         chaos.stop.set()

@@ -25,7 +25,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -37,6 +36,7 @@ import psutil
 import pytest
 from click.testing import CliRunner
 
+import statedb
 from e2e import TOKEN, SimDay
 from waiting import wait_for
 
@@ -163,12 +163,10 @@ def _variants(value: str) -> list[bytes]:
 
 def _db_text(db: Path) -> str:
     """Every value of every table, read back through SQLite (a long text can straddle pages)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return "\n".join(repr(row) for t in tables for row in conn.execute(f'SELECT * FROM "{t}"'))
-    finally:
-        conn.close()
+    tables = [r["name"] for r in statedb.rows(db, "SELECT name FROM sqlite_master "
+                                                 "WHERE type='table'")]
+    return "\n".join(repr(tuple(row.values())) for t in tables
+                     for row in statedb.rows(db, f'SELECT * FROM "{t}"'))
 
 
 def check_no_secret_outside_the_profiles(f: Finished) -> None:

@@ -11,34 +11,25 @@ import tomllib
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
+from configs import write_config
 from robot import grid
-from robot.browser import BASE_ARGS, LOOPBACK_ONLY_ARG, Browser, classify
+from adapters.browser import BASE_ARGS, LOOPBACK_ONLY_ARG, Browser, classify
 from robot.cli import main
 from robot.config import BrowserSettings, load_config
 from robot.errors import ConfigError
 
 
 def write_cfg(tmp_path: Path, settings: dict | None = None, accounts: list | None = None) -> Path:
-    cfg = {
-        "settings": {"browser": {"remote_url": "http://127.0.0.1:4444", "driver": "selenium"},
-                     "grid": {"nodes": [{"name": "node-a", "port": 5555},
-                                        {"name": "node-b", "port": 5556}]},
-                     **(settings or {})},
-        "accounts": accounts if accounts is not None else [
-            {"id": "A1", "broker": "stockbit", "profile_path": "profiles/A1", "enabled": True,
-             "node": "node-a"},
-            {"id": "A2", "broker": "ipot", "profile_path": "profiles/A2", "enabled": True,
-             "node": "node-b", "pin_env": "GRID_TEST_PIN"},
-            {"id": "A3", "broker": "ajaib", "profile_path": "profiles/A3", "enabled": False,
-             "node": "node-a"},
-        ],
-    }
-    path = tmp_path / "accounts.yaml"
-    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    return path
+    """Three accounts on two Grid nodes of a remote hub (``settings`` override those)."""
+    return write_config(tmp_path, accounts if accounts is not None else [
+        {"id": "A1", "broker": "stockbit", "node": "node-a"},
+        {"id": "A2", "broker": "ipot", "node": "node-b", "pin_env": "GRID_TEST_PIN"},
+        {"id": "A3", "broker": "ajaib", "enabled": False, "node": "node-a"},
+    ], {"browser": {"remote_url": "http://127.0.0.1:4444", "driver": "selenium"},
+        "grid": {"nodes": [{"name": "node-a", "port": 5555}, {"name": "node-b", "port": 5556}]},
+        **(settings or {})})
 
 
 def run(*args: str, env: dict | None = None):
@@ -197,11 +188,10 @@ def test_remote_url_needs_a_node_on_every_enabled_account(tmp_path):
 
 
 def test_without_remote_url_node_is_optional_and_free_without_a_node_list(tmp_path):
-    path = tmp_path / "accounts.yaml"
-    path.write_text(yaml.safe_dump({"settings": {}, "accounts": [
-        {"id": "A1", "broker": "stockbit", "profile_path": "p/A1", "enabled": True},
-        {"id": "A2", "broker": "ipot", "profile_path": "p/A2", "enabled": True,
-         "node": "anything_1", "pin_env": "GRID_TEST_PIN"}]}))
+    path = write_config(tmp_path, [
+        {"id": "A1", "broker": "stockbit", "profile_path": "p/A1"},
+        {"id": "A2", "broker": "ipot", "profile_path": "p/A2", "node": "anything_1",
+         "pin_env": "GRID_TEST_PIN"}])
     cfg = load_config(path)
     assert [a.node for a in cfg.accounts] == [None, "anything_1"]
 

@@ -15,13 +15,13 @@ import json
 import threading
 
 import pytest
-import yaml
 
+from configs import write_config
 from e2e import SimDay
 from grid_helpers import browser_owner, free_ports, grid_installed, grid_settings, sessions_by_node
 from robot import grid
 from robot.config import load_config
-from robot.demo import compare_with_ledger
+from simulator.ledger import compare_with_ledger
 from waiting import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -55,10 +55,10 @@ def test_demo_day_on_two_nodes_survives_one_node_dying(grid_installed, tmp_path)
     grid_cfg = grid_settings({"node-a": ports[3], "node-b": ports[4]}, ports)
     # The grid first (its JVMs take a while on two cores), from a config naming the same profiles
     # the day will use; then the day, whose clock starts when it is created.
-    (tmp_path / "grid.yaml").write_text(yaml.safe_dump({
-        "settings": {"browser": {"driver": "selenium", "remote_url": hub_url}, "grid": grid_cfg},
-        "accounts": [{"id": acc, "broker": "stockbit", "profile_path": f"profiles/{acc}",
-                      "enabled": True, "node": node} for acc, node in NODE_OF.items()]}))
+    write_config(tmp_path, [{"id": acc, "broker": "stockbit", "node": node}
+                            for acc, node in NODE_OF.items()],
+                 {"browser": {"driver": "selenium", "remote_url": hub_url}, "grid": grid_cfg},
+                 name="grid.yaml")
     local = grid.LocalGrid(load_config(tmp_path / "grid.yaml", check_files=False),
                            workdir=tmp_path / "grid")
     watch = Watch(hub_url)

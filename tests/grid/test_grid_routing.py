@@ -12,11 +12,11 @@ from pathlib import Path
 
 import psutil
 import pytest
-import yaml
 
+from configs import write_config
 from grid_helpers import browser_owner, free_ports, grid_installed, grid_settings, sessions_by_node
 from robot import grid
-from robot.browser import Browser
+from adapters.browser import Browser
 from robot.config import BrowserSettings
 from waiting import wait_for
 
@@ -30,12 +30,10 @@ class Up:
     def __init__(self, root: Path, ports: list[int]):
         self.root = root
         self.hub_url = f"http://127.0.0.1:{ports[0]}"
-        self.config = root / "accounts.yaml"
-        self.config.write_text(yaml.safe_dump({
-            "settings": {"browser": {"driver": "selenium", "remote_url": self.hub_url},
-                         "grid": grid_settings({"node-a": ports[3], "node-b": ports[4]}, ports)},
-            "accounts": [{"id": acc, "broker": "stockbit", "profile_path": f"profiles/{acc}",
-                          "enabled": True, "node": node} for acc, node in NODES.items()]}))
+        self.config = write_config(
+            root, [{"id": acc, "broker": "stockbit", "node": node} for acc, node in NODES.items()],
+            {"browser": {"driver": "selenium", "remote_url": self.hub_url},
+             "grid": grid_settings({"node-a": ports[3], "node-b": ports[4]}, ports)})
         self.out = root / "grid-up.out"
         with open(self.out, "w") as out:
             self.proc = subprocess.Popen(
@@ -130,7 +128,7 @@ def test_each_session_lands_on_the_node_that_holds_its_profile(up):
 @pytest.mark.parametrize("account,node", [("R1", "nowhere"), ("R9", "node-a"), ("R3", "node-a")])
 def test_unknown_routing_is_refused_at_once(up, account, node):
     from adapters.base import BrowserCrashed
-    from robot.browser import classify
+    from adapters.browser import classify
     b = up.browser(account, node)
     started = time.monotonic()
     with pytest.raises(Exception) as info:

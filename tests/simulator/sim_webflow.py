@@ -2,6 +2,10 @@
 
 The same code drives all four skins; only the selectors JSON differs. That is the proof that a
 broker (lotus) can be defined by a selectors file alone.
+
+Every wait goes through tests/webwait.py: a click that loads a page is followed by a wait for
+the new document, never by a question about the old one (``staleness_of`` raced chromedriver
+while the old page was torn down), and a navigation racing a look means "look again".
 """
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+
+from webwait import click_to_new_page, mark_page, settled, wait_new_page
 
 
 class Flow:
@@ -26,11 +32,14 @@ class Flow:
     def url(self, page: str, **kw: str) -> str:
         return self.root + self.sel["urls"][page].format(**kw)
 
+    def until(self, condition: Any, what: str = "") -> Any:
+        return self.wait.until(settled(condition), what)
+
     def find(self, css: str) -> WebElement:
-        return self.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
+        return self.until(EC.presence_of_element_located((By.CSS_SELECTOR, css)), css)
 
     def visible(self, css: str) -> WebElement:
-        return self.wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+        return self.until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)), css)
 
     def present(self, css: str) -> bool:
         return bool(self.d.find_elements(By.CSS_SELECTOR, css))
@@ -46,9 +55,9 @@ class Flow:
     def logged_in(self) -> bool:
         return self.present(self.sel["login_check"])
 
-    def wait_page(self, old: WebElement) -> None:
-        """A click that navigates: wait for the old page to go away."""
-        self.wait.until(EC.staleness_of(old))
+    def click_to_new_page(self, element: WebElement) -> None:
+        """A click that loads a page: wait for the new document."""
+        click_to_new_page(self.d, element, self.wait)
 
     # -- login -----------------------------------------------------------------------------------
 
@@ -65,9 +74,7 @@ class Flow:
         form = self.sel["login_form"]
         self.type(form["username"], username)
         self.type(form["password"], password)
-        button = self.find(form["submit"])
-        button.click()
-        self.wait_page(button)
+        self.click_to_new_page(self.find(form["submit"]))
         self.find(self.sel["login_check"])
 
     # -- orders ----------------------------------------------------------------------------------
@@ -95,6 +102,7 @@ class Flow:
                     self.fill_tp_cl(tp, cl)
             elif step == "submit":
                 submit = self.find(form["submit_btn"])
+                mark_page(self.d)      # this click or the confirm dialog's loads the result
                 submit.click()
             elif step == "confirm":
                 dialog = self.sel["confirm_dialog"]
@@ -104,6 +112,7 @@ class Flow:
                 confirm = self.find(dialog["confirm_btn"])
                 confirm.click()
             elif step == "toast":
+                wait_new_page(self.d, self.wait)
                 return self.toast()
         raise AssertionError("steps without a toast step")
 
@@ -122,15 +131,13 @@ class Flow:
         for digit in pin:
             keys = self.d.find_elements(By.CSS_SELECTOR, pad["key"])
             next(k for k in keys if k.text.strip() == digit).click()
-        ok = self.find(pad["submit"])
-        ok.click()
-        self.wait_page(ok)
+        self.click_to_new_page(self.find(pad["submit"]))
         self.find(self.sel["order_form"]["stock_input"])
 
     def toast(self) -> tuple[str, str]:
         ok, err = self.sel["toast_success"], self.sel["toast_error"]
-        self.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ok)
-                        or d.find_elements(By.CSS_SELECTOR, err))
+        self.until(lambda d: d.find_elements(By.CSS_SELECTOR, ok)
+                   or d.find_elements(By.CSS_SELECTOR, err), "a toast")
         found = self.d.find_elements(By.CSS_SELECTOR, ok)
         if found:
             return "success", found[0].text.strip()
@@ -170,9 +177,7 @@ class Flow:
         id_col = headers.index(self.sel["columns"]["open_orders"]["order_id"])
         for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr"):
             if tr.find_elements(By.CSS_SELECTOR, "td")[id_col].text.strip() == order_id:
-                button = tr.find_element(By.CSS_SELECTOR, self.sel["cancel_btn"])
-                button.click()
-                self.wait_page(button)
+                self.click_to_new_page(tr.find_element(By.CSS_SELECTOR, self.sel["cancel_btn"]))
                 return self.toast()
         raise AssertionError(f"order {order_id} is not in the open orders")
 

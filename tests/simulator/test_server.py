@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime
 
 import requests
@@ -10,17 +9,7 @@ import requests
 from robot.clock import WIB, AcceleratedClock
 from sim_client import WebClient
 from simulator.server import SimServer, serve
-
-_pause = threading.Event()
-
-
-def wait_until(predicate, timeout: float = 10.0):
-    """Poll a condition (never a bare sleep as synchronisation)."""
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        _pause.wait(0.02)
-    return value
+from waiting import wait_for
 
 
 def test_serve_prints_the_urls_and_stops(clock):
@@ -49,7 +38,8 @@ def test_background_ticker_runs_native_exits_without_requests(make_sim, clock):
     web.order("BBCA", 9800, 1, tp=9900, cl=9700)
     clock.set("10:31")                        # nobody asks the server anything now
     ledger = sim.state.ledger                 # read without syncing: only the ticker moves it
-    wait_until(lambda: len(ledger.orders) == 2 and ledger.armed() == [])
+    wait_for(lambda: len(ledger.orders) == 2 and ledger.armed() == [], 10,
+             "the ticker to run the native exit", interval=0.02)
     exit_order = list(ledger.orders.values())[1]
     assert exit_order.exit_kind == "tp"
 
@@ -64,7 +54,8 @@ def test_with_an_accelerated_clock():
         assert web.order("BBCA", 9775, 1)[0] == "success"
         assert sim.ledger()[0]["status"] == "OPEN"
         sim.add_fault({"kind": "price", "emiten": "BBCA", "price": 9775, "at": "10:05"})
-        wait_until(lambda: sim.ledger()[0]["status"] == "MATCHED")
+        wait_for(lambda: sim.ledger()[0]["status"] == "MATCHED", 10, "the fill",
+                 interval=0.02)
         assert sim.ledger()[0]["fills"][0]["time"] >= "2026-03-02T10:05"
     finally:
         sim.stop()

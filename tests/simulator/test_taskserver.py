@@ -178,7 +178,9 @@ def test_injected_task_faults_by_count(sim, kind):
 
 
 def test_injected_slow_task_server_by_duration(sim):
-    sim.inject_task_fault("slow", duration=0.8, seconds=0.4)
+    # a window far longer than the two requests take even on a loaded machine: with 0.8 s, a
+    # first request slowed by load past 0.8 s left the second one a fast server (no Timeout)
+    sim.inject_task_fault("slow", duration=30, seconds=0.4)
     url = f"{sim.task_url}/tasks"
     start = time.monotonic()
     assert requests.get(url, headers=auth(sim), timeout=5).status_code == 200

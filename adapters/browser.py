@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from functools import lru_cache
@@ -28,26 +27,15 @@ from pathlib import Path
 import filelock
 import urllib3.exceptions
 
-from adapters.base import ActionTimeout, AdapterError, BrokerUnreachable, BrowserCrashed
+from robot import proctree
+from robot.chromium import (BASE_ARGS, DEFAULT_CHROMEDRIVER, DEFAULT_CHROMIUM, LOOPBACK_ONLY_ARG,
+                            is_loopback)
+from robot.config import BrowserSettings
 
-from . import proctree
-from .config import BrowserSettings
+from .base import ActionTimeout, AdapterError, BrokerUnreachable, BrowserCrashed, ProfileBusy
 
-log = logging.getLogger("robot.browser")
+log = logging.getLogger("adapters.browser")
 
-if sys.platform == "win32":
-    DEFAULT_CHROMIUM = r"C:\Program Files\Google\Chrome\Application\chrome.exe"
-    DEFAULT_CHROMEDRIVER = r"C:\Program Files\robot\chromedriver.exe"
-else:
-    DEFAULT_CHROMIUM = "/usr/bin/chromium"
-    DEFAULT_CHROMEDRIVER = "/usr/bin/chromedriver"
-
-BASE_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--no-default-browser-check", "--disable-features=Translate,MediaRouter",
-             "--password-store=basic"]
-# Only against servers on this machine (the simulator): no DNS look-ups at all.
-LOOPBACK_ONLY_ARG = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
 CLOSE_WAIT_S = 10.0      # how long quit() lets Chromium shut down by itself (saving the profile)
 
 # The WebDriver client talks HTTP to chromedriver (or the Grid hub) through urllib3. When that
@@ -55,14 +43,6 @@ CLOSE_WAIT_S = 10.0      # how long quit() lets Chromium shut down by itself (sa
 # the driver's death, whatever WebDriver command (or undetected-chromedriver wrapper) raised them.
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
-
-
-class ProfileBusy(AdapterError):
-    """Another process holds this account's profile."""
-
-
-def is_loopback(url: str) -> bool:
-    return bool(re.match(r"^https?://(127\.\d+\.\d+\.\d+|localhost)(:\d+)?(/|$)", url))
 
 
 @lru_cache(maxsize=None)
