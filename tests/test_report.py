@@ -382,7 +382,7 @@ def test_exits_not_seen_are_listed_and_the_holding_says_why():
                                  "the broker")
     assert "ACC_001 BBCA TP 9200 (last 9225)" in render_table(rep)
     from robot.protocol import validate_event
-    for rep in (rep, assemble(status_facts())):
-        event = {"id": f"eod-report-{rep['date']}", "type": "EOD_REPORT", "account": "robot",
-                 "time": "2026-03-02T16:00:00.000+07:00", "task_id": None, "payload": rep}
+    for payload in (rep, assemble(status_facts())):
+        event = {"id": f"eod-report-{payload['date']}", "type": "EOD_REPORT", "account": "robot",
+                 "time": "2026-03-02T16:00:00.000+07:00", "task_id": None, "payload": payload}
         assert validate_event(event, strict=True) == []
