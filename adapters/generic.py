@@ -16,7 +16,7 @@ from datetime import datetime, time as dtime
 from typing import Callable
 from urllib.parse import urlsplit
 
-from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
+from selenium.common.exceptions import (StaleElementReferenceException,
                                         TimeoutException)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -30,6 +30,7 @@ from .browser import Browser, classify, driver_errors
 from .numbers import parse_int
 from .operator import OperatorPages
 from .selectors import load_selectors
+from .waits import RaceTolerantWait
 
 log = logging.getLogger("adapters")
 _DRIVER_ERRORS = driver_errors()
@@ -161,7 +162,9 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
             raise SessionExpired(f"{self.broker.name}: the broker shows its login page")
 
     def wait(self, timeout: float | None = None) -> WebDriverWait:
-        return WebDriverWait(self.driver, timeout or self.timeout, poll_frequency=WAIT_POLL_S)
+        """Every wait of the adapters: a navigation racing a look is "not yet" (adapters/waits.py),
+        so a login, a submit or a PIN whose page is being replaced is never a false failure."""
+        return RaceTolerantWait(self.driver, timeout or self.timeout, poll_frequency=WAIT_POLL_S)
 
     def find(self, key: str, selector: str, timeout: float | None = None):
         try:

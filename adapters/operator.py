@@ -12,10 +12,10 @@ import time
 
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from .base import AdapterError, PageView
 from .browser import classify
+from .waits import RaceTolerantWait
 
 log = logging.getLogger("adapters")
 
@@ -83,7 +83,7 @@ class OperatorPages:
             # navigate() raises the typed errors itself (BrokerUnreachable names the URL); only
             # the wait below can time out
             self.navigate(self.url("login"))
-            WebDriverWait(self.driver, timeout, poll_frequency=poll).until(
+            RaceTolerantWait(self.driver, timeout, poll_frequency=poll).until(
                 lambda d: watch.seen())
         except TimeoutException:
             return False

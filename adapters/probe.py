@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from robot.probe import TABLES, is_logged_in, pages_to_visit, selector_keys
 
 from .base import AdapterError, PageView
 from .browser import classify, driver_errors
+from .waits import RaceTolerantWait
 
 # One round trip per page: how many elements each selector matches, and every table's headers.
 READ_PAGE_JS = """
@@ -54,7 +54,7 @@ def read_page(adapter, page: str, url: str, selectors: list[str], tables: list[s
             return "out"
         return False
     try:
-        state = WebDriverWait(driver, adapter.timeout, poll_frequency=0.2).until(settled)
+        state = RaceTolerantWait(driver, adapter.timeout, poll_frequency=0.2).until(settled)
     except TimeoutException:
         state = "unknown"
     data = driver.execute_script(READ_PAGE_JS, selectors, tables) or {}

@@ -14,48 +14,16 @@ takes those failures as "not yet, look again".
 """
 from __future__ import annotations
 
-from typing import Callable, TypeVar
-
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-T = TypeVar("T")
-
-# What chromedriver says when a command raced a navigation (lower case; messages vary by version).
-NAVIGATION_RACES = (
-    "does not belong to the document",        # the node is in the document being replaced
-    "execution context was destroyed",        # a script ran while its page went away
-    "cannot find context with specified id",
-    "inspected target navigated or closed",
-    "no node with given id",
-)
+# the one copy of "a navigation raced this look": the adapters wait with the same rule
+from adapters.waits import NAVIGATION_RACES, is_navigation_race, settled  # noqa: F401
 
 # A mark on the current document's window: a new document (whatever URL) starts without it.
 MARK_JS = "window.__webwaitOldPage = true;"
 NEW_PAGE_JS = "return !window.__webwaitOldPage && document.readyState === 'complete';"
-
-
-def is_navigation_race(exc: BaseException) -> bool:
-    """A WebDriver failure that means "the page changed under this command", nothing worse."""
-    if isinstance(exc, StaleElementReferenceException):
-        return True
-    text = (getattr(exc, "msg", None) or str(exc)).lower()
-    return isinstance(exc, WebDriverException) and any(m in text for m in NAVIGATION_RACES)
-
-
-def settled(condition: Callable[[WebDriver], T]) -> Callable[[WebDriver], T | bool]:
-    """``condition`` for ``WebDriverWait.until``, reading False (look again) instead of failing
-    when a navigation races it. Any other WebDriver error still fails the wait at once."""
-    def check(driver: WebDriver) -> T | bool:
-        try:
-            return condition(driver)
-        except WebDriverException as exc:
-            if is_navigation_race(exc):
-                return False
-            raise
-    return check
 
 
 def mark_page(driver: WebDriver) -> None:
