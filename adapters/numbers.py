@@ -1,10 +1,11 @@
 """Numbers as Indonesian broker UIs print them: "2.700", "1.234,5", "Rp 12.525", "2,700.50"."""
+
 from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
 
-_TOKEN = re.compile(r"[-\d.,]*\d[-\d.,]*")   # a run of digits, separators and signs
+_TOKEN = re.compile(r"[-\d.,]*\d[-\d.,]*")  # a run of digits, separators and signs
 # Thousands groups of exactly three digits (or none at all), then an optional decimal part.
 _SHAPE = {
     "id": re.compile(r"-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"),

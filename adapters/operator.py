@@ -5,6 +5,7 @@ A mixin of SelectorAdapter (adapters/generic.py), kept out of the order flow: it
 adapter's ``navigate``, ``url``, ``sel`` and ``driver``. The messages to the operator are
 robot/interactive.py's; this side only drives the browser and returns or raises typed results.
 """
+
 from __future__ import annotations
 
 import logging
@@ -44,12 +45,13 @@ class LoginWatch:
 
     def __init__(self, adapter) -> None:
         self.adapter = adapter
-        self.left_at: float | None = None       # the login page was left at (monotonic)
-        self.checked_at: float | None = None    # the open orders page was last loaded at
+        self.left_at: float | None = None  # the login page was left at (monotonic)
+        self.checked_at: float | None = None  # the open orders page was last loaded at
 
     def marker(self) -> bool:
-        return bool(self.adapter.driver.find_elements(By.CSS_SELECTOR,
-                                                      self.adapter.sel["login_check"]))
+        return bool(
+            self.adapter.driver.find_elements(By.CSS_SELECTOR, self.adapter.sel["login_check"])
+        )
 
     def seen(self) -> bool:
         a = self.adapter
@@ -62,12 +64,15 @@ class LoginWatch:
         if self.left_at is None:
             self.left_at = now
             return False
-        if now - self.left_at < LEFT_LOGIN_SETTLE_S or \
-                (self.checked_at is not None and now - self.checked_at < LOGIN_RECHECK_S):
+        if now - self.left_at < LEFT_LOGIN_SETTLE_S or (
+            self.checked_at is not None and now - self.checked_at < LOGIN_RECHECK_S
+        ):
             return False
         self.checked_at = now
-        log.info("the login page was left for a page without the logged-in marker; looking on "
-                 "the open orders page")
+        log.info(
+            "the login page was left for a page without the logged-in marker; looking on "
+            "the open orders page"
+        )
         a.navigate(a.url("open_orders"))
         return self.marker()
 
@@ -84,7 +89,8 @@ class OperatorPages:
             # the wait below can time out
             self.navigate(self.url("login"))
             RaceTolerantWait(self.driver, timeout, poll_frequency=poll).until(
-                lambda d: watch.seen())
+                lambda d: watch.seen()
+            )
         except TimeoutException:
             return False
         except AdapterError:
@@ -94,5 +100,6 @@ class OperatorPages:
         return True
 
     def probe(self, emiten: str) -> dict[str, PageView]:
-        from .probe import walk     # only the operator's probe needs it, never a worker
+        from .probe import walk  # only the operator's probe needs it, never a worker
+
         return walk(self, emiten)

@@ -5,6 +5,7 @@
 Prints "URL http://127.0.0.1:PORT" once serving; stops on SIGTERM. Adds /_bench/requests: every
 broker response sent so far (epoch time, method, path).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,12 @@ def main() -> None:
     ap.add_argument("--token", default="bench-token")
     args = ap.parse_args()
     scenario = json.loads(Path(args.scenario).read_text())
-    sim = SimServer(clock=clock_from_spec(args.clock_spec), scenario=scenario, token=args.token,
-                    ui_latency=args.latency)
+    sim = SimServer(
+        clock=clock_from_spec(args.clock_spec),
+        scenario=scenario,
+        token=args.token,
+        ui_latency=args.latency,
+    )
     seen: list[dict] = []
     lock = threading.Lock()
     install_request_log(sim.app, seen, lock)

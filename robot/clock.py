@@ -5,6 +5,7 @@ Every schedule decision in the robot, its workers and the simulated broker asks 
 wall-clock anchor), so a parent process hands the spec to its children and every process derives
 the same simulated time without talking to the others.
 """
+
 from __future__ import annotations
 
 import threading
@@ -95,8 +96,9 @@ def wall_seconds(clock: Clock, sim_seconds: float) -> float:
     return max(0.0, sim_seconds / clock.speed)
 
 
-def sleep_until(clock: Clock, when: datetime, stop: threading.Event | None = None,
-                max_wall_step: float = 1.0) -> bool:
+def sleep_until(
+    clock: Clock, when: datetime, stop: threading.Event | None = None, max_wall_step: float = 1.0
+) -> bool:
     """Wait until the clock reads ``when``. Returns False when ``stop`` was set first.
 
     Waits in short wall-clock steps so a stop request is honoured promptly and a clock that is

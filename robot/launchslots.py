@@ -7,6 +7,7 @@ timeout, and a killed launch is retried: a restart storm that never converges (B
 wait their turn, beating meanwhile. The kernel releases a lock when its holder dies, so a
 SIGKILLed worker never keeps a slot.
 """
+
 from __future__ import annotations
 
 import contextlib

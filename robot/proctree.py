@@ -3,6 +3,7 @@
 A SIGKILLed worker leaves its browser orphaned (re-parented away from us), so besides walking a
 live tree we find browsers by the profile folder on their command line and by recorded pids.
 """
+
 from __future__ import annotations
 
 import os
@@ -72,6 +73,7 @@ def kill_group(pgid: int | None) -> bool:
     if pgid == os.getpgrp():
         return False
     import signal
+
     try:
         os.killpg(pgid, signal.SIGKILL)
         return True
@@ -121,6 +123,7 @@ def remove_stale_singleton_lock(profile: Path) -> bool:
         return False
     host, _, pid = target.rpartition("-")
     import socket
+
     if host != socket.gethostname() or not pid.isdigit() or alive(int(pid)):
         return False
     for name in ("SingletonLock", "SingletonCookie", "SingletonSocket"):

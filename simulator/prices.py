@@ -4,6 +4,7 @@ Pure functions of (seed, date, emiten, minute): the same scenario gives the same
 the request pattern, in every process. Prices only move during continuous sessions and never
 leave the day's ARB..ARA band.
 """
+
 from __future__ import annotations
 
 import random
@@ -17,11 +18,26 @@ from .scenario import EmitenSpec, PricePath
 
 # Previous closes of a small default universe, so tests and ad-hoc orders need no scenario.
 DEFAULT_UNIVERSE: dict[str, int] = {
-    "BBCA": 9800, "BBRI": 4200, "BMRI": 6000, "BBNI": 4500, "TLKM": 2700, "ASII": 5100,
-    "UNVR": 1900, "ICBP": 11000, "INDF": 6500, "KLBF": 1500, "ANTM": 1500, "ADRO": 2500,
-    "PGAS": 1600, "MDKA": 2300, "GOTO": 70, "BRIS": 2800, "AMMN": 8000, "CPIN": 4800,
+    "BBCA": 9800,
+    "BBRI": 4200,
+    "BMRI": 6000,
+    "BBNI": 4500,
+    "TLKM": 2700,
+    "ASII": 5100,
+    "UNVR": 1900,
+    "ICBP": 11000,
+    "INDF": 6500,
+    "KLBF": 1500,
+    "ANTM": 1500,
+    "ADRO": 2500,
+    "PGAS": 1600,
+    "MDKA": 2300,
+    "GOTO": 70,
+    "BRIS": 2800,
+    "AMMN": 8000,
+    "CPIN": 4800,
 }
-DEFAULT_VOLUME = 5000          # lots per minute and side, unless the scenario says otherwise
+DEFAULT_VOLUME = 5000  # lots per minute and side, unless the scenario says otherwise
 MINUTES_PER_DAY = 24 * 60
 
 
@@ -69,8 +85,9 @@ def scripted(path: PricePath, prev_close: int, t: time) -> int:
         if t0 <= t < t1:
             if path.mode == "hold" or p0 == p1:
                 return p0
-            return _step_between(p0, p1, _minute_of(t) - _minute_of(t0),
-                                 _minute_of(t1) - _minute_of(t0))
+            return _step_between(
+                p0, p1, _minute_of(t) - _minute_of(t0), _minute_of(t1) - _minute_of(t0)
+            )
     return points[-1][1]
 
 
@@ -87,7 +104,8 @@ class PriceModel:
     def __init__(self, seed: int, emitens: dict[str, EmitenSpec]) -> None:
         self.seed = seed
         self.specs: dict[str, EmitenSpec] = {
-            code: EmitenSpec(code, prev) for code, prev in DEFAULT_UNIVERSE.items()}
+            code: EmitenSpec(code, prev) for code, prev in DEFAULT_UNIVERSE.items()
+        }
         self.specs.update(emitens)
 
     def known(self, code: str) -> bool:
@@ -113,4 +131,3 @@ class PriceModel:
             return scripted(spec.path, spec.prev_close, floor_minute(dt).time())
         walk = random_walk(self.seed, dt.date(), code, spec.prev_close)
         return walk[_minute_of(dt.time())]
-

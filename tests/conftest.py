@@ -1,6 +1,7 @@
 """Settings and fixtures for every test. Helpers live in uniquely named modules (waiting.py,
 statedb.py, configs.py, e2e.py): a test folder's own conftest.py would shadow this one for
 ``from conftest import``."""
+
 from __future__ import annotations
 
 import functools

@@ -12,6 +12,7 @@ takes those failures as "not yet, look again".
     click_to_new_page(driver, button, wait)       # instead of click() + staleness_of(button)
     wait.until(settled(lambda d: d.find_elements(By.CSS_SELECTOR, ".toast")))
 """
+
 from __future__ import annotations
 
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -33,8 +34,9 @@ def mark_page(driver: WebDriver) -> None:
 
 def wait_new_page(driver: WebDriver, wait: WebDriverWait) -> None:
     """Wait until the document marked by ``mark_page`` is replaced by a fully loaded one."""
-    wait.until(settled(lambda d: d.execute_script(NEW_PAGE_JS)),
-               "the click's navigation to a new page")
+    wait.until(
+        settled(lambda d: d.execute_script(NEW_PAGE_JS)), "the click's navigation to a new page"
+    )
 
 
 def click_to_new_page(driver: WebDriver, element: WebElement, wait: WebDriverWait) -> None:

@@ -7,6 +7,7 @@ connection: from 4.0 its inserts, updates and upserts run in ``Database.atomic()
 inside a transaction that is already open, so they join ours instead of committing it early. The
 row modules call it inside ``transaction()`` only (on its own it would BEGIN a deferred one).
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -31,7 +32,9 @@ class StoreBase:
             # as_uri() percent-encodes the path: a raw '#', '?' or '%' in it would otherwise end
             # the file name early, drop "?mode=ro" and open (or create) another file read-write
             uri = self.path.resolve().as_uri() + "?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            conn = sqlite3.connect(
+                uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+            )
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: we issue BEGIN IMMEDIATE ourselves (see transaction())
@@ -59,8 +62,10 @@ class StoreBase:
         with self.transaction():
             current = self.version
             if current > SCHEMA_VERSION:
-                raise RuntimeError(f"{self.path} has schema version {current}, newer than this "
-                                   f"robot ({SCHEMA_VERSION}): upgrade the robot")
+                raise RuntimeError(
+                    f"{self.path} has schema version {current}, newer than this "
+                    f"robot ({SCHEMA_VERSION}): upgrade the robot"
+                )
             for n in range(current, SCHEMA_VERSION):
                 for statement in _split_sql(MIGRATIONS[n]):
                     self.conn.execute(statement)

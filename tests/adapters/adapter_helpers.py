@@ -4,6 +4,7 @@ A module of its own rather than a conftest.py: test modules import it by this un
 second module named ``conftest`` would shadow tests/conftest.py for ``from conftest import``).
 Browser test modules do ``from adapter_helpers import env``.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,7 +24,7 @@ from simulator.scenario import parse_scenario
 from simulator.testing import ManualClock, running_simulator
 from waiting import wait_for
 
-os.environ.setdefault("SE_OFFLINE", "true")   # Selenium Manager must never reach the network
+os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never reach the network
 
 ROOT = Path(__file__).resolve().parents[2]
 SELECTORS = {
@@ -33,8 +34,13 @@ SELECTORS = {
     "lotus": ROOT / "tests" / "simulator" / "lotus.json",
     "melati": ROOT / "tests" / "simulator" / "melati.json",
 }
-ADAPTER_MODULES = {"stockbit": "adapters.stockbit", "ipot": "adapters.ipot",
-                   "ajaib": "adapters.ajaib", "lotus": "generic", "melati": "generic"}
+ADAPTER_MODULES = {
+    "stockbit": "adapters.stockbit",
+    "ipot": "adapters.ipot",
+    "ajaib": "adapters.ajaib",
+    "lotus": "generic",
+    "melati": "generic",
+}
 ACCEPTED = ("OPEN", "PARTIAL", "MATCHED")
 PASSWORD = "demo"
 
@@ -45,8 +51,10 @@ def profile_processes(profile: Path) -> list[psutil.Process]:
     out = []
     for proc in psutil.process_iter(["cmdline", "status"]):
         try:
-            if marker in (proc.info["cmdline"] or []) and \
-                    proc.info["status"] != psutil.STATUS_ZOMBIE:
+            if (
+                marker in (proc.info["cmdline"] or [])
+                and proc.info["status"] != psutil.STATUS_ZOMBIE
+            ):
                 out.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
@@ -71,14 +79,17 @@ def crash_browser(profile: Path) -> int:
             except psutil.NoSuchProcess:
                 continue
         return True
+
     wait_for(gone, 15, "the killed Chromium processes to exit")
     return len(victims)
 
 
 def settings_for(folder: Path) -> Settings:
-    return Settings(state_db=folder / "state.db",
-                    browser=BrowserSettings(driver="selenium", launch_stagger_s=0),
-                    action_timeout_s=10)
+    return Settings(
+        state_db=folder / "state.db",
+        browser=BrowserSettings(driver="selenium", launch_stagger_s=0),
+        action_timeout_s=10,
+    )
 
 
 class Calls:
@@ -112,11 +123,16 @@ class SimEnv:
     def url(self) -> str:
         return self.sim.url
 
-    def adapter(self, skin: str, account_id: str, pin_env: str | None = None,
-                selectors: Path | None = None) -> BrokerAdapter:
-        account = Account(id=account_id, broker=skin,
-                          profile_path=self.folder / f"profile-{account_id}", headless=True,
-                          pin_env=pin_env)
+    def adapter(
+        self, skin: str, account_id: str, pin_env: str | None = None, selectors: Path | None = None
+    ) -> BrokerAdapter:
+        account = Account(
+            id=account_id,
+            broker=skin,
+            profile_path=self.folder / f"profile-{account_id}",
+            headless=True,
+            pin_env=pin_env,
+        )
         broker = BrokerDef(skin, ADAPTER_MODULES[skin], selectors or SELECTORS[skin], self.url)
         return create_adapter(account, broker, settings_for(self.folder), self.clock)
 

@@ -1,4 +1,5 @@
 """Fixtures for the simulator's own tests: a manual clock, a running simulator, Chromium."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ from simulator.testing import ManualClock, running_simulator, start_chrome
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock("2026-03-02 10:00")      # a Monday, in session 1
+    return ManualClock("2026-03-02 10:00")  # a Monday, in session 1
 
 
 @pytest.fixture

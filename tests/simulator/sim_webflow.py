@@ -7,6 +7,7 @@ Every wait goes through tests/webwait.py: a click that loads a page is followed 
 the new document, never by a question about the old one (``staleness_of`` raced chromedriver
 while the old page was torn down), and a navigation racing a look means "look again".
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -50,7 +51,9 @@ class Flow:
 
     def number(self, text: str) -> int:
         text = text.strip()
-        return int(text.replace(".", "") if self.sel["number_format"] == "id" else text.replace(",", ""))
+        return int(
+            text.replace(".", "") if self.sel["number_format"] == "id" else text.replace(",", "")
+        )
 
     def logged_in(self) -> bool:
         return self.present(self.sel["login_check"])
@@ -79,8 +82,16 @@ class Flow:
 
     # -- orders ----------------------------------------------------------------------------------
 
-    def place(self, emiten: str, price: int, lot: int, tp: int | None = None,
-              cl: int | None = None, side: str = "buy", pin: str | None = None) -> tuple[str, str]:
+    def place(
+        self,
+        emiten: str,
+        price: int,
+        lot: int,
+        tp: int | None = None,
+        cl: int | None = None,
+        side: str = "buy",
+        pin: str | None = None,
+    ) -> tuple[str, str]:
         """Run the skin's steps; returns ("success"|"error", toast text)."""
         self.open("order")
         form = self.sel["order_form"]
@@ -102,7 +113,7 @@ class Flow:
                     self.fill_tp_cl(tp, cl)
             elif step == "submit":
                 submit = self.find(form["submit_btn"])
-                mark_page(self.d)      # this click or the confirm dialog's loads the result
+                mark_page(self.d)  # this click or the confirm dialog's loads the result
                 submit.click()
             elif step == "confirm":
                 dialog = self.sel["confirm_dialog"]
@@ -126,7 +137,7 @@ class Flow:
     def enter_pin(self, pin: str | None) -> None:
         pad = self.sel["pin_pad"]
         if not self.present(pad["container"]):
-            return                                   # already unlocked in this session
+            return  # already unlocked in this session
         assert pin is not None, "this broker wants a trading PIN"
         for digit in pin:
             keys = self.d.find_elements(By.CSS_SELECTOR, pad["key"])
@@ -136,8 +147,10 @@ class Flow:
 
     def toast(self) -> tuple[str, str]:
         ok, err = self.sel["toast_success"], self.sel["toast_error"]
-        self.until(lambda d: d.find_elements(By.CSS_SELECTOR, ok)
-                   or d.find_elements(By.CSS_SELECTOR, err), "a toast")
+        self.until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, ok) or d.find_elements(By.CSS_SELECTOR, err),
+            "a toast",
+        )
         found = self.d.find_elements(By.CSS_SELECTOR, ok)
         if found:
             return "success", found[0].text.strip()
@@ -147,9 +160,11 @@ class Flow:
 
     def table(self, page: str) -> list[dict[str, str]]:
         """Rows of open_orders / history / portfolio as {canonical column: text}."""
-        table_css = {"open_orders": self.sel["open_orders_table"],
-                     "history": self.sel["order_history_table"],
-                     "portfolio": self.sel["portfolio_table"]}[page]
+        table_css = {
+            "open_orders": self.sel["open_orders_table"],
+            "history": self.sel["order_history_table"],
+            "portfolio": self.sel["portfolio_table"],
+        }[page]
         self.open(page)
         table = self.find(table_css)
         headers = [th.text.strip() for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
@@ -164,10 +179,16 @@ class Flow:
         """Table rows with side/status mapped and numbers parsed, as an adapter would."""
         out = []
         for row in self.table(page):
-            out.append({**row, "side": self.sel["side_map"][row["side"]],
-                        "status": self.sel["status_map"][row["status"]],
-                        "price": self.number(row["price"]), "lot": self.number(row["lot"]),
-                        "filled": self.number(row["filled"])})
+            out.append(
+                {
+                    **row,
+                    "side": self.sel["side_map"][row["side"]],
+                    "status": self.sel["status_map"][row["status"]],
+                    "price": self.number(row["price"]),
+                    "lot": self.number(row["lot"]),
+                    "filled": self.number(row["filled"]),
+                }
+            )
         return out
 
     def cancel(self, order_id: str) -> tuple[str, str]:
