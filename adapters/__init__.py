@@ -15,7 +15,7 @@ def create_adapter(account, broker, settings, clock) -> BrokerAdapter:
     """Instantiate the adapter named by ``broker.adapter`` (a module exposing ``ADAPTER``)."""
     module_name = ALIASES.get(broker.adapter, broker.adapter)
     module = importlib.import_module(module_name)
-    cls = getattr(module, "ADAPTER")
+    cls = module.ADAPTER
     return cls(account=account, broker=broker, settings=settings, clock=clock)
 
 

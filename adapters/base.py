@@ -10,9 +10,9 @@ from __future__ import annotations
 import abc
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 
 class OrderStatus(str, enum.Enum):

@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import threading
 import time
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import filelock
@@ -54,7 +54,7 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def chromium_major(chromium: str) -> int:
     out = subprocess.run([chromium, "--version"], capture_output=True, text=True, timeout=30).stdout
     match = re.search(r"(\d+)\.\d+\.\d+", out)

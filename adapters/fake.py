@@ -18,8 +18,8 @@ import json
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .base import (
     BrokerAdapter,

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, time as dtime
-from typing import Callable
 from urllib.parse import urlsplit
 
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException

@@ -14,7 +14,8 @@ verdict: a wait takes it as "not yet, look again" (a plain WebDriverException, s
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait

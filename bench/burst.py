@@ -219,6 +219,7 @@ def run_once(n: int, driver: str) -> dict:
 def failure(day, root, n, all_ready, exc, load_before) -> dict:
     """What the robot's state looked like when the burst did not complete: kept for reading."""
     import shutil
+
     from common import OUT
 
     keep = OUT / "burst-failure"

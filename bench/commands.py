@@ -9,23 +9,22 @@ ms and CPU ms (this process + chromedriver + Chromium) per command, median of bl
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import psutil  # noqa: E402
+import psutil
 
 from common import (
-    CpuLedger,
     PASSWORD,
+    CpuLedger,
     SimProcess,
-    clock_at,
     cleanup,
+    clock_at,
     loadavg,
-    save,  # noqa: E402
+    save,
     scratch,
     start_plain_chrome,
     summary,

@@ -12,8 +12,6 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,25 +19,25 @@ import tempfile
 import threading
 import time
 import urllib.request
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date, datetime, time as dtime, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+
+# the project root first, then tests/ (configs, waiting): as pytest's pythonpath has them
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psutil
+import pytest
+
+import configs
+from robot.clock import WIB, AcceleratedClock
+from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 OUT = BENCH / "out"
-for p in (str(ROOT), str(ROOT / "tests")):
-    if p not in sys.path:
-        sys.path.insert(0, p)
-
-import psutil  # noqa: E402
-import pytest  # noqa: E402
-
-from robot.clock import WIB, AcceleratedClock  # noqa: E402
-import configs  # noqa: E402
-from waiting import wait_for  # noqa: E402
 
 DAY = date(2026, 3, 2)  # a Monday and an IDX trading day (the demo day)
 TOKEN = "bench-token"
@@ -284,7 +282,7 @@ def install_request_log(app, sink: list, lock: threading.Lock | None = None) -> 
     lock = lock or threading.Lock()
 
     @app.after_request
-    def _record(resp):  # noqa: ANN001
+    def _record(resp: Any) -> Any:
         with lock:
             sink.append(
                 {

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # statedb, configs
+
+import statedb
 from common import DAY, PASSWORD, ROOT, TOKEN, install_request_log, sim_to_wall
-import statedb  # noqa: I001 - tests/ is on sys.path once common is imported
 from configs import write_config
 from robot.clock import WIB, AcceleratedClock
 from simulator.server import SimServer

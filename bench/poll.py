@@ -20,15 +20,15 @@ from __future__ import annotations
 import time
 
 from common import (
-    CpuLedger,
     PASSWORD,
+    CpuLedger,
     SimProcess,
+    cleanup,
     clock_at,
     loadavg,
     log,
     make_adapter,
     scratch,
-    cleanup,
     summary,
     tree,
     write_config,

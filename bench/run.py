@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import OUT, ROOT, loadavg, log, machine, save  # noqa: E402
+from common import OUT, ROOT, loadavg, log, machine, save
 
 ORDER = ("poll", "latency", "recovery", "burst", "scale")
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"

@@ -18,9 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import install_request_log  # noqa: E402
-from robot.clock import clock_from_spec  # noqa: E402
-from simulator.server import SimServer  # noqa: E402
+from common import install_request_log
+from robot.clock import clock_from_spec
+from simulator.server import SimServer
 
 
 def main() -> None:
@@ -42,7 +42,7 @@ def main() -> None:
     install_request_log(sim.app, seen, lock)
 
     @sim.app.route("/_bench/requests")
-    def _requests():  # noqa: ANN202
+    def _requests() -> dict:
         with lock:
             return {"requests": [r for r in seen if not r["path"].startswith("/_bench")]}
 

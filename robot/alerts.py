@@ -9,8 +9,8 @@ an ambiguous failure is recognisable as the same event.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from .clock import WIB
 

@@ -13,11 +13,11 @@ from the config carries that choice and settings.extra_holidays to every call si
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache
 from importlib import resources
-from typing import Iterable
 
 import yaml
 
@@ -159,7 +159,7 @@ def count_trading_days(year: int, closures: Iterable[date]) -> int:
     return n
 
 
-@lru_cache(maxsize=None)
+@cache
 def _packaged() -> dict[int, YearList]:
     text = resources.files("robot").joinpath("data/idx_calendar.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
@@ -175,7 +175,7 @@ def _packaged() -> dict[int, YearList]:
     }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fallback(year: int) -> YearList:
     """A provisional list for a year without the exchange's: Indonesia's public holidays and the
     collective leave (cuti bersama) the package knows -- the exchange closes on both, as in every

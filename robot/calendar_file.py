@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .calendar import USER, YearList, count_trading_days
-from .located import Located, read_yaml
 from .errors import ConfigError
+from .located import Located, read_yaml
 
 YEAR_KEYS = ("source", "trading_days", "closures")
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # a year outside this is a typo (27 for 2027)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 import click
 
@@ -150,6 +150,7 @@ def probe(account_id: str, config_path: str, emiten: str, as_json: bool) -> None
 
     emiten = check_emiten(emiten)
     from adapters.base import BrokerUnreachable
+
     from .interactive import unreachable_message
 
     account, adapter = open_adapter(config_path, account_id, headless=True)
@@ -265,6 +266,7 @@ def status(config_path: str, as_json: bool) -> None:
 
     With settings.browser.remote_url, also each account's Grid node and the hub's view of it."""
     import json as _json
+
     from .status import collect, render
     from .store import Store
 
@@ -293,6 +295,7 @@ def stop(config_path: str, timeout: float) -> None:
     """Stop the running day cleanly: workers finish their action and close their browsers,
     undelivered events stay in the outbox. Works for a day started by cron or Task Scheduler."""
     import time as _time
+
     from .store import Store
     from .supervisor import stop_file_of
 
@@ -342,6 +345,7 @@ def report(config_path: str, day: str | None, as_json: bool) -> None:
     """Rebuild the end-of-day report from state.db at any time (nothing is sent anywhere)."""
     import json as _json
     from datetime import datetime as _dt
+
     from .clock import RealClock
     from .eod import build_report
     from .report import render_table
@@ -420,6 +424,7 @@ def schedule_entry(
     """Print the daily start entry: 08:40 WIB on weekdays, whatever the host's time zone."""
     from pathlib import Path
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     from .schedule_entry import TASK_NAME, cron_entry, schtasks_command, task_xml, windows_target
 
     if kind is None:
@@ -514,10 +519,12 @@ def sim(
     follows the same clock."""
     import os
     from pathlib import Path
-    from .clock import RealClock, make_clock
-    from .config import HHMM_RE
+
     from simulator.scenario import ScenarioError
     from simulator.server import serve
+
+    from .clock import RealClock, make_clock
+    from .config import HHMM_RE
 
     d = _parse_date(day) or RealClock().now().date()
     if clock_start is not None and not HHMM_RE.match(clock_start):
@@ -617,6 +624,7 @@ def grid_hub_config(config_path: str, out: str | None) -> None:
 def grid_up(config_path: str, timeout: float, workdir: str | None) -> None:
     """Run a hub and the configured nodes on this machine (127.0.0.1) until Ctrl+C."""
     from pathlib import Path
+
     from .grid import GridError, run_grid_up
 
     cfg = load_config(config_path, check_files=False)

@@ -59,7 +59,7 @@ class AcceleratedClock:
     anchor: float
 
     @classmethod
-    def starting(cls, start: datetime, speed: float) -> "AcceleratedClock":
+    def starting(cls, start: datetime, speed: float) -> AcceleratedClock:
         if speed <= 0:
             raise ValueError(f"clock speed must be positive, got {speed}")
         return cls(to_wib(start), float(speed), time.time())

@@ -253,7 +253,7 @@ def write_private(path: Path, text: str) -> None:
 
 # ---------------------------------------------------------------------------- hub queries
 def _get_json(url: str, timeout: float) -> dict:
-    with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - http(s) only
+    with urllib.request.urlopen(url, timeout=timeout) as resp:  # the hub's URL: http(s) only
         return json.loads(resp.read().decode("utf-8"))
 
 
@@ -315,7 +315,7 @@ def end_account_sessions(hub_url: str, account_id: str, timeout: float = 5.0) ->
             continue
         req = urllib.request.Request(f"{hub_url.rstrip('/')}/session/{sid}", method="DELETE")
         try:
-            urllib.request.urlopen(req, timeout=timeout).close()  # noqa: S310
+            urllib.request.urlopen(req, timeout=timeout).close()
         except (OSError, urllib.error.URLError) as exc:
             log.info("ending stale Grid session %s of %s: %s", sid, account_id, exc)
         ended.append(sid)
@@ -423,7 +423,7 @@ class LocalGrid:
         self._check_ports()
         self.write_configs()
 
-    def start(self, timeout: float = 120.0) -> "LocalGrid":
+    def start(self, timeout: float = 120.0) -> LocalGrid:
         if "hub" not in self.procs:
             self.prepare()
         try:
@@ -543,7 +543,7 @@ class LocalGrid:
             if name in self.procs:
                 self.stop_node(name)
 
-    def __enter__(self) -> "LocalGrid":
+    def __enter__(self) -> LocalGrid:
         return self
 
     def __exit__(self, *exc) -> None:

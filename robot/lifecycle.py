@@ -85,7 +85,7 @@ class DaySchedule:
     end: datetime  # 16:15 done
 
     @classmethod
-    def for_day(cls, day: date, start: time, eod: time, end: time) -> "DaySchedule":
+    def for_day(cls, day: date, start: time, eod: time, end: time) -> DaySchedule:
         at = lambda t: datetime.combine(day, t, WIB)  # noqa: E731
         return cls(day, at(start), at(eod), at(end))
 

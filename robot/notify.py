@@ -480,7 +480,7 @@ class Notifier:
         self.runners = [ChannelRunner(c, db_path, clock, day, **tuning) for c in channels]
         self._deadline: float | None = None
 
-    def start(self) -> "Notifier":
+    def start(self) -> Notifier:
         for r in self.runners:
             r.start()
             log.info("notifications to %s on (%s)", r.name, describe(r.channel))

@@ -118,7 +118,7 @@ class OrderState(str, enum.Enum):
     DRY_RUN = "DRY_RUN"  # the form was filled, the submit never clicked
 
     @classmethod
-    def of(cls, status: OrderStatus) -> "OrderState":
+    def of(cls, status: OrderStatus) -> OrderState:
         """The row status recording what the broker showed."""
         return cls(status.value)
 

@@ -7,8 +7,8 @@ live tree we find browsers by the profile folder on their command line and by re
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import psutil
 

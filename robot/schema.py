@@ -32,10 +32,11 @@ import difflib
 import json
 import math
 import re
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .errors import Problem
 
@@ -209,7 +210,7 @@ def _listed(value: Any) -> list:
 
 
 # ---------------------------------------------------------------------------------- the errors
-def check(instance: Any, name: str, wording: "Wording", strict: bool = False) -> list[Issue]:
+def check(instance: Any, name: str, wording: Wording, strict: bool = False) -> list[Issue]:
     """Every way ``instance`` breaks the schema ``name``, as (key path, message), in key order."""
     errors = sorted(validator(name, strict).iter_errors(instance), key=lambda e: _order(_path(e)))
     found: list[Issue] = []
@@ -221,7 +222,7 @@ def check(instance: Any, name: str, wording: "Wording", strict: bool = False) ->
 
 
 def problems(
-    instance: Any, name: str, source: str, wording: "Wording", locate: Locate | None = None
+    instance: Any, name: str, source: str, wording: Wording, locate: Locate | None = None
 ) -> list[Problem]:
     """check() as Problems of ``source``, each at the line ``locate`` gives its key path, in the
     order of the file."""

@@ -8,8 +8,9 @@ cannot drift from what the robot accepts.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from importlib import resources
-from typing import Any, Iterator
+from typing import Any
 
 SCHEMA_FILE = "schemas/accounts.schema.json"
 HEADER = """# accounts.yaml: every setting

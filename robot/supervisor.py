@@ -450,7 +450,7 @@ class Supervisor:
             self.report_path = publish(
                 self.store, self.report, self.settings.report_dir, self.clock.now()
             )
-        except Exception:  # noqa: BLE001 - never lose the day over the report; say so loudly
+        except Exception:  # never lose the day over the report; say so loudly
             log.exception("the end-of-day report could not be assembled")
             return
         if self.on_report is not None:

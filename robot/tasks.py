@@ -46,7 +46,7 @@ class Intake:
     conflicts: int = 0
     cancels: int = 0
 
-    def __add__(self, other: "Intake") -> "Intake":
+    def __add__(self, other: Intake) -> Intake:
         return Intake(*(a + b for a, b in zip(self.__dict__.values(), other.__dict__.values())))
 
 

@@ -12,9 +12,10 @@ used by the demo at run time and by the end-to-end tests and benchmarks.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from robot.clock import iso
 

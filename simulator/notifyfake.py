@@ -55,7 +55,7 @@ class _Served:
         self.arrivals = 0  # requests that reached the server, held or not
         self._outages = 0  # stop() calls: a request held across one dies
 
-    def start(self) -> "_Served":
+    def start(self) -> _Served:
         if self._httpd is None:
             httpd = make_server(
                 HOST, self.port, self.app, threaded=True, request_handler=_TrackingHandler

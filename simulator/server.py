@@ -12,8 +12,9 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, render_template
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -62,7 +63,7 @@ class _TrackingHandler(WSGIRequestHandler):
         finally:
             self.server.sim_connections.discard(self.connection)  # type: ignore[attr-defined]
 
-    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's name
+    def log(self, type: str, message: str, *args: Any) -> None:  # `type`: werkzeug's name
         log.debug("%s %s", self.address_string(), message % args)
 
 
@@ -92,7 +93,7 @@ class SimServer:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def start(self) -> "SimServer":
+    def start(self) -> SimServer:
         if self._httpd is not None:
             return self
         httpd = make_server(
@@ -135,7 +136,7 @@ class SimServer:
     def running(self) -> bool:
         return self._httpd is not None
 
-    def __enter__(self) -> "SimServer":
+    def __enter__(self) -> SimServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import random
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote as urlquote
 
 from flask import Blueprint, Response, make_response, redirect, render_template, request

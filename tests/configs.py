@@ -12,8 +12,9 @@ text of a file (a broken variant, a line number in a message) write their own te
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Union
+from typing import Any, Union
 
 # The browserless fake broker (adapters/fake.py): a selectors file it never reads, and a URL
 # nothing listens on.

@@ -9,8 +9,9 @@ writer's lock, as an operator's ``robot status`` would.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 BUSY_TIMEOUT_S = 10.0
 

@@ -8,7 +8,7 @@ are written out here rather than derived from the module's own tables.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
@@ -278,7 +278,7 @@ def test_day_phases_are_contiguous_and_match_the_reference(day, table):
 
 
 def test_phase_at_converts_other_timezones():
-    utc = timezone.utc
+    utc = UTC
     assert phase_at(datetime(2026, 1, 5, 2, 0, tzinfo=utc)) is Phase.SESSION_1  # 09:00 WIB
     assert phase_at(datetime(2026, 1, 5, 1, 59, 59, tzinfo=utc)) is Phase.PRE_OPENING_MATCHING
     assert phase_at(datetime(2026, 1, 5, 1, 44, 59, tzinfo=utc)) is Phase.CLOSED  # 08:44:59
@@ -389,7 +389,7 @@ def test_can_submit_at_wall_times(day, hhmmss, submit):
         (wib(FRIDAY, "11:30:00"), wib(FRIDAY, "14:00:00")),
         (wib(MONDAY, "16:14:59"), wib(MONDAY, "16:15:00")),
         (wib(MONDAY, "16:15:00"), None),
-        (datetime(2026, 1, 5, 2, 0, tzinfo=timezone.utc), wib(MONDAY, "12:00:00")),
+        (datetime(2026, 1, 5, 2, 0, tzinfo=UTC), wib(MONDAY, "12:00:00")),
     ],
 )
 def test_next_change(dt, expected):

@@ -39,8 +39,8 @@ from robot.calendar import (
 )
 from robot.clock import WIB
 from robot.config import load_config
-from robot.errors import ConfigError
 from robot.eod import build_report
+from robot.errors import ConfigError
 from robot.report import SEED_KEYS, DayFacts, assemble, render_table
 from robot.store import Store
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time as real_time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -64,7 +64,7 @@ def test_to_wib_takes_naive_as_wib_and_converts_aware():
     naive = datetime(2026, 1, 5, 9, 0)
     assert to_wib(naive) == datetime(2026, 1, 5, 9, 0, tzinfo=WIB)
     assert to_wib(naive).utcoffset() == SEVEN_HOURS
-    converted = to_wib(datetime(2026, 1, 5, 2, 0, tzinfo=timezone.utc))
+    converted = to_wib(datetime(2026, 1, 5, 2, 0, tzinfo=UTC))
     assert (converted.hour, converted.minute, converted.utcoffset()) == (9, 0, SEVEN_HOURS)
 
 
@@ -72,11 +72,11 @@ def test_to_wib_takes_naive_as_wib_and_converts_aware():
     "dt, expected",
     [
         (datetime(2026, 1, 5, 9, 0, tzinfo=WIB), "2026-01-05T09:00:00.000+07:00"),
-        (datetime(2026, 1, 5, 2, 0, tzinfo=timezone.utc), "2026-01-05T09:00:00.000+07:00"),
+        (datetime(2026, 1, 5, 2, 0, tzinfo=UTC), "2026-01-05T09:00:00.000+07:00"),
         (datetime(2026, 1, 5, 9, 0), "2026-01-05T09:00:00.000+07:00"),
         (datetime(2026, 1, 5, 9, 0, 1, 123_999, tzinfo=WIB), "2026-01-05T09:00:01.123+07:00"),
         # 20:00 UTC on 5 Jan is already 6 Jan in Jakarta.
-        (datetime(2026, 1, 5, 20, 0, tzinfo=timezone.utc), "2026-01-06T03:00:00.000+07:00"),
+        (datetime(2026, 1, 5, 20, 0, tzinfo=UTC), "2026-01-06T03:00:00.000+07:00"),
     ],
 )
 def test_iso_format(dt, expected):
@@ -88,9 +88,9 @@ def test_iso_format(dt, expected):
 
 def test_real_clock_is_wib_and_current():
     clock = RealClock()
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     now = clock.now()
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
     assert now.utcoffset() == SEVEN_HOURS
     assert before <= now <= after
     assert clock.speed == 1.0
@@ -157,7 +157,7 @@ def test_accelerated_clock_speed_scaling(fake_time, speed, wall, sim):
 
 def test_accelerated_clock_takes_naive_start_as_wib_and_converts_aware(fake_time):
     assert AcceleratedClock.starting(datetime(2026, 1, 5, 8, 30), 10).now() == START
-    utc_start = datetime(2026, 1, 5, 1, 30, tzinfo=timezone.utc)
+    utc_start = datetime(2026, 1, 5, 1, 30, tzinfo=UTC)
     now = AcceleratedClock.starting(utc_start, 10).now()
     assert now == START and now.hour == 8 and now.utcoffset() == SEVEN_HOURS
 
@@ -173,7 +173,7 @@ def test_accelerated_clock_rejects_non_positive_speed(speed):
     [
         (START, 60),
         (datetime(2026, 1, 9, 11, 29, 59, 987_654, tzinfo=WIB), 7.3),
-        (datetime(2026, 1, 5, 1, 30, tzinfo=timezone.utc), 0.25),
+        (datetime(2026, 1, 5, 1, 30, tzinfo=UTC), 0.25),
         (datetime(2026, 3, 25, 15, 55), 1234.5678),
     ],
 )
@@ -246,7 +246,7 @@ def test_wall_seconds():
 
 def test_today_wib_uses_the_wib_date(fake_time):
     # 17:30 UTC on 5 Jan is 00:30 on 6 Jan in Jakarta.
-    clock = AcceleratedClock.starting(datetime(2026, 1, 5, 17, 30, tzinfo=timezone.utc), 1)
+    clock = AcceleratedClock.starting(datetime(2026, 1, 5, 17, 30, tzinfo=UTC), 1)
     assert today_wib(clock) == date(2026, 1, 6)
 
 

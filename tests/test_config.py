@@ -634,6 +634,7 @@ ATTRIBUTES = {
 def test_a_minimal_file_gets_the_schemas_defaults(tmp_path):
     """Every default is written once, in the schema: what a file without settings loads to."""
     from datetime import time as time_of_day
+
     from robot.settings_reference import load_schema, rows
 
     path = write(
@@ -667,8 +668,8 @@ def test_every_key_of_the_schema_has_its_field():
     """The settings are built from the validated data by keyword: a key added to the schema
     without its dataclass field would fail every file that uses it."""
     import dataclasses
-    from robot import config as C
-    from robot import schema
+
+    from robot import config as C, schema
 
     sections = {
         "settings.restart": C.RestartPolicy,

@@ -7,7 +7,6 @@ was killed when, and every task's final state agrees with what the ledger shows.
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 import yaml

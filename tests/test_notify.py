@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 import configs
-from waiting import wait_for
 from robot import logs
 from robot.alerts import TEXT_MAX, fit, short_id, text_of, utf16_len
 from robot.clock import WIB
@@ -33,6 +32,7 @@ from robot.outbox import wire_form
 from robot.store import Store
 from simulator.notifyfake import FakeTelegram, FakeWebhook
 from simulator.testing import ManualClock
+from waiting import wait_for
 
 TOKEN = "424242:TEST-notify_token_a1b2c3d4e5"
 TOKEN_ENV = "ROBOT_TEST_TELEGRAM_TOKEN"
@@ -735,6 +735,7 @@ def test_every_event_type_the_code_writes_is_in_the_catalog():
 
 def test_a_version_2_state_db_migrates_to_3_keeping_its_events(tmp_path, env, tg, clock):
     import sqlite3
+
     from robot.store import MIGRATIONS, _split_sql
 
     raw = sqlite3.connect(tmp_path / "state.db")

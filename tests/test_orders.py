@@ -90,7 +90,7 @@ def test_staying_in_a_status_is_no_move():
 
 
 def test_the_row_status_families():
-    assert BROKER_SEEN == set(BROKER) and set(O) == BROKER_SEEN | {
+    assert set(BROKER) == BROKER_SEEN and set(O) == BROKER_SEEN | {
         O.INTENT,
         O.CLICKED,
         O.CONFIRMED,

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from waiting import wait_for
 from robot.clock import WIB, iso
 from robot.config import TaskServer
 from robot.outbox import BACKOFF_MAX_S, BATCH, Outbox, wire_form
 from robot.protocol import validate_event
 from robot.store import Store
 from simulator.testing import ManualClock, running_simulator
+from waiting import wait_for
 
 TOKEN = "test-token"
 TOKEN_ENV = "ROBOT_OUTBOX_TEST_TOKEN"

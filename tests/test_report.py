@@ -305,7 +305,7 @@ def test_reports_match_the_eod_report_event_schema_key_for_key(report):
 
 
 def test_seed_keys_match_the_seed_example_key_for_key(report):
-    assert SEED_KEYS == tuple(SEED)
+    assert tuple(SEED) == SEED_KEYS
     assert list(report)[: len(SEED)] == list(SEED)
     assert set(report) - set(SEED) == EXTRA_KEYS
     assert list(report["summary"]) == list(SEED["summary"]) == list(SUMMARY_KEYS)

@@ -101,14 +101,13 @@ def test_new_store_has_wal_foreign_keys_busy_timeout_and_current_version(tmp_pat
 
 
 def test_foreign_keys_are_enforced(store):
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        with store.transaction() as c:
-            c.execute(
-                "INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, price,"
-                " lot, intent_at, status) VALUES ('no-such-task', 'ACC_001', 'entry', 1,"
-                " 'buy', 'BBCA', 9000, 1, ?, 'INTENT')",
-                (iso(AT),),
-            )
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"), store.transaction() as c:
+        c.execute(
+            "INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, price,"
+            " lot, intent_at, status) VALUES ('no-such-task', 'ACC_001', 'entry', 1,"
+            " 'buy', 'BBCA', 9000, 1, ?, 'INTENT')",
+            (iso(AT),),
+        )
     assert not store.conn.in_transaction
 
 
@@ -158,10 +157,9 @@ def test_newer_schema_version_is_refused_and_left_untouched(tmp_path):
 
 
 def test_transaction_rolls_back_on_exception(store):
-    with pytest.raises(ZeroDivisionError):
-        with store.transaction() as c:
-            _insert_run(c)
-            1 / 0
+    with pytest.raises(ZeroDivisionError), store.transaction() as c:
+        _insert_run(c)
+        1 / 0
     assert not store.conn.in_transaction
     assert _count(store, "runs") == 0
     with store.transaction() as c:  # the connection is usable afterwards
@@ -172,24 +170,22 @@ def test_transaction_rolls_back_on_exception(store):
 def test_nested_transaction_joins_the_outer_one(store, tmp_path):
     other = Store(tmp_path / "state.db", readonly=True)
     try:
-        with pytest.raises(RuntimeError, match="outer fails"):
-            with store.transaction() as outer:
-                _insert_run(outer, note="outer")
-                with store.transaction() as inner:
-                    assert inner is outer
-                    _insert_run(inner, note="inner")
-                # the inner block's end committed nothing: another connection sees no rows
-                assert store.conn.in_transaction
-                assert _count(other, "runs") == 0
-                raise RuntimeError("outer fails")
+        with pytest.raises(RuntimeError, match="outer fails"), store.transaction() as outer:
+            _insert_run(outer, note="outer")
+            with store.transaction() as inner:
+                assert inner is outer
+                _insert_run(inner, note="inner")
+            # the inner block's end committed nothing: another connection sees no rows
+            assert store.conn.in_transaction
+            assert _count(other, "runs") == 0
+            raise RuntimeError("outer fails")
         assert _count(store, "runs") == 0  # the inner insert went with the outer rollback
 
-        with pytest.raises(KeyError):
-            with store.transaction() as outer:
-                _insert_run(outer, note="outer")
-                with store.transaction() as inner:
-                    _insert_run(inner, note="inner")
-                    raise KeyError("inner fails")
+        with pytest.raises(KeyError), store.transaction() as outer:
+            _insert_run(outer, note="outer")
+            with store.transaction() as inner:
+                _insert_run(inner, note="inner")
+                raise KeyError("inner fails")
         assert _count(store, "runs") == 0
 
         with store.transaction() as outer:
@@ -205,15 +201,14 @@ def test_a_failed_commit_rolls_back_and_releases_the_write_lock(store, tmp_path)
     # A deferred foreign key violation makes COMMIT itself fail, which leaves SQLite's
     # transaction open. transaction() must not leave it open: later transactions would join it
     # silently, never commit, and hold the write lock against every other process.
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        with store.transaction() as c:
-            c.execute("PRAGMA defer_foreign_keys = ON")
-            c.execute(
-                "INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, price,"
-                " lot, intent_at, status) VALUES ('no-such-task', 'ACC_001', 'entry', 1,"
-                " 'buy', 'BBCA', 9000, 1, ?, 'INTENT')",
-                (iso(AT),),
-            )
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"), store.transaction() as c:
+        c.execute("PRAGMA defer_foreign_keys = ON")
+        c.execute(
+            "INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, price,"
+            " lot, intent_at, status) VALUES ('no-such-task', 'ACC_001', 'entry', 1,"
+            " 'buy', 'BBCA', 9000, 1, ?, 'INTENT')",
+            (iso(AT),),
+        )
     assert not store.conn.in_transaction
     other = Store(tmp_path / "state.db")
     try:
@@ -288,11 +283,10 @@ def test_set_worker_state_writes_the_worker_and_its_transition(store):
 
 def test_add_event_is_atomic_with_the_change_it_describes(store):
     store.set_worker_state("ACC_001", "stockbit", "READY", AT)
-    with pytest.raises(RuntimeError):
-        with store.transaction():
-            store.set_worker_state("ACC_001", "stockbit", "TRADING", AT + timedelta(seconds=1))
-            store.add_event("WORKER_RESTARTED", "ACC_001", {"restarts_today": 1}, AT)
-            raise RuntimeError("crash before commit")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.set_worker_state("ACC_001", "stockbit", "TRADING", AT + timedelta(seconds=1))
+        store.add_event("WORKER_RESTARTED", "ACC_001", {"restarts_today": 1}, AT)
+        raise RuntimeError("crash before commit")
     assert store.worker("ACC_001")["state"] == "READY"
     assert _count(store, "events") == 0
     assert _count(store, "worker_transitions") == 1

@@ -78,25 +78,24 @@ def seen(status: OrderStatus, filled=0, order_id="B-1") -> BrokerOrder:
 
 def test_a_sqlite_utils_write_inside_a_transaction_that_raises_leaves_nothing(store):
     task(store)
-    with pytest.raises(RuntimeError, match="after the writes"):
-        with store.transaction():
-            store.db["runs"].insert(
-                {
-                    "trading_date": "2026-03-02",
-                    "started": "s",
-                    "pid": 1,
-                    "host": "h",
-                    "config_path": "c",
-                    "clock": "real",
-                }
-            )
-            store.db["tasks"].update("T1", {"last_error": "written"})
-            store.db["eod_snapshots"].upsert(
-                {"account": "A1", "trading_date": "2026-03-02", "taken_at": "t", "orders": "[]"},
-                pk=("account", "trading_date"),
-            )
-            assert store.conn.in_transaction
-            raise RuntimeError("after the writes")
+    with pytest.raises(RuntimeError, match="after the writes"), store.transaction():
+        store.db["runs"].insert(
+            {
+                "trading_date": "2026-03-02",
+                "started": "s",
+                "pid": 1,
+                "host": "h",
+                "config_path": "c",
+                "clock": "real",
+            }
+        )
+        store.db["tasks"].update("T1", {"last_error": "written"})
+        store.db["eod_snapshots"].upsert(
+            {"account": "A1", "trading_date": "2026-03-02", "taken_at": "t", "orders": "[]"},
+            pk=("account", "trading_date"),
+        )
+        assert store.conn.in_transaction
+        raise RuntimeError("after the writes")
     assert not store.conn.in_transaction
     conn = other(store)
     try:
@@ -124,10 +123,9 @@ def test_a_sqlite_utils_write_is_not_committed_before_the_transaction_ends(store
 
 def test_move_task_checks_the_lifecycle_and_writes_nothing_when_refused(store):
     task(store, state=T.FILLED)
-    with pytest.raises(IllegalMove, match="task T1: FILLED -> PENDING"):
-        with store.transaction():
-            store.add_event("TASK_ACCEPTED", "A1", {}, AT, task_id="T1")
-            store.move_task("T1", T.PENDING, AT + timedelta(seconds=1), reason="x")
+    with pytest.raises(IllegalMove, match="task T1: FILLED -> PENDING"), store.transaction():
+        store.add_event("TASK_ACCEPTED", "A1", {}, AT, task_id="T1")
+        store.move_task("T1", T.PENDING, AT + timedelta(seconds=1), reason="x")
     row = store.task("T1")
     assert (row["state"], row["reason"], row["updated"]) == ("FILLED", None, AT.isoformat())
     assert store.events_after(0, 10) == []  # the event of the change went with it

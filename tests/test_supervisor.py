@@ -20,8 +20,8 @@ import pytest
 import configs
 import statedb
 from event_contract import check_db
-from waiting import wait_for
 from robot import proctree
+from waiting import wait_for
 
 SPEED = 1200  # a whole 08:00-16:15 day in about 25 s
 ALL_STATES = {

@@ -8,8 +8,8 @@ connection.py); writes go through sqlite-utils' table helpers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Iterable
 
 from adapters.base import BrokerOrder
 

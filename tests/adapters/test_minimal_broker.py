@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from adapter_helpers import ROOT, above, below, ensure_logged_in, env  # noqa: F401 - a fixture
 from click.testing import CliRunner
 
+from adapter_helpers import ROOT, above, below, ensure_logged_in, env  # noqa: F401 - a fixture
 from adapters import create_adapter
 from adapters.base import OrderRequest, OrderStatus, Side
 from adapters.generic import SelectorAdapter

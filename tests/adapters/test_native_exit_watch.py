@@ -10,8 +10,8 @@ import json
 from datetime import date
 
 import pytest
-from adapter_helpers import ROOT, ensure_logged_in, env  # noqa: F401 - env is a fixture
 
+from adapter_helpers import ROOT, ensure_logged_in, env  # noqa: F401 - env is a fixture
 from adapters import create_adapter
 from robot import rules
 from robot.config import load_config

@@ -30,7 +30,7 @@ def healthy_views(s: dict, **overrides: int) -> dict[str, PageView]:
     """Every page logged in, every selector matching once (toasts and buttons none), every
     configured header present. ``overrides``: selector key -> count."""
     keys = selector_keys(s)
-    counts = {css: 1 for css in keys.values()}
+    counts = dict.fromkeys(keys.values(), 1)
     for key in ("toast_success", "toast_error", "cancel_btn", "login_error"):
         if key in keys:
             counts[keys[key]] = 0
@@ -48,7 +48,7 @@ def healthy_views(s: dict, **overrides: int) -> dict[str, PageView]:
         headers[s[sel_key]] = list(s["columns"][table].values()) + ["Action"]
     return {
         page: PageView(
-            page, f"http://x/{page}", "in", dict(counts), dict(headers), {css: 0 for css in headers}
+            page, f"http://x/{page}", "in", dict(counts), dict(headers), dict.fromkeys(headers, 0)
         )
         for page in pages_to_visit(s)
     }

@@ -8,9 +8,9 @@ import socket
 import pytest
 from click.testing import CliRunner
 
+from adapter_helpers import ADAPTER_MODULES, SELECTORS, settings_for
 from adapters import create_adapter
 from adapters.base import BrokerUnreachable
-from adapter_helpers import ADAPTER_MODULES, SELECTORS, settings_for
 from robot.cli import main
 from robot.config import SIM_DEFAULT_URL, Account, BrokerDef
 from simulator.testing import ManualClock

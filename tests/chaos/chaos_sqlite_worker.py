@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 INSERT_TASK = (
     "INSERT INTO tasks (task_id, account, trading_date, emiten, side, price, lot, tp, cl, source,"
@@ -44,7 +44,7 @@ def hammer(index: int, db_path: str, seconds: float, barrier, results) -> None:
     while time.monotonic() < deadline:
         n += 1
         task_id = f"{account}-{n}"
-        now = datetime.now(timezone.utc).isoformat()
+        now = datetime.now(UTC).isoformat()
         try:
             with store.transaction() as c:
                 c.execute(INSERT_TASK, (task_id, account, json.dumps({"n": n}), f"h{n}", now, now))

@@ -29,6 +29,8 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+import configs
+import statedb
 from robot.cli import main
 from robot.clock import WIB
 from robot.config import load_config
@@ -36,8 +38,6 @@ from robot.protocol import TASK_SCHEMA
 from robot.rules import MAX_PRICE
 from robot.store import Store
 from robot.tasks import ingest, problems_with
-import configs
-import statedb
 from waiting import wait_for
 
 DAY = date(2026, 3, 2)  # a Monday, an IDX trading day

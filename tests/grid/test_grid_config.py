@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from adapters.browser import BASE_ARGS, LOOPBACK_ONLY_ARG, Browser, classify
 from configs import write_config
 from robot import grid
-from adapters.browser import BASE_ARGS, LOOPBACK_ONLY_ARG, Browser, classify
 from robot.cli import main
 from robot.config import BrowserSettings, load_config
 from robot.errors import ConfigError
@@ -347,6 +347,7 @@ def test_remote_session_asks_for_its_node_and_account_and_no_profile(tmp_path, m
 
 def test_grid_failures_are_browser_crashes():
     from selenium.common.exceptions import SessionNotCreatedException, WebDriverException
+
     from adapters.base import BrowserCrashed
 
     assert isinstance(
@@ -370,10 +371,11 @@ def test_grid_failures_are_browser_crashes():
 
 # ------------------------------------------------------------------- status and grid up
 def test_status_shows_nodes_and_survives_a_hub_that_is_down(tmp_path):
+    import socket
+
+    from robot.clock import RealClock
     from robot.status import collect, render
     from robot.store import Store
-    from robot.clock import RealClock
-    import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

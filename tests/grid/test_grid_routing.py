@@ -14,10 +14,10 @@ from pathlib import Path
 import psutil
 import pytest
 
+from adapters.browser import Browser
 from configs import write_config
 from grid_helpers import browser_owner, free_ports, grid_installed, grid_settings, sessions_by_node
 from robot import grid
-from adapters.browser import Browser
 from robot.config import BrowserSettings
 from waiting import wait_for
 

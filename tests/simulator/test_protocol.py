@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from robot import events
-from robot import protocol as robot_protocol
+from robot import events, protocol as robot_protocol
 from simulator import protocol
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md"
