@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from test_supervisor import Run, no_profile_processes, runs, write_config  # noqa: F401 - runs is a fixture
+from test_supervisor import Run, no_profile_processes, write_config
 from waiting import wait_for
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a POSIX FIFO")

@@ -15,11 +15,9 @@ import sys
 from pathlib import Path
 
 import psutil
-import pytest
 
 import configs
 import statedb
-from event_contract import check_db
 from robot import proctree
 from waiting import wait_for
 
@@ -149,18 +147,6 @@ class Run:
                 p.kill()
             self.proc.kill()
             self.proc.wait(10)
-
-
-@pytest.fixture
-def runs():
-    """The runs a test starts, killed at its end; every event they wrote must match its schema
-    (LOGIN_REQUIRED, WORKER_CRASHED, WORKER_RESTARTED, WORKER_FATAL, EOD_REPORT, ...)."""
-    started: list[Run] = []
-    yield started
-    for r in started:
-        r.kill()
-    for r in started:
-        check_db(r.root / "state.db")
 
 
 def fake_driver(profile: Path) -> list[psutil.Process]:

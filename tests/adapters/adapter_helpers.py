@@ -1,8 +1,8 @@
-"""Helpers and the ``env`` fixture for the adapter tests.
+"""Helpers of the adapter tests: the simulator environment, adapters on it, prices, processes.
 
-A module of its own rather than a conftest.py: test modules import it by this unique name (a
-second module named ``conftest`` would shadow tests/conftest.py for ``from conftest import``).
-Browser test modules do ``from adapter_helpers import env``.
+A module of its own, imported by this unique name; the ``env`` fixture that builds a SimEnv lives
+in tests/adapters/conftest.py (test modules never ``from conftest import``: every test folder's
+conftest.py is a module named ``conftest``).
 """
 
 from __future__ import annotations
@@ -14,14 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
-import pytest
 
 from adapters import create_adapter
 from adapters.base import BrokerAdapter
 from robot import rules
 from robot.config import Account, BrokerDef, BrowserSettings, Settings
-from simulator.scenario import parse_scenario
-from simulator.testing import ManualClock, running_simulator
 from waiting import wait_for
 
 os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never reach the network
@@ -167,17 +164,3 @@ def below(price: int, ticks: int = 10) -> int:
 
 def above(price: int, ticks: int = 10) -> int:
     return rules.add_ticks(price, ticks)
-
-
-@pytest.fixture(scope="module")
-def env(request, tmp_path_factory):
-    """One simulator per module (a ManualClock at 10:00 on Monday 2026-03-02, in session 1).
-
-    A module may set ``SCENARIO`` (a scenario dict) for its simulator.
-    """
-    clock = ManualClock("2026-03-02 10:00")
-    scenario = getattr(request.module, "SCENARIO", None)
-    if isinstance(scenario, dict):
-        scenario = parse_scenario(scenario, source=request.module.__name__)
-    with running_simulator(scenario=scenario, clock=clock) as sim:
-        yield SimEnv(sim, clock, tmp_path_factory.mktemp("adapters"))

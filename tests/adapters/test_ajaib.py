@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapter_helpers import ensure_logged_in, env  # noqa: F401 - env is a fixture
+from adapter_helpers import ensure_logged_in
 from adapters.base import AdapterError, OrderRequest, Side
 
 pytestmark = pytest.mark.browser

@@ -12,7 +12,7 @@ import dataclasses
 import psutil
 import pytest
 
-from adapter_helpers import below, ensure_logged_in, env, profile_processes  # noqa: F401
+from adapter_helpers import below, ensure_logged_in, profile_processes
 from adapters.base import BrowserCrashed, OrderRequest, Side
 from waiting import wait_for
 

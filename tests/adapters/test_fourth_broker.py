@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapter_helpers import ROOT, below, env  # noqa: F401 - env is a fixture
+from adapter_helpers import ROOT, below
 from adapters import create_adapter
 from adapters.base import BrokerRejected, OrderRequest, OrderStatus, Side
 from adapters.generic import SelectorAdapter

@@ -10,7 +10,6 @@ from adapter_helpers import (
     below,
     crash_browser,
     ensure_logged_in,
-    env,  # noqa: F401
     profile_processes,
 )
 from adapters.base import (

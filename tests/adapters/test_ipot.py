@@ -6,7 +6,6 @@ import logging
 
 import pytest
 
-from adapter_helpers import env  # noqa: F401 - env is a fixture
 from adapters.base import AdapterError, BrokerRejected, OrderRequest, OrderStatus, Side
 
 pytestmark = pytest.mark.browser

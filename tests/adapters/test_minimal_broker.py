@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from adapter_helpers import ROOT, above, below, ensure_logged_in, env  # noqa: F401 - a fixture
+from adapter_helpers import ROOT, above, below, ensure_logged_in
 from adapters import create_adapter
 from adapters.base import OrderRequest, OrderStatus, Side
 from adapters.generic import SelectorAdapter

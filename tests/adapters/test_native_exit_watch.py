@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from adapter_helpers import ROOT, ensure_logged_in, env  # noqa: F401 - env is a fixture
+from adapter_helpers import ROOT, ensure_logged_in
 from adapters import create_adapter
 from robot import rules
 from robot.config import load_config

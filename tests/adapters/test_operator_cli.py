@@ -9,7 +9,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from adapter_helpers import SELECTORS, env  # noqa: F401 - env is a fixture
+from adapter_helpers import SELECTORS
 from configs import write_config
 from robot.cli import main
 from robot.interactive import OperatorError, open_adapter, start, wait_for_login

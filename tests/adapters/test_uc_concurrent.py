@@ -10,7 +10,7 @@ import queue
 import pytest
 
 import uc_worker
-from adapter_helpers import env, profile_processes  # noqa: F401 - env is a fixture
+from adapter_helpers import profile_processes
 from robot.chromium import DEFAULT_CHROMEDRIVER
 
 pytestmark = pytest.mark.browser

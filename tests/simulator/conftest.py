@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,11 +51,6 @@ def make_sim(clock: ManualClock) -> Iterator[Callable[..., SimServer]]:
 @pytest.fixture
 def sim(make_sim: Callable[..., SimServer]) -> SimServer:
     return make_sim()
-
-
-def load_selectors(broker: str) -> dict[str, Any]:
-    path = HERE / "lotus.json" if broker == "lotus" else ROOT / "selectors" / f"{broker}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ while the old page was torn down), and a navigation racing a look means "look ag
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from selenium.webdriver.common.by import By
@@ -19,6 +21,15 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from webwait import click_to_new_page, mark_page, settled, wait_new_page
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+def load_selectors(broker: str) -> dict[str, Any]:
+    """A skin's selectors file: the shipped one, or lotus's (a test-only skin) from this folder."""
+    path = HERE / "lotus.json" if broker == "lotus" else ROOT / "selectors" / f"{broker}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 class Flow:

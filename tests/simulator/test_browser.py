@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from conftest import load_selectors
-from sim_webflow import Flow
+from sim_webflow import Flow, load_selectors
 
 pytestmark = pytest.mark.browser
 
