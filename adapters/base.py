@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
-class OrderStatus(str, enum.Enum):
+class OrderStatus(enum.StrEnum):
     OPEN = "OPEN"
     PARTIAL = "PARTIAL"
     MATCHED = "MATCHED"
@@ -29,7 +29,7 @@ class OrderStatus(str, enum.Enum):
         return self in (OrderStatus.OPEN, OrderStatus.PARTIAL)
 
 
-class Side(str, enum.Enum):
+class Side(enum.StrEnum):
     BUY = "buy"
     SELL = "sell"
 

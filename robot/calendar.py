@@ -24,7 +24,7 @@ import yaml
 from .clock import WIB, to_wib
 
 
-class Phase(str, enum.Enum):
+class Phase(enum.StrEnum):
     CLOSED = "closed"  # before 08:45 and after 16:15, or no trading
     PRE_OPENING = "pre_opening"  # order entry, call auction
     PRE_OPENING_NO_CANCEL = "pre_opening_no_cancel"  # new orders yes, amend/withdraw no

@@ -16,7 +16,7 @@ from .clock import WIB
 from .errors import IllegalMove
 
 
-class WorkerState(str, enum.Enum):
+class WorkerState(enum.StrEnum):
     INIT = "INIT"
     IDLE = "IDLE"
     SETUP = "SETUP"

@@ -14,7 +14,7 @@ from adapters.base import OrderStatus
 from .errors import IllegalMove
 
 
-class TaskState(str, enum.Enum):
+class TaskState(enum.StrEnum):
     PENDING = "PENDING"  # accepted, waiting for a phase that allows orders
     SUBMITTING = "SUBMITTING"  # an intent is committed; the order is being placed
     OPEN = "OPEN"  # confirmed in the broker's open orders
@@ -100,7 +100,7 @@ def entry_state(status: OrderStatus, filled: int, lot: int) -> TaskState | None:
 
 
 # ------------------------------------------------------------------------------ order rows
-class OrderState(str, enum.Enum):
+class OrderState(enum.StrEnum):
     """What the robot knows about one order attempt (``orders.status``, docs/STATE.md). The
     broker's own statuses (adapters.base.OrderStatus) are a subset, recorded as read back."""
 
