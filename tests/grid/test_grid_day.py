@@ -12,6 +12,7 @@ Checked from the hub and the simulator's ledger, not from the robot's own view:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 
@@ -19,14 +20,13 @@ import pytest
 
 from configs import write_config
 from e2e import SimDay
-from grid_helpers import browser_owner, free_ports, grid_installed, grid_settings, sessions_by_node
+from grid_helpers import browser_owner, free_ports, grid_settings, sessions_by_node
 from robot import grid
 from robot.config import load_config
 from simulator.ledger import compare_with_ledger
 from waiting import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-__all__ = ["grid_installed"]
 
 NODE_OF = {"ACC_STOCKBIT": "node-a", "ACC_AJAIB": "node-a", "ACC_IPOT": "node-b"}
 
@@ -97,7 +97,7 @@ def test_demo_day_on_two_nodes_survives_one_node_dying(grid_installed, tmp_path)
             240,
             "ACC_IPOT trading",
         )
-        try:
+        with contextlib.suppress(pytest.fail.Exception):
             wait_for(
                 lambda: (
                     (t := day.tasks().get("T4")) and t["state"] in ("OPEN", "PARTIAL", "FILLED")
@@ -105,8 +105,6 @@ def test_demo_day_on_two_nodes_survives_one_node_dying(grid_installed, tmp_path)
                 60,
                 "T4 placed and read back",
             )
-        except pytest.fail.Exception:
-            pass
         t4_filled_before = (day.tasks().get("T4") or {}).get("lots_filled", 0) > 0
         workers = {r["account"]: r for r in day.rows("SELECT * FROM workers")}
         assert {a: w["node"] for a, w in workers.items()} == NODE_OF

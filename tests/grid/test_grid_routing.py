@@ -4,6 +4,7 @@ browser per profile, a stale session ended through the hub, and everything gone 
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -16,13 +17,12 @@ import pytest
 
 from adapters.browser import Browser
 from configs import write_config
-from grid_helpers import browser_owner, free_ports, grid_installed, grid_settings, sessions_by_node
+from grid_helpers import browser_owner, free_ports, grid_settings, sessions_by_node
 from robot import grid
 from robot.config import BrowserSettings
 from waiting import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-__all__ = ["grid_installed"]  # the session fixture, imported for pytest to find
 
 NODES = {"R1": "node-a", "R2": "node-a", "R3": "node-b"}
 
@@ -99,10 +99,8 @@ class Up:
             family = self.family()
             self.proc.kill()
             for p in family:
-                try:
+                with contextlib.suppress(psutil.NoSuchProcess):
                     p.kill()
-                except psutil.NoSuchProcess:
-                    pass
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +181,7 @@ def test_one_browser_per_profile_and_a_stale_session_is_ended_through_the_hub(up
         try:
             second.start()
             result["ok"] = time.monotonic()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the test asserts on what it was
             result["error"] = exc
 
     asker = threading.Thread(target=ask)
