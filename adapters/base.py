@@ -174,11 +174,10 @@ class BrokerAdapter(abc.ABC):
     #: the broker's order form takes take-profit and cut-loss itself
     native_tp_cl: bool = False
 
-    @staticmethod
-    def progress() -> None:
-        """Called between the browser commands of a long action. The worker sets it to its
-        heartbeat: an action of many page loads on a loaded machine is progress, not a hang,
-        while one stuck command (each is bounded by a timeout) still shows as a hang."""
+    #: Called between the browser commands of a long action. The worker sets it to its
+    #: heartbeat: an action of many page loads on a loaded machine is progress, not a hang,
+    #: while one stuck command (each is bounded by a timeout) still shows as a hang.
+    progress: Callable[[], None] = staticmethod(lambda: None)
 
     @abc.abstractmethod
     def start(self) -> None:

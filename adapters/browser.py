@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import os
@@ -254,7 +255,7 @@ class Browser:
                 pids.append(service.process.pid)
             if getattr(driver, "browser_pid", None):
                 pids.append(driver.browser_pid)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a driver too broken to say: the profile kill finds them
             pass
         closing = True
         try:
@@ -271,10 +272,8 @@ class Browser:
             # lost from the profile, mostly with uc, which SIGTERMs the browser at once). A
             # crashed browser has no process left, so this returns at once.
             self._wait_exit(CLOSE_WAIT_S)
-        try:
+        with contextlib.suppress(Exception):  # crashed or gone: the kills below end what is left
             driver.quit()
-        except Exception:  # noqa: BLE001
-            pass
         proctree.kill_pids(pids)
         if not self.settings.remote_url:
             proctree.kill_profile_processes(self.profile)

@@ -27,10 +27,7 @@ def parse_number(text: str, fmt: str = "id") -> Decimal:
     if not _SHAPE[fmt].fullmatch(raw):
         # "1.2.3", "1.5" in the id format: a misread would be a price off tenfold or more
         raise ValueError(f"cannot read {text!r} as a number ({fmt} format)")
-    if fmt == "id":
-        raw = raw.replace(".", "").replace(",", ".")
-    else:
-        raw = raw.replace(",", "")
+    raw = raw.replace(".", "").replace(",", ".") if fmt == "id" else raw.replace(",", "")
     try:
         return Decimal(raw)
     except InvalidOperation:

@@ -4,11 +4,12 @@ Robot: the supervisor (`python -m robot.supervisor`, one worker and headless Chr
 the product's default timing: poll every 2 s) on the simulator at clock speed 1 (real time),
 started 30 s + 12 s per account + 30 s before 09:00 WIB (08:57:00 for 10 accounts) so that
 every account is set up, logged in and TRADING before 09:00 (the run records whether it was). The
-tasks are served from 08:58 (pre-opening matching: no order entry), so each is PENDING when session 1 opens. UI latency 1.5 s on every broker page from
-08:59:30 (0 while the browsers start). Measured from 09:00:00 WIB to the last of the N success
-toasts (orders.toast_at: the broker's confirmation, the bot's measure too), to the last order
-confirmed by the robot's own read-back of the open orders (orders.confirmed_at, a step the bot
-does not take), and to the last accepted at the broker (ledger).
+tasks are served from 08:58 (pre-opening matching: no order entry), so each is PENDING when
+session 1 opens. UI latency 1.5 s on every broker page from 08:59:30 (0 while the browsers
+start). Measured from 09:00:00 WIB to the last of the N success toasts (orders.toast_at: the
+broker's confirmation, the bot's measure too), to the last order confirmed by the robot's own
+read-back of the open orders (orders.confirmed_at, a step the bot does not take), and to the last
+accepted at the broker (ledger).
 
 Sequential baseline, written here, in the same run right after the robot (other account names,
 same simulator and latency): one process, plain Selenium, the way common single-process bots
@@ -46,7 +47,7 @@ def baseline(url: str, accounts: list[str], root, prices: list[int]) -> dict:
 
     t0 = time.time()
     parts = []
-    for acc, price in zip(accounts, prices):
+    for acc, price in zip(accounts, prices, strict=True):
         a = time.time()
         d = start_plain_chrome(root / "bot-profiles" / acc)
         b = time.time()
@@ -110,7 +111,7 @@ def run_once(n: int, driver: str) -> dict:
                 "cl": p - 200,
                 "available_at": "08:58",
             }
-            for i, (a, p) in enumerate(zip(robot_accs, prices))
+            for i, (a, p) in enumerate(zip(robot_accs, prices, strict=True))
         ],
     }
     # long enough for N browsers to start and log in on this machine (as in scale.py), plus the

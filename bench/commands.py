@@ -50,7 +50,7 @@ def main(blocks: int = 5, per_block: int = 10) -> dict:
         d.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
         d.get(sim.url + "/stockbit/trade")
         field = "input[name='price']"
-        el = d.find_element(By.CSS_SELECTOR, field)
+        d.find_element(By.CSS_SELECTOR, field)  # the form is there before anything is timed
         kinds = {
             "get (page load of the order form)": lambda: d.get(sim.url + "/stockbit/trade"),
             "find_element": lambda: d.find_element(By.CSS_SELECTOR, field),

@@ -94,7 +94,10 @@ def summary(values: Iterable[float], digits: int = 3) -> dict:
     v = [float(x) for x in values if x is not None]
     if not v:
         return {"n": 0}
-    r = lambda x: round(x, digits)  # noqa: E731
+
+    def r(x: float) -> float:
+        return round(x, digits)
+
     return {
         "n": len(v),
         "median": r(statistics.median(v)),
@@ -214,25 +217,26 @@ class SimProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         scen = self.workdir / "scenario.json"
         scen.write_text(json.dumps(scenario))
-        self.log = open(self.workdir / "sim.out", "w")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                str(BENCH / "simproc.py"),
-                "--clock-spec",
-                clock.spec(),
-                "--scenario",
-                str(scen),
-                "--latency",
-                str(latency),
-                "--token",
-                TOKEN,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            text=True,
-            cwd=ROOT,
-        )
+        # the child writes its stderr there; this process needs no handle of its own
+        with open(self.workdir / "sim.out", "w") as err:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(BENCH / "simproc.py"),
+                    "--clock-spec",
+                    clock.spec(),
+                    "--scenario",
+                    str(scen),
+                    "--latency",
+                    str(latency),
+                    "--token",
+                    TOKEN,
+                ],
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+                cwd=ROOT,
+            )
         line = self.proc.stdout.readline()
         if not line.startswith("URL "):
             raise RuntimeError(
@@ -271,7 +275,6 @@ class SimProcess:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        self.log.close()
 
 
 def install_request_log(app, sink: list, lock: threading.Lock | None = None) -> None:

@@ -89,7 +89,7 @@ def run(quick: bool = False, driver: str = "uc", kills: int | None = None) -> di
             t_kill = time.time()
             os.kill(pid, signal.SIGKILL)
 
-            def trading_again():
+            def trading_again(last=last):
                 r = day.rows(
                     "SELECT at FROM worker_transitions WHERE to_state = 'TRADING' AND "
                     "id > ? ORDER BY id LIMIT 1",
@@ -100,7 +100,7 @@ def run(quick: bool = False, driver: str = "uc", kills: int | None = None) -> di
             at = wait_until(trading_again, 120, 0.05, "TRADING after the kill")
             t_trading = day.wall(at)
 
-            def reconciled():
+            def reconciled(t_trading=t_trading):
                 hits = [
                     r for r in day.requests_since(t_trading) if r["path"] == "/stockbit/history"
                 ]
@@ -108,7 +108,7 @@ def run(quick: bool = False, driver: str = "uc", kills: int | None = None) -> di
 
             t_rec = wait_until(reconciled, 60, 0.05, "the first history read after TRADING")
 
-            def first(state):
+            def first(state, last=last, t_kill=t_kill):
                 r = day.rows(
                     "SELECT at FROM worker_transitions WHERE to_state = ? AND id > ? "
                     "ORDER BY id LIMIT 1",

@@ -291,7 +291,8 @@ def latency_section(res: dict) -> list[str]:
         f"### 3. Order latency (task PENDING → order confirmed by read-back, one engine "
         f"step; real-time clock; load {_load(lat)})\n",
         "| UI latency (s) | orders | wall p50 (ms) | p95 | overhead p50 / p95 (wall − "
-        "latency × requests) | broker requests | WebDriver commands | robot CPU per order p50 (ms) | "
+        "latency × requests) | broker requests | WebDriver commands | "
+        "robot CPU per order p50 (ms) | "
         "simulator CPU p50 (ms) | submit_order p50 | open-orders reads p50 | engine "
         "+ SQLite p50 |\n|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]

@@ -9,8 +9,8 @@ The day is shortened so that a run stays bounded: the workers start early enough
 to be up before the pre-opening (operating_hours.start = 08:45 minus 30 s + 12 s per account of
 wall time on the accelerated clock; the robot's normal 08:45 would leave the 25x clock 36 s of
 wall time for 20 browsers), the pre-opening 08:45-08:58 and session 1 from 09:00, the
-end-of-day report at 09:45 and the end at 09:50. Each account gets two tasks (one in quick mode), each on an emiten of its own
-with a scripted price path:
+end-of-day report at 09:45 and the end at 09:50. Each account gets two tasks (one in quick mode),
+each on an emiten of its own with a scripted price path:
 
 - A: available 08:46-08:53 (pre-opening); the price is at the buy limit from 09:00 (fills at the
   open); then at 09:10-09:19 it moves to the TP (even accounts) or the CL (odd) for 10 minutes;
@@ -21,7 +21,8 @@ Checked from the simulator's ledger (the ground truth):
 - deadlines: no order the robot submitted is rejected for a closed market, and every one was
   accepted at a time robot.calendar.can_submit allows; placement delay (accepted - available);
 - no missed TP/CL: every task whose buy was fully filled before its price move started ended
-  TP_HIT/CL_HIT; and the robot's record agrees with the ledger (simulator.ledger.compare_with_ledger).
+  TP_HIT/CL_HIT; and the robot's record agrees with the ledger
+  (simulator.ledger.compare_with_ledger).
 
 Measured: supervisor CPU (psutil cpu_times of the supervisor process), each worker's whole process
 tree (worker + chromedriver + Chromium) PSS and CPU sampled every few seconds, the system's used
@@ -31,6 +32,7 @@ memory before the run versus during it, and cold start: supervisor start to each
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from datetime import datetime, timedelta
@@ -275,10 +277,8 @@ def run_one(
         samples = []
         while proc.poll() is None:
             t = time.time()
-            try:
+            with contextlib.suppress(psutil.Error):
                 sup_cpu = cpu_s(sup)
-            except psutil.Error:
-                pass
             pids = {
                 r["account"]: r["pid"]
                 for r in day.rows(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 
 import yaml
 
@@ -312,7 +313,7 @@ def day_phases(day: date) -> list[PhaseSpan]:
     """The phases of a trading day from the pre-opening to the end of post-closing (16:15)."""
     table = _FRIDAY if day.weekday() == 4 else _MON_THU
     spans = []
-    for (phase, start), (_, end) in zip(table, table[1:]):
+    for (phase, start), (_, end) in pairwise(table):
         spans.append(
             PhaseSpan(
                 phase, datetime.combine(day, _t(start), WIB), datetime.combine(day, _t(end), WIB)

@@ -52,7 +52,8 @@ class RealClock:
 
 @dataclass(frozen=True)
 class AcceleratedClock:
-    """Simulated WIB time: ``start`` at wall time ``anchor`` (epoch seconds), ``speed`` times faster."""
+    """Simulated WIB time: ``start`` at wall time ``anchor`` (epoch seconds), ``speed`` times
+    faster."""
 
     start: datetime
     speed: float

@@ -61,7 +61,7 @@ def _time(hhmm: str) -> time:
     return time(int(hours), int(minutes))
 
 
-# --------------------------------------------------------------------------------------- dataclasses
+# ------------------------------------------------------------------------------- dataclasses
 @dataclass(frozen=True)
 class TaskServer:
     url: str
@@ -604,7 +604,8 @@ def _brokers(
 
 def _check_adapter(doc: Located, broker: BrokerDef, at: tuple) -> None:
     """The broker's adapter module imports and, if it is selector-driven, its selectors file is
-    valid for it: caught by `robot check` and before the day starts, not by a crash-looping worker."""
+    valid for it: caught by `robot check` and before the day starts, not by a crash-looping
+    worker."""
     from adapters import ALIASES, selectors_problems
 
     module_name = ALIASES.get(broker.adapter, broker.adapter)

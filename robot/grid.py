@@ -14,6 +14,7 @@ Nothing is downloaded here: the jar comes from scripts/install-grid (``.grid/``)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -397,13 +398,12 @@ class LocalGrid:
             "--config",
             str(proc.config),
         ]
-        out = open(proc.log, "ab")
         kwargs = (
             {"start_new_session": True}
             if os.name == "posix"
             else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
         )
-        try:
+        with open(proc.log, "ab") as out:  # the child keeps its own handle
             proc.popen = subprocess.Popen(
                 cmd,
                 stdout=out,
@@ -412,8 +412,6 @@ class LocalGrid:
                 cwd=self.workdir,
                 **kwargs,
             )
-        finally:
-            out.close()
         log.info("started %s %s (pid %s)", role, name, proc.popen.pid)
 
     def prepare(self) -> None:
@@ -526,15 +524,11 @@ class LocalGrid:
             family = proctree.tree(root)
             if kill:
                 for p in family:
-                    try:
+                    with contextlib.suppress(Exception):  # gone already
                         p.kill()
-                    except Exception:  # noqa: BLE001 - gone already
-                        pass
             proctree.kill_all(family, grace_s=0 if kill else 10.0)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.popen.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
         proc.popen = None
 
     def stop(self) -> None:

@@ -86,7 +86,9 @@ class DaySchedule:
 
     @classmethod
     def for_day(cls, day: date, start: time, eod: time, end: time) -> DaySchedule:
-        at = lambda t: datetime.combine(day, t, WIB)  # noqa: E731
+        def at(t: time) -> datetime:
+            return datetime.combine(day, t, WIB)
+
         return cls(day, at(start), at(eod), at(end))
 
     def stage(self, now: datetime) -> str:
@@ -106,7 +108,8 @@ class RestartTracker:
 
     Every unexpected exit counts; one within ``flap_window_s`` of ``flap_max`` others makes the
     account FATAL for the day. A worker that had stayed up ``min_uptime_s`` is restarted at once;
-    the backoff then doubles per consecutive quick failure. A deliberate stop is never recorded here.
+    the backoff then doubles per consecutive quick failure. A deliberate stop is never recorded
+    here.
     """
 
     backoff_initial_s: float = 1.0

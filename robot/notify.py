@@ -166,7 +166,8 @@ class TelegramChannel:
             fix = (
                 f'the group became a supergroup: set chat_id: "{moved}"'
                 if moved
-                else f"check chat_id {self.settings.chat_id} and that the chat has talked to the bot"
+                else f"check chat_id {self.settings.chat_id} and that the chat has talked to the "
+                "bot"
             )
             return Outcome("broken", f"{what}: {fix}")
         if 400 <= status < 500:

@@ -127,7 +127,7 @@ class OrderState(enum.StrEnum):
         return not ORDER_MOVES.get(self)
 
 
-O = OrderState
+O = OrderState  # noqa: E741 - the state tables' short name, as T is TaskState's
 BROKER_SEEN = {O.of(s) for s in OrderStatus}  # what a read-back or a poll can record
 ORDER_MOVES: dict[OrderState, set[OrderState]] = {
     # the click is recorded before it is made; a check right before it withholds the click

@@ -140,7 +140,7 @@ def render(doc: str) -> str:
         )
         if not pattern.search(doc):
             raise ValueError(f"no generated section {name!r} in the document")
-        doc = pattern.sub(lambda m: m.group(1) + "\n" + body + "\n" + m.group(3), doc)
+        doc = pattern.sub(lambda m, body=body: m.group(1) + "\n" + body + "\n" + m.group(3), doc)
     return doc
 
 

@@ -26,6 +26,7 @@ START_WIB = time(8, 40)
 DAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 TASK_NAME = "robot daily"
+TASK_DESCRIPTION = "robot: one IDX trading day, 08:40 WIB on weekdays"
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,7 @@ def task_xml(target: WindowsTarget, zone: ZoneInfo | None = None) -> str:
     boundary = f"2026-01-01T{start.at:%H:%M}:00"
     return f"""<?xml version="1.0" encoding="UTF-16"?>
 <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
-  <RegistrationInfo><Description>robot: one IDX trading day, 08:40 WIB on weekdays</Description></RegistrationInfo>
+  <RegistrationInfo><Description>{TASK_DESCRIPTION}</Description></RegistrationInfo>
   <Triggers>
     <CalendarTrigger>
       <StartBoundary>{boundary}</StartBoundary>

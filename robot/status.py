@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from datetime import datetime
 
@@ -80,10 +81,8 @@ def collect(store: Store, hub_url: str | None = None) -> dict:
         if alive is False:
             run.update(status="dead", recorded_status="running")
     if run and run["status"] == "running":
-        try:
+        with contextlib.suppress(ValueError):
             clock = clock_from_spec(run["clock"])  # heartbeats are in the run's (maybe fast) time
-        except ValueError:
-            pass
     now = clock.now()
     rows = []
     for w in store.workers():
@@ -145,7 +144,9 @@ def render(data: dict) -> str:
         [_cell(_node_cell(r) if c == "node" else r[c], c) for c in cols] for r in data["accounts"]
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
-    lines = [head] + ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in table]
+    lines = [head] + [
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in table
+    ]
     if not data["accounts"]:
         lines.append("(no worker has run yet)")
     grid = data.get("grid")

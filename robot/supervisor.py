@@ -13,6 +13,7 @@ configuration and decides whether today trades is robot/run.py.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import os
@@ -490,10 +491,8 @@ class Supervisor:
         live = [h for h in self.handles.values() if h.process is not None]
         for h in live:
             h.stopping = True
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 h.ctl.send("stop")
-            except (BrokenPipeError, OSError):
-                pass
         deadline = self.monotonic() + SHUTDOWN_GRACE_S
         for h in live:
             h.process.join(max(0.1, deadline - self.monotonic()))

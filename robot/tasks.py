@@ -47,7 +47,9 @@ class Intake:
     cancels: int = 0
 
     def __add__(self, other: Intake) -> Intake:
-        return Intake(*(a + b for a, b in zip(self.__dict__.values(), other.__dict__.values())))
+        return Intake(
+            *(a + b for a, b in zip(self.__dict__.values(), other.__dict__.values(), strict=True))
+        )
 
 
 def payload_hash(task: dict) -> str:
@@ -267,7 +269,8 @@ def _seen_again(store: Store, existing: dict, raw: dict, source: str, now: datet
 
 # ------------------------------------------------------------------------------ local files
 def load_task_file(path: str | Path) -> list[Any]:
-    """Tasks from a YAML or JSON file: a list, or {tasks: [...]}. Unreadable -> BadInput (exit 2)."""
+    """Tasks from a YAML or JSON file: a list, or {tasks: [...]}. Unreadable -> BadInput (exit
+    2)."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

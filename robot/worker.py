@@ -596,7 +596,7 @@ class Worker:
                     self._note_error(exc)
                     try:
                         self._relaunch(exc)
-                    except Exception as again:  # noqa: BLE001
+                    except Exception as again:  # noqa: BLE001 - as above: on to the report
                         log.error("cannot relaunch the browser for EOD: %s", again)
                         break
         if not settled:

@@ -20,6 +20,7 @@ an unknown chat, an empty text or one over 4096 UTF-16 code units, 403 when the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -81,10 +82,8 @@ class _Served:
         self.release()
         httpd.shutdown()
         for conn in list(httpd.sim_connections):  # type: ignore[attr-defined]
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -208,7 +207,7 @@ class FakeTelegram(_Served):
         if request.is_json:
             body = request.get_json(silent=True)
             return body if isinstance(body, dict) else {}
-        return {k: v for k, v in request.values.items()}
+        return dict(request.values.items())
 
     def _send_message(self, p: dict, now: float) -> Response:
         chat = str(p.get("chat_id", ""))

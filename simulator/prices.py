@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time
 from functools import lru_cache
+from itertools import pairwise
 
 from robot import rules
 from robot.calendar import Phase, day_phases, is_trading_day
@@ -81,7 +82,7 @@ def scripted(path: PricePath, prev_close: int, t: time) -> int:
     points = path.points
     if t < points[0][0]:
         return prev_close
-    for (t0, p0), (t1, p1) in zip(points, points[1:]):
+    for (t0, p0), (t1, p1) in pairwise(points):
         if t0 <= t < t1:
             if path.mode == "hold" or p0 == p1:
                 return p0

@@ -8,6 +8,7 @@ again on the same port with all state kept. ``serve()`` is the blocking entry po
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -123,10 +124,8 @@ class SimServer:
         self._stop.set()
         httpd.shutdown()
         for conn in list(httpd.sim_connections):  # type: ignore[attr-defined]
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         httpd.server_close()
         for t in self._threads:
             t.join(timeout=5)

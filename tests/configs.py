@@ -14,14 +14,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 # The browserless fake broker (adapters/fake.py): a selectors file it never reads, and a URL
 # nothing listens on.
 FAKE = "fake"
 FAKE_BROKER = {"adapter": "fake", "selectors": "fake.json", "base_url": "http://127.0.0.1:9"}
 
-AccountSpec = Union[str, tuple[str, str], Mapping[str, Any]]
+AccountSpec = str | tuple[str, str] | Mapping[str, Any]
 
 
 def account_entry(spec: AccountSpec) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -268,9 +269,9 @@ def test_friday_differs_only_around_lunch(hhmmss, mon_thu, friday):
 )
 def test_day_phases_are_contiguous_and_match_the_reference(day, table):
     spans = day_phases(day)
-    expected = [(wib(day, s), wib(day, e), p) for (s, p), (e, _) in zip(table, table[1:])]
+    expected = [(wib(day, s), wib(day, e), p) for (s, p), (e, _) in pairwise(table)]
     assert [(s.start, s.end, s.phase) for s in spans] == expected
-    for a, b in zip(spans, spans[1:]):
+    for a, b in pairwise(spans):
         assert a.end == b.start
     first, last = spans[0], spans[-1]
     assert wib(day, "08:45:00") in first and wib(day, "08:44:59") not in first

@@ -36,7 +36,8 @@ START = datetime(2026, 1, 5, 8, 30, tzinfo=WIB)
 
 
 class FakeTime:
-    """Stands in for the ``time`` module inside robot.clock: time() is set by hand, sleep() advances it."""
+    """Stands in for the ``time`` module inside robot.clock: time() is set by hand, sleep()
+    advances it."""
 
     def __init__(self, now: float):
         self.now = now
@@ -202,7 +203,8 @@ def test_spec_round_trip_in_another_process():
         "c = clock_from_spec(sys.argv[1])\n"
         "t = time.time()\n"
         "now = c.now()\n"
-        "print(json.dumps({'wall': t, 'now': now.isoformat(), 'offset': now.utcoffset().total_seconds()}))\n"
+        "offset = now.utcoffset().total_seconds()\n"
+        "print(json.dumps({'wall': t, 'now': now.isoformat(), 'offset': offset}))\n"
     )
     env = dict(os.environ, TZ="America/New_York")
     out = subprocess.run(

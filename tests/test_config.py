@@ -588,20 +588,20 @@ def test_a_date_quoted_or_not_is_a_date(tmp_path):
         (
             "profile_path: profiles/ACC_001",
             "profile_path: 2026-03-02",
-            ":9:5: accounts[0].profile_path: must be a non-empty string: YAML read 2026-03-02 as a date; "
-            "write it in quotes",
+            ":9:5: accounts[0].profile_path: must be a non-empty string: YAML read 2026-03-02 as a "
+            "date; write it in quotes",
         ),
         (
             "id: ACC_002",
             "id: ACC_002\n    username: no",
-            ":12:5: accounts[1].username: must be a non-empty string, got False: YAML reads an unquoted "
-            "yes, no, on or off as true or false",
+            ":12:5: accounts[1].username: must be a non-empty string, got False: YAML reads an "
+            "unquoted yes, no, on or off as true or false",
         ),
         (
             "token_env: ROBOT_TASK_TOKEN}",
             'token_env: "ROBOT_TASK_TOKEN\\n"}',
-            "settings.task_server.token_env: must be the NAME of an environment variable (the secret "
-            "itself never goes in this file), got 'ROBOT_TASK_TOKEN\\n' "
+            "settings.task_server.token_env: must be the NAME of an environment variable (the "
+            "secret itself never goes in this file), got 'ROBOT_TASK_TOKEN\\n' "
             "(did you mean 'ROBOT_TASK_TOKEN'?)",
         ),
         (

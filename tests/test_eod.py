@@ -45,23 +45,23 @@ def at(hhmm: str) -> datetime:
 
 
 def add_task(c, task_id, account, state, emiten, price, lot, trading_date=D, **extra):
-    row = dict(
-        task_id=task_id,
-        account=account,
-        trading_date=trading_date,
-        emiten=emiten,
-        side="buy",
-        price=price,
-        lot=lot,
-        tp=price + 100,
-        cl=price - 100,
-        source="server",
-        payload="{}",
-        payload_hash="h",
-        state=state,
-        created=iso(START),
-        updated=iso(END),
-    )
+    row = {
+        "task_id": task_id,
+        "account": account,
+        "trading_date": trading_date,
+        "emiten": emiten,
+        "side": "buy",
+        "price": price,
+        "lot": lot,
+        "tp": price + 100,
+        "cl": price - 100,
+        "source": "server",
+        "payload": "{}",
+        "payload_hash": "h",
+        "state": state,
+        "created": iso(START),
+        "updated": iso(END),
+    }
     row.update(extra)
     c.execute(
         f"INSERT INTO tasks ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",

@@ -186,7 +186,8 @@ def test_telegram_gets_each_type_at_its_level_in_seq_order(tmp_path, env, store,
     assert all(m["parse_mode"] is None and m["chat_id"] == CHAT for m in tg.messages)
     got = outcomes(store, "telegram")
     assert [(o["event_id"], o["outcome"], o["level"]) for o in got] == [
-        (r["id"], "sent", lvl) for r, lvl in zip(sent, ["on", "silent", "on", "silent", "on"])
+        (r["id"], "sent", lvl)
+        for r, lvl in zip(sent, ["on", "silent", "on", "silent", "on"], strict=True)
     ]
     assert channel(store, "telegram")["sent"] == 5 and channel(store, "telegram")["status"] == "ok"
 
@@ -347,7 +348,7 @@ def test_a_refused_message_is_recorded_and_delivery_goes_on(
     rows = [add(store, "OUTCOME_UNKNOWN", task_id=f"T{i}") for i in range(3)]
     with notifying(tmp_path, clock, telegram(tg), webhook(hook)):
         for name in ("telegram", "webhook"):
-            wait_for(lambda: channel(store, name).get("cursor") == rows[-1]["seq"], 20, name)
+            wait_for(lambda n=name: channel(store, n).get("cursor") == rows[-1]["seq"], 20, name)
     for name in ("telegram", "webhook"):
         got = outcomes(store, name)
         assert [o["outcome"] for o in got] == ["refused", "sent", "sent"], name
@@ -811,7 +812,8 @@ def test_a_native_exit_not_seen_says_what_to_check():
                 "seen_at": "2026-03-02T10:01:00+07:00",
                 "waited_s": 180,
                 "lots": 2,
-                "action": "check at the broker that the take-profit order exists or sell by hand; ...",
+                "action": "check at the broker that the take-profit order exists or sell by "
+                "hand; ...",
             },
             task_id="T-003",
         )

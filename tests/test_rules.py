@@ -366,10 +366,10 @@ def test_non_integer_types_are_each_reported():
 @pytest.mark.parametrize(
     "kwargs, field",
     [
-        (dict(price=True, lot=1), "price"),
-        (dict(price=1000, lot=True), "lot"),  # True == 1, but a bool is not a lot count
-        (dict(price=1000, lot=1, tp=True), "tp"),
-        (dict(price=1000, lot=1, cl=False), "cl"),
+        ({"price": True, "lot": 1}, "price"),
+        ({"price": 1000, "lot": True}, "lot"),  # True == 1, but a bool is not a lot count
+        ({"price": 1000, "lot": 1, "tp": True}, "tp"),
+        ({"price": 1000, "lot": 1, "cl": False}, "cl"),
     ],
 )
 def test_bools_are_not_whole_numbers(kwargs, field):

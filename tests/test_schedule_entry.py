@@ -173,8 +173,8 @@ def test_windows_command_and_notes():
     assert "/SC WEEKLY /D MON,TUE,WED,THU,FRI /ST 08:40" in cmd
     assert '/RU "PC01\\trader" /NP' in cmd
     assert (
-        r"\"C:\robot\.venv\Scripts\python.exe\" -m robot.supervisor --config \"C:\robot\accounts.yaml\""
-        in cmd
+        r"\"C:\robot\.venv\Scripts\python.exe\" -m robot.supervisor "
+        r"--config \"C:\robot\accounts.yaml\"" in cmd
     )
     assert any("generated for a Windows machine with robot in C:\\robot" in n for n in notes)
     cmd, notes = schtasks_command(WIN, ZoneInfo("Europe/Amsterdam"))

@@ -38,23 +38,23 @@ def _insert_run(c, note="r") -> int:
 def _insert_task(
     c, task_id, account="ACC_001", state="PENDING", trading_date="2026-03-02", **extra
 ):
-    row = dict(
-        task_id=task_id,
-        account=account,
-        trading_date=trading_date,
-        emiten="BBCA",
-        side="buy",
-        price=9000,
-        lot=2,
-        tp=9200,
-        cl=8800,
-        source="server",
-        payload="{}",
-        payload_hash="h",
-        state=state,
-        created=iso(AT),
-        updated=iso(AT),
-    )
+    row = {
+        "task_id": task_id,
+        "account": account,
+        "trading_date": trading_date,
+        "emiten": "BBCA",
+        "side": "buy",
+        "price": 9000,
+        "lot": 2,
+        "tp": 9200,
+        "cl": 8800,
+        "source": "server",
+        "payload": "{}",
+        "payload_hash": "h",
+        "state": state,
+        "created": iso(AT),
+        "updated": iso(AT),
+    }
     row.update(extra)
     cols = ", ".join(row)
     c.execute(
@@ -159,7 +159,7 @@ def test_newer_schema_version_is_refused_and_left_untouched(tmp_path):
 def test_transaction_rolls_back_on_exception(store):
     with pytest.raises(ZeroDivisionError), store.transaction() as c:
         _insert_run(c)
-        1 / 0
+        raise ZeroDivisionError
     assert not store.conn.in_transaction
     assert _count(store, "runs") == 0
     with store.transaction() as c:  # the connection is usable afterwards
@@ -251,33 +251,33 @@ def test_set_worker_state_writes_the_worker_and_its_transition(store):
         " FROM worker_transitions ORDER BY id"
     )
     assert rows == [
-        dict(
-            account="ACC_001",
-            from_state=None,
-            to_state="INIT",
-            at=iso(AT),
-            reason="started",
-            pid=111,
-            run_id=run_id,
-        ),
-        dict(
-            account="ACC_001",
-            from_state="INIT",
-            to_state="SETUP",
-            at=iso(later),
-            reason="browser",
-            pid=None,
-            run_id=None,
-        ),
-        dict(
-            account="ACC_002",
-            from_state=None,
-            to_state="INIT",
-            at=iso(later),
-            reason=None,
-            pid=222,
-            run_id=None,
-        ),
+        {
+            "account": "ACC_001",
+            "from_state": None,
+            "to_state": "INIT",
+            "at": iso(AT),
+            "reason": "started",
+            "pid": 111,
+            "run_id": run_id,
+        },
+        {
+            "account": "ACC_001",
+            "from_state": "INIT",
+            "to_state": "SETUP",
+            "at": iso(later),
+            "reason": "browser",
+            "pid": None,
+            "run_id": None,
+        },
+        {
+            "account": "ACC_002",
+            "from_state": None,
+            "to_state": "INIT",
+            "at": iso(later),
+            "reason": None,
+            "pid": 222,
+            "run_id": None,
+        },
     ]
 
 
@@ -323,10 +323,12 @@ def test_add_event_refuses_a_type_without_a_schema(store):
     from robot.events import UnknownEventType
 
     store.set_worker_state("ACC_001", "stockbit", "READY", AT)
-    with pytest.raises(UnknownEventType, match="'ORDER_PLACED' is not registered"):
-        with store.transaction():
-            store.set_worker_state("ACC_001", "stockbit", "TRADING", AT)
-            store.add_event("ORDER_PLACED", "ACC_001", {"order_id": "1"}, AT)
+    with (
+        pytest.raises(UnknownEventType, match="'ORDER_PLACED' is not registered"),
+        store.transaction(),
+    ):
+        store.set_worker_state("ACC_001", "stockbit", "TRADING", AT)
+        store.add_event("ORDER_PLACED", "ACC_001", {"order_id": "1"}, AT)
     with pytest.raises(UnknownEventType):
         store.add_event("filled", "ACC_001", {}, AT)  # names are exact, case included
     assert _count(store, "events") == 0
@@ -524,10 +526,10 @@ def _writer_proc(path: str, n: int, txns: int, start, results) -> None:
                     _insert_task(c, f"P{n}-{i}", f"ACC_{n}")
                     s.add_event("TASK_ACCEPTED", f"ACC_{n}", {"i": i}, AT, task_id=f"P{n}-{i}")
                 done += 1
-            except Exception:
+            except Exception:  # noqa: BLE001 - every failure is reported to the test
                 errors.append(traceback.format_exc())
         s.close()
-    except Exception:
+    except Exception:  # noqa: BLE001 - as above
         errors.append(traceback.format_exc())
     results.put((n, done, errors))
 
@@ -592,7 +594,7 @@ def test_switching_a_new_file_to_wal_waits_for_a_writer_instead_of_failing(tmp_p
             outcome["mode"] = s.conn.execute("PRAGMA journal_mode").fetchone()[0]
             outcome["version"] = s.version
             s.close()
-        except Exception as e:  # pragma: no cover - the bug
+        except Exception as e:  # noqa: BLE001 - the bug, reported to the test
             outcome["error"] = e
 
     opener = threading.Thread(target=open_store)

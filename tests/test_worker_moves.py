@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 from datetime import datetime
+from itertools import pairwise
 
 import pytest
 
@@ -69,7 +70,7 @@ WORKER_STATES = [s for s in S if s not in (S.STOPPED, S.FATAL)]
 @pytest.mark.parametrize("name", PATHS)
 def test_every_path_a_worker_takes_is_allowed(name):
     path = PATHS[name]
-    for frm, to in zip(path, path[1:]):
+    for frm, to in pairwise(path):
         check_move("ACC", frm, to)
 
 

@@ -20,7 +20,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 # the one copy of "a navigation raced this look": the adapters wait with the same rule
-from adapters.waits import NAVIGATION_RACES, is_navigation_race, settled  # noqa: F401
+from adapters.waits import settled
 
 # A mark on the current document's window: a new document (whatever URL) starts without it.
 MARK_JS = "window.__webwaitOldPage = true;"

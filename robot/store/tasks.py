@@ -165,8 +165,8 @@ class OrderRows(StoreBase):
         return {
             r[0]
             for r in self.conn.execute(
-                f"SELECT broker_order_id FROM orders WHERE account = ? AND broker_order_id IS NOT NULL"
-                f" AND status IN ({marks(ORDER_AT_BROKER)})",
+                "SELECT broker_order_id FROM orders WHERE account = ? AND "
+                f"broker_order_id IS NOT NULL AND status IN ({marks(ORDER_AT_BROKER)})",
                 (account, *[s.value for s in ORDER_AT_BROKER]),
             )
         }
@@ -176,7 +176,8 @@ class OrderRows(StoreBase):
         return {
             r[0]
             for r in self.conn.execute(
-                "SELECT broker_order_id FROM orders WHERE account = ? AND broker_order_id IS NOT NULL",
+                "SELECT broker_order_id FROM orders WHERE account = ? AND "
+                "broker_order_id IS NOT NULL",
                 (account,),
             )
         }

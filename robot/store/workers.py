@@ -35,8 +35,8 @@ class WorkerRows(StoreBase):
         return {
             r[0]
             for r in self.conn.execute(
-                "SELECT DISTINCT account FROM worker_transitions WHERE from_state = 'EOD_REPORT' AND "
-                "to_state = 'IDLE' AND substr(at, 1, 10) = ?",
+                "SELECT DISTINCT account FROM worker_transitions WHERE "
+                "from_state = 'EOD_REPORT' AND to_state = 'IDLE' AND substr(at, 1, 10) = ?",
                 (str(day),),
             )
         }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,10 +63,8 @@ def crash_browser(profile: Path) -> int:
     procs = profile_processes(profile)
     victims = {p.pid: p for proc in procs for p in [proc, *proc.children(recursive=True)]}
     for p in victims.values():
-        try:
+        with suppress(psutil.NoSuchProcess):
             p.kill()
-        except psutil.NoSuchProcess:
-            pass
 
     def gone() -> bool:
         for p in victims.values():

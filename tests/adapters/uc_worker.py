@@ -44,6 +44,6 @@ def visit(account_id: str, profile: str, drivers_dir: str, url: str, barrier, re
     finally:
         try:
             browser.quit()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - reported to the parent too
             out["error"] = out["error"] or f"quit: {type(exc).__name__}: {exc}"
         results.put(out)

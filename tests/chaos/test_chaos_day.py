@@ -130,7 +130,7 @@ class Chaos(threading.Thread):
         span = 0.85 * self.wall_day_s()
         moments = sorted(self.rnd.uniform(0.03, 1.0) * span for _ in plan)
         begin = time.monotonic()
-        for at, action in zip(moments, plan):
+        for at, action in zip(moments, plan, strict=True):
             if self.stop.wait(max(0.0, begin + at - time.monotonic())):
                 return
             for _ in range(60):  # a worker may be between lives: try again shortly
@@ -225,9 +225,12 @@ def leftover_browsers(root: Path) -> list[psutil.Process]:
             cmd = " ".join(p.info["cmdline"] or [])
         except psutil.Error:
             continue
-        if str(root) in cmd and ("chrom" in (p.info["name"] or "").lower()):
-            if p.status() != psutil.STATUS_ZOMBIE:
-                out.append(p)
+        if (
+            str(root) in cmd
+            and "chrom" in (p.info["name"] or "").lower()
+            and p.status() != psutil.STATUS_ZOMBIE
+        ):
+            out.append(p)
     return out
 
 

@@ -8,8 +8,9 @@ end-of-day report is then rebuilt with `robot report --json`. Then:
 - the task-server token, the PIN, the password and every broker session cookie value the
   simulator ever issued appear nowhere the robot writes: logs/, state.db (its raw bytes, -wal and
   -shm included, and every value read back through SQL), reports/ and the report, the
-  supervisor's output, and the events the task server received. The profiles may hold the session cookie (Chromium keeps it
-  there, encrypted) but never the token, PIN or password, in UTF-8 or UTF-16;
+  supervisor's output, and the events the task server received. The profiles may hold the
+  session cookie (Chromium keeps it there, encrypted) but never the token, PIN or password, in
+  UTF-8 or UTF-16;
 - every socket the robot's process tree listened on (chromedriver, Chromium's DevTools) and the
   simulator's server are bound to loopback, and the simulator refuses a connection made to this
   machine's other addresses; `robot sim` offers no way to bind elsewhere;
@@ -47,8 +48,8 @@ PASSWORD = "Pw7xQchaosZ3kL9v"  # distinctive: cannot occur by chance in any outp
 PIN = "80417263"  # no order id (100001...), price or time looks like it
 # Stopped as soon as every secret was used (about 20 s on an idle machine); the long window is
 # only the margin for a loaded one (15:50 is 4 minutes away at 100x)
-SHORT = dict(start="08:50", speed=100)
-FULL = dict(start="08:30", speed=150)
+SHORT = {"start": "08:50", "speed": 100}
+FULL = {"start": "08:30", "speed": 150}
 
 
 @dataclass

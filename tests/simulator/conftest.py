@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,7 +11,6 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
 
 # tests/conftest.py puts tests/ on sys.path, where this very directory (tests/simulator, no
 # __init__.py) looks like a namespace package named "simulator" that shadows the real one. Put the
@@ -21,9 +21,9 @@ if getattr(sys.modules.get("simulator"), "__file__", "") is None:
     for _name in [n for n in sys.modules if n == "simulator" or n.startswith("simulator.")]:
         del sys.modules[_name]
 
-from simulator.scenario import Scenario, parse_scenario
-from simulator.server import SimServer
-from simulator.testing import ManualClock, running_simulator, start_chrome
+from simulator.scenario import Scenario, parse_scenario  # noqa: E402 - after the fix above
+from simulator.server import SimServer  # noqa: E402 - after the fix above
+from simulator.testing import ManualClock, running_simulator, start_chrome  # noqa: E402 - as above
 
 
 @pytest.fixture
@@ -65,7 +65,5 @@ def chrome(tmp_path: Path) -> Iterator[Callable[..., Any]]:
 
     yield start
     for d in drivers:
-        try:
+        with contextlib.suppress(Exception):  # one that will not quit must not keep the rest
             d.quit()
-        except Exception:
-            pass

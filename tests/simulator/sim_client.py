@@ -132,4 +132,4 @@ class WebClient:
         """Rows of a table page as {header: cell}."""
         html = self.get(page).get_data(as_text=True)
         table = read(html).tables[self.spec.table_ids[page]]
-        return [dict(zip(table["headers"], row)) for row in table["rows"]]
+        return [dict(zip(table["headers"], row, strict=True)) for row in table["rows"]]

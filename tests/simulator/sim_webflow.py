@@ -183,7 +183,7 @@ class Flow:
         rows = []
         for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr"):
             cells = [td.text.strip() for td in tr.find_elements(By.CSS_SELECTOR, "td")]
-            rows.append({names[h]: c for h, c in zip(headers, cells) if h in names})
+            rows.append({names[h]: c for h, c in zip(headers, cells, strict=True) if h in names})
         return rows
 
     def orders(self, page: str) -> list[dict[str, Any]]:

@@ -64,7 +64,7 @@ def play_demo_day(sim, clock: ManualClock) -> dict[str, list[dict]]:
     ledger = {o["order_id"]: o for o in sim.ledger()}
     result = {tid: [ledger[i] for i in ids] for tid, ids in by_task.items()}
     for o in ledger.values():  # native exits belong to their parent's task
-        for tid, orders in result.items():
+        for orders in result.values():
             if o["parent_id"] and o["parent_id"] in [x["order_id"] for x in orders]:
                 orders.append(o)
     return result

@@ -1,4 +1,5 @@
-"""The market model through the broker forms: fills, partial fills, native TP/CL, expiry, rejections."""
+"""The market model through the broker forms: fills, partial fills, native TP/CL, expiry,
+rejections."""
 
 from __future__ import annotations
 

@@ -18,16 +18,16 @@ def test_serve_prints_the_urls_and_stops(clock):
     ready, stop = threading.Event(), threading.Event()
     thread = threading.Thread(
         target=serve,
-        kwargs=dict(
-            port=0,
-            scenario="demo",
-            clock=clock,
-            token="tok",
-            ui_latency=0.0,
-            out=lines.append,
-            ready=ready,
-            stop=stop,
-        ),
+        kwargs={
+            "port": 0,
+            "scenario": "demo",
+            "clock": clock,
+            "token": "tok",
+            "ui_latency": 0.0,
+            "out": lines.append,
+            "ready": ready,
+            "stop": stop,
+        },
         daemon=True,
     )
     thread.start()

@@ -1,4 +1,5 @@
-"""The task server over real HTTP: auth, tasks over the day, events idempotency, faults, restarts."""
+"""The task server over real HTTP: auth, tasks over the day, events idempotency, faults,
+restarts."""
 
 from __future__ import annotations
 
@@ -85,7 +86,10 @@ def test_wrong_or_missing_token_is_401(sim, method, path, header):
 
 def test_tasks_appear_at_available_at(make_sim, clock):
     sim = make_sim(TASKS)
-    get = lambda **p: requests.get(f"{sim.task_url}/tasks", params=p, headers=auth(sim), timeout=5)
+
+    def get(**p):
+        return requests.get(f"{sim.task_url}/tasks", params=p, headers=auth(sim), timeout=5)
+
     body = get(date="2026-03-02").json()
     assert body["date"] == "2026-03-02"
     assert [t["task_id"] for t in body["tasks"]] == ["C", "A"]
@@ -179,10 +183,11 @@ def test_tasks_can_be_cancelled(make_sim, clock):
         }
     )
     url = f"{sim.task_url}/tasks"
-    cancelled = lambda: {
-        t["task_id"]: t.get("cancel")
-        for t in requests.get(url, headers=auth(sim), timeout=5).json()["tasks"]
-    }
+
+    def cancelled():
+        tasks = requests.get(url, headers=auth(sim), timeout=5).json()["tasks"]
+        return {t["task_id"]: t.get("cancel") for t in tasks}
+
     assert cancelled() == {"A": None, "B": None}
     resp = requests.post(f"{url}/A/cancel", headers=auth(sim), timeout=5)
     assert resp.status_code == 200 and resp.json() == {"task_id": "A", "cancel": True}
