@@ -129,7 +129,7 @@ class Engine:
     def __init__(
         self,
         store: Store,
-        adapter: BrokerAdapter,
+        adapter: BrokerAdapter | None,  # None: settle_from_store only
         account: Account,
         settings: Settings,
         clock: Clock,
@@ -251,10 +251,10 @@ class Engine:
         return view
 
     def _open_orders(self) -> list[BrokerOrder]:
-        return self._listed(self.adapter.get_open_orders())
+        return self._listed(self.broker.get_open_orders())
 
     def _history(self) -> list[BrokerOrder]:
-        return self._listed(self.adapter.get_order_history())
+        return self._listed(self.broker.get_order_history())
 
     def _listed(self, rows: list[BrokerOrder]) -> list[BrokerOrder]:
         """Note a completed read of a broker list (see reads_at_intent)."""
@@ -280,7 +280,7 @@ class Engine:
             self._detect_native_exits(view)
 
     def _entry_progress(self, row: dict, seen: BrokerOrder) -> None:
-        task = self.store.task(row["task_id"])
+        task = self._task(row["task_id"])
         state = T(task["state"])
         if state in (T.FILLED, T.TP_HIT, T.CL_HIT) or state.terminal:
             return
@@ -334,7 +334,7 @@ class Engine:
             )
 
     def _exit_progress(self, row: dict, seen: BrokerOrder) -> None:
-        task = self.store.task(row["task_id"])
+        task = self._task(row["task_id"])
         if T(task["state"]) != T.FILLED:
             return
         if seen.status == OrderStatus.MATCHED:
@@ -438,6 +438,8 @@ class Engine:
             if not phase.is_continuous or self._has_exit(task_id):
                 continue  # no trading, no exit to expect
             last = self._watched_price(task["emiten"], now)
+            if last is None:
+                continue  # not read this time
             hit = _level_crossed(task, last)
             if hit is not None:
                 self.crossed[task_id] = Crossing(hit[0], hit[1], last, now)
@@ -458,6 +460,27 @@ class Engine:
     def _grace_over(self, now: datetime) -> bool:
         return any(self._waited_out(c, now) for c in self.crossed.values())
 
+    @property
+    def broker(self) -> BrokerAdapter:
+        """The adapter: everything but settle_from_store reads or acts on the broker."""
+        if self.adapter is None:
+            raise RuntimeError("an engine without a browser can only settle from the store")
+        return self.adapter
+
+    def _task(self, task_id: str) -> dict:
+        """A task this engine works on (an order row or a move names it): always in the store."""
+        task = self.store.task(task_id)
+        if task is None:
+            raise LookupError(f"no task {task_id!r} in the store")
+        return task
+
+    def _order(self, order_id: int) -> dict:
+        """An order row this engine wrote: always in the store."""
+        row = self.store.order(order_id)
+        if row is None:
+            raise LookupError(f"no order {order_id} in the store")
+        return row
+
     def _has_exit(self, task_id: str) -> bool:
         return any(o["purpose"] in ("tp", "cl") for o in self.store.orders_of(task_id))
 
@@ -472,7 +495,7 @@ class Engine:
             return None
         self.price_read_at[emiten] = now
         try:
-            return self.adapter.last_price(emiten)
+            return self.broker.last_price(emiten)
         except (SessionExpired, BrowserCrashed):
             raise
         except AdapterError as exc:
@@ -535,7 +558,7 @@ class Engine:
         orders like it are listed is kept in ``self.unsure`` for the OUTCOME_UNKNOWN it may
         end in, which then never resends."""
         self.unsure.pop(row["id"], None)
-        toast_id = self.adapter.toast_order_id(row.get("toast"))
+        toast_id = self.broker.toast_order_id(row.get("toast"))
         if toast_id:
             return self._match_toast_id(row, view, claimed, toast_id)
         intent_at = datetime.fromisoformat(row["intent_at"])
@@ -632,7 +655,7 @@ class Engine:
             memo.pop(row["id"], None)
         with self.store.transaction():
             self.store.adopt_order(row["id"], found, self.clock.now())
-            task = self.store.task(row["task_id"])
+            task = self._task(row["task_id"])
             if row["purpose"] == "entry" and T(task["state"]) in (T.SUBMITTING, T.OUTCOME_UNKNOWN):
                 if found.status == OrderStatus.REJECTED:
                     self.move(
@@ -665,7 +688,7 @@ class Engine:
         self._entry_or_exit(row, found)
 
     def _entry_or_exit(self, row: dict, found: BrokerOrder) -> None:
-        fresh = self.store.order(row["id"])
+        fresh = self._order(row["id"])
         if row["purpose"] == "entry":
             self._entry_progress(fresh, found)
         else:
@@ -674,7 +697,7 @@ class Engine:
     def _never_sent(self, row: dict, why: str) -> None:
         with self.store.transaction():
             self.store.mark_never_sent(row["id"], why)
-            task = self.store.task(row["task_id"])
+            task = self._task(row["task_id"])
             if row["purpose"] == "entry" and T(task["state"]) == T.SUBMITTING:
                 self.move(row["task_id"], T.PENDING, None)
         log.info("intent %s of task %s was never clicked: %s", row["id"], row["task_id"], why)
@@ -690,7 +713,7 @@ class Engine:
         resend = self.settings.resubmit_unknown and may_resend
         with self.store.transaction():
             self.store.mark_unknown(row["id"], why)
-            task = self.store.task(row["task_id"])
+            task = self._task(row["task_id"])
             if row["purpose"] == "entry" and T(task["state"]) == T.SUBMITTING:
                 self.move(
                     row["task_id"],
@@ -827,7 +850,7 @@ class Engine:
 
         request = OrderRequest(task["emiten"], side, price, lot, tp, cl)
         try:
-            result = self.adapter.submit_order(
+            result = self.broker.submit_order(
                 request,
                 before_click,
                 dry_run=self.dry_run,
@@ -837,7 +860,7 @@ class Engine:
             self._rejected(task, order_id, purpose, exc)
             return
         except ClickWithheld as exc:
-            self._never_sent(self.store.order(order_id), str(exc))
+            self._never_sent(self._order(order_id), str(exc))
             return
         except (SessionExpired, BrowserCrashed):
             raise  # the worker handles these; reconciliation settles the intent afterwards
@@ -863,7 +886,7 @@ class Engine:
             return
         self.store.note_toast(order_id, result.message, self.clock.now())
         fault_point("after_toast")
-        row = self.store.order(order_id)
+        row = self._order(order_id)
         view = self.read_broker(history=False)
         found = self.match(row, view, self._claimed())
         if found is None:
@@ -881,7 +904,7 @@ class Engine:
     def _rejected(self, task: dict, order_id: int, purpose: str, exc: BrokerRejected) -> None:
         task_id = task["task_id"]
         self.store.mark_rejected(order_id, exc.text, self.clock.now())
-        attempts = self.store.task(task_id)["attempts"]
+        attempts = self._task(task_id)["attempts"]
         if purpose != "entry":
             self.store.add_event(
                 "EXIT_REJECTED",
@@ -910,13 +933,13 @@ class Engine:
     def _uncertain(self, task: dict, order_id: int, purpose: str, exc: Exception) -> None:
         """The UI did not say: never retry blindly; re-read the broker's lists first."""
         task_id = task["task_id"]
-        row = self.store.order(order_id)
+        row = self._order(order_id)
         self.store.note_order_error(order_id, f"{type(exc).__name__}: {exc}")
         log.warning("submit of task %s uncertain: %s; re-reading the broker", task_id, exc)
         if row["status"] == O.INTENT:
             # the click was never reached (the error came while filling the form)
             self._never_sent(row, f"{type(exc).__name__}: {exc}")
-            attempts = self.store.task(task_id)["attempts"]
+            attempts = self._task(task_id)["attempts"]
             if purpose == "entry":
                 if attempts > self.settings.max_retry:
                     self.move(
@@ -942,7 +965,7 @@ class Engine:
         self.retry_at[task_id] = self.clock.now() + timedelta(seconds=delay)
         with self.store.transaction():
             self.store.note_task_error(task_id, why)
-            task = self.store.task(task_id)
+            task = self._task(task_id)
             if T(task["state"]) == T.SUBMITTING:
                 self.move(task_id, T.PENDING, None)
         log.info("task %s: retry %d in %.0f s (%s)", task_id, attempts, delay, why)
@@ -961,7 +984,7 @@ class Engine:
             live = [o for o in exits if o["status"] in ORDER_LIVE]
             if any(o["status"] in ORDER_UNCONFIRMED for o in live):
                 continue  # an exit is being settled: never a second one
-            last = self.adapter.last_price(task["emiten"])
+            last = self.broker.last_price(task["emiten"])
             if live:
                 self._maybe_reprice_cl(task, live[0], last)
                 continue
@@ -990,7 +1013,7 @@ class Engine:
     def _cancel_confirmed(self, order: dict) -> bool:
         """Withdraw and make sure it is withdrawn (a cancel that timed out may have worked)."""
         try:
-            self.adapter.cancel_order(order["broker_order_id"])
+            self.broker.cancel_order(order["broker_order_id"])
         except ActionTimeout as exc:
             log.warning("cancel of %s timed out (%s); confirming", order["broker_order_id"], exc)
         except BrokerRejected as exc:
@@ -1095,7 +1118,7 @@ class Engine:
         if row is None or row["status"] == O.INTENT:
             if row is not None:
                 self._never_sent(row, "the worker stopped before the submit click")
-            if T(self.store.task(task["task_id"])["state"]) == T.SUBMITTING:
+            if T(self._task(task["task_id"])["state"]) == T.SUBMITTING:
                 self.move(task["task_id"], T.PENDING, None)
             return  # PENDING: failed as "not submitted" next
         self._unknown(
@@ -1105,10 +1128,8 @@ class Engine:
         )  # the market is closed: nothing to resend
 
 
-def _level_crossed(task: dict, last: int | None) -> tuple[str, int] | None:
+def _level_crossed(task: dict, last: int) -> tuple[str, int] | None:
     """("tp", level) or ("cl", level) when ``last`` is at or beyond it, else None."""
-    if last is None:
-        return None
     if task["tp"] is not None and last >= task["tp"]:
         return "tp", task["tp"]
     if task["cl"] is not None and last <= task["cl"]:

@@ -111,9 +111,12 @@ class Outbox:
         return sent
 
     def _post(self, body) -> tuple[int | None, str]:
-        url = self.server.url.rstrip("/") + "/api/events"
+        server = self.server
+        if server is None:  # deliver() posts nothing without one
+            raise RuntimeError("no task server to post events to")
+        url = server.url.rstrip("/") + "/api/events"
         headers = {"Content-Type": "application/json"}
-        token = self.server.token()
+        token = server.token()
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
@@ -121,7 +124,7 @@ class Outbox:
                 url,
                 data=json.dumps(body, default=str),
                 headers=headers,
-                timeout=(CONNECT_TIMEOUT_S, self.server.timeout_s),
+                timeout=(CONNECT_TIMEOUT_S, server.timeout_s),
             )
         except requests.RequestException as exc:
             return None, f"unreachable ({type(exc).__name__})"

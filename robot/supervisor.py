@@ -21,10 +21,13 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from multiprocessing.connection import Connection, wait as wait_connections
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import filelock
 
@@ -35,6 +38,11 @@ from .errors import EXIT_OK
 from .lifecycle import DaySchedule, RestartTracker, WorkerState
 from .store import Store
 from .worker import WorkerArgs, run_worker
+
+if TYPE_CHECKING:
+    from .notify import Notifier
+    from .outbox import Outbox
+    from .taskpull import TaskPuller
 
 log = logging.getLogger("robot.supervisor")
 SHUTDOWN_GRACE_S = 10.0  # workers get this long to finish their action and quit the browser
@@ -51,7 +59,7 @@ class Handle:
 
     account: Account
     tracker: RestartTracker
-    process: mp.Process | None = None
+    process: BaseProcess | None = None
     ctl: Connection | None = None  # stop requests go out here
     hb: Connection | None = None  # heartbeats come in here
     started_at: float = 0.0  # monotonic
@@ -84,17 +92,17 @@ class Supervisor:
         self.handles: dict[str, Handle] = {}
         self.stop_requested = threading.Event()
         self.lock: filelock.BaseFileLock | None = None
-        self.store: Store | None = None
-        self.run_id: int | None = None
+        self._store: Store | None = None  # open() opens it
+        self._run_id: int | None = None  # open() starts the run
         self.started_mono = monotonic()
-        self.hooks: list = []  # extra callables run each loop
+        self.hooks: list[Callable[[Supervisor], None]] = []  # extra callables run each loop
         self.task_files = task_files  # [(path, [task, ...])] validated before start
-        self.puller = None
-        self.outbox = None
-        self.notifier = None  # alerts to a person (robot/notify.py), if configured
+        self.puller: TaskPuller | None = None
+        self.outbox: Outbox | None = None
+        self.notifier: Notifier | None = None  # alerts to a person (robot/notify.py), if any
         self.report: dict | None = None
         self.report_path: Path | None = None
-        self.on_report = None  # called before the report is printed (demo view)
+        self.on_report: Callable[[], None] | None = None  # before the report is printed (demo)
         self._end_wait_started: float | None = None
 
     # ------------------------------------------------------------------------------ start
@@ -111,6 +119,20 @@ class Supervisor:
             ) from None
 
     @property
+    def store(self) -> Store:
+        """The state store, from open() on."""
+        if self._store is None:
+            raise RuntimeError("the supervisor is not open")
+        return self._store
+
+    @property
+    def run_id(self) -> int:
+        """This run's row in the state store, from open() on."""
+        if self._run_id is None:
+            raise RuntimeError("the supervisor is not open")
+        return self._run_id
+
+    @property
     def stop_file(self) -> Path:
         """`robot stop` creates this file; the loop sees it and stops the day cleanly (a file
         works the same on Windows, where a signal to another console's process does not)."""
@@ -119,9 +141,9 @@ class Supervisor:
     def open(self) -> None:
         self.acquire_lock()
         self.stop_file.unlink(missing_ok=True)  # a request meant for an earlier run
-        self.store = Store(self.settings.state_db)
+        self._store = Store(self.settings.state_db)
         self._clean_up_predecessor()
-        self.run_id = self.store.start_run(
+        self._run_id = self.store.start_run(
             self.day,
             self.clock.now(),
             os.getpid(),
@@ -161,8 +183,10 @@ class Supervisor:
             result = ingest(self.store, self.cfg, tasks, f"file:{path}", self.day, self.clock.now())
             log.info("tasks from %s: %s", path, result)
         if self.settings.task_server is not None:
-            self.puller = TaskPuller(self.cfg, self.store, self.day, self.clock, self.monotonic)
-            self.puller.pull()
+            self.puller = puller = TaskPuller(
+                self.cfg, self.store, self.day, self.clock, self.monotonic
+            )
+            puller.pull()
 
     def _pull_tasks_if_due(self) -> None:
         if self.puller is not None and self.puller.due() and self.clock.now() < self.schedule.eod:
@@ -277,7 +301,7 @@ class Supervisor:
             self._check(h, now)
         self._pull_tasks_if_due()
         self._maybe_report()
-        if self.outbox.due():
+        if self.outbox is not None and self.outbox.due():
             self.outbox.deliver()
         for hook in self.hooks:
             hook(self)
@@ -286,9 +310,12 @@ class Supervisor:
             self.stop_requested.set()
 
     def _drain(self, h: Handle, now: float) -> None:
+        hb = h.hb
+        if hb is None:
+            return
         try:
-            while h.hb.poll():
-                kind, state = h.hb.recv()
+            while hb.poll():
+                kind, state = hb.recv()
                 h.last_beat = now
                 h.state = state
         except (EOFError, OSError):
@@ -334,7 +361,7 @@ class Supervisor:
                 f"{self.settings.restart.flap_window_s:.0f} s; last: {reason}"
             )
             log.error("%s is FATAL for today: %s", account, h.fatal)
-            self._record_fatal(h)
+            self._record_fatal(h, h.fatal)
             return
         h.restart_at = now + delay
         h.pending_reason = reason
@@ -397,21 +424,19 @@ class Supervisor:
         log.info("restarting %s (restart %d today)", account, h.restarts)
         self.spawn(h)
 
-    def _record_fatal(self, h: Handle) -> None:
+    def _record_fatal(self, h: Handle, reason: str) -> None:
         with self.store.transaction():
             self.store.set_worker_state(
                 h.account.id,
                 h.account.broker,
                 WorkerState.FATAL.value,
                 self.clock.now(),
-                h.fatal,
+                reason,
                 None,
                 self.run_id,
             )
-            self.store.note_fatal(h.account.id, h.fatal, self.day)
-            self.store.add_event(
-                "WORKER_FATAL", h.account.id, {"reason": h.fatal}, self.clock.now()
-            )
+            self.store.note_fatal(h.account.id, reason, self.day)
+            self.store.add_event("WORKER_FATAL", h.account.id, {"reason": reason}, self.clock.now())
 
     # ---------------------------------------------------------------------------- reports
     def _maybe_report(self, force: bool = False) -> None:
@@ -488,19 +513,20 @@ class Supervisor:
 
     def shutdown(self) -> None:
         """Ask every worker to stop, wait for them, then kill whatever is left."""
-        live = [h for h in self.handles.values() if h.process is not None]
-        for h in live:
+        live = [(h, h.process) for h in self.handles.values() if h.process is not None]
+        for h, _ in live:
             h.stopping = True
-            with contextlib.suppress(BrokenPipeError, OSError):
-                h.ctl.send("stop")
+            if h.ctl is not None:  # (spawn sets it with the process)
+                with contextlib.suppress(BrokenPipeError, OSError):
+                    h.ctl.send("stop")
         deadline = self.monotonic() + SHUTDOWN_GRACE_S
-        for h in live:
-            h.process.join(max(0.1, deadline - self.monotonic()))
-        for h in live:
-            if h.process.exitcode is None:
+        for _, process in live:
+            process.join(max(0.1, deadline - self.monotonic()))
+        for h, process in live:
+            if process.exitcode is None:
                 log.warning("%s did not stop in time; killing its process tree", h.account.id)
                 self._kill(h)
-            h.process.join(1)
+            process.join(1)
             self._clean_after(h)
             self._reap(h)
 
@@ -539,7 +565,11 @@ def install_signal_handlers(sup: Supervisor) -> None:
 
 if __name__ == "__main__":
     # `python -m robot.supervisor`, as cron entries, the README and the tests run it: the command
-    # itself (options, validation, --demo) is robot/run.py's
-    from robot.run import main
+    # itself (options, validation, --demo) is robot/run.py's. In a function: robot.run imports
+    # this module, and mypy can type the import cycle's names inside functions only
+    def _run_command() -> None:
+        from robot.run import main
 
-    main()
+        main()
+
+    _run_command()

@@ -13,7 +13,7 @@ from datetime import date
 
 import requests
 
-from .config import Config
+from .config import Config, TaskServer
 from .store import Store
 from .tasks import Intake, ingest
 
@@ -25,7 +25,9 @@ MAX_BACKOFF_S = 300.0
 class TaskPuller:
     def __init__(self, cfg: Config, store: Store, day: date, clock, monotonic=time.monotonic):
         self.cfg, self.store, self.day, self.clock = cfg, store, day, clock
-        self.server = cfg.settings.task_server
+        if cfg.settings.task_server is None:
+            raise ValueError("a TaskPuller needs settings.task_server")
+        self.server: TaskServer = cfg.settings.task_server
         self.monotonic = monotonic
         self.session = requests.Session()
         self.failures = 0
@@ -39,7 +41,7 @@ class TaskPuller:
         return max(0.5, self.cfg.settings.task_pull_interval_s / self.clock.speed)
 
     def due(self) -> bool:
-        return self.server is not None and self.monotonic() >= self.next_at
+        return self.monotonic() >= self.next_at
 
     def pull(self) -> Intake | None:
         """One pull; on failure schedules the next with backoff and returns None."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import calendar as idx, logs, proctree
 from .clock import Clock, clock_from_spec, sleep_until
@@ -24,6 +25,11 @@ from .config import Account, Config, load_config
 from .launchslots import launch_slot, slot_count
 from .lifecycle import DaySchedule, WorkerState, check_move
 from .store import Store
+
+if TYPE_CHECKING:
+    from adapters.base import BrokerAdapter
+
+    from .engine import Engine
 
 log = logging.getLogger("robot.worker")
 
@@ -123,8 +129,8 @@ class Worker:
         # when it is gone, we must not act (may_act)
         parent = multiprocessing.parent_process()
         self.supervisor_pid = parent.pid if parent is not None else os.getppid()
-        self.adapter = None
-        self.engine = None
+        self.adapter: BrokerAdapter | None = None  # the browser, from SETUP on
+        self.engine: Engine | None = None  # from PULL_TASKS on
         self._logged_in = False
         self._crashes = 0
         self._login_attempts = 0
@@ -305,13 +311,14 @@ class Worker:
         return True
 
     def _clean_profile(self) -> None:
-        if self.remote:
+        hub_url = self.settings.browser.remote_url
+        if hub_url:  # (self.remote)
             # The profile lives on the Grid node. What a killed predecessor left there is its
             # session, which keeps the account's only slot busy until the node's session
             # timeout: end it through the hub (the node then closes that browser).
             from .grid import end_account_sessions
 
-            ended = end_account_sessions(self.settings.browser.remote_url, self.account.id)
+            ended = end_account_sessions(hub_url, self.account.id)
             if ended:
                 log.warning(
                     "asked the hub to end %d stale Grid session(s) of %s: %s",
@@ -374,10 +381,10 @@ class Worker:
         from adapters import create_adapter
 
         broker = self.cfg.broker_of(self.account)
-        self.adapter = create_adapter(self.account, broker, self.settings, self.clock)
-        self.adapter.progress = self.beat
+        self.adapter = adapter = create_adapter(self.account, broker, self.settings, self.clock)
+        adapter.progress = self.beat
         if self.remote:
-            self.adapter.start()  # the browser starts on its Grid node, not here
+            adapter.start()  # the browser starts on its Grid node, not here
         else:
             b = self.settings.browser
             with launch_slot(
@@ -385,8 +392,8 @@ class Worker:
                 slot_count(b.max_parallel_launches),
                 self._waiting_for_slot,
             ):
-                self.adapter.start()
-        self.store.note_worker_children(self.account.id, self.adapter.process_ids())
+                adapter.start()
+        self.store.note_worker_children(self.account.id, adapter.process_ids())
 
     def _waiting_for_slot(self) -> None:
         if not getattr(self, "_slot_wait_logged", False):
@@ -411,7 +418,7 @@ class Worker:
 
         while True:
             try:
-                return self.adapter.is_session_valid()
+                return self.browser.is_session_valid()
             except BrokerUnreachable as exc:
                 self._note_error(exc)
                 if self.clock.now() >= self.schedule.eod:
@@ -454,7 +461,7 @@ class Worker:
         logs.register_secret(password)
         self._login_attempts += 1
         try:
-            self.adapter.login(self.account.username or self.account.id, password)
+            self.browser.login(self.account.username or self.account.id, password)
         except BrokerRejected as exc:
             self._login_refused = True
             log.error("automatic login refused (%s); waiting for a manual login", exc)
@@ -463,7 +470,7 @@ class Worker:
             log.warning("automatic login failed: %s", exc)
             return False
         log.info("logged in automatically (attempt %d today)", self._login_attempts)
-        return self.adapter.is_session_valid()
+        return self.browser.is_session_valid()
 
     def _emit_once(self, type_: str, payload: dict) -> None:
         """One event of this type per account per day (WAIT_LOGIN polls, it must not spam)."""
@@ -478,7 +485,7 @@ class Worker:
 
         self.engine = Engine(
             self.store,
-            self.adapter,
+            self.browser,
             self.account,
             self.settings,
             self.clock,
@@ -509,7 +516,7 @@ class Worker:
             self._session_lost()  # a session check a crash interrupted: finish it first
             return
         try:
-            self.engine.step()
+            self.trading_engine.step()
             self._crashes = 0
         except SessionExpired:
             log.warning("broker session expired")
@@ -534,7 +541,7 @@ class Worker:
             return
         if self.state == S.READY:
             self.enter(S.PULL_TASKS, "logged in again")
-            self.engine.reconciled = False
+            self.trading_engine.reconciled = False
             self.enter(S.TRADING, "trading again; reconciling first")
 
     def _browser_lost(self, exc: Exception) -> None:
@@ -558,8 +565,9 @@ class Worker:
         self._clean_profile()
         until = self.schedule.eod if self.clock.now() < self.schedule.eod else self.schedule.end
         self._start_browser(until)
-        self.engine.adapter = self.adapter
-        self.engine.reconciled = False
+        engine = self.trading_engine
+        engine.adapter = self.adapter
+        engine.reconciled = False
 
     def _note_error(self, exc: Exception) -> None:
         log.error("%s: %s", type(exc).__name__, exc)
@@ -606,6 +614,20 @@ class Worker:
         self.enter(
             S.IDLE, "end-of-day settling done" + ("" if settled else " (from the state store only)")
         )
+
+    @property
+    def browser(self) -> BrokerAdapter:
+        """The account's adapter, which every state from CHECK_SESSION on has."""
+        if self.adapter is None:
+            raise RuntimeError("no browser: the worker has not been through SETUP")
+        return self.adapter
+
+    @property
+    def trading_engine(self) -> Engine:
+        """The order engine, which TRADING and every state after PULL_TASKS have."""
+        if self.engine is None:
+            raise RuntimeError("no order engine: the worker has not been through PULL_TASKS")
+        return self.engine
 
     def state_allows_browser(self) -> bool:
         return self.adapter is not None and self._logged_in

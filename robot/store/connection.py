@@ -92,6 +92,14 @@ class StoreBase:
                 self.conn.execute("ROLLBACK")
             raise
 
+    # ------------------------------------------------------------------------------ writes
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        """Insert ``row`` (inside ``transaction()``); its rowid."""
+        rowid = self.db.table(table).insert(row).last_rowid
+        if rowid is None:  # sqlite-utils types it optional; an insert always sets it
+            raise RuntimeError(f"no rowid after an insert into {table}")
+        return rowid
+
     # ------------------------------------------------------------------------------- reads
     # Plain sqlite3 for the reads a worker makes on every poll: sqlite-utils' db.query wraps
     # each SELECT in a SAVEPOINT and RELEASE (1.5x to 4x the time of these small reads), and
@@ -102,6 +110,13 @@ class StoreBase:
     def _row(self, sql: str, params: Any = ()) -> dict | None:
         row = self.conn.execute(sql, params).fetchone()
         return dict(row) if row is not None else None
+
+    def _must_row(self, sql: str, params: Any = ()) -> dict:
+        """A row that exists (just written, or referenced by another): its absence is a bug."""
+        row = self._row(sql, params)
+        if row is None:
+            raise LookupError(f"no row for {sql!r} {params!r} in {self.path}")
+        return row
 
     def _value(self, sql: str, params: Any = ()) -> Any:
         """The first column of the first row (None when there is no row)."""

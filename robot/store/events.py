@@ -32,7 +32,7 @@ class EventRows(StoreBase):
         check_event_type(type_)
         event_id = event_id or str(uuid.uuid4())
         with self.transaction():
-            self.db["events"].insert(
+            self.db.table("events").insert(
                 {
                     "id": event_id,
                     "type": type_,
@@ -132,7 +132,7 @@ class EventRows(StoreBase):
         older history); else its cursor kept and its status fresh (last_error kept)."""
         with self.transaction():
             if self._row("SELECT 1 FROM notify_channels WHERE channel = ?", (channel,)):
-                self.db["notify_channels"].update(
+                self.db.table("notify_channels").update(
                     channel, {"status": "ok", "attempts": 0, "updated": iso(at)}
                 )
             else:
@@ -140,7 +140,7 @@ class EventRows(StoreBase):
                     "SELECT MIN(seq) FROM events WHERE substr(created, 1, 10) >= ?", (day,)
                 )
                 last = self._value("SELECT COALESCE(MAX(seq), 0) FROM events")
-                self.db["notify_channels"].insert(
+                self.db.table("notify_channels").insert(
                     {
                         "channel": channel,
                         "cursor": first - 1 if first is not None else last,
@@ -148,7 +148,7 @@ class EventRows(StoreBase):
                         "updated": iso(at),
                     }
                 )
-            return self._row("SELECT * FROM notify_channels WHERE channel = ?", (channel,))
+            return self._must_row("SELECT * FROM notify_channels WHERE channel = ?", (channel,))
 
     def notify_advance(self, channel: str, seq: int, at: datetime) -> None:
         """Move past events this channel does not send (their level is off)."""
@@ -170,7 +170,7 @@ class EventRows(StoreBase):
     ) -> None:
         """Record what became of one event on a channel and move the cursor past it, atomically."""
         with self.transaction() as c:
-            self.db["notifications"].insert(
+            self.db.table("notifications").insert(
                 {
                     "channel": channel,
                     "event_seq": event["seq"],

@@ -17,19 +17,16 @@ class RunRows(StoreBase):
     ) -> int:
         """A supervisor's run of ``day``; returns its id."""
         with self.transaction():
-            return (
-                self.db["runs"]
-                .insert(
-                    {
-                        "trading_date": str(day),
-                        "started": iso(at),
-                        "pid": pid,
-                        "host": host,
-                        "config_path": config_path,
-                        "clock": clock,
-                    }
-                )
-                .last_rowid
+            return self._insert(
+                "runs",
+                {
+                    "trading_date": str(day),
+                    "started": iso(at),
+                    "pid": pid,
+                    "host": host,
+                    "config_path": config_path,
+                    "clock": clock,
+                },
             )
 
     def interrupt_running_runs(self, at: datetime) -> None:
@@ -42,7 +39,7 @@ class RunRows(StoreBase):
 
     def end_run(self, run_id: int, at: datetime, status: str) -> None:
         with self.transaction():
-            self.db["runs"].update(run_id, {"ended": iso(at), "status": status})
+            self.db.table("runs").update(run_id, {"ended": iso(at), "status": status})
 
     def latest_run(self) -> dict | None:
         return self._row("SELECT * FROM runs ORDER BY id DESC LIMIT 1")
@@ -52,7 +49,7 @@ class RunRows(StoreBase):
         return self._row("SELECT * FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1")
 
     def runs_on(self, day: date | str) -> list[dict]:
-        return list(self.db["runs"].rows_where("trading_date = ?", [str(day)], order_by="id"))
+        return list(self.db.table("runs").rows_where("trading_date = ?", [str(day)], order_by="id"))
 
     # ------------------------------------------------------------------ end of the day
     def save_eod_snapshot(
@@ -60,7 +57,7 @@ class RunRows(StoreBase):
     ) -> None:
         """The broker's order history at the close (the latest read of the day is kept)."""
         with self.transaction():
-            self.db["eod_snapshots"].upsert(
+            self.db.table("eod_snapshots").upsert(
                 {
                     "account": account,
                     "trading_date": str(day),
@@ -74,7 +71,7 @@ class RunRows(StoreBase):
         """Each account's snapshot of ``day``: the broker's rows."""
         return {
             r["account"]: json.loads(r["orders"])
-            for r in self.db["eod_snapshots"].rows_where(
+            for r in self.db.table("eod_snapshots").rows_where(
                 "trading_date = ?", [str(day)], select="account, orders"
             )
         }
@@ -82,7 +79,7 @@ class RunRows(StoreBase):
     def save_report(self, day: str, at: datetime, path: str, report: dict) -> None:
         """The day's report (a re-run replaces it)."""
         with self.transaction():
-            self.db["reports"].upsert(
+            self.db.table("reports").upsert(
                 {"trading_date": day, "created": iso(at), "path": path, "json": json.dumps(report)},
                 pk="trading_date",
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from adapters.base import BrokerOrder
 
@@ -43,8 +44,8 @@ class TaskRows(StoreBase):
     def tasks_on(self, day: Day | None) -> list[dict]:
         """Every task of a trading day (None: of every day)."""
         if day is None:
-            return list(self.db["tasks"].rows_where())
-        return list(self.db["tasks"].rows_where("trading_date = ?", [str(day)]))
+            return list(self.db.table("tasks").rows_where())
+        return list(self.db.table("tasks").rows_where("trading_date = ?", [str(day)]))
 
     def count_tasks(
         self, day: Day, account: str | None = None, states: Iterable[TaskState] = ()
@@ -54,11 +55,11 @@ class TaskRows(StoreBase):
         if account is not None:
             where.append("account = ?")
             args.append(account)
-        states = [s.value for s in states]
-        if states:
-            where.append(f"state IN ({marks(states)})")
-            args += states
-        return self.db["tasks"].count_where(" AND ".join(where), args)
+        values = [s.value for s in states]
+        if values:
+            where.append(f"state IN ({marks(values)})")
+            args += values
+        return self.db.table("tasks").count_where(" AND ".join(where), args)
 
     def committed_buy_value(self, account: str, day: Day) -> int:
         """Rupiah of the day's tasks of an account that are not FAILED or CANCELLED (the
@@ -88,7 +89,7 @@ class TaskRows(StoreBase):
     def insert_task(self, row: dict) -> None:
         """A task as taken in (task intake decides its state and columns)."""
         with self.transaction():
-            self.db["tasks"].insert(row)
+            self.db.table("tasks").insert(row)
 
     def move_task(self, task_id: str, to: TaskState, at: datetime, **cols) -> dict:
         """Change a task's state, checked against the task lifecycle, with other columns of the
@@ -99,7 +100,7 @@ class TaskRows(StoreBase):
             if before is None:
                 raise LookupError(f"no task {task_id} in the store")
             check_move(task_id, TaskState(before["state"]), to)
-            self.db["tasks"].update(task_id, {"state": to.value, "updated": iso(at), **cols})
+            self.db.table("tasks").update(task_id, {"state": to.value, "updated": iso(at), **cols})
         return before
 
     def count_entry_attempt(self, task_id: str) -> None:
@@ -109,12 +110,12 @@ class TaskRows(StoreBase):
 
     def note_task_error(self, task_id: str, error: str) -> None:
         with self.transaction():
-            self.db["tasks"].update(task_id, {"last_error": error})
+            self.db.table("tasks").update(task_id, {"last_error": error})
 
     def request_cancel(self, task_id: str, at: datetime) -> None:
         """The task server asked to withdraw this task (the engine acts on it)."""
         with self.transaction():
-            self.db["tasks"].update(task_id, {"cancel_requested": 1, "updated": iso(at)})
+            self.db.table("tasks").update(task_id, {"cancel_requested": 1, "updated": iso(at)})
 
 
 class OrderRows(StoreBase):
@@ -129,7 +130,7 @@ class OrderRows(StoreBase):
     def orders_on(self, day: Day | None) -> list[dict]:
         """The order rows of a trading day's tasks (None: of every day)."""
         if day is None:
-            return list(self.db["orders"].rows_where())
+            return list(self.db.table("orders").rows_where())
         return self._rows(
             "SELECT o.* FROM orders o JOIN tasks t ON t.task_id = o.task_id "
             "WHERE t.trading_date = ?",
@@ -147,7 +148,7 @@ class OrderRows(StoreBase):
         )
 
     def count_orders(self, account: str, *statuses: OrderState) -> int:
-        return self.db["orders"].count_where(
+        return self.db.table("orders").count_where(
             f"account = ? AND status IN ({marks(statuses)})",
             [account, *[s.value for s in statuses]],
         )
@@ -221,26 +222,23 @@ class OrderRows(StoreBase):
         the caller's transaction. Returns (order id, attempt)."""
         with self.transaction():
             attempt = self._next_attempt(task_id, purpose)
-            order_id = (
-                self.db["orders"]
-                .insert(
-                    {
-                        "task_id": task_id,
-                        "account": account,
-                        "purpose": purpose,
-                        "attempt": attempt,
-                        "side": side,
-                        "emiten": emiten,
-                        "price": price,
-                        "lot": lot,
-                        "tp": tp,
-                        "cl": cl,
-                        "intent_at": iso(at),
-                        "status": OrderState.INTENT.value,
-                        "dry_run": int(dry_run),
-                    }
-                )
-                .last_rowid
+            order_id = self._insert(
+                "orders",
+                {
+                    "task_id": task_id,
+                    "account": account,
+                    "purpose": purpose,
+                    "attempt": attempt,
+                    "side": side,
+                    "emiten": emiten,
+                    "price": price,
+                    "lot": lot,
+                    "tp": tp,
+                    "cl": cl,
+                    "intent_at": iso(at),
+                    "status": OrderState.INTENT.value,
+                    "dry_run": int(dry_run),
+                },
             )
         return order_id, attempt
 
@@ -250,7 +248,7 @@ class OrderRows(StoreBase):
         """A TP/CL sell the broker placed itself (native auto order), recorded as seen."""
         now = iso(at)
         with self.transaction():
-            self.db["orders"].insert(
+            self.db.table("orders").insert(
                 {
                     "task_id": task_id,
                     "account": account,
@@ -271,7 +269,10 @@ class OrderRows(StoreBase):
             )
 
     def _next_attempt(self, task_id: str, purpose: str) -> int:
-        return self.db["orders"].count_where("task_id = ? AND purpose = ?", [task_id, purpose]) + 1
+        return (
+            self.db.table("orders").count_where("task_id = ? AND purpose = ?", [task_id, purpose])
+            + 1
+        )
 
     # ---------------------------------------------------------------- an order's life
     def mark_clicked(self, order_id: int, at: datetime) -> None:
@@ -313,7 +314,7 @@ class OrderRows(StoreBase):
 
     def record_seen(self, order_id: int, seen: BrokerOrder, at: datetime | None = None) -> None:
         """What the broker's lists show now (``last_seen`` set when ``at`` is given)."""
-        cols = {"lots_filled": seen.filled}
+        cols: dict[str, Any] = {"lots_filled": seen.filled}
         if at is not None:
             cols["last_seen"] = iso(at)
         self._move_order(order_id, OrderState.of(seen.status), **cols)
@@ -325,8 +326,8 @@ class OrderRows(StoreBase):
             if status is None:
                 raise LookupError(f"no order {order_id} in the store")
             check_order_move(order_id, OrderState(status), to)
-            self.db["orders"].update(order_id, {"status": to.value, **cols})
+            self.db.table("orders").update(order_id, {"status": to.value, **cols})
 
     def _note_order(self, order_id: int, **cols) -> None:
         with self.transaction():
-            self.db["orders"].update(order_id, cols)
+            self.db.table("orders").update(order_id, cols)

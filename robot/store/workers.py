@@ -17,7 +17,7 @@ class WorkerRows(StoreBase):
 
     def workers(self) -> list[dict]:
         """Every account's worker row, by account."""
-        return list(self.db["workers"].rows_where(order_by="account"))
+        return list(self.db.table("workers").rows_where(order_by="account"))
 
     def eod_settled(self, account: str, day: date | str) -> bool:
         """Whether the account's worker finished its end-of-day settling on ``day``."""
@@ -63,7 +63,7 @@ class WorkerRows(StoreBase):
                     (state, ts, reason, pid, ts, run_id, broker, account),
                 )
             else:
-                self.db["workers"].insert(
+                self.db.table("workers").insert(
                     {
                         "account": account,
                         "broker": broker,
@@ -75,7 +75,7 @@ class WorkerRows(StoreBase):
                         "run_id": run_id,
                     }
                 )
-            self.db["worker_transitions"].insert(
+            self.db.table("worker_transitions").insert(
                 {
                     "account": account,
                     "from_state": previous,
