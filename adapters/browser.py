@@ -25,6 +25,7 @@ import threading
 import time
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import filelock
 import urllib3.exceptions
@@ -38,6 +39,9 @@ from robot.chromium import (
     is_loopback,
 )
 from robot.config import BrowserSettings
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 from .base import ActionTimeout, AdapterError, BrokerUnreachable, BrowserCrashed, ProfileBusy
 
@@ -121,7 +125,7 @@ class Browser:
         self.headless = settings.headless if headless is None else headless
         self.drivers_dir = drivers_dir or Path(".drivers")
         self.page_load_timeout_s = page_load_timeout_s
-        self.driver = None
+        self.driver: WebDriver | None = None
         self._lock = filelock.FileLock(str(self.profile.parent / f".{self.profile.name}.lock"))
 
     # --------------------------------------------------------------------------- lifecycle
@@ -131,11 +135,9 @@ class Browser:
         if self.settings.remote_url:
             # The profile lives on the Grid node, which also enforces one browser per profile
             # (max-sessions = 1 per account slot): nothing to create or lock on this machine.
-            self.driver = self._launch()
-            self.driver.set_page_load_timeout(self.page_load_timeout_s)
-            log.info(
-                "browser started on Grid node %s (session %s)", self.node, self.driver.session_id
-            )
+            self.driver = driver = self._launch()
+            driver.set_page_load_timeout(self.page_load_timeout_s)
+            log.info("browser started on Grid node %s (session %s)", self.node, driver.session_id)
             return
         self.profile.mkdir(parents=True, exist_ok=True)
         if os.name == "posix":
@@ -147,8 +149,8 @@ class Browser:
                 f"profile {self.profile} is in use by another robot process"
             ) from None
         try:
-            self.driver = self._launch()
-            self.driver.set_page_load_timeout(self.page_load_timeout_s)
+            self.driver = driver = self._launch()
+            driver.set_page_load_timeout(self.page_load_timeout_s)
         except Exception:
             self._lock.release()
             raise
@@ -162,12 +164,12 @@ class Browser:
             args.append("--window-size=1280,900")
         return args + list(self.settings.extra_args)
 
-    def _launch(self):
+    def _launch(self) -> WebDriver:
         chromium = self.settings.chromium_path or DEFAULT_CHROMIUM
         chromedriver = self.settings.chromedriver_path or DEFAULT_CHROMEDRIVER
         os.environ.setdefault("SE_OFFLINE", "true")
         if self.settings.remote_url:
-            return self._launch_remote(chromium)
+            return self._launch_remote(self.settings.remote_url)
         if self.settings.driver == "uc":
             uc = import_uc()
             opts = uc.ChromeOptions()
@@ -194,7 +196,7 @@ class Browser:
             opts.add_argument("--headless=new")
         return webdriver.Chrome(service=Service(executable_path=chromedriver), options=opts)
 
-    def _launch_remote(self, chromium: str):
+    def _launch_remote(self, hub_url: str) -> WebDriver:
         """Selenium Grid: the node owns the profile path (its stereotype sets --user-data-dir and
         the Chromium binary); we only name the node and the account, which route the request to
         that account's slot. No user-data-dir from this side."""
@@ -207,7 +209,7 @@ class Browser:
             opts.add_argument("--headless=new")
         opts.set_capability("robot:node", self.node or "")
         opts.set_capability("robot:account", self.account_id)
-        return webdriver.Remote(command_executor=self.settings.remote_url, options=opts)
+        return webdriver.Remote(command_executor=hub_url, options=opts)
 
     def _wait_exit(self, timeout: float) -> bool:
         """Wait until no live (non-zombie) process runs on this profile; False on timeout."""
@@ -232,7 +234,7 @@ class Browser:
             time.sleep(0.05)
 
     def process_ids(self) -> list[int]:
-        pids = []
+        pids: list[int] = []
         if self.driver is not None:
             service = getattr(self.driver, "service", None)
             proc = getattr(service, "process", None) if service else None
@@ -253,8 +255,9 @@ class Browser:
             service = getattr(driver, "service", None)
             if service is not None and getattr(service, "process", None) is not None:
                 pids.append(service.process.pid)
-            if getattr(driver, "browser_pid", None):
-                pids.append(driver.browser_pid)
+            browser_pid = getattr(driver, "browser_pid", None)  # undetected-chromedriver's
+            if browser_pid:
+                pids.append(browser_pid)
         except Exception:  # noqa: BLE001 - a driver too broken to say: the profile kill finds them
             pass
         closing = True

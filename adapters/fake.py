@@ -43,6 +43,7 @@ class FakeAdapter(BrokerAdapter):
         self.account, self.clock = account, clock
         self.profile = Path(account.profile_path)
         self.proc: subprocess.Popen | None = None
+        self.driver: subprocess.Popen | None = None  # the stand-in chromedriver
         self._hang = threading.Event()
 
     # ------------------------------------------------------------------------------ process
@@ -70,7 +71,7 @@ class FakeAdapter(BrokerAdapter):
         )
 
     def close(self) -> None:
-        for proc in (self.proc, getattr(self, "driver", None)):
+        for proc in (self.proc, self.driver):
             if proc and proc.poll() is None:
                 proc.terminate()
                 proc.wait(10)

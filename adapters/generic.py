@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from robot.clock import WIB
@@ -110,7 +111,7 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
 
     # ------------------------------------------------------------------------------ browser
     @property
-    def driver(self):
+    def driver(self) -> WebDriver:
         if self.browser.driver is None:
             raise AdapterError("the browser is not started")
         return self.browser.driver
@@ -277,6 +278,8 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
                 result = self.wait_toast()
             else:
                 getattr(self, f"step_{step}")(order)
+        if result is None:  # the selectors schema requires a toast step
+            raise AdapterError(f"{self.broker.name}: the order steps read no toast")
         return result
 
     def step_fill(self, order: OrderRequest) -> None:

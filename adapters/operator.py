@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING, Any
 
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
@@ -17,6 +18,9 @@ from selenium.webdriver.common.by import By
 from .base import AdapterError, PageView
 from .browser import classify
 from .waits import RaceTolerantWait
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 log = logging.getLogger("adapters")
 
@@ -79,6 +83,15 @@ class LoginWatch:
 
 class OperatorPages:
     """BrokerAdapter.wait_for_login and BrokerAdapter.probe for a selector adapter."""
+
+    if TYPE_CHECKING:  # what it uses of SelectorAdapter, which it is mixed into
+
+        @property
+        def driver(self) -> WebDriver: ...
+
+        def url(self, key: str, **params: Any) -> str: ...
+
+        def navigate(self, url: str) -> None: ...
 
     def wait_for_login(self, timeout: float, poll: float) -> bool:
         """Open the login page and wait until logged in (LoginWatch: on the page the broker

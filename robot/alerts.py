@@ -281,7 +281,8 @@ def _task_conflict(row: dict, p: dict) -> tuple[str, Lines]:
 
 
 def _task_rejected(row: dict, p: dict) -> tuple[str, Lines]:
-    reasons = p.get("reasons") if isinstance(p.get("reasons"), list) else [p.get("reasons")]
+    given = p.get("reasons")
+    reasons = given if isinstance(given, list) else [given]
     return f"❌ TASK REFUSED: {_acc(row)}", [f"{_task(row)} from {p.get('source', '?')}:"] + [
         f"• {_v(r)}" for r in reasons if r
     ]

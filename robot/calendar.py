@@ -238,6 +238,8 @@ class Calendar:
 
     user_years: tuple[YearList, ...] = ()
     extra_holidays: frozenset[date] = frozenset()
+    # user_years by year, set by __post_init__ (not a constructor argument; not compared)
+    _user: dict[int, YearList] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extra_holidays", frozenset(self.extra_holidays))

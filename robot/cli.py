@@ -207,10 +207,12 @@ def calendar_cmd(year: int | None, day: str | None, config_path: str | None) -> 
             )
         if listed.provisional:
             click.echo(f"# {listed.describe()}")
-        for d in cal.trading_days(year):
-            click.echo(d.isoformat())
+        for trading_day in cal.trading_days(year):
+            click.echo(trading_day.isoformat())
         return
     d = _parse_date(day)
+    if d is None:  # not reached: exactly one of the two is given (checked above)
+        raise BadInput("give exactly one of --year YYYY or --date YYYY-MM-DD")
     reason = cal.closure_reason(d)
     if reason:
         click.echo(f"{d.isoformat()} ({d:%A}): no trading - {reason}")

@@ -31,7 +31,10 @@ def iso(dt: datetime) -> str:
 
 
 class Clock(Protocol):
-    speed: float
+    @property
+    def speed(self) -> float:
+        """Simulated seconds per wall second."""
+        ...
 
     def now(self) -> datetime: ...
 

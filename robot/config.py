@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from . import schema
 from .calendar import Calendar, YearList
@@ -345,7 +345,7 @@ def _valid_part(value: Any, bad: set[tuple], path: tuple = ()) -> Any:
     return value
 
 
-def _complete(entry: Any, key: str) -> bool:
+def _complete(entry: Any, key: str) -> TypeGuard[dict[str, Any]]:
     """``entry`` is a mapping with every key the schema requires at ``key``."""
     required = schema.node(SCHEMA, key).get("required", [])
     return isinstance(entry, dict) and all(k in entry for k in required)
@@ -384,7 +384,8 @@ SCALAR_SETTINGS = (
 
 def _settings(doc: Located, s: dict, base_dir: Path) -> Settings:
     hours = s.get("operating_hours", {})
-    times = {
+    # keyword arguments of Settings, each of its own type
+    times: dict[str, Any] = {
         name: _time(value)
         for name, value in (
             ("start", hours.get("start")),
@@ -393,12 +394,13 @@ def _settings(doc: Located, s: dict, base_dir: Path) -> Settings:
         )
         if value is not None
     }
-    paths = {
+    paths: dict[str, Any] = {
         k: _resolve(base_dir, s.get(k, _default(f"settings.{k}")))
         for k in ("state_db", "log_dir", "report_dir")
     }
     ts = s.get("task_server", {})
-    calendar_file, calendar_years = None, ()
+    calendar_file: Path | None = None
+    calendar_years: tuple[YearList, ...] = ()
     if "calendar_file" in s:
         from .calendar_file import load_calendar_file
 
@@ -463,7 +465,7 @@ def _grid(doc: Located, g: dict) -> GridSettings:
     )
     # two listeners on one host and port cannot both start
     hub_at = ("settings", "grid", "hub")
-    listeners = [
+    listeners: list[tuple[tuple, str, str, int]] = [
         (hub_at, "the hub", grid.hub_host, grid.hub_port),
         (hub_at, "the hub's publish_port", grid.hub_host, grid.publish_port),
         (hub_at, "the hub's subscribe_port", grid.hub_host, grid.subscribe_port),
@@ -761,7 +763,7 @@ def _read_env_file(doc: Located, cfg: Config, settings: dict) -> Config:
         raise ConfigError(doc.problems)
     if path.exists():
         env, problems = envfile.read(path)
-        if problems:
+        if env is None:  # there were problems
             raise ConfigError(problems)
         envfile.apply(env)
         cfg = dataclasses.replace(cfg, env_file=path, env_file_names=env.names)

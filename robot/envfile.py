@@ -57,10 +57,11 @@ def read(path: Path) -> tuple[EnvFile | None, list[Problem]]:
             problems.append(
                 Problem(source, "", "is not a NAME=value line (comments start with #)", line)
             )
-        elif binding.key is not None and binding.value is None:
-            problems.append(Problem(source, binding.key, "has no '=value'", line))
         elif binding.key is not None:
-            values[binding.key] = binding.value
+            if binding.value is None:
+                problems.append(Problem(source, binding.key, "has no '=value'", line))
+            else:
+                values[binding.key] = binding.value
     return (None if problems else EnvFile(path, values)), problems
 
 

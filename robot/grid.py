@@ -27,6 +27,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .config import PROJECT_ROOT, Account, Config, GridNode
 from .errors import BadInput, Problem
@@ -262,7 +263,13 @@ def hub_status(hub_url: str, timeout: float = 3.0) -> dict:
     """The hub's view of its nodes, never raising: {"hub", "reachable", "ready", "error",
     "nodes": [{"name", "uri", "availability", "accounts", "sessions": {account: session id}}]}."""
     hub_url = hub_url.rstrip("/")
-    out = {"hub": hub_url, "reachable": False, "ready": False, "error": None, "nodes": []}
+    out: dict[str, Any] = {
+        "hub": hub_url,
+        "reachable": False,
+        "ready": False,
+        "error": None,
+        "nodes": [],
+    }
     try:
         value = _get_json(hub_url + "/status", timeout)["value"]
     except (OSError, ValueError, KeyError, TypeError, urllib.error.URLError) as exc:
@@ -273,7 +280,8 @@ def hub_status(hub_url: str, timeout: float = 3.0) -> dict:
     out["ready"] = bool(value.get("ready"))
     for n in value.get("nodes") or []:
         slots = n.get("slots") or []
-        names = {(s.get("stereotype") or {}).get("robot:node") for s in slots} - {None}
+        tags = ((s.get("stereotype") or {}).get("robot:node") for s in slots)
+        names = {t for t in tags if t is not None}
         out["nodes"].append(
             {
                 "name": ",".join(sorted(names)) if names else None,
@@ -342,16 +350,17 @@ class LocalGrid:
 
     cfg: Config
     workdir: Path = field(default_factory=lambda: grid_dir() / "run")
-    jar: Path | None = None
-    java: str | None = None
-    nodes: list[str] | None = None  # default: every node that holds an account
+    jar: Path = field(default_factory=jar_path)
+    java: str | None = None  # default: the one on PATH (check_installed)
+    # default (empty): every node that holds an account; a grid of no node is never started
+    nodes: list[str] = field(default_factory=list)
     heap_mb: int | None = None
     procs: dict[str, _Proc] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.jar = Path(self.jar) if self.jar else jar_path()
+        self.jar = Path(self.jar)
         self.heap_mb = self.heap_mb or self.cfg.settings.grid.java_heap_mb
-        if self.nodes is None:
+        if not self.nodes:
             self.nodes = [n for n in node_names(self.cfg) if accounts_on(self.cfg, n)]
         for name in self.nodes:
             node_def(self.cfg, name)  # unknown names: BadInput now
@@ -386,6 +395,8 @@ class LocalGrid:
             self.procs[name] = _Proc(name, path, logs / f"node-{name}.log")
 
     def _spawn(self, name: str) -> None:
+        if not self.java:
+            raise GridError("java was not looked for: prepare() the grid first")
         proc = self.procs[name]
         role = "hub" if name == "hub" else "node"
         cmd = [
@@ -398,11 +409,11 @@ class LocalGrid:
             "--config",
             str(proc.config),
         ]
-        kwargs = (
-            {"start_new_session": True}
-            if os.name == "posix"
-            else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
-        )
+        kwargs: dict[str, Any]
+        if sys.platform == "win32":  # (sys.platform, not os.name: what type checkers follow)
+            kwargs = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+        else:
+            kwargs = {"start_new_session": True}
         with open(proc.log, "ab") as out:  # the child keeps its own handle
             proc.popen = subprocess.Popen(
                 cmd,

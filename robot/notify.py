@@ -147,8 +147,9 @@ class TelegramChannel:
             return Outcome("sent")
         if status == 429:
             after = ((answer or {}).get("parameters") or {}).get("retry_after")
-            ok = isinstance(after, (int, float)) and not isinstance(after, bool) and after >= 0
-            return Outcome("retry", what, float(after) if ok else None)
+            if isinstance(after, (int, float)) and not isinstance(after, bool) and after >= 0:
+                return Outcome("retry", what, float(after))
+            return Outcome("retry", what, None)
         if status in (401, 404) or _redirect(resp):
             return Outcome(
                 "broken",
@@ -206,6 +207,8 @@ class WebhookChannel:
         return f"header variable(s) not set: {', '.join(unset)}" if unset else None
 
     def send(self, row: dict, level: str) -> Outcome:
+        if not self.url:  # problem() says so: nothing is sent to a channel with a problem
+            return Outcome("broken", self.problem() or "no webhook URL")
         headers = {
             **self.headers,
             "Content-Type": "application/json",
@@ -491,21 +494,22 @@ class Notifier:
         for r in self.runners:
             r.wake()
 
-    def finish_within(self, budget_s: float) -> None:
+    def finish_within(self, budget_s: float) -> float:
         """Deliver what is pending for at most ``budget_s`` more, then end (the first call
-        sets the deadline)."""
+        sets the deadline); the deadline (monotonic)."""
         if self._deadline is None:
             self._deadline = time.monotonic() + budget_s
             for r in self.runners:
                 r.finish_by(self._deadline)
+        return self._deadline
 
     def close(self, budget_s: float = 10.0) -> None:
         """Wait for the channels to finish (``finish_within``), bounded: an HTTP call still under
         way is abandoned, which is safe, since only an answer moves a cursor. What is left stays
         queued in state.db for the next run."""
-        self.finish_within(budget_s)
+        deadline = self.finish_within(budget_s)
         for r in self.runners:
-            r.thread.join(max(0.0, self._deadline - time.monotonic()) + JOIN_GRACE_S)
+            r.thread.join(max(0.0, deadline - time.monotonic()) + JOIN_GRACE_S)
             if r.thread.is_alive():
                 r.stop()
                 log.warning(

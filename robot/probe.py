@@ -370,28 +370,28 @@ def build_report(
     tables: list[TableCheck] = []
     columns = sel.get("columns") or {}
     for table, (sel_key, page) in TABLES.items():
-        selector = sel.get(sel_key)
+        table_css = sel.get(sel_key)
         configured = columns.get(table)
-        if not selector or not isinstance(configured, dict):
+        if not table_css or not isinstance(configured, dict):
             continue
         view = views.get(page)
         if not logged_in or view is None:
             tables.append(
                 TableCheck(
                     table,
-                    selector,
+                    table_css,
                     page,
                     None,
                     note="not logged in" if not logged_in else "page not visited",
                 )
             )
             continue
-        headers = view.headers.get(selector)
+        headers = view.headers.get(table_css)
         if headers is None:
             tables.append(
                 TableCheck(
                     table,
-                    selector,
+                    table_css,
                     page,
                     None,
                     missing={f: h for f, h in configured.items() if h},
@@ -400,7 +400,9 @@ def build_report(
             )
             continue
         missing = {f: h for f, h in configured.items() if h and h not in headers}
-        tables.append(TableCheck(table, selector, page, headers, missing, view.rows.get(selector)))
+        tables.append(
+            TableCheck(table, table_css, page, headers, missing, view.rows.get(table_css))
+        )
     if not logged_in:
         login_view = views.get("login")
         if login_view is not None and login_view.state == "in":

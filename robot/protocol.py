@@ -17,6 +17,7 @@ what is sent.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -132,6 +133,11 @@ def generated_sections() -> dict[str, str]:
     return {"event-types": event_table(), "schemas": schema_markdown()}
 
 
+def _fill(body: str, m: re.Match[str]) -> str:
+    """A generated section's markers around its new ``body``."""
+    return m.group(1) + "\n" + body + "\n" + m.group(3)
+
+
 def render(doc: str) -> str:
     """``doc`` with every generated section replaced by its current text."""
     for name, body in generated_sections().items():
@@ -140,7 +146,7 @@ def render(doc: str) -> str:
         )
         if not pattern.search(doc):
             raise ValueError(f"no generated section {name!r} in the document")
-        doc = pattern.sub(lambda m, body=body: m.group(1) + "\n" + body + "\n" + m.group(3), doc)
+        doc = pattern.sub(functools.partial(_fill, body), doc)
     return doc
 
 

@@ -49,7 +49,7 @@ def run_day(opts: RunOptions) -> int:
     missing, unneeded = unset_env(cfg)
     if missing:
         raise ConfigError(missing)  # nothing started: exit 2 with every variable named
-    task_files = ()
+    task_files: tuple[tuple[str, list], ...] = ()
     if opts.tasks_file:
         from .tasks import load_task_file
 
@@ -184,7 +184,7 @@ def parse_run_options(
             clock_from_spec(clock_spec)
         except ValueError as exc:
             raise BadInput(f"--clock-spec: {exc}") from None
-    extra = {"clock_spec": clock_spec} if clock_spec else {}
+    extra: dict[str, str | None] = {"clock_spec": clock_spec} if clock_spec else {}
     if demo:
         extra.update(demo_dir=demo_dir, driver=driver)
     return RunOptions(

@@ -48,7 +48,9 @@ def local_start(zone: ZoneInfo | None, on: date | None = None) -> LocalStart:
     wib = datetime.combine(on, START_WIB, WIB)
     local = wib.astimezone(zone) if zone else wib.astimezone()
     name = getattr(zone, "key", None) or local.tzname() or "local"
-    offset = local.utcoffset().total_seconds() / 3600
+    offset_delta = local.utcoffset()
+    assert offset_delta is not None  # astimezone() gives an aware datetime
+    offset = offset_delta.total_seconds() / 3600
     jan, jul = (
         datetime(on.year, m, 1, 12, tzinfo=zone)
         if zone
@@ -161,12 +163,12 @@ def windows_target(
             raise BadInput("--windows-user: cannot tell who runs the task (USERNAME is not set)")
         config = config.resolve()
         return WindowsTarget(sys.executable, str(config), str(config.parent), user, True)
-    missing = [
-        opt
-        for opt, value in (("--windows-dir", windows_dir), ("--windows-user", windows_user))
-        if not value
-    ]
-    if missing:
+    if not windows_dir or not windows_user:
+        missing = [
+            opt
+            for opt, value in (("--windows-dir", windows_dir), ("--windows-user", windows_user))
+            if not value
+        ]
         raise BadInput(
             f"this is not Windows: give {' and '.join(missing)} (the folder robot is "
             "installed in on the Windows machine, e.g. C:\\robot, holding .venv and "

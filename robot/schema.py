@@ -32,7 +32,7 @@ import difflib
 import json
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
@@ -131,6 +131,9 @@ def _validator_class():
     return validators.extend(base, {"type": type_, "pattern": pattern}, type_checker=types)
 
 
+# _REFERENCING_TYPES: referencing's classes are attrs classes whose stubs declare them with the
+# pre-PEP 681 ``__dataclass_transform__``, which mypy does not read, so it sees no constructor
+# arguments at all; the two calls below are its documented API (hence their type: ignore)
 @cache
 def _registry():
     """Schemas refer to each other by file name (task_list.json's items are task.json)."""
@@ -139,10 +142,11 @@ def _registry():
 
     def retrieve(uri: str) -> Resource:
         if "://" in uri or uri.startswith("/"):
-            raise NoSuchResource(ref=uri)  # the robot's schemas never refer outside
+            # the robot's schemas never refer outside
+            raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # see _REFERENCING_TYPES
         return Resource.from_contents(load(uri))
 
-    return Registry(retrieve=retrieve)
+    return Registry(retrieve=retrieve)  # type: ignore[call-arg]  # see _REFERENCING_TYPES
 
 
 @cache
@@ -265,7 +269,7 @@ def _custom(schema: Any, keyword: str) -> str | None:
 _FIELD = re.compile(r"\{(value|got|missing|id)(!r)?\}")
 
 
-def _fill(text: str, error, path: KeyPath, missing: list[str] = ()) -> str:
+def _fill(text: str, error, path: KeyPath, missing: Sequence[str] = ()) -> str:
     """An x-message with its fields filled in (other braces are left as written)."""
     v = error.instance
     ident = (

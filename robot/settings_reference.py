@@ -84,8 +84,8 @@ def kind(node: dict) -> str:
         "object": "mapping",
     }
     if isinstance(t, list):
-        return " or ".join(names.get(x, x) for x in t)
-    return names.get(t, str(t))
+        return " or ".join(names.get(str(x), str(x)) for x in t)
+    return names.get(str(t), str(t))
 
 
 def bounds(node: dict) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import psutil
 
-from .clock import AcceleratedClock, RealClock, clock_from_spec
+from .clock import AcceleratedClock, Clock, RealClock, clock_from_spec
 from .orders import ORDER_LIVE
 from .store import Store
 
@@ -66,7 +66,7 @@ def collect(store: Store, hub_url: str | None = None) -> dict:
     (the hub being down is reported, never raised). A run recorded as running whose supervisor
     is dead is reported with status "dead" (run.supervisor says why) and no heartbeat ages."""
     run = store.latest_run()
-    clock = RealClock()
+    clock: Clock = RealClock()
     if run and run["status"] == "running":
         alive, detail = supervisor_alive(run)
         run = {

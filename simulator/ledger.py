@@ -169,11 +169,11 @@ def compare_with_ledger(
     accepted_buys = [o for o in ledger if o["side"] == "buy" and not o["rejected"]]
     counts: dict[tuple, int] = {}
     for o in accepted_buys:
-        key = (o["account"], o["emiten"], o["price"], o["lots"])
-        counts[key] = counts.get(key, 0) + 1
-    for key, n in counts.items():
+        same = (o["account"], o["emiten"], o["price"], o["lots"])
+        counts[same] = counts.get(same, 0) + 1
+    for same, n in counts.items():
         if n > 1:
-            problems.append(f"{n} orders at the broker for {key}: a duplicate")
+            problems.append(f"{n} orders at the broker for {same}: a duplicate")
     claimed = set()
     for t in tasks:
         entry = next(

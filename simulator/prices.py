@@ -55,7 +55,7 @@ def _continuous_minutes(day: date) -> frozenset[int]:
     """Minutes of the day (0..1439) that fall in a continuous session."""
     if not is_trading_day(day):
         return frozenset()
-    out = set()
+    out: set[int] = set()
     for span in day_phases(day):
         if span.phase in (Phase.SESSION_1, Phase.SESSION_2):
             out.update(range(_minute_of(span.start.time()), _minute_of(span.end.time())))

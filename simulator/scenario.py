@@ -181,9 +181,9 @@ def parse_time(value: Any, where: str = "time") -> time:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
         return time(value // 60, value % 60)
     if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", value.strip()):
-        parts = [int(x) for x in value.strip().split(":")]
+        hour, minute, *second = (int(x) for x in value.strip().split(":"))
         try:
-            return time(*parts)
+            return time(hour, minute, second[0] if second else 0)
         except ValueError:
             pass
     raise ValueError(f'{where}: expected a time "HH:MM", got {value!r}')
@@ -338,7 +338,7 @@ class _Parser:
             mode = self.choice(value.get("mode", "hold"), f"{key}.mode", ("hold", "step"))
             value = value.get("points")
             key = f"{key}.points"
-        points = []
+        points: list[tuple[time, int]] = []
         for i, point in enumerate(self.listing(value, key)):
             pkey = f"{key}[{i}]"
             if not isinstance(point, (list, tuple)) or len(point) != 2:

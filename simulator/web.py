@@ -16,7 +16,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote as urlquote
 
-from flask import Blueprint, Response, make_response, redirect, render_template, request
+from flask import Blueprint, make_response, redirect, render_template, request
+
+# werkzeug's Response, which flask's redirect() is declared to return; flask's own Response (what
+# make_response and, at run time, redirect give) is a subclass of it
+from werkzeug.wrappers import Response
 
 from .ledger import Order
 from .market import OrderRequest, Outcome
