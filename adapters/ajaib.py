@@ -1,5 +1,6 @@
 """Ajaib: native TP/CL behind an "auto order" toggle, and a confirmation dialog that repeats lot
 and price before the order is placed (checked against what we meant to send)."""
+
 from __future__ import annotations
 
 from selenium.common.exceptions import TimeoutException
@@ -21,8 +22,7 @@ class AjaibAdapter(SelectorAdapter):
         if not toggle.is_selected():
             toggle.click()
         tp_sel = self.sel["order_form"]["tp_input"]
-        self.wait().until(
-            lambda d: d.find_element(By.CSS_SELECTOR, tp_sel).is_displayed())
+        self.wait().until(lambda d: d.find_element(By.CSS_SELECTOR, tp_sel).is_displayed())
         self.fill_tp_cl(order)
 
     def step_submit(self, order: OrderRequest) -> None:
@@ -30,8 +30,7 @@ class AjaibAdapter(SelectorAdapter):
         super().step_submit(order)
         dialog = self.sel["confirm_dialog"]["dialog"]
         try:
-            self.wait().until(
-                lambda d: d.find_element(By.CSS_SELECTOR, dialog).is_displayed())
+            self.wait().until(lambda d: d.find_element(By.CSS_SELECTOR, dialog).is_displayed())
         except TimeoutException:
             raise AdapterError("the confirmation dialog did not open") from None
         # Checked before the engine records the click: a mismatch means nothing was placed.
@@ -40,8 +39,9 @@ class AjaibAdapter(SelectorAdapter):
             if box.get(key):
                 shown = self.find(f"confirm_dialog.{key}", box[key]).text
                 if parse_int(shown, self.fmt) != expected:
-                    raise AdapterError(f"the confirmation shows {key} {shown!r}, not {expected}: "
-                                       "not confirming")
+                    raise AdapterError(
+                        f"the confirmation shows {key} {shown!r}, not {expected}: not confirming"
+                    )
 
     def step_confirm(self, order: OrderRequest) -> None:
         self.find("confirm_dialog.confirm_btn", self.sel["confirm_dialog"]["confirm_btn"]).click()

@@ -4,17 +4,18 @@ Money is integer rupiah, quantities are integer lots, each broker's statuses map
 Every method returns or raises one of the typed errors below, so the engine can decide between
 retrying, re-reading, waiting for a login and giving up without parsing messages.
 """
+
 from __future__ import annotations
 
 import abc
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 
-class OrderStatus(str, enum.Enum):
+class OrderStatus(enum.StrEnum):
     OPEN = "OPEN"
     PARTIAL = "PARTIAL"
     MATCHED = "MATCHED"
@@ -28,7 +29,7 @@ class OrderStatus(str, enum.Enum):
         return self in (OrderStatus.OPEN, OrderStatus.PARTIAL)
 
 
-class Side(str, enum.Enum):
+class Side(enum.StrEnum):
     BUY = "buy"
     SELL = "sell"
 
@@ -39,8 +40,8 @@ class OrderRequest:
     side: Side
     price: int
     lot: int
-    tp: int | None = None        # native take-profit, only where the broker supports it
-    cl: int | None = None        # native cut-loss
+    tp: int | None = None  # native take-profit, only where the broker supports it
+    cl: int | None = None  # native cut-loss
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class BrokerOrder:
     lot: int
     filled: int
     status: OrderStatus
-    time: datetime | None = None          # when the broker accepted it (WIB)
+    time: datetime | None = None  # when the broker accepted it (WIB)
     raw: dict = field(default_factory=dict, compare=False)
 
 
@@ -62,7 +63,7 @@ class BrokerOrder:
 class Position:
     emiten: str
     lot: int
-    avg_price: int | None          # None: the broker's holdings page shows no average price
+    avg_price: int | None  # None: the broker's holdings page shows no average price
     last_price: int | None = None
 
 
@@ -71,7 +72,7 @@ class SubmitResult:
     """What the UI said after the submit click (the success toast's text)."""
 
     message: str
-    order_id: str | None = None           # when the toast names it; the engine still reads back
+    order_id: str | None = None  # when the toast names it; the engine still reads back
     dry_run: bool = False
 
 
@@ -79,8 +80,10 @@ class SubmitResult:
 # "order", "id" or "no" ("Order 100023 placed", "No. Order: 2503021234"). "Order BBCA 2 lot sent"
 # names none. A broker whose toast reads otherwise sets its own pattern (selectors file:
 # toast_order_id): a wrong id makes the read-back wait for an order that never appears.
-TOAST_ORDER_ID = (r"(?i)\b(?:order|id|no\.?)\s*[:#]?\s*"
-                  r"((?=[A-Za-z0-9-]{3})[A-Za-z0-9-]*\d[A-Za-z0-9-]*)")
+TOAST_ORDER_ID = (
+    r"(?i)\b(?:order|id|no\.?)\s*[:#]?\s*"
+    r"((?=[A-Za-z0-9-]{3})[A-Za-z0-9-]*\d[A-Za-z0-9-]*)"
+)
 
 
 def order_id_in(text: str | None, pattern: str | None = TOAST_ORDER_ID) -> str | None:
@@ -100,7 +103,7 @@ class PageView:
     page: str
     url: str
     state: str
-    counts: dict[str, int] = field(default_factory=dict)      # selector -> matches (-1 invalid)
+    counts: dict[str, int] = field(default_factory=dict)  # selector -> matches (-1 invalid)
     headers: dict[str, list[str] | None] = field(default_factory=dict)  # table selector -> <th>s
     rows: dict[str, int | None] = field(default_factory=dict)
     title: str = ""
@@ -123,7 +126,9 @@ class SelectorMissing(AdapterError):
 
     def __init__(self, key: str, selector: str, page: str = ""):
         self.key, self.selector, self.page = key, selector, page
-        super().__init__(f"selector {key!r} ({selector}) not found" + (f" on {page}" if page else ""))
+        super().__init__(
+            f"selector {key!r} ({selector}) not found" + (f" on {page}" if page else "")
+        )
 
 
 class BrokerRejected(AdapterError):
@@ -169,11 +174,10 @@ class BrokerAdapter(abc.ABC):
     #: the broker's order form takes take-profit and cut-loss itself
     native_tp_cl: bool = False
 
-    @staticmethod
-    def progress() -> None:
-        """Called between the browser commands of a long action. The worker sets it to its
-        heartbeat: an action of many page loads on a loaded machine is progress, not a hang,
-        while one stuck command (each is bounded by a timeout) still shows as a hang."""
+    #: Called between the browser commands of a long action. The worker sets it to its
+    #: heartbeat: an action of many page loads on a loaded machine is progress, not a hang,
+    #: while one stuck command (each is bounded by a timeout) still shows as a hang.
+    progress: Callable[[], None] = staticmethod(lambda: None)
 
     @abc.abstractmethod
     def start(self) -> None:
@@ -216,9 +220,13 @@ class BrokerAdapter(abc.ABC):
         raise AdapterError(f"{type(self).__name__} has no pages to probe")
 
     @abc.abstractmethod
-    def submit_order(self, order: OrderRequest, before_click: Callable[[], None],
-                     dry_run: bool = False,
-                     after_click: Callable[[], None] | None = None) -> SubmitResult:
+    def submit_order(
+        self,
+        order: OrderRequest,
+        before_click: Callable[[], None],
+        dry_run: bool = False,
+        after_click: Callable[[], None] | None = None,
+    ) -> SubmitResult:
         """Fill the form and click submit.
 
         ``before_click`` is called after the form is complete and right before the final click, so

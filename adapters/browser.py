@@ -11,8 +11,10 @@
   client's own transport (chromedriver killed or gone: urllib3's MaxRetryError, ProtocolError,
   http.client errors, ConnectionError) is a crashed browser like any other.
 """
+
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import os
@@ -21,31 +23,43 @@ import shutil
 import subprocess
 import threading
 import time
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import filelock
 import urllib3.exceptions
 
 from robot import proctree
-from robot.chromium import (BASE_ARGS, DEFAULT_CHROMEDRIVER, DEFAULT_CHROMIUM, LOOPBACK_ONLY_ARG,
-                            is_loopback)
+from robot.chromium import (
+    BASE_ARGS,
+    DEFAULT_CHROMEDRIVER,
+    DEFAULT_CHROMIUM,
+    LOOPBACK_ONLY_ARG,
+    is_loopback,
+)
 from robot.config import BrowserSettings
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 from .base import ActionTimeout, AdapterError, BrokerUnreachable, BrowserCrashed, ProfileBusy
 
 log = logging.getLogger("adapters.browser")
 
-CLOSE_WAIT_S = 10.0      # how long quit() lets Chromium shut down by itself (saving the profile)
+CLOSE_WAIT_S = 10.0  # how long quit() lets Chromium shut down by itself (saving the profile)
 
 # The WebDriver client talks HTTP to chromedriver (or the Grid hub) through urllib3. When that
 # process is gone, a command fails in the transport, not with a WebDriverException: these are
 # the driver's death, whatever WebDriver command (or undetected-chromedriver wrapper) raised them.
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
-    urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    OSError,
+)
 
 
-@lru_cache(maxsize=None)
+@cache
 def chromium_major(chromium: str) -> int:
     out = subprocess.run([chromium, "--version"], capture_output=True, text=True, timeout=30).stdout
     match = re.search(r"(\d+)\.\d+\.\d+", out)
@@ -65,6 +79,7 @@ def import_uc():
     reference: multiprocessing's own finalizer unlinks and unregisters the semaphore at once."""
     import undetected_chromedriver as uc
     from undetected_chromedriver.patcher import Patcher
+
     if not isinstance(Patcher.lock, type(threading.Lock())):
         Patcher.lock = threading.Lock()
     return uc
@@ -75,8 +90,11 @@ def driver_copy(source: str, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / Path(source).name
     src = Path(source)
-    if not target.exists() or target.stat().st_size == 0 or \
-            src.stat().st_mtime > target.stat().st_mtime:
+    if (
+        not target.exists()
+        or target.stat().st_size == 0
+        or src.stat().st_mtime > target.stat().st_mtime
+    ):
         tmp = target.with_suffix(".tmp")
         shutil.copy2(src, tmp)
         tmp.replace(target)
@@ -88,18 +106,26 @@ def driver_copy(source: str, folder: Path) -> Path:
 class Browser:
     """The browser of one account. ``driver`` is the Selenium WebDriver once started."""
 
-    def __init__(self, account_id: str, profile: Path, settings: BrowserSettings, base_url: str,
-                 headless: bool | None = None, drivers_dir: Path | None = None,
-                 page_load_timeout_s: float = 30.0, node: str | None = None):
+    def __init__(
+        self,
+        account_id: str,
+        profile: Path,
+        settings: BrowserSettings,
+        base_url: str,
+        headless: bool | None = None,
+        drivers_dir: Path | None = None,
+        page_load_timeout_s: float = 30.0,
+        node: str | None = None,
+    ):
         self.account_id = account_id
-        self.node = node                    # the Selenium Grid node holding the profile
+        self.node = node  # the Selenium Grid node holding the profile
         self.profile = Path(profile).resolve()
         self.settings = settings
         self.base_url = base_url
         self.headless = settings.headless if headless is None else headless
         self.drivers_dir = drivers_dir or Path(".drivers")
         self.page_load_timeout_s = page_load_timeout_s
-        self.driver = None
+        self.driver: WebDriver | None = None
         self._lock = filelock.FileLock(str(self.profile.parent / f".{self.profile.name}.lock"))
 
     # --------------------------------------------------------------------------- lifecycle
@@ -109,10 +135,9 @@ class Browser:
         if self.settings.remote_url:
             # The profile lives on the Grid node, which also enforces one browser per profile
             # (max-sessions = 1 per account slot): nothing to create or lock on this machine.
-            self.driver = self._launch()
-            self.driver.set_page_load_timeout(self.page_load_timeout_s)
-            log.info("browser started on Grid node %s (session %s)", self.node,
-                     self.driver.session_id)
+            self.driver = driver = self._launch()
+            driver.set_page_load_timeout(self.page_load_timeout_s)
+            log.info("browser started on Grid node %s (session %s)", self.node, driver.session_id)
             return
         self.profile.mkdir(parents=True, exist_ok=True)
         if os.name == "posix":
@@ -120,10 +145,12 @@ class Browser:
         try:
             self._lock.acquire(timeout=0)
         except filelock.Timeout:
-            raise ProfileBusy(f"profile {self.profile} is in use by another robot process") from None
+            raise ProfileBusy(
+                f"profile {self.profile} is in use by another robot process"
+            ) from None
         try:
-            self.driver = self._launch()
-            self.driver.set_page_load_timeout(self.page_load_timeout_s)
+            self.driver = driver = self._launch()
+            driver.set_page_load_timeout(self.page_load_timeout_s)
         except Exception:
             self._lock.release()
             raise
@@ -137,24 +164,30 @@ class Browser:
             args.append("--window-size=1280,900")
         return args + list(self.settings.extra_args)
 
-    def _launch(self):
+    def _launch(self) -> WebDriver:
         chromium = self.settings.chromium_path or DEFAULT_CHROMIUM
         chromedriver = self.settings.chromedriver_path or DEFAULT_CHROMEDRIVER
         os.environ.setdefault("SE_OFFLINE", "true")
         if self.settings.remote_url:
-            return self._launch_remote(chromium)
+            return self._launch_remote(self.settings.remote_url)
         if self.settings.driver == "uc":
             uc = import_uc()
             opts = uc.ChromeOptions()
             for arg in self._args():
                 opts.add_argument(arg)
             copy = driver_copy(chromedriver, self.drivers_dir / self.account_id)
-            return uc.Chrome(options=opts, user_data_dir=str(self.profile),
-                             driver_executable_path=str(copy), browser_executable_path=chromium,
-                             headless=self.headless, version_main=chromium_major(chromium),
-                             use_subprocess=True)
+            return uc.Chrome(
+                options=opts,
+                user_data_dir=str(self.profile),
+                driver_executable_path=str(copy),
+                browser_executable_path=chromium,
+                headless=self.headless,
+                version_main=chromium_major(chromium),
+                use_subprocess=True,
+            )
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
+
         opts = webdriver.ChromeOptions()
         opts.binary_location = chromium
         for arg in self._args() + [f"--user-data-dir={self.profile}"]:
@@ -163,23 +196,25 @@ class Browser:
             opts.add_argument("--headless=new")
         return webdriver.Chrome(service=Service(executable_path=chromedriver), options=opts)
 
-    def _launch_remote(self, chromium: str):
+    def _launch_remote(self, hub_url: str) -> WebDriver:
         """Selenium Grid: the node owns the profile path (its stereotype sets --user-data-dir and
         the Chromium binary); we only name the node and the account, which route the request to
         that account's slot. No user-data-dir from this side."""
         from selenium import webdriver
-        opts = webdriver.ChromeOptions()     # browserName chrome
+
+        opts = webdriver.ChromeOptions()  # browserName chrome
         for arg in self._args():
             opts.add_argument(arg)
         if self.headless:
             opts.add_argument("--headless=new")
         opts.set_capability("robot:node", self.node or "")
         opts.set_capability("robot:account", self.account_id)
-        return webdriver.Remote(command_executor=self.settings.remote_url, options=opts)
+        return webdriver.Remote(command_executor=hub_url, options=opts)
 
     def _wait_exit(self, timeout: float) -> bool:
         """Wait until no live (non-zombie) process runs on this profile; False on timeout."""
         import psutil
+
         deadline = time.monotonic() + timeout
         while True:
             live = []
@@ -192,13 +227,14 @@ class Browser:
             if not live:
                 return True
             if time.monotonic() >= deadline:
-                log.warning("the browser did not exit %.0f s after Browser.close; ending it",
-                            timeout)
+                log.warning(
+                    "the browser did not exit %.0f s after Browser.close; ending it", timeout
+                )
                 return False
             time.sleep(0.05)
 
     def process_ids(self) -> list[int]:
-        pids = []
+        pids: list[int] = []
         if self.driver is not None:
             service = getattr(self.driver, "service", None)
             proc = getattr(service, "process", None) if service else None
@@ -219,9 +255,10 @@ class Browser:
             service = getattr(driver, "service", None)
             if service is not None and getattr(service, "process", None) is not None:
                 pids.append(service.process.pid)
-            if getattr(driver, "browser_pid", None):
-                pids.append(driver.browser_pid)
-        except Exception:  # noqa: BLE001
+            browser_pid = getattr(driver, "browser_pid", None)  # undetected-chromedriver's
+            if browser_pid:
+                pids.append(browser_pid)
+        except Exception:  # noqa: BLE001 - a driver too broken to say: the profile kill finds them
             pass
         closing = True
         try:
@@ -238,10 +275,8 @@ class Browser:
             # lost from the profile, mostly with uc, which SIGTERMs the browser at once). A
             # crashed browser has no process left, so this returns at once.
             self._wait_exit(CLOSE_WAIT_S)
-        try:
+        with contextlib.suppress(Exception):  # crashed or gone: the kills below end what is left
             driver.quit()
-        except Exception:  # noqa: BLE001
-            pass
         proctree.kill_pids(pids)
         if not self.settings.remote_url:
             proctree.kill_profile_processes(self.profile)
@@ -251,13 +286,26 @@ class Browser:
 
 
 # --------------------------------------------------------------------------- classification
-_CRASH_MARKERS = ("invalid session id", "chrome not reachable", "session deleted",
-                  "disconnected", "no such window", "target window already closed",
-                  "connection refused", "max retries exceeded", "failed to establish",
-                  "session not created", "tab crashed", "page crash", "remote end closed",
-                  # Selenium Grid: the node holding the session died, or none can take it now
-                  "unable to execute request for an existing session", "connection error",
-                  "unable to find session", "could not start a new session")
+_CRASH_MARKERS = (
+    "invalid session id",
+    "chrome not reachable",
+    "session deleted",
+    "disconnected",
+    "no such window",
+    "target window already closed",
+    "connection refused",
+    "max retries exceeded",
+    "failed to establish",
+    "session not created",
+    "tab crashed",
+    "page crash",
+    "remote end closed",
+    # Selenium Grid: the node holding the session died, or none can take it now
+    "unable to execute request for an existing session",
+    "connection error",
+    "unable to find session",
+    "could not start a new session",
+)
 
 
 _NET_ERROR_RE = re.compile(r"net::(ERR_[A-Z_]+)")
@@ -267,15 +315,21 @@ def driver_errors() -> tuple[type[BaseException], ...]:
     """Everything a WebDriver command can raise besides our own errors: what an adapter's guard
     catches and hands to classify()."""
     from selenium.common.exceptions import TimeoutException, WebDriverException
+
     return (TimeoutException, WebDriverException, *TRANSPORT_ERRORS)
 
 
 def classify(exc: BaseException, url: str | None = None) -> AdapterError:
     """Map a Selenium/urllib3 exception to the error the engine acts on (``url``: the page being
     loaded, named when the broker's site did not answer)."""
-    from selenium.common.exceptions import (InvalidSessionIdException, NoSuchWindowException,
-                                            SessionNotCreatedException, TimeoutException,
-                                            WebDriverException)
+    from selenium.common.exceptions import (
+        InvalidSessionIdException,
+        NoSuchWindowException,
+        SessionNotCreatedException,
+        TimeoutException,
+        WebDriverException,
+    )
+
     if isinstance(exc, AdapterError):
         return exc
     net = _NET_ERROR_RE.search(str(exc))
@@ -283,10 +337,18 @@ def classify(exc: BaseException, url: str | None = None) -> AdapterError:
         # Chromium's own network error loading the page: the broker, not the browser
         return BrokerUnreachable(url or "the broker's page", f"net::{net.group(1)}")
     text = str(exc).lower()
-    if isinstance(exc, (InvalidSessionIdException, NoSuchWindowException,
-                        SessionNotCreatedException, *TRANSPORT_ERRORS)) or \
-            any(m in text for m in _CRASH_MARKERS):
-        return BrowserCrashed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    if isinstance(
+        exc,
+        (
+            InvalidSessionIdException,
+            NoSuchWindowException,
+            SessionNotCreatedException,
+            *TRANSPORT_ERRORS,
+        ),
+    ) or any(m in text for m in _CRASH_MARKERS):
+        return BrowserCrashed(
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        )
     if isinstance(exc, TimeoutException):
         return ActionTimeout(str(exc).splitlines()[0] if str(exc) else "timed out")
     if isinstance(exc, WebDriverException):

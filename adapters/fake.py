@@ -11,17 +11,27 @@ that expires mid-day). A broker that shows less: ``{"times": false}`` lists orde
 time, ``{"toast_ids": false}`` answers a submit with a toast naming no order id;
 ``{"prices": {"BBCA": 1100}}`` sets a stock's last price (default 1000).
 """
+
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from .base import (BrokerAdapter, BrokerOrder, BrowserCrashed, OrderRequest, OrderStatus,
-                   Position, SessionExpired, Side, SubmitResult)
+from .base import (
+    BrokerAdapter,
+    BrokerOrder,
+    BrowserCrashed,
+    OrderRequest,
+    OrderStatus,
+    Position,
+    SessionExpired,
+    Side,
+    SubmitResult,
+)
 
 STAND_IN = "import time\nwhile True:\n    time.sleep(3600)\n"
 
@@ -33,6 +43,7 @@ class FakeAdapter(BrokerAdapter):
         self.account, self.clock = account, clock
         self.profile = Path(account.profile_path)
         self.proc: subprocess.Popen | None = None
+        self.driver: subprocess.Popen | None = None  # the stand-in chromedriver
         self._hang = threading.Event()
 
     # ------------------------------------------------------------------------------ process
@@ -42,20 +53,25 @@ class FakeAdapter(BrokerAdapter):
         self.profile.mkdir(parents=True, exist_ok=True)
         if self._behaviour().get("crash_on_start"):
             import os
+
             os._exit(3)
-        self.proc = subprocess.Popen([sys.executable, "-c", STAND_IN,
-                                      f"--user-data-dir={self.profile.resolve()}"],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", STAND_IN, f"--user-data-dir={self.profile.resolve()}"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         # a stand-in "chromedriver": nothing on its command line names the profile and its pid
         # is not reported, like a driver started just before its worker was killed
-        self.driver = subprocess.Popen([sys.executable, "-c", STAND_IN,
-                                        f"--fake-driver-of={self.profile.resolve()}"],
-                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
+        self.driver = subprocess.Popen(
+            [sys.executable, "-c", STAND_IN, f"--fake-driver-of={self.profile.resolve()}"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def close(self) -> None:
-        for proc in (self.proc, getattr(self, "driver", None)):
+        for proc in (self.proc, self.driver):
             if proc and proc.poll() is None:
                 proc.terminate()
                 proc.wait(10)
@@ -96,18 +112,31 @@ class FakeAdapter(BrokerAdapter):
         self._check_alive()
         return self._behaviour().get("session_valid", True)
 
-    def submit_order(self, order: OrderRequest, before_click: Callable[[], None],
-                     dry_run: bool = False,
-                     after_click: Callable[[], None] | None = None) -> SubmitResult:
+    def submit_order(
+        self,
+        order: OrderRequest,
+        before_click: Callable[[], None],
+        dry_run: bool = False,
+        after_click: Callable[[], None] | None = None,
+    ) -> SubmitResult:
         self._check_session()
         if dry_run:
             return SubmitResult("dry run: not submitted", None, dry_run=True)
         before_click()
         book = self._book()
         order_id = str(1000 + len(book))
-        book.append({"order_id": order_id, "emiten": order.emiten, "side": order.side.value,
-                     "price": order.price, "lot": order.lot, "filled": 0, "status": "OPEN",
-                     "time": self.clock.now().isoformat()})
+        book.append(
+            {
+                "order_id": order_id,
+                "emiten": order.emiten,
+                "side": order.side.value,
+                "price": order.price,
+                "lot": order.lot,
+                "filled": 0,
+                "status": "OPEN",
+                "time": self.clock.now().isoformat(),
+            }
+        )
         self._save(book)
         if after_click:
             after_click()
@@ -126,11 +155,21 @@ class FakeAdapter(BrokerAdapter):
 
     def _orders(self) -> list[BrokerOrder]:
         from datetime import datetime
+
         times = self._behaviour().get("times", True) is not False
-        return [BrokerOrder(r["order_id"], r["emiten"], Side(r["side"]), r["price"], r["lot"],
-                            r["filled"], OrderStatus(r["status"]),
-                            datetime.fromisoformat(r["time"]) if times else None)
-                for r in self._book()]
+        return [
+            BrokerOrder(
+                r["order_id"],
+                r["emiten"],
+                Side(r["side"]),
+                r["price"],
+                r["lot"],
+                r["filled"],
+                OrderStatus(r["status"]),
+                datetime.fromisoformat(r["time"]) if times else None,
+            )
+            for r in self._book()
+        ]
 
     def _check_session(self) -> None:
         self._check_alive()

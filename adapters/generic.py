@@ -8,24 +8,38 @@ time, the holdings table its average price (docs/BROKERS.md). A broker whose UI 
 needs only a selectors file and an accounts.yaml entry. Broker modules subclass this only for a
 step of their own (a PIN pad, a confirmation dialog, an auto-order toggle).
 """
+
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, time as dtime
-from typing import Callable
 from urllib.parse import urlsplit
 
-from selenium.common.exceptions import (StaleElementReferenceException,
-                                        TimeoutException)
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from robot.clock import WIB
 
-from .base import (TOAST_ORDER_ID, ActionTimeout, AdapterError, BrokerAdapter, BrokerOrder,
-                   BrokerRejected, OrderRequest, OrderStatus, Position, SelectorMissing,
-                   SessionExpired, Side, SubmitResult, order_id_in)
+from .base import (
+    TOAST_ORDER_ID,
+    ActionTimeout,
+    AdapterError,
+    BrokerAdapter,
+    BrokerOrder,
+    BrokerRejected,
+    OrderRequest,
+    OrderStatus,
+    Position,
+    SelectorMissing,
+    SessionExpired,
+    Side,
+    SubmitResult,
+    order_id_in,
+)
 from .browser import Browser, classify, driver_errors
 from .numbers import parse_int
 from .operator import OperatorPages
@@ -84,14 +98,20 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
         self.fmt = self.sel.get("number_format", "plain")
         self.timeout = settings.action_timeout_s
         drivers_dir = settings.state_db.parent / ".drivers"
-        self.browser = Browser(account.id, account.profile_path, settings.browser, broker.base_url,
-                               headless=account.headless, drivers_dir=drivers_dir,
-                               page_load_timeout_s=max(30.0, self.timeout),
-                               node=getattr(account, "node", None))
+        self.browser = Browser(
+            account.id,
+            account.profile_path,
+            settings.browser,
+            broker.base_url,
+            headless=account.headless,
+            drivers_dir=drivers_dir,
+            page_load_timeout_s=max(30.0, self.timeout),
+            node=getattr(account, "node", None),
+        )
 
     # ------------------------------------------------------------------------------ browser
     @property
-    def driver(self):
+    def driver(self) -> WebDriver:
         if self.browser.driver is None:
             raise AdapterError("the browser is not started")
         return self.browser.driver
@@ -152,12 +172,14 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
             if d.find_elements(By.CSS_SELECTOR, login):
                 return "out"
             return False
+
         try:
             state = self.wait().until(settled)
         except TimeoutException:
             title = self.driver.title
-            raise AdapterError(f"unexpected page for {key!r} ({title!r}): neither logged in nor "
-                               f"the login page") from None
+            raise AdapterError(
+                f"unexpected page for {key!r} ({title!r}): neither logged in nor the login page"
+            ) from None
         if state == "out":
             raise SessionExpired(f"{self.broker.name}: the broker shows its login page")
 
@@ -182,8 +204,9 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
         """The login form shows, or the browser is at the login URL."""
         if self.driver.find_elements(By.CSS_SELECTOR, self.sel["login_form"]["username"]):
             return True
-        return urlsplit(self.driver.current_url).path.rstrip("/") == \
-            urlsplit(self.url("login")).path.rstrip("/")
+        return urlsplit(self.driver.current_url).path.rstrip("/") == urlsplit(
+            self.url("login")
+        ).path.rstrip("/")
 
     def is_session_valid(self) -> bool:
         try:
@@ -208,8 +231,9 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
                 if err and [e for e in d.find_elements(By.CSS_SELECTOR, err) if e.text.strip()]:
                     return "error"
                 if not self.on_login_page():
-                    return "left"    # a landing page without the marker: looked at below
+                    return "left"  # a landing page without the marker: looked at below
                 return False
+
             try:
                 result = self.wait().until(done)
             except TimeoutException:
@@ -218,15 +242,22 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
                 text = self.driver.find_element(By.CSS_SELECTOR, err).text.strip()
                 raise BrokerRejected(f"login refused: {text}")
             if result == "left" and not self.is_session_valid():
-                raise AdapterError("login did not complete: the broker left its login page, but "
-                                   "its open orders page asks for a login (a second step, such "
-                                   "as a one-time code, needs a person: robot login)")
+                raise AdapterError(
+                    "login did not complete: the broker left its login page, but "
+                    "its open orders page asks for a login (a second step, such "
+                    "as a one-time code, needs a person: robot login)"
+                )
+
         self._guard(run)
 
     # ------------------------------------------------------------------------------- orders
-    def submit_order(self, order: OrderRequest, before_click: Callable[[], None],
-                     dry_run: bool = False,
-                     after_click: Callable[[], None] | None = None) -> SubmitResult:
+    def submit_order(
+        self,
+        order: OrderRequest,
+        before_click: Callable[[], None],
+        dry_run: bool = False,
+        after_click: Callable[[], None] | None = None,
+    ) -> SubmitResult:
         return self._guard(self._submit, order, before_click, dry_run, after_click)
 
     def _submit(self, order, before_click, dry_run, after_click) -> SubmitResult:
@@ -247,6 +278,8 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
                 result = self.wait_toast()
             else:
                 getattr(self, f"step_{step}")(order)
+        if result is None:  # the selectors schema requires a toast step
+            raise AdapterError(f"{self.broker.name}: the order steps read no toast")
         return result
 
     def step_fill(self, order: OrderRequest) -> None:
@@ -280,10 +313,12 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
                     text = el.text.strip()
                     if text:
                         return kind, text
-            if d.find_elements(By.CSS_SELECTOR, self.sel["login_form"]["username"]) and \
-                    not d.find_elements(By.CSS_SELECTOR, self.sel["login_check"]):
+            if d.find_elements(
+                By.CSS_SELECTOR, self.sel["login_form"]["username"]
+            ) and not d.find_elements(By.CSS_SELECTOR, self.sel["login_check"]):
                 return "login", ""
             return False
+
         try:
             kind, text = self.wait().until(toast)
         except TimeoutException:
@@ -300,36 +335,49 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
 
     def _retryable(self, text: str) -> bool:
         patterns = self.sel.get("retryable_errors") or [
-            r"(?i)try again", r"(?i)coba lagi", r"(?i)busy", r"(?i)sibuk", r"(?i)timeout",
-            r"(?i)gangguan"]
+            r"(?i)try again",
+            r"(?i)coba lagi",
+            r"(?i)busy",
+            r"(?i)sibuk",
+            r"(?i)timeout",
+            r"(?i)gangguan",
+        ]
         return any(re.search(p, text) for p in patterns)
 
     def cancel_order(self, order_id: str) -> str:
         def run():
             self.open_page("open_orders")
             cols = self.sel["columns"]["open_orders"]
-            button = self.driver.execute_script(FIND_CANCEL_JS, self.sel["open_orders_table"],
-                                                cols["order_id"], str(order_id),
-                                                self.sel["cancel_btn"])
+            button = self.driver.execute_script(
+                FIND_CANCEL_JS,
+                self.sel["open_orders_table"],
+                cols["order_id"],
+                str(order_id),
+                self.sel["cancel_btn"],
+            )
             if button is None:
                 raise BrokerRejected(f"order {order_id} is not in the open orders (already done?)")
             button.click()
             return self.wait_toast().message
+
         return self._guard(run)
 
     # ------------------------------------------------------------------------------- tables
     def read_table(self, page: str, table_key: str) -> dict:
         """Headers and rows of a page's table in one round trip."""
+
         def run():
             self.open_page(page)
             data = self.driver.execute_script(READ_TABLE_JS, self.sel[table_key])
             if data is None:
                 raise SelectorMissing(table_key, self.sel[table_key], self.driver.current_url)
             return data
+
         return self._guard(run)
 
-    def _rows(self, data: dict, columns: dict, table_key: str,
-              required: tuple[str, ...]) -> list[dict]:
+    def _rows(
+        self, data: dict, columns: dict, table_key: str, required: tuple[str, ...]
+    ) -> list[dict]:
         """Each row as {field: cell text}. A column the file names must be on the page when the
         robot needs it (``required``); an optional one the page lacks is left out of the rows."""
         headers = data["headers"]
@@ -338,10 +386,16 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
             if header is not None and header in headers:
                 index[field] = headers.index(header)
             elif field in required:
-                raise SelectorMissing(f"columns.{table_key}.{field}", str(header),
-                                      f"{table_key} table (headers seen: {headers})")
-        return [{f: (row[i] if i < len(row) else "") for f, i in index.items()}
-                for row in data["rows"] if row]
+                raise SelectorMissing(
+                    f"columns.{table_key}.{field}",
+                    str(header),
+                    f"{table_key} table (headers seen: {headers})",
+                )
+        return [
+            {f: (row[i] if i < len(row) else "") for f, i in index.items()}
+            for row in data["rows"]
+            if row
+        ]
 
     def _orders(self, page: str, table_key: str, columns_key: str) -> list[BrokerOrder]:
         data = self.read_table(page, table_key)
@@ -352,23 +406,33 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
             try:
                 out.append(self._order_from(r, fixed))
             except (KeyError, ValueError) as exc:
-                raise AdapterError(f"{self.broker.name}: cannot read a {columns_key} row {r}: "
-                                   f"{exc}") from None
+                raise AdapterError(
+                    f"{self.broker.name}: cannot read a {columns_key} row {r}: {exc}"
+                ) from None
         return out
 
     def _order_from(self, r: dict, fixed_side: str | None = None) -> BrokerOrder:
         """One order row; ``fixed_side``: the side of every row of a table without a side
         column (the selectors file's fixed_side; the schema makes sure one of them exists)."""
-        side = fixed_side or self.sel["side_map"].get(r["side"]) or \
-            self.sel["side_map"].get(r["side"].title())
+        side = (
+            fixed_side
+            or self.sel["side_map"].get(r["side"])
+            or self.sel["side_map"].get(r["side"].title())
+        )
         status = self.sel["status_map"].get(r["status"])
         if side is None or status is None:
             raise ValueError(f"unknown side {r.get('side')!r} or status {r['status']!r}")
         return BrokerOrder(
-            order_id=r["order_id"], emiten=r["emiten"].upper(), side=Side(side),
-            price=parse_int(r["price"], self.fmt), lot=parse_int(r["lot"], self.fmt),
+            order_id=r["order_id"],
+            emiten=r["emiten"].upper(),
+            side=Side(side),
+            price=parse_int(r["price"], self.fmt),
+            lot=parse_int(r["lot"], self.fmt),
             filled=parse_int(r["filled"], self.fmt) if r["filled"] else 0,
-            status=OrderStatus(status), time=self._time(r.get("time")), raw=r)
+            status=OrderStatus(status),
+            time=self._time(r.get("time")),
+            raw=r,
+        )
 
     def _time(self, text: str | None) -> datetime | None:
         if not text:
@@ -390,12 +454,20 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
             raise AdapterError(f"{self.broker.name}: no portfolio page in the selectors")
         data = self.read_table("portfolio", "portfolio_table")
         out = []
-        for r in self._rows(data, self.sel["columns"]["portfolio"], "portfolio",
-                            PORTFOLIO_FIELDS + (("avg_price",) if self._has("avg_price")
-                                                else ())):
-            out.append(Position(r["emiten"].upper(), parse_int(r["lot"], self.fmt),
-                                self._number(r.get("avg_price")),
-                                self._number(r.get("last_price"))))
+        for r in self._rows(
+            data,
+            self.sel["columns"]["portfolio"],
+            "portfolio",
+            PORTFOLIO_FIELDS + (("avg_price",) if self._has("avg_price") else ()),
+        ):
+            out.append(
+                Position(
+                    r["emiten"].upper(),
+                    parse_int(r["lot"], self.fmt),
+                    self._number(r.get("avg_price")),
+                    self._number(r.get("last_price")),
+                )
+            )
         return out
 
     def _has(self, portfolio_field: str) -> bool:
@@ -413,6 +485,7 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
             self.open_page("quote", emiten=emiten)
             el = self.find("quote_price", self.sel["quote_price"])
             return parse_int(el.text, self.fmt)
+
         return self._guard(run)
 
 

@@ -3,6 +3,7 @@
 The PIN comes from the environment variable the account names (``pin_env``); it is typed by
 clicking the keys by their labels and is never logged or stored.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,10 @@ class IpotAdapter(SelectorAdapter):
         name = self.account.pin_env
         pin = os.environ.get(name) if name else None
         if not pin:
-            raise AdapterError(f"{self.account.id}: the trading PIN is needed; set the environment "
-                               f"variable named by pin_env ({name or 'pin_env is not set'})")
+            raise AdapterError(
+                f"{self.account.id}: the trading PIN is needed; set the environment "
+                f"variable named by pin_env ({name or 'pin_env is not set'})"
+            )
         logs.register_secret(pin)
         return pin
 
@@ -44,9 +47,13 @@ class IpotAdapter(SelectorAdapter):
         def unlocked(d):
             if d.find_elements(By.CSS_SELECTOR, form["stock_input"]):
                 return "ok"
-            err = [e.text.strip() for e in d.find_elements(By.CSS_SELECTOR, self.sel["toast_error"])
-                   if e.text.strip()]
+            err = [
+                e.text.strip()
+                for e in d.find_elements(By.CSS_SELECTOR, self.sel["toast_error"])
+                if e.text.strip()
+            ]
             return ("err", err[0]) if err else False
+
         try:
             result = self.wait().until(unlocked)
         except TimeoutException:

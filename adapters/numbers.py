@@ -1,10 +1,11 @@
 """Numbers as Indonesian broker UIs print them: "2.700", "1.234,5", "Rp 12.525", "2,700.50"."""
+
 from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
 
-_TOKEN = re.compile(r"[-\d.,]*\d[-\d.,]*")   # a run of digits, separators and signs
+_TOKEN = re.compile(r"[-\d.,]*\d[-\d.,]*")  # a run of digits, separators and signs
 # Thousands groups of exactly three digits (or none at all), then an optional decimal part.
 _SHAPE = {
     "id": re.compile(r"-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"),
@@ -26,10 +27,7 @@ def parse_number(text: str, fmt: str = "id") -> Decimal:
     if not _SHAPE[fmt].fullmatch(raw):
         # "1.2.3", "1.5" in the id format: a misread would be a price off tenfold or more
         raise ValueError(f"cannot read {text!r} as a number ({fmt} format)")
-    if fmt == "id":
-        raw = raw.replace(".", "").replace(",", ".")
-    else:
-        raw = raw.replace(",", "")
+    raw = raw.replace(".", "").replace(",", ".") if fmt == "id" else raw.replace(",", "")
     try:
         return Decimal(raw)
     except InvalidOperation:

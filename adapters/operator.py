@@ -5,10 +5,12 @@ A mixin of SelectorAdapter (adapters/generic.py), kept out of the order flow: it
 adapter's ``navigate``, ``url``, ``sel`` and ``driver``. The messages to the operator are
 robot/interactive.py's; this side only drives the browser and returns or raises typed results.
 """
+
 from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING, Any
 
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
@@ -16,6 +18,9 @@ from selenium.webdriver.common.by import By
 from .base import AdapterError, PageView
 from .browser import classify
 from .waits import RaceTolerantWait
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 log = logging.getLogger("adapters")
 
@@ -44,12 +49,13 @@ class LoginWatch:
 
     def __init__(self, adapter) -> None:
         self.adapter = adapter
-        self.left_at: float | None = None       # the login page was left at (monotonic)
-        self.checked_at: float | None = None    # the open orders page was last loaded at
+        self.left_at: float | None = None  # the login page was left at (monotonic)
+        self.checked_at: float | None = None  # the open orders page was last loaded at
 
     def marker(self) -> bool:
-        return bool(self.adapter.driver.find_elements(By.CSS_SELECTOR,
-                                                      self.adapter.sel["login_check"]))
+        return bool(
+            self.adapter.driver.find_elements(By.CSS_SELECTOR, self.adapter.sel["login_check"])
+        )
 
     def seen(self) -> bool:
         a = self.adapter
@@ -62,18 +68,30 @@ class LoginWatch:
         if self.left_at is None:
             self.left_at = now
             return False
-        if now - self.left_at < LEFT_LOGIN_SETTLE_S or \
-                (self.checked_at is not None and now - self.checked_at < LOGIN_RECHECK_S):
+        if now - self.left_at < LEFT_LOGIN_SETTLE_S or (
+            self.checked_at is not None and now - self.checked_at < LOGIN_RECHECK_S
+        ):
             return False
         self.checked_at = now
-        log.info("the login page was left for a page without the logged-in marker; looking on "
-                 "the open orders page")
+        log.info(
+            "the login page was left for a page without the logged-in marker; looking on "
+            "the open orders page"
+        )
         a.navigate(a.url("open_orders"))
         return self.marker()
 
 
 class OperatorPages:
     """BrokerAdapter.wait_for_login and BrokerAdapter.probe for a selector adapter."""
+
+    if TYPE_CHECKING:  # what it uses of SelectorAdapter, which it is mixed into
+
+        @property
+        def driver(self) -> WebDriver: ...
+
+        def url(self, key: str, **params: Any) -> str: ...
+
+        def navigate(self, url: str) -> None: ...
 
     def wait_for_login(self, timeout: float, poll: float) -> bool:
         """Open the login page and wait until logged in (LoginWatch: on the page the broker
@@ -84,7 +102,8 @@ class OperatorPages:
             # the wait below can time out
             self.navigate(self.url("login"))
             RaceTolerantWait(self.driver, timeout, poll_frequency=poll).until(
-                lambda d: watch.seen())
+                lambda d: watch.seen()
+            )
         except TimeoutException:
             return False
         except AdapterError:
@@ -94,5 +113,6 @@ class OperatorPages:
         return True
 
     def probe(self, emiten: str) -> dict[str, PageView]:
-        from .probe import walk     # only the operator's probe needs it, never a worker
+        from .probe import walk  # only the operator's probe needs it, never a worker
+
         return walk(self, emiten)

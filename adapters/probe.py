@@ -6,6 +6,7 @@ anything: no order can be placed or cancelled, the IPOT PIN pad is not typed, th
 not opened or confirmed. Which pages and selectors to read, and the verdict on what was seen, are
 robot/probe.py's (pure, tested without a browser).
 """
+
 from __future__ import annotations
 
 from selenium.common.exceptions import TimeoutException
@@ -53,14 +54,21 @@ def read_page(adapter, page: str, url: str, selectors: list[str], tables: list[s
         if d.find_elements(By.CSS_SELECTOR, login):
             return "out"
         return False
+
     try:
         state = RaceTolerantWait(driver, adapter.timeout, poll_frequency=0.2).until(settled)
     except TimeoutException:
         state = "unknown"
     data = driver.execute_script(READ_PAGE_JS, selectors, tables) or {}
-    return PageView(page, data.get("url", url), state, dict(data.get("counts") or {}),
-                    dict(data.get("headers") or {}), dict(data.get("rows") or {}),
-                    data.get("title", ""))
+    return PageView(
+        page,
+        data.get("url", url),
+        state,
+        dict(data.get("counts") or {}),
+        dict(data.get("headers") or {}),
+        dict(data.get("rows") or {}),
+        data.get("title", ""),
+    )
 
 
 def walk(adapter, emiten: str = "BBCA") -> dict[str, PageView]:
@@ -74,7 +82,7 @@ def walk(adapter, emiten: str = "BBCA") -> dict[str, PageView]:
             url = adapter.url(page, emiten=emiten)
             views[page] = read_page(adapter, page, url, selectors, tables)
             if views[page].state == "out":
-                break           # logged out: every page redirects to the login page
+                break  # logged out: every page redirects to the login page
         if not is_logged_in(views):
             views["login"] = read_page(adapter, "login", adapter.url("login"), selectors, tables)
     except AdapterError:

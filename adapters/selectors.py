@@ -10,6 +10,7 @@ expression with a group, so those checks are made here. A missing key, a
 wrong type or an unknown step is reported naming the broker, the file, the line and the key, so a
 user who edits a file after a broker changed its pages knows exactly what to fix.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,19 +40,22 @@ def load_selectors(path: Path, broker: str, known_steps: set[str]) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise SelectorsError(Problem(source, "", f"cannot be read: {exc}")) from None
     except json.JSONDecodeError as exc:
-        raise SelectorsError(Problem(source, "", f"is not valid JSON: {exc.msg}", exc.lineno,
-                                     exc.colno)) from None
+        raise SelectorsError(
+            Problem(source, "", f"is not valid JSON: {exc.msg}", exc.lineno, exc.colno)
+        ) from None
     # JSON allows no raw tab inside a string, so a tab is indentation: YAML, which finds the
     # keys' lines, refuses tabs there, and a space in its place moves no key
-    problems = check_selectors(data, source, known_steps,
-                               locate_keys(source, text.replace("\t", " ")))
+    problems = check_selectors(
+        data, source, known_steps, locate_keys(source, text.replace("\t", " "))
+    )
     if problems:
         raise SelectorsError(problems)
     return data
 
 
-def check_selectors(data: Any, source: str, known_steps: set[str],
-                    keys: Located | None = None) -> list[Problem]:
+def check_selectors(
+    data: Any, source: str, known_steps: set[str], keys: Located | None = None
+) -> list[Problem]:
     """Every problem of a selectors file's content, at the lines ``keys`` knows (locate_keys)."""
     locate = keys.locate if keys else None
     out = schema.problems(data, SCHEMA, source, schema.FILE, locate)
@@ -60,8 +64,16 @@ def check_selectors(data: Any, source: str, known_steps: set[str],
         for i, step in enumerate(steps):
             if isinstance(step, str) and step not in known_steps:
                 line, column = locate(("steps", i)) if locate else (None, None)
-                out.append(Problem(source, f"steps[{i}]", f"unknown step {step!r}; this broker's "
-                                   f"adapter knows {', '.join(sorted(known_steps))}", line, column))
+                out.append(
+                    Problem(
+                        source,
+                        f"steps[{i}]",
+                        f"unknown step {step!r}; this broker's "
+                        f"adapter knows {', '.join(sorted(known_steps))}",
+                        line,
+                        column,
+                    )
+                )
     pattern = data.get("toast_order_id") if isinstance(data, dict) else None
     if isinstance(pattern, str) and pattern:
         why = _regex_problem(pattern)

@@ -1,4 +1,5 @@
 """Stockbit: the generic flow (fill, submit, toast) with native TP/CL on the order form."""
+
 from .generic import SelectorAdapter
 
 

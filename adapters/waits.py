@@ -11,9 +11,11 @@ verdict: a wait takes it as "not yet, look again" (a plain WebDriverException, s
     RaceTolerantWait(driver, timeout, poll).until(condition)   # what every adapter wait uses
     WebDriverWait(driver, t).until(settled(condition))           # the same for a plain wait
 """
+
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
@@ -22,8 +24,8 @@ T = TypeVar("T")
 
 # What chromedriver says when a command raced a navigation (lower case; messages vary by version).
 NAVIGATION_RACES = (
-    "does not belong to the document",        # the node is in the document being replaced
-    "execution context was destroyed",        # a script ran while its page went away
+    "does not belong to the document",  # the node is in the document being replaced
+    "execution context was destroyed",  # a script ran while its page went away
     "cannot find context with specified id",
     "inspected target navigated or closed",
     "no node with given id",
@@ -41,6 +43,7 @@ def is_navigation_race(exc: BaseException) -> bool:
 def settled(condition: Callable[..., T]) -> Callable[..., T | bool]:
     """``condition`` for ``WebDriverWait.until``, reading False (look again) instead of failing
     when a navigation races it."""
+
     def check(driver) -> T | bool:
         try:
             return condition(driver)
@@ -48,6 +51,7 @@ def settled(condition: Callable[..., T]) -> Callable[..., T | bool]:
             if is_navigation_race(exc):
                 return False
             raise
+
     return check
 
 

@@ -4,6 +4,7 @@ Every benchmark measures on the built-in simulator with real headless Chromium. 
 medians of several runs or samples; each result records the load average before and after, since
 the machine may be shared with other work.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,6 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,27 +19,27 @@ import tempfile
 import threading
 import time
 import urllib.request
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date, datetime, time as dtime, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+
+# the project root first, then tests/ (configs, waiting): as pytest's pythonpath has them
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psutil
+import pytest
+
+import configs
+from robot.clock import WIB, AcceleratedClock
+from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 OUT = BENCH / "out"
-for p in (str(ROOT), str(ROOT / "tests")):
-    if p not in sys.path:
-        sys.path.insert(0, p)
 
-import psutil  # noqa: E402
-import pytest  # noqa: E402
-
-from robot.clock import WIB, AcceleratedClock  # noqa: E402
-import configs  # noqa: E402
-from waiting import wait_for  # noqa: E402
-
-DAY = date(2026, 3, 2)            # a Monday and an IDX trading day (the demo day)
+DAY = date(2026, 3, 2)  # a Monday and an IDX trading day (the demo day)
 TOKEN = "bench-token"
 PASSWORD = "demo"
 
@@ -64,12 +63,13 @@ def _version(cmd: list[str]) -> str:
 
 def machine() -> dict:
     import selenium
+
     vm = psutil.virtual_memory()
     return {
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),
         "host_cores_logical": psutil.cpu_count(),
         "host_cores_physical": psutil.cpu_count(logical=False),
-        "memory_gib": round(vm.total / 2 ** 30, 1),
+        "memory_gib": round(vm.total / 2**30, 1),
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "chromium": _version(["/usr/bin/chromium", "--version"]),
@@ -94,9 +94,18 @@ def summary(values: Iterable[float], digits: int = 3) -> dict:
     v = [float(x) for x in values if x is not None]
     if not v:
         return {"n": 0}
-    r = lambda x: round(x, digits)  # noqa: E731
-    return {"n": len(v), "median": r(statistics.median(v)), "p95": r(pct(v, 95)),
-            "min": r(min(v)), "max": r(max(v)), "mean": r(statistics.fmean(v))}
+
+    def r(x: float) -> float:
+        return round(x, digits)
+
+    return {
+        "n": len(v),
+        "median": r(statistics.median(v)),
+        "p95": r(pct(v, 95)),
+        "min": r(min(v)),
+        "max": r(max(v)),
+        "mean": r(statistics.fmean(v)),
+    }
 
 
 # ----------------------------------------------------------------------------------- processes
@@ -149,6 +158,7 @@ class CpuLedger:
 def chromium_args() -> list[str]:
     """The flags the robot's Browser uses (plain Selenium), for the baselines written here."""
     from robot.chromium import BASE_ARGS, LOOPBACK_ONLY_ARG
+
     return list(BASE_ARGS) + [LOOPBACK_ONLY_ARG, "--window-size=1280,900", "--headless=new"]
 
 
@@ -156,6 +166,7 @@ def start_plain_chrome(profile: Path):
     """Plain Selenium Chromium on a fresh profile, the robot's flags (for the baselines)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
     os.environ.setdefault("SE_OFFLINE", "true")
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
@@ -194,29 +205,54 @@ class SimProcess:
     given by spec. Controlled over HTTP; also records every broker request it answers (epoch
     time, path, method), readable at /_bench/requests."""
 
-    def __init__(self, clock: AcceleratedClock, scenario: dict, latency: float = 0.0,
-                 workdir: Path | None = None):
+    def __init__(
+        self,
+        clock: AcceleratedClock,
+        scenario: dict,
+        latency: float = 0.0,
+        workdir: Path | None = None,
+    ):
         self.clock = clock
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="bench-sim-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
         scen = self.workdir / "scenario.json"
         scen.write_text(json.dumps(scenario))
-        self.log = open(self.workdir / "sim.out", "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, str(BENCH / "simproc.py"), "--clock-spec", clock.spec(),
-             "--scenario", str(scen), "--latency", str(latency), "--token", TOKEN],
-            stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT)
+        # the child writes its stderr there; this process needs no handle of its own
+        with open(self.workdir / "sim.out", "w") as err:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(BENCH / "simproc.py"),
+                    "--clock-spec",
+                    clock.spec(),
+                    "--scenario",
+                    str(scen),
+                    "--latency",
+                    str(latency),
+                    "--token",
+                    TOKEN,
+                ],
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+                cwd=ROOT,
+            )
         line = self.proc.stdout.readline()
         if not line.startswith("URL "):
-            raise RuntimeError(f"simulator did not start: {line!r} "
-                               f"{(self.workdir / 'sim.out').read_text()[-2000:]}")
+            raise RuntimeError(
+                f"simulator did not start: {line!r} "
+                f"{(self.workdir / 'sim.out').read_text()[-2000:]}"
+            )
         self.url = line.split()[1]
 
     def _req(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Authorization": f"Bearer {TOKEN}",
-                                              "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read() or b"null")
 
@@ -239,40 +275,59 @@ class SimProcess:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        self.log.close()
 
 
 def install_request_log(app, sink: list, lock: threading.Lock | None = None) -> None:
     """Record (epoch time, method, path, broker account cookie) of every response the simulator
     sends: the benchmarks' view of what the robot asked the broker, and when."""
     from flask import request
+
     lock = lock or threading.Lock()
 
     @app.after_request
-    def _record(resp):  # noqa: ANN001
+    def _record(resp: Any) -> Any:
         with lock:
-            sink.append({"t": time.time(), "method": request.method, "path": request.path,
-                         "status": resp.status_code,
-                         "cookies": sorted(request.cookies.values())[:1]})
+            sink.append(
+                {
+                    "t": time.time(),
+                    "method": request.method,
+                    "path": request.path,
+                    "status": resp.status_code,
+                    "cookies": sorted(request.cookies.values())[:1],
+                }
+            )
         return resp
 
 
 # ------------------------------------------------------------------------ config and adapters
-def write_config(root: Path, sim_url: str, accounts: list[tuple[str, str]],
-                 settings: dict | None = None, driver: str = "selenium") -> Path:
-    s = {"operating_hours": {"start": "08:45", "end": "16:15"}, "eod_report_time": "16:00",
-         "state_db": str(root / "state.db"), "log_dir": str(root / "logs"),
-         "report_dir": str(root / "reports"),
-         "browser": {"driver": driver, "launch_stagger_s": 0.5}}
+def write_config(
+    root: Path,
+    sim_url: str,
+    accounts: list[tuple[str, str]],
+    settings: dict | None = None,
+    driver: str = "selenium",
+) -> Path:
+    s = {
+        "operating_hours": {"start": "08:45", "end": "16:15"},
+        "eod_report_time": "16:00",
+        "state_db": str(root / "state.db"),
+        "log_dir": str(root / "logs"),
+        "report_dir": str(root / "reports"),
+        "browser": {"driver": driver, "launch_stagger_s": 0.5},
+    }
     s.update(settings or {})
-    return configs.write_config(root, [{"id": a, "broker": b,
-                                        "profile_path": str(root / "profiles" / a)}
-                                       for a, b in accounts], s, base_url=sim_url)
+    return configs.write_config(
+        root,
+        [{"id": a, "broker": b, "profile_path": str(root / "profiles" / a)} for a, b in accounts],
+        s,
+        base_url=sim_url,
+    )
 
 
 def make_adapter(cfg_path: Path, account_id: str, clock):
     from adapters import create_adapter
     from robot.config import load_config
+
     cfg = load_config(cfg_path)
     account = cfg.account(account_id)
     adapter = create_adapter(account, cfg.broker_of(account), cfg.settings, clock)

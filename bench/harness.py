@@ -3,6 +3,7 @@ the same accelerated clock (--clock-spec), as tests/e2e.py's SimDay does, plus a
 second, a UI latency, the product's default timing, and a log of every broker request the
 simulator answered. Standalone (not a SimDay subclass) so that test-harness changes never change
 what the benchmarks measure."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,10 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # statedb, configs
+
+import statedb
 from common import DAY, PASSWORD, ROOT, TOKEN, install_request_log, sim_to_wall
-import statedb  # noqa: I001 - tests/ is on sys.path once common is imported
 from configs import write_config
 from robot.clock import WIB, AcceleratedClock
 from simulator.server import SimServer
@@ -25,53 +28,101 @@ from simulator.server import SimServer
 PIN = "123456"
 # The product's defaults (robot.config.Settings).
 PRODUCT_TIMING = {
-    "poll_interval_ms": 2000, "heartbeat_interval_s": 5, "hang_timeout_s": 60,
-    "task_pull_interval_s": 30, "reconcile_grace_s": 5,
-    "restart": {"backoff_initial_s": 1.0, "backoff_max_s": 60, "min_uptime_s": 10,
-                "flap_max": 5, "flap_window_s": 600},
+    "poll_interval_ms": 2000,
+    "heartbeat_interval_s": 5,
+    "hang_timeout_s": 60,
+    "task_pull_interval_s": 30,
+    "reconcile_grace_s": 5,
+    "restart": {
+        "backoff_initial_s": 1.0,
+        "backoff_max_s": 60,
+        "min_uptime_s": 10,
+        "flap_max": 5,
+        "flap_window_s": 600,
+    },
 }
 
 
 class BenchDay:
-    def __init__(self, root: Path, scenario: dict, speed: float, start: str,
-                 accounts: list[tuple[str, str]], settings: dict | None = None,
-                 driver: str = "uc", latency: float = 0.0, env: dict | None = None):
+    def __init__(
+        self,
+        root: Path,
+        scenario: dict,
+        speed: float,
+        start: str,
+        accounts: list[tuple[str, str]],
+        settings: dict | None = None,
+        driver: str = "uc",
+        latency: float = 0.0,
+        env: dict | None = None,
+    ):
         self.root, self.accounts, self.driver = Path(root), accounts, driver
         self.root.mkdir(parents=True, exist_ok=True)
         self.day = DAY
         self.clock = AcceleratedClock.starting(
-            datetime.combine(DAY, dtime.fromisoformat(start), WIB), speed)
-        self.sim = SimServer(clock=self.clock, scenario=scenario, token=TOKEN, password=PASSWORD,
-                             ui_latency=latency)
+            datetime.combine(DAY, dtime.fromisoformat(start), WIB), speed
+        )
+        self.sim = SimServer(
+            clock=self.clock, scenario=scenario, token=TOKEN, password=PASSWORD, ui_latency=latency
+        )
         self.requests: list[dict] = []
         self.request_lock = threading.Lock()
         install_request_log(self.sim.app, self.requests, self.request_lock)
         self.sim.start()
         self.env = env or {}
-        self.settings = {**PRODUCT_TIMING,
-                         "browser": {"driver": driver, "launch_stagger_s": 1.0},
-                         **(settings or {})}
+        self.settings = {
+            **PRODUCT_TIMING,
+            "browser": {"driver": driver, "launch_stagger_s": 1.0},
+            **(settings or {}),
+        }
         self.config = self.write_config()
         self.proc: subprocess.Popen | None = None
         self.started_wall: float | None = None
         self.out_path = self.root / "supervisor.out"
 
     def write_config(self) -> Path:
-        s = {"operating_hours": {"start": "08:45", "end": "16:15"}, "eod_report_time": "16:00",
-             "task_server": {"url": self.sim.url, "token_env": "BENCH_TOKEN"}, **self.settings}
-        return write_config(self.root, [{"id": a, "broker": b, "password_env": "BENCH_PASSWORD",
-                                         "pin_env": "BENCH_PIN"} for a, b in self.accounts],
-                            s, base_url=self.sim.url)
+        s = {
+            "operating_hours": {"start": "08:45", "end": "16:15"},
+            "eod_report_time": "16:00",
+            "task_server": {"url": self.sim.url, "token_env": "BENCH_TOKEN"},
+            **self.settings,
+        }
+        return write_config(
+            self.root,
+            [
+                {"id": a, "broker": b, "password_env": "BENCH_PASSWORD", "pin_env": "BENCH_PIN"}
+                for a, b in self.accounts
+            ],
+            s,
+            base_url=self.sim.url,
+        )
 
     def start_robot(self) -> subprocess.Popen:
-        env = dict(os.environ, BENCH_TOKEN=TOKEN, BENCH_PASSWORD=PASSWORD, BENCH_PIN=PIN,
-                   SE_OFFLINE="true", PYTHONPATH=str(ROOT), **self.env)
-        cmd = [sys.executable, "-m", "robot.supervisor", "--config", str(self.config),
-               "--date", DAY.isoformat(), "--clock-spec", self.clock.spec()]
+        env = dict(
+            os.environ,
+            BENCH_TOKEN=TOKEN,
+            BENCH_PASSWORD=PASSWORD,
+            BENCH_PIN=PIN,
+            SE_OFFLINE="true",
+            PYTHONPATH=str(ROOT),
+            **self.env,
+        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "robot.supervisor",
+            "--config",
+            str(self.config),
+            "--date",
+            DAY.isoformat(),
+            "--clock-spec",
+            self.clock.spec(),
+        ]
         self.started_wall = time.time()
         with open(self.out_path, "a") as out:
-            self.proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=out,
-                                         stderr=subprocess.STDOUT, text=True)
+            self.proc = subprocess.Popen(
+                cmd, cwd=self.root, env=env, stdout=out, stderr=subprocess.STDOUT, text=True
+            )
         return self.proc
 
     def output(self) -> str:

@@ -19,14 +19,28 @@ simulator), since those requests are made one after another. The CPU the order c
 too (this process + chromedriver + Chromium; the simulator's own CPU separately): on a machine
 shared with other work, wall time stretches with the load and CPU time much less.
 """
+
 from __future__ import annotations
 
 import time
 
 import psutil
 
-from common import (DAY, PASSWORD, CpuLedger, SimProcess, clock_at, cleanup, loadavg, log,
-                    make_adapter, scratch, summary, tree, write_config)
+from common import (
+    DAY,
+    PASSWORD,
+    CpuLedger,
+    SimProcess,
+    cleanup,
+    clock_at,
+    loadavg,
+    log,
+    make_adapter,
+    scratch,
+    summary,
+    tree,
+    write_config,
+)
 
 
 def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None = None) -> dict:
@@ -43,9 +57,12 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
     root = scratch("latency")
     clock = clock_at("10:00:00", 1.0)
     account = "ACC_LAT"
-    sim = SimProcess(clock, {"name": "bench-latency",
-                             "accounts": {account: {"broker": "stockbit"}}},
-                     latency=0.0, workdir=root / "sim")
+    sim = SimProcess(
+        clock,
+        {"name": "bench-latency", "accounts": {account: {"broker": "stockbit"}}},
+        latency=0.0,
+        workdir=root / "sim",
+    )
     adapter, store = None, None
     load_before = loadavg()
     try:
@@ -55,7 +72,7 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
         adapter.login(account, PASSWORD)
         store = Store(cfg.settings.state_db)
         engine = Engine(store, adapter, acc, cfg.settings, clock, DAY)
-        engine.step()                      # the first poll reconciles (reads the history too)
+        engine.step()  # the first poll reconciles (reads the history too)
 
         # time the adapter's calls inside each step, for the breakdown
         spans: list[tuple[str, float]] = []
@@ -68,6 +85,7 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
                     return __orig(*a, **kw)
                 finally:
                     spans.append((__name, time.perf_counter() - t0))
+
             setattr(adapter, name, timed)
 
         me, browser_pids = psutil.Process(), adapter.process_ids()
@@ -83,10 +101,12 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
         def counting_execute(*a, **kw):
             commands[0] += 1
             return orig_execute(*a, **kw)
+
         adapter.driver.execute = counting_execute
 
         def label(v):
             return f"{v[0]:g}" if v[1] is None else f"{v[0]:g} (wait poll {v[1]:g} s)"
+
         rows = {label(v): [] for v in variants}
         k = 0
         for i in range(n):
@@ -97,9 +117,25 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
                 price = 9700 - 25 * k
                 task_id = f"L{k:03d}"
                 k += 1
-                ingest(store, cfg, [{"task_id": task_id, "account": account, "emiten": "BBCA",
-                                     "side": "buy", "price": price, "lot": 1, "tp": price + 200,
-                                     "cl": price - 200}], "bench", DAY, clock.now())
+                ingest(
+                    store,
+                    cfg,
+                    [
+                        {
+                            "task_id": task_id,
+                            "account": account,
+                            "emiten": "BBCA",
+                            "side": "buy",
+                            "price": price,
+                            "lot": 1,
+                            "tp": price + 200,
+                            "cl": price - 200,
+                        }
+                    ],
+                    "bench",
+                    DAY,
+                    clock.now(),
+                )
                 spans.clear()
                 commands[0] = 0
                 cpu, sim_cpu = CpuLedger(), CpuLedger()
@@ -110,8 +146,11 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
                 while True:
                     engine.step()
                     steps += 1
-                    row = store.one("SELECT status, confirmed_at FROM orders WHERE task_id = ? "
-                                    "AND purpose = 'entry' ORDER BY id DESC LIMIT 1", (task_id,))
+                    row = store.one(
+                        "SELECT status, confirmed_at FROM orders WHERE task_id = ? "
+                        "AND purpose = 'entry' ORDER BY id DESC LIMIT 1",
+                        (task_id,),
+                    )
                     if row and row["confirmed_at"]:
                         break
                     if steps > 5:
@@ -123,13 +162,20 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
                 by = {}
                 for name, d in spans:
                     by[name] = by.get(name, 0.0) + d
-                rows[label((lat, poll))].append({"task": task_id, "wall_s": wall, "steps": steps,
-                                  "requests": reqs,
-                                  "overhead_s": wall - lat * reqs,
-                                  "robot_cpu_s": robot_cpu, "sim_cpu_s": broker_cpu,
-                                  "webdriver_commands": commands[0],
-                                  "adapter_s": by,
-                                  "engine_s": wall - sum(by.values())})
+                rows[label((lat, poll))].append(
+                    {
+                        "task": task_id,
+                        "wall_s": wall,
+                        "steps": steps,
+                        "requests": reqs,
+                        "overhead_s": wall - lat * reqs,
+                        "robot_cpu_s": robot_cpu,
+                        "sim_cpu_s": broker_cpu,
+                        "webdriver_commands": commands[0],
+                        "adapter_s": by,
+                        "engine_s": wall - sum(by.values()),
+                    }
+                )
         out = {}
         for key, rs in rows.items():
             out[key] = {
@@ -141,17 +187,26 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
                 "robot_cpu_ms": summary([r["robot_cpu_s"] * 1000 for r in rs], 1),
                 "simulator_cpu_ms": summary([r["sim_cpu_s"] * 1000 for r in rs], 1),
                 "steps": summary([r["steps"] for r in rs], 1),
-                "submit_order_ms": summary([r["adapter_s"].get("submit_order", 0) * 1000
-                                            for r in rs], 1),
-                "read_open_orders_ms": summary([r["adapter_s"].get("get_open_orders", 0) * 1000
-                                                for r in rs], 1),
+                "submit_order_ms": summary(
+                    [r["adapter_s"].get("submit_order", 0) * 1000 for r in rs], 1
+                ),
+                "read_open_orders_ms": summary(
+                    [r["adapter_s"].get("get_open_orders", 0) * 1000 for r in rs], 1
+                ),
                 "engine_sqlite_ms": summary([r["engine_s"] * 1000 for r in rs], 1),
                 "raw": rs,
             }
-            log(f"order latency at UI latency {key} s: p50 {out[key]['wall_ms']['median']}"
-                f" ms, p95 {out[key]['wall_ms']['p95']} ms")
-        return {"name": "latency", "quick": quick, "load_before": load_before,
-                "load_after": loadavg(), "by_latency": out}
+            log(
+                f"order latency at UI latency {key} s: p50 {out[key]['wall_ms']['median']}"
+                f" ms, p95 {out[key]['wall_ms']['p95']} ms"
+            )
+        return {
+            "name": "latency",
+            "quick": quick,
+            "load_before": load_before,
+            "load_after": loadavg(),
+            "by_latency": out,
+        }
     finally:
         generic.WAIT_POLL_S = product_poll
         if store is not None:
@@ -165,9 +220,11 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
 if __name__ == "__main__":
     import json
     import sys
-    if "--wait-poll" in sys.argv:      # before/after of adapters.generic.WAIT_POLL_S
+
+    if "--wait-poll" in sys.argv:  # before/after of adapters.generic.WAIT_POLL_S
         r = run(variants=[(0.0, 0.5), (0.0, 0.1)], n=10 if "--quick" in sys.argv else 20)
         from common import save
+
         save("latency-wait-poll", r)
     else:
         r = run("--quick" in sys.argv)

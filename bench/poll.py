@@ -14,16 +14,30 @@ alternating in blocks:
 Wall time is taken per call. CPU is the user+system time of this Python process, chromedriver
 and the whole Chromium tree over a block of calls (psutil), divided by the calls in the block.
 """
+
 from __future__ import annotations
 
 import time
 
-from common import (CpuLedger, PASSWORD, SimProcess, clock_at, loadavg, log, make_adapter,
-                    scratch, cleanup, summary, tree, write_config)
+from common import (
+    PASSWORD,
+    CpuLedger,
+    SimProcess,
+    cleanup,
+    clock_at,
+    loadavg,
+    log,
+    make_adapter,
+    scratch,
+    summary,
+    tree,
+    write_config,
+)
 
 
 def per_cell_read(driver, css: str) -> dict:
     from selenium.webdriver.common.by import By
+
     table = driver.find_element(By.CSS_SELECTOR, css)
     headers = [th.text.strip() for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
     rows = []
@@ -40,8 +54,12 @@ def run(quick: bool = False) -> dict:
     root = scratch("poll")
     clock = clock_at("10:00:00", 1.0)
     account = "ACC_POLL"
-    sim = SimProcess(clock, {"name": "bench-poll", "accounts": {account: {"broker": "stockbit"}}},
-                     latency=0.0, workdir=root / "sim")
+    sim = SimProcess(
+        clock,
+        {"name": "bench-poll", "accounts": {account: {"broker": "stockbit"}}},
+        latency=0.0,
+        workdir=root / "sim",
+    )
     adapter = None
     load_before = loadavg()
     try:
@@ -50,8 +68,9 @@ def run(quick: bool = False) -> dict:
         adapter.start()
         adapter.login(account, PASSWORD)
         for k in range(10):
-            adapter.submit_order(OrderRequest("BBCA", Side.BUY, 9700 - 25 * k, 1 + k % 3),
-                                 before_click=lambda: None)
+            adapter.submit_order(
+                OrderRequest("BBCA", Side.BUY, 9700 - 25 * k, 1 + k % 3), before_click=lambda: None
+            )
         open_orders = adapter.get_open_orders()
         assert len(open_orders) == 10, open_orders
         driver, css = adapter.driver, adapter.sel["open_orders_table"]
@@ -88,8 +107,10 @@ def run(quick: bool = False) -> dict:
             return out
 
         results = {}
-        for variant, fns in (("read", (("project", project_read), ("per_cell", cell_read))),
-                             ("poll", (("project", project_poll), ("per_cell", cell_poll)))):
+        for variant, fns in (
+            ("read", (("project", project_read), ("per_cell", cell_read))),
+            ("poll", (("project", project_poll), ("per_cell", cell_poll))),
+        ):
             walls = {name: [] for name, _ in fns}
             cpus = {name: [] for name, _ in fns}
             if variant == "read":
@@ -107,19 +128,39 @@ def run(quick: bool = False) -> dict:
                         assert len(rows) == 10
                     c1 = ledger.look(procs())
                     cpus[name].append((c1 - c0) / per_block * 1000)
-            res = {name: {"ms_per_poll": summary(walls[name], 2),
-                          "cpu_ms_per_poll": summary(cpus[name], 2)} for name, _ in fns}
-            res["ratio_wall_median"] = round(res["per_cell"]["ms_per_poll"]["median"]
-                                             / res["project"]["ms_per_poll"]["median"], 1)
-            res["ratio_cpu_median"] = round(res["per_cell"]["cpu_ms_per_poll"]["median"]
-                                            / res["project"]["cpu_ms_per_poll"]["median"], 1)
+            res = {
+                name: {
+                    "ms_per_poll": summary(walls[name], 2),
+                    "cpu_ms_per_poll": summary(cpus[name], 2),
+                }
+                for name, _ in fns
+            }
+            res["ratio_wall_median"] = round(
+                res["per_cell"]["ms_per_poll"]["median"] / res["project"]["ms_per_poll"]["median"],
+                1,
+            )
+            res["ratio_cpu_median"] = round(
+                res["per_cell"]["cpu_ms_per_poll"]["median"]
+                / res["project"]["cpu_ms_per_poll"]["median"],
+                1,
+            )
             results[variant] = res
-            log(f"poll cost {variant}: project {res['project']['ms_per_poll']['median']} ms, "
+            log(
+                f"poll cost {variant}: project {res['project']['ms_per_poll']['median']} ms, "
                 f"per-cell {res['per_cell']['ms_per_poll']['median']} ms; cpu ratio "
-                f"{res['ratio_cpu_median']}x")
-        return {"name": "poll", "quick": quick, "rows": 10, "cells": n_cells,
-                "blocks": blocks, "calls_per_block": per_block,
-                "load_before": load_before, "load_after": loadavg(), **results}
+                f"{res['ratio_cpu_median']}x"
+            )
+        return {
+            "name": "poll",
+            "quick": quick,
+            "rows": 10,
+            "cells": n_cells,
+            "blocks": blocks,
+            "calls_per_block": per_block,
+            "load_before": load_before,
+            "load_after": loadavg(),
+            **results,
+        }
     finally:
         if adapter is not None:
             adapter.close()
@@ -130,4 +171,5 @@ def run(quick: bool = False) -> dict:
 if __name__ == "__main__":
     import json
     import sys
+
     print(json.dumps(run("--quick" in sys.argv), indent=1))

@@ -1,4 +1,5 @@
 """The Markdown tables of BENCHMARKS.md from the benchmarks' results."""
+
 from __future__ import annotations
 
 GOALS = {
@@ -52,11 +53,17 @@ def goals(res: dict) -> list[tuple[str, str, str]]:
         r = runs[20]
         ok = r["deadlines_met"] and r["exit_code"] == 0
         never, tp = _split(r)
-        out.append((GOALS["scale"], f"N = 20 at {_fmt(r['speed'])}x: {r['rejected_market_closed']} "
-                    f"rejected for a closed market, {r['accepted_outside_submit_phase']} accepted "
-                    f"outside a submit phase, {never} of {r['tasks']} tasks never placed, {tp} "
-                    f"missed TP/CL, {len(r['filled_after_move'])} filled only after their price "
-                    f"move (placed late)", "met" if ok else "not met"))
+        out.append(
+            (
+                GOALS["scale"],
+                f"N = 20 at {_fmt(r['speed'])}x: {r['rejected_market_closed']} "
+                f"rejected for a closed market, {r['accepted_outside_submit_phase']} accepted "
+                f"outside a submit phase, {never} of {r['tasks']} tasks never placed, {tp} "
+                f"missed TP/CL, {len(r['filled_after_move'])} filled only after their price "
+                f"move (placed late)",
+                "met" if ok else "not met",
+            )
+        )
     else:
         out.append((GOALS["scale"], "N = 20 not run (quick mode or error)", "not measured"))
     if runs:
@@ -64,24 +71,40 @@ def goals(res: dict) -> list[tuple[str, str, str]]:
         r = runs[n]
         peak = _g(r, "pss_per_account_mib", "peak", "median")
         mean = _g(r, "pss_per_account_mib", "mean", "median")
-        out.append((GOALS["memory"], f"N = {n}: PSS per account (worker + chromedriver + "
-                    f"Chromium) peak {_fmt(peak)} MiB, mean {_fmt(mean)} MiB (medians over "
-                    f"accounts)", "met" if peak is not None and peak * 1.048576 <= 200
-                    else "not met"))
+        out.append(
+            (
+                GOALS["memory"],
+                f"N = {n}: PSS per account (worker + chromedriver + "
+                f"Chromium) peak {_fmt(peak)} MiB, mean {_fmt(mean)} MiB (medians over "
+                f"accounts)",
+                "met" if peak is not None and peak * 1.048576 <= 200 else "not met",
+            )
+        )
     poll = res.get("poll") or {}
     if "read" in poll:
         rc = poll["read"]["ratio_cpu_median"]
         pc = poll["poll"]["ratio_cpu_median"]
-        out.append((GOALS["poll"], f"table read: {_fmt(rc)}x less CPU, "
-                    f"{_fmt(poll['read']['ratio_wall_median'])}x less wall time; whole poll "
-                    f"(navigation + read): {_fmt(pc)}x less CPU", "met" if rc >= 10 else "not met"))
+        out.append(
+            (
+                GOALS["poll"],
+                f"table read: {_fmt(rc)}x less CPU, "
+                f"{_fmt(poll['read']['ratio_wall_median'])}x less wall time; whole poll "
+                f"(navigation + read): {_fmt(pc)}x less CPU",
+                "met" if rc >= 10 else "not met",
+            )
+        )
     lat = _g(res, "latency", "by_latency") or {}
     if "0" in lat:
         p95 = lat["0"]["wall_ms"]["p95"]
-        out.append((GOALS["latency"], f"p95 {_fmt(p95)} ms at UI latency 0 (p50 "
-                    f"{_fmt(lat['0']['wall_ms']['median'])} ms; robot CPU per order p50 "
-                    f"{_fmt(lat['0']['robot_cpu_ms']['median'])} ms)",
-                    "met" if p95 <= 250 else "not met"))
+        out.append(
+            (
+                GOALS["latency"],
+                f"p95 {_fmt(p95)} ms at UI latency 0 (p50 "
+                f"{_fmt(lat['0']['wall_ms']['median'])} ms; robot CPU per order p50 "
+                f"{_fmt(lat['0']['robot_cpu_ms']['median'])} ms)",
+                "met" if p95 <= 250 else "not met",
+            )
+        )
     burst = res.get("burst") or {}
     if burst.get("runs") and burst.get("ratio") is None:
         out.append((GOALS["burst"], "no run completed (see the burst table)", "not measured"))
@@ -90,28 +113,52 @@ def goals(res: dict) -> list[tuple[str, str, str]]:
         # the same measure for both: the last success toast (the broker's confirmation); the
         # robot's own read-back afterwards, which the bot does not do, is shown beside it
         ratio = burst.get("ratio_toasts") or burst["ratio"]
-        toasts = (f"robot {_fmt(burst['robot_toasts_s'])} s to the last toast, "
-                  if burst.get("ratio_toasts") else f"robot {_fmt(burst['robot_s'])} s, ")
-        out.append((GOALS["burst"], f"N = {n}: {toasts}sequential {_fmt(burst['baseline_s'])} s: "
-                    f"{_fmt(ratio)}x" + (f"; to the robot's read-back confirmation "
-                                         f"{_fmt(burst['robot_s'])} s: {_fmt(burst['ratio'])}x"
-                                         if burst.get("ratio_toasts") else ""),
-                    ("met" if ratio >= 8 else "not met") if n == 10
-                    else "not measured at N = 10"))
+        toasts = (
+            f"robot {_fmt(burst['robot_toasts_s'])} s to the last toast, "
+            if burst.get("ratio_toasts")
+            else f"robot {_fmt(burst['robot_s'])} s, "
+        )
+        out.append(
+            (
+                GOALS["burst"],
+                f"N = {n}: {toasts}sequential {_fmt(burst['baseline_s'])} s: "
+                f"{_fmt(ratio)}x"
+                + (
+                    f"; to the robot's read-back confirmation "
+                    f"{_fmt(burst['robot_s'])} s: {_fmt(burst['ratio'])}x"
+                    if burst.get("ratio_toasts")
+                    else ""
+                ),
+                ("met" if ratio >= 8 else "not met") if n == 10 else "not measured at N = 10",
+            )
+        )
     rec = res.get("recovery") or {}
     if _g(rec, "recovered_s", "median") is not None:
         m = rec["recovered_s"]["median"]
-        out.append((GOALS["recovery"], f"median {_fmt(m)} s over {rec['kills']} kills",
-                    "met" if m <= 5 else "not met"))
+        out.append(
+            (
+                GOALS["recovery"],
+                f"median {_fmt(m)} s over {rec['kills']} kills",
+                "met" if m <= 5 else "not met",
+            )
+        )
     return out
 
 
 def render(info: dict, res: dict) -> str:
     """BENCHMARKS.md's generated part: the machine, the goals, then one table per benchmark
     (each section is empty when its benchmark did not run)."""
-    sections = (machine_section(info), goals_section(res), scale_section(res),
-                cold_start_section(res), poll_section(res), latency_section(res),
-                burst_section(res), recovery_section(res), errors_section(res))
+    sections = (
+        machine_section(info),
+        goals_section(res),
+        scale_section(res),
+        cold_start_section(res),
+        poll_section(res),
+        latency_section(res),
+        burst_section(res),
+        recovery_section(res),
+        errors_section(res),
+    )
     return "\n".join(line for section in sections for line in section)
 
 
@@ -146,14 +193,18 @@ def scale_section(res: dict) -> list[str]:
     scale = res.get("scale") or {}
     if not scale.get("runs"):
         return []
-    L = [f"### 1. Scale (clock {_fmt(scale['speed'])}x, UI latency "
-         f"{scale['ui_latency_s']} s; {scale['window']})\n"]
-    L.append("| N | tasks | deadlines met | rejected: market closed | accepted outside a "
-             "submit phase | never placed | missed TP/CL | filled only after the move | placement delay "
-             "median / max (sim min) | outcomes | supervisor CPU (% of a core) | worker tree "
-             "CPU per account (% of a core, median) | PSS per account peak / mean (MiB, "
-             "median) | PSS total peak (MiB) | system used memory increase peak / mean (MiB) "
-             "| run wall (s) | load |")
+    L = [
+        f"### 1. Scale (clock {_fmt(scale['speed'])}x, UI latency "
+        f"{scale['ui_latency_s']} s; {scale['window']})\n"
+    ]
+    L.append(
+        "| N | tasks | deadlines met | rejected: market closed | accepted outside a "
+        "submit phase | never placed | missed TP/CL | filled only after the move | placement delay "
+        "median / max (sim min) | outcomes | supervisor CPU (% of a core) | worker tree "
+        "CPU per account (% of a core, median) | PSS per account peak / mean (MiB, "
+        "median) | PSS total peak (MiB) | system used memory increase peak / mean (MiB) "
+        "| run wall (s) | load |"
+    )
     L.append("|" + "---|" * 17)
     for r in scale["runs"]:
         if "error" in r or "accounts" not in r:
@@ -173,7 +224,8 @@ def scale_section(res: dict) -> list[str]:
             f"{_fmt(r['pss_total_mib']['peak'])} | "
             f"{_fmt(r['system_used_increase_mib']['peak'])} / "
             f"{_fmt(r['system_used_increase_mib']['mean'])} | {_fmt(r['wall_s'])} | "
-            f"{_load(r)} |")
+            f"{_load(r)} |"
+        )
     L.append("")
     return L
 
@@ -183,16 +235,20 @@ def cold_start_section(res: dict) -> list[str]:
     scale = res.get("scale") or {}
     if not scale.get("runs"):
         return []
-    L = ["### 6. Cold start (supervisor start → READY, wall seconds)\n",
-         "| N | median | p95 | all N READY | last account TRADING at (sim) | worker "
-         "crashes |\n|---|---|---|---|---|---|"]
+    L = [
+        "### 6. Cold start (supervisor start → READY, wall seconds)\n",
+        "| N | median | p95 | all N READY | last account TRADING at (sim) | worker "
+        "crashes |\n|---|---|---|---|---|---|",
+    ]
     for r in scale["runs"]:
         if "accounts" not in r:
             continue
         c = r["cold_start_to_ready_s"]
-        L.append(f"| {r['accounts']} | {_fmt(c.get('median'))} | {_fmt(c.get('p95'))} | "
-                 f"{_fmt(r['all_ready_s'])} | {r['trading_by_sim'] or '-'} | "
-                 f"{r['worker_crashes']} |")
+        L.append(
+            f"| {r['accounts']} | {_fmt(c.get('median'))} | {_fmt(c.get('p95'))} | "
+            f"{_fmt(r['all_ready_s'])} | {r['trading_by_sim'] or '-'} | "
+            f"{r['worker_crashes']} |"
+        )
     L.append("")
     return L
 
@@ -201,21 +257,28 @@ def poll_section(res: dict) -> list[str]:
     poll = res.get("poll") or {}
     if "read" not in poll:
         return []
-    L = [f"### 2. Poll cost (open orders, {poll['rows']} rows, {poll['cells']} cells; "
-         f"{poll['blocks']} alternating blocks of {poll['calls_per_block']} calls; "
-         f"load {_load(poll)})\n",
-         "| what | reader | ms per call median | p95 | CPU ms per call (median of "
-         "blocks) | per-cell / project (CPU, wall) |\n|---|---|---|---|---|---|"]
-    for variant, label in (("read", "table read (page loaded)"),
-                           ("poll", "whole poll (navigate + read)")):
+    L = [
+        f"### 2. Poll cost (open orders, {poll['rows']} rows, {poll['cells']} cells; "
+        f"{poll['blocks']} alternating blocks of {poll['calls_per_block']} calls; "
+        f"load {_load(poll)})\n",
+        "| what | reader | ms per call median | p95 | CPU ms per call (median of "
+        "blocks) | per-cell / project (CPU, wall) |\n|---|---|---|---|---|---|",
+    ]
+    for variant, label in (
+        ("read", "table read (page loaded)"),
+        ("poll", "whole poll (navigate + read)"),
+    ):
         v = poll[variant]
         for who in ("project", "per_cell"):
-            ratio = f"{v['ratio_cpu_median']}x, {v['ratio_wall_median']}x" \
-                if who == "per_cell" else ""
-            L.append(f"| {label} | {who.replace('_', '-')} | "
-                     f"{_fmt(v[who]['ms_per_poll']['median'])} | "
-                     f"{_fmt(v[who]['ms_per_poll']['p95'])} | "
-                     f"{_fmt(v[who]['cpu_ms_per_poll']['median'])} | {ratio} |")
+            ratio = (
+                f"{v['ratio_cpu_median']}x, {v['ratio_wall_median']}x" if who == "per_cell" else ""
+            )
+            L.append(
+                f"| {label} | {who.replace('_', '-')} | "
+                f"{_fmt(v[who]['ms_per_poll']['median'])} | "
+                f"{_fmt(v[who]['ms_per_poll']['p95'])} | "
+                f"{_fmt(v[who]['cpu_ms_per_poll']['median'])} | {ratio} |"
+            )
     L.append("")
     return L
 
@@ -224,22 +287,27 @@ def latency_section(res: dict) -> list[str]:
     lat = res.get("latency") or {}
     if not lat.get("by_latency"):
         return []
-    L = [f"### 3. Order latency (task PENDING → order confirmed by read-back, one engine "
-         f"step; real-time clock; load {_load(lat)})\n",
-         "| UI latency (s) | orders | wall p50 (ms) | p95 | overhead p50 / p95 (wall − "
-         "latency × requests) | broker requests | WebDriver commands | robot CPU per order p50 (ms) | "
-         "simulator CPU p50 (ms) | submit_order p50 | open-orders reads p50 | engine "
-         "+ SQLite p50 |\n|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    L = [
+        f"### 3. Order latency (task PENDING → order confirmed by read-back, one engine "
+        f"step; real-time clock; load {_load(lat)})\n",
+        "| UI latency (s) | orders | wall p50 (ms) | p95 | overhead p50 / p95 (wall − "
+        "latency × requests) | broker requests | WebDriver commands | "
+        "robot CPU per order p50 (ms) | "
+        "simulator CPU p50 (ms) | submit_order p50 | open-orders reads p50 | engine "
+        "+ SQLite p50 |\n|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for k, v in lat["by_latency"].items():
-        L.append(f"| {k} | {v['orders']} | {_fmt(v['wall_ms']['median'])} | "
-                 f"{_fmt(v['wall_ms']['p95'])} | {_fmt(v['overhead_ms']['median'])} / "
-                 f"{_fmt(v['overhead_ms']['p95'])} | {_fmt(v['requests']['median'])} | "
-                 f"{_fmt(_g(v, 'webdriver_commands', 'median'))} | "
-                 f"{_fmt(v['robot_cpu_ms']['median'])} | "
-                 f"{_fmt(v['simulator_cpu_ms']['median'])} | "
-                 f"{_fmt(v['submit_order_ms']['median'])} | "
-                 f"{_fmt(v['read_open_orders_ms']['median'])} | "
-                 f"{_fmt(v['engine_sqlite_ms']['median'])} |")
+        L.append(
+            f"| {k} | {v['orders']} | {_fmt(v['wall_ms']['median'])} | "
+            f"{_fmt(v['wall_ms']['p95'])} | {_fmt(v['overhead_ms']['median'])} / "
+            f"{_fmt(v['overhead_ms']['p95'])} | {_fmt(v['requests']['median'])} | "
+            f"{_fmt(_g(v, 'webdriver_commands', 'median'))} | "
+            f"{_fmt(v['robot_cpu_ms']['median'])} | "
+            f"{_fmt(v['simulator_cpu_ms']['median'])} | "
+            f"{_fmt(v['submit_order_ms']['median'])} | "
+            f"{_fmt(v['read_open_orders_ms']['median'])} | "
+            f"{_fmt(v['engine_sqlite_ms']['median'])} |"
+        )
     L.append("")
     return L
 
@@ -248,58 +316,71 @@ def burst_section(res: dict) -> list[str]:
     burst = res.get("burst") or {}
     if not burst.get("runs"):
         return []
-    L = [f"### 4. Opening burst (N = {burst['accounts']}, UI latency "
-         f"{burst['ui_latency_s']} s, from 09:00:00)\n",
-         "| run | all TRADING before 09:00 | robot: all toasts (s) | robot: all "
-         "confirmed by read-back (s) | robot: all at broker (s) | sequential bot: all "
-         "toasts (s) | sequential: all at broker (s) | ratio, toasts | ratio, robot "
-         "read-back | ratio at broker | sequential without launches (s) | ratio without "
-         "launches | bot per account: launch / login / order (s, median) | load |",
-         "|" + "---|" * 14]
+    L = [
+        f"### 4. Opening burst (N = {burst['accounts']}, UI latency "
+        f"{burst['ui_latency_s']} s, from 09:00:00)\n",
+        "| run | all TRADING before 09:00 | robot: all toasts (s) | robot: all "
+        "confirmed by read-back (s) | robot: all at broker (s) | sequential bot: all "
+        "toasts (s) | sequential: all at broker (s) | ratio, toasts | ratio, robot "
+        "read-back | ratio at broker | sequential without launches (s) | ratio without "
+        "launches | bot per account: launch / login / order (s, median) | load |",
+        "|" + "---|" * 14,
+    ]
     for i, r in enumerate(burst["runs"], 1):
         if "error" in r or "robot_all_confirmed_s" not in r:
             L.append(f"| {i} | error: {r.get('error')} |" + " |" * 12)
             continue
-        L.append(f"| {i} | {'yes' if r['all_trading_before_open'] else 'NO'} | "
-                 f"{_fmt(r.get('robot_all_toasts_s'))} | "
-                 f"{_fmt(r['robot_all_confirmed_s'])} | {_fmt(r['robot_all_at_broker_s'])} | "
-                 f"{_fmt(r['baseline_all_toasts_s'])} | "
-                 f"{_fmt(r['baseline_all_at_broker_s'])} | {_x(r.get('ratio_toasts'))} | "
-                 f"{_fmt(r['ratio'])}x | "
-                 f"{_fmt(r['ratio_at_broker'])}x | {_fmt(r['baseline_without_launch_s'])} | "
-                 f"{_fmt(r['ratio_without_launch'])}x | "
-                 f"{_fmt(r['baseline_launch_s']['median'])} / "
-                 f"{_fmt(r['baseline_login_s']['median'])} / "
-                 f"{_fmt(r['baseline_order_s']['median'])} | {_load(r)} |")
-    L.append(f"| median | | {_fmt(burst.get('robot_toasts_s'))} | {_fmt(burst['robot_s'])} | | "
-             f"{_fmt(burst['baseline_s'])} | | {_x(burst.get('ratio_toasts'))} | "
-             f"{_fmt(burst['ratio'])}x | {_fmt(burst['ratio_at_broker'])}x | | "
-             f"{_fmt(burst['ratio_without_launch'])}x | | |")
+        L.append(
+            f"| {i} | {'yes' if r['all_trading_before_open'] else 'NO'} | "
+            f"{_fmt(r.get('robot_all_toasts_s'))} | "
+            f"{_fmt(r['robot_all_confirmed_s'])} | {_fmt(r['robot_all_at_broker_s'])} | "
+            f"{_fmt(r['baseline_all_toasts_s'])} | "
+            f"{_fmt(r['baseline_all_at_broker_s'])} | {_x(r.get('ratio_toasts'))} | "
+            f"{_fmt(r['ratio'])}x | "
+            f"{_fmt(r['ratio_at_broker'])}x | {_fmt(r['baseline_without_launch_s'])} | "
+            f"{_fmt(r['ratio_without_launch'])}x | "
+            f"{_fmt(r['baseline_launch_s']['median'])} / "
+            f"{_fmt(r['baseline_login_s']['median'])} / "
+            f"{_fmt(r['baseline_order_s']['median'])} | {_load(r)} |"
+        )
+    L.append(
+        f"| median | | {_fmt(burst.get('robot_toasts_s'))} | {_fmt(burst['robot_s'])} | | "
+        f"{_fmt(burst['baseline_s'])} | | {_x(burst.get('ratio_toasts'))} | "
+        f"{_fmt(burst['ratio'])}x | {_fmt(burst['ratio_at_broker'])}x | | "
+        f"{_fmt(burst['ratio_without_launch'])}x | | |"
+    )
     L.append("")
     return L
 
 
-RECOVERY_ROWS = (("noticed_s", "supervisor records the crash (WORKER_CRASHED)"),
-                 ("init_s", "new worker process running (INIT)"),
-                 ("ready_s", "browser up, session checked (READY)"),
-                 ("trading_s", "TRADING"),
-                 ("recovered_s", "first step read open orders + history: reconciled"))
+RECOVERY_ROWS = (
+    ("noticed_s", "supervisor records the crash (WORKER_CRASHED)"),
+    ("init_s", "new worker process running (INIT)"),
+    ("ready_s", "browser up, session checked (READY)"),
+    ("trading_s", "TRADING"),
+    ("recovered_s", "first step read open orders + history: reconciled"),
+)
 
 
 def recovery_section(res: dict) -> list[str]:
     rec = res.get("recovery") or {}
     if not rec.get("samples"):
         return []
-    L = [f"### 5. Recovery after SIGKILL of a TRADING worker ({rec['kills']} kills, UI "
-         f"latency {rec['ui_latency_s']} s; load {_load(rec)})\n",
-         "| seconds after the kill | median | p95 | max |\n|---|---|---|---|"]
+    L = [
+        f"### 5. Recovery after SIGKILL of a TRADING worker ({rec['kills']} kills, UI "
+        f"latency {rec['ui_latency_s']} s; load {_load(rec)})\n",
+        "| seconds after the kill | median | p95 | max |\n|---|---|---|---|",
+    ]
     for key, label in RECOVERY_ROWS:
         s = rec.get(key) or {}
-        L.append(f"| {label} | {_fmt(s.get('median'))} | {_fmt(s.get('p95'))} | "
-                 f"{_fmt(s.get('max'))} |")
-    L.append(f"\nExactly one order at the broker after every kill: "
-             f"{'yes' if rec['exactly_one_order'] else 'NO'}; the task stayed OPEN: "
-             f"{'yes' if rec['task_open_throughout'] else 'NO'}.\n")
+        L.append(
+            f"| {label} | {_fmt(s.get('median'))} | {_fmt(s.get('p95'))} | {_fmt(s.get('max'))} |"
+        )
+    L.append(
+        f"\nExactly one order at the broker after every kill: "
+        f"{'yes' if rec['exactly_one_order'] else 'NO'}; the task stayed OPEN: "
+        f"{'yes' if rec['task_open_throughout'] else 'NO'}.\n"
+    )
     return L
 
 

@@ -8,6 +8,7 @@ Raw results go to bench/out/<name>[-quick].json (git-ignored); the tables replac
 part of BENCHMARKS.md (between its bench:begin/bench:end markers; the notes around it are kept).
 Everything runs on the built-in simulator with real headless Chromium; nothing leaves 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import OUT, ROOT, loadavg, log, machine, save  # noqa: E402
+from common import OUT, ROOT, loadavg, log, machine, save
 
 ORDER = ("poll", "latency", "recovery", "burst", "scale")
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -29,10 +30,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller N and fewer repetitions")
     ap.add_argument("--only", default=",".join(ORDER), help="comma-separated: " + ",".join(ORDER))
-    ap.add_argument("--driver", choices=("uc", "selenium"), default="uc",
-                    help="the robot's browser driver (default: the product default, uc)")
-    ap.add_argument("--md", default=str(ROOT / "BENCHMARKS.md"),
-                    help="the Markdown file to update ('' for none)")
+    ap.add_argument(
+        "--driver",
+        choices=("uc", "selenium"),
+        default="uc",
+        help="the robot's browser driver (default: the product default, uc)",
+    )
+    ap.add_argument(
+        "--md",
+        default=str(ROOT / "BENCHMARKS.md"),
+        help="the Markdown file to update ('' for none)",
+    )
     args = ap.parse_args()
     names = [n for n in ORDER if n in args.only.split(",")]
     suffix = "-quick" if args.quick else ""
@@ -67,6 +75,7 @@ def main() -> int:
             merged[name]["from_earlier_run"] = True
     save("run" + suffix, {"machine": info, "results": results})
     from report import render
+
     table = render(info, merged)
     print(table)
     if args.md:

@@ -5,6 +5,7 @@
 Prints "URL http://127.0.0.1:PORT" once serving; stops on SIGTERM. Adds /_bench/requests: every
 broker response sent so far (epoch time, method, path).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,9 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import install_request_log  # noqa: E402
-from robot.clock import clock_from_spec  # noqa: E402
-from simulator.server import SimServer  # noqa: E402
+from common import install_request_log
+from robot.clock import clock_from_spec
+from simulator.server import SimServer
 
 
 def main() -> None:
@@ -30,14 +31,18 @@ def main() -> None:
     ap.add_argument("--token", default="bench-token")
     args = ap.parse_args()
     scenario = json.loads(Path(args.scenario).read_text())
-    sim = SimServer(clock=clock_from_spec(args.clock_spec), scenario=scenario, token=args.token,
-                    ui_latency=args.latency)
+    sim = SimServer(
+        clock=clock_from_spec(args.clock_spec),
+        scenario=scenario,
+        token=args.token,
+        ui_latency=args.latency,
+    )
     seen: list[dict] = []
     lock = threading.Lock()
     install_request_log(sim.app, seen, lock)
 
     @sim.app.route("/_bench/requests")
-    def _requests():  # noqa: ANN202
+    def _requests() -> dict:
         with lock:
             return {"requests": [r for r in seen if not r["path"].startswith("/_bench")]}
 

@@ -5,16 +5,17 @@ escaping. Every message says what happened, where (account, task, stock), what t
 person must act, and ends with the time and a short event id, so a message delivered twice after
 an ambiguous failure is recognisable as the same event.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from .clock import WIB
 
-TEXT_MAX = 4096            # Telegram's limit, counted in UTF-16 code units
-VALUE_MAX = 300            # one payload value in a message (a TASK_CONFLICT carries whole tasks)
+TEXT_MAX = 4096  # Telegram's limit, counted in UTF-16 code units
+VALUE_MAX = 300  # one payload value in a message (a TASK_CONFLICT carries whole tasks)
 
 Lines = list[str]
 Builder = Callable[[dict, dict], tuple[str, Lines]]
@@ -102,7 +103,7 @@ def _v(value: object) -> str:
 
 
 def _order(p: dict) -> str:
-    """"buy BBCA 10 lot @ 9000", as far as the payload says."""
+    """ "buy BBCA 10 lot @ 9000", as far as the payload says."""
     parts = [p.get("side", "buy"), p.get("emiten")]
     if p.get("lot") is not None:
         parts.append(f"{p['lot']} lot")
@@ -112,7 +113,7 @@ def _order(p: dict) -> str:
 
 
 def _stock(p: dict) -> str:
-    """"BBCA " when the payload names the stock (every task event does)."""
+    """ "BBCA " when the payload names the stock (every task event does)."""
     return f"{p['emiten']} " if p.get("emiten") else ""
 
 
@@ -121,16 +122,22 @@ def _outcome_unknown(row: dict, p: dict) -> tuple[str, Lines]:
     acc = _acc(row)
     if p.get("purpose") in ("tp", "cl"):
         stock = f" of {p['emiten']}" if p.get("emiten") else ""
-        what = (f"{_task(row)}: its {'take-profit' if p['purpose'] == 'tp' else 'cut-loss'} sell"
-                f"{stock}, {p.get('lot')} lot @ {p.get('price')}")
+        what = (
+            f"{_task(row)}: its {'take-profit' if p['purpose'] == 'tp' else 'cut-loss'} sell"
+            f"{stock}, {p.get('lot')} lot @ {p.get('price')}"
+        )
     else:
         what = f"{_task(row)}: {_order(p)}"
     body = [what, "The order may or may not have reached the broker."]
-    resend = "will resend" in str(p.get("action", ""))       # resubmit_unknown: true
-    body.append("The robot will send it again (resubmit_unknown is on)." if resend
-                else "The robot will NOT send it again.")
-    body.append(f"What to do: open {acc}'s order list at the broker and look for this order "
-                "by hand.")
+    resend = "will resend" in str(p.get("action", ""))  # resubmit_unknown: true
+    body.append(
+        "The robot will send it again (resubmit_unknown is on)."
+        if resend
+        else "The robot will NOT send it again."
+    )
+    body.append(
+        f"What to do: open {acc}'s order list at the broker and look for this order by hand."
+    )
     return f"⚠️ ORDER OUTCOME UNKNOWN: {acc}", body
 
 
@@ -144,7 +151,8 @@ def _native_exit_not_seen(row: dict, p: dict) -> tuple[str, Lines]:
         f"No exit order of the broker's appeared in {p.get('waited_s')} s. The robot does NOT "
         "sell by itself on this broker.",
         f"What to do: check the position and its auto order in {acc}'s account at the broker; "
-        "sell by hand if the exit is missing."]
+        "sell by hand if the exit is missing.",
+    ]
 
 
 def _login_required(row: dict, p: dict) -> tuple[str, Lines]:
@@ -153,7 +161,8 @@ def _login_required(row: dict, p: dict) -> tuple[str, Lines]:
     return f"🔑 LOGIN REQUIRED: {acc}{broker}", [
         "The broker session is not logged in: this account places and watches nothing until it "
         "is. The other accounts keep trading.",
-        f"What to do: on the robot's machine run: {p.get('action') or f'robot login {acc}'}"]
+        f"What to do: on the robot's machine run: {p.get('action') or f'robot login {acc}'}",
+    ]
 
 
 def _worker_fatal(row: dict, p: dict) -> tuple[str, Lines]:
@@ -162,7 +171,8 @@ def _worker_fatal(row: dict, p: dict) -> tuple[str, Lines]:
         f"Reason: {_v(p.get('reason', 'not given'))}",
         "Its orders are no longer watched by the robot (a TP/CL the robot emulates stops too).",
         f"What to do: check {acc}'s open orders at the broker by hand and read logs/{acc}.log. "
-        "The next day's run starts it again."]
+        "The next day's run starts it again.",
+    ]
 
 
 def _eod_report(row: dict, p: dict) -> tuple[str, Lines]:
@@ -170,36 +180,65 @@ def _eod_report(row: dict, p: dict) -> tuple[str, Lines]:
     other = p.get("other_outcomes") or {}
     rec = p.get("reconciliation") or {}
     date = p.get("date", "?")
-    body = [f"Tasks {s.get('total_tasks', 0)}: TP {s.get('tp_hit', 0)} · CL {s.get('cl_hit', 0)}"
-            f" · unmatched {s.get('expired_unmatched', 0)} · failed {s.get('failed', 0)}"
-            f" · holding {other.get('holding', 0)}"]
+    body = [
+        f"Tasks {s.get('total_tasks', 0)}: TP {s.get('tp_hit', 0)} · CL {s.get('cl_hit', 0)}"
+        f" · unmatched {s.get('expired_unmatched', 0)} · failed {s.get('failed', 0)}"
+        f" · holding {other.get('holding', 0)}"
+    ]
     if other.get("outcome_unknown"):
-        body.append(f"⚠️ Outcome unknown: {other['outcome_unknown']} order(s): check them at the "
-                    "broker by hand")
+        body.append(
+            f"⚠️ Outcome unknown: {other['outcome_unknown']} order(s): check them at the "
+            "broker by hand"
+        )
     mismatches = rec.get("mismatches") or []
     unchecked = [u.get("account", "?") for u in rec.get("unchecked_accounts") or []]
     if rec.get("ok"):
         body.append("Reconciliation with the brokers: OK")
     else:
-        body.append(f"⚠️ Reconciliation with the brokers: {len(mismatches)} mismatch(es)"
-                    + (f"; not checked: {', '.join(unchecked)}" if unchecked else ""))
-    fatal = [f"{acc}: {pa['fatal_reason']}" for acc, pa in (p.get("per_account") or {}).items()
-             if isinstance(pa, dict) and pa.get("fatal_reason")]
+        body.append(
+            f"⚠️ Reconciliation with the brokers: {len(mismatches)} mismatch(es)"
+            + (f"; not checked: {', '.join(unchecked)}" if unchecked else "")
+        )
+    fatal = [
+        f"{acc}: {pa['fatal_reason']}"
+        for acc, pa in (p.get("per_account") or {}).items()
+        if isinstance(pa, dict) and pa.get("fatal_reason")
+    ]
     body += [f"⛔ FATAL {_v(f)}" for f in fatal]
-    body.append(f"Full report: robot report --date {date}")    # above the details a cut drops
-    body += _section("Mismatches", mismatches, lambda m: f"{m.get('account')} {m.get('kind')} "
-                                                         f"order {m.get('order_id')}")
-    body += _section("Exit order not seen", p.get("exits_not_seen") or [],
-                     lambda d: f"{d.get('account')} {d.get('emiten')} "
-                               f"{str(d.get('purpose')).upper()} {d.get('level')}: check it")
-    body += _section("Failed", p.get("failed_details") or [],
-                     lambda d: f"{d.get('account')} {d.get('emiten')}: {_v(d.get('reason'))}")
-    body += _section("Holding", p.get("holding_details") or [],
-                     lambda d: f"{d.get('account')} {d.get('emiten')} {d.get('lots')} lot "
-                               f"@ {d.get('buy_price')}")
-    body += _section("Unmatched", p.get("unmatched_details") or [],
-                     lambda d: f"{d.get('account')} {d.get('emiten')} {d.get('lot_filled')}/"
-                               f"{d.get('lot_requested')} lot @ {d.get('buy_price')}")
+    body.append(f"Full report: robot report --date {date}")  # above the details a cut drops
+    body += _section(
+        "Mismatches",
+        mismatches,
+        lambda m: f"{m.get('account')} {m.get('kind')} order {m.get('order_id')}",
+    )
+    body += _section(
+        "Exit order not seen",
+        p.get("exits_not_seen") or [],
+        lambda d: (
+            f"{d.get('account')} {d.get('emiten')} "
+            f"{str(d.get('purpose')).upper()} {d.get('level')}: check it"
+        ),
+    )
+    body += _section(
+        "Failed",
+        p.get("failed_details") or [],
+        lambda d: f"{d.get('account')} {d.get('emiten')}: {_v(d.get('reason'))}",
+    )
+    body += _section(
+        "Holding",
+        p.get("holding_details") or [],
+        lambda d: (
+            f"{d.get('account')} {d.get('emiten')} {d.get('lots')} lot @ {d.get('buy_price')}"
+        ),
+    )
+    body += _section(
+        "Unmatched",
+        p.get("unmatched_details") or [],
+        lambda d: (
+            f"{d.get('account')} {d.get('emiten')} {d.get('lot_filled')}/"
+            f"{d.get('lot_requested')} lot @ {d.get('buy_price')}"
+        ),
+    )
     return f"📊 END OF DAY {date} (uptime {p.get('robot_uptime', '?')})", body
 
 
@@ -213,14 +252,16 @@ def _section(title: str, items: list, fmt: Callable[[dict], str]) -> Lines:
 def _filled(row: dict, p: dict) -> tuple[str, Lines]:
     return f"🟢 FILLED: {_acc(row)}", [
         f"{_task(row)}: bought {_stock(p)}{p.get('lots')} lot @ {p.get('price')}"
-        + (f" (order {p['order_id']})" if p.get("order_id") else "")]
+        + (f" (order {p['order_id']})" if p.get("order_id") else "")
+    ]
 
 
 def _exit_hit(row: dict, p: dict) -> tuple[str, Lines]:
     title = "✅ TAKE-PROFIT HIT" if row["type"] == "TP_HIT" else "🔻 CUT-LOSS HIT"
     return f"{title}: {_acc(row)}", [
         f"{_task(row)}: sold {_stock(p)}{p.get('lots')} lot @ {p.get('exit_price')}"
-        + (" (the broker's auto order)" if p.get("native") else "")]
+        + (" (the broker's auto order)" if p.get("native") else "")
+    ]
 
 
 def _task_failed(row: dict, p: dict) -> tuple[str, Lines]:
@@ -235,13 +276,16 @@ def _task_failed(row: dict, p: dict) -> tuple[str, Lines]:
 def _task_conflict(row: dict, p: dict) -> tuple[str, Lines]:
     return f"⚠️ TASK CHANGED UNDER THE SAME ID: {_acc(row)}", [
         f"{_task(row)} arrived again with other fields; the first version is kept.",
-        "What to do: send a new order under a new task_id."]
+        "What to do: send a new order under a new task_id.",
+    ]
 
 
 def _task_rejected(row: dict, p: dict) -> tuple[str, Lines]:
-    reasons = p.get("reasons") if isinstance(p.get("reasons"), list) else [p.get("reasons")]
+    given = p.get("reasons")
+    reasons = given if isinstance(given, list) else [given]
     return f"❌ TASK REFUSED: {_acc(row)}", [f"{_task(row)} from {p.get('source', '?')}:"] + [
-        f"• {_v(r)}" for r in reasons if r]
+        f"• {_v(r)}" for r in reasons if r
+    ]
 
 
 def _generic(row: dict, p: dict) -> tuple[str, Lines]:

@@ -9,33 +9,35 @@ the exchange's list shipped here, else a *provisional* list from the ``holidays`
 holidays and known collective leave) plus IDX's 31 December closure. A ``Calendar`` built once
 from the config carries that choice and settings.extra_holidays to every call site.
 """
+
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache
 from importlib import resources
-from typing import Iterable
+from itertools import pairwise
 
 import yaml
 
 from .clock import WIB, to_wib
 
 
-class Phase(str, enum.Enum):
-    CLOSED = "closed"                                  # before 08:45 and after 16:15, or no trading
-    PRE_OPENING = "pre_opening"                        # order entry, call auction
-    PRE_OPENING_NO_CANCEL = "pre_opening_no_cancel"    # new orders yes, amend/withdraw no
-    PRE_OPENING_MATCHING = "pre_opening_matching"      # no entry, no amend, withdraw allowed
+class Phase(enum.StrEnum):
+    CLOSED = "closed"  # before 08:45 and after 16:15, or no trading
+    PRE_OPENING = "pre_opening"  # order entry, call auction
+    PRE_OPENING_NO_CANCEL = "pre_opening_no_cancel"  # new orders yes, amend/withdraw no
+    PRE_OPENING_MATCHING = "pre_opening_matching"  # no entry, no amend, withdraw allowed
     SESSION_1 = "session_1"
     LUNCH_BREAK = "lunch_break"
     SESSION_2 = "session_2"
-    PRE_CLOSING = "pre_closing"                        # order entry for the closing auction
-    PRE_CLOSING_NO_CANCEL = "pre_closing_no_cancel"    # 15:56: no amend/withdraw
+    PRE_CLOSING = "pre_closing"  # order entry for the closing auction
+    PRE_CLOSING_NO_CANCEL = "pre_closing_no_cancel"  # 15:56: no amend/withdraw
     PRE_CLOSING_RANDOM_CLOSE = "pre_closing_random_close"  # 15:58: the auction may close any second
     PRE_CLOSING_MATCHING = "pre_closing_matching"
-    POST_CLOSING = "post_closing"                      # trades at the closing price only
+    POST_CLOSING = "post_closing"  # trades at the closing price only
 
     @property
     def is_continuous(self) -> bool:
@@ -46,8 +48,13 @@ class Phase(str, enum.Enum):
 # What the robot allows itself in each phase. Pre-closing entry is legal at IDX, but an order sent
 # into the closing auction cannot get its TP/CL managed before the close, so the robot does not.
 _SUBMIT = {Phase.PRE_OPENING, Phase.PRE_OPENING_NO_CANCEL, Phase.SESSION_1, Phase.SESSION_2}
-_WITHDRAW = {Phase.PRE_OPENING, Phase.PRE_OPENING_MATCHING, Phase.SESSION_1, Phase.SESSION_2,
-             Phase.PRE_CLOSING}
+_WITHDRAW = {
+    Phase.PRE_OPENING,
+    Phase.PRE_OPENING_MATCHING,
+    Phase.SESSION_1,
+    Phase.SESSION_2,
+    Phase.PRE_CLOSING,
+}
 _AMEND = {Phase.PRE_OPENING, Phase.SESSION_1, Phase.SESSION_2, Phase.PRE_CLOSING}
 
 
@@ -80,18 +87,25 @@ def _t(hhmm: str) -> time:
 
 # (phase, start) for Monday-Thursday and Friday; each phase ends where the next starts.
 _MON_THU = [
-    (Phase.PRE_OPENING, "08:45"), (Phase.PRE_OPENING_NO_CANCEL, "08:56"),
-    (Phase.PRE_OPENING_MATCHING, "08:58"), (Phase.SESSION_1, "09:00"),
-    (Phase.LUNCH_BREAK, "12:00"), (Phase.SESSION_2, "13:30"), (Phase.PRE_CLOSING, "15:50"),
-    (Phase.PRE_CLOSING_NO_CANCEL, "15:56"), (Phase.PRE_CLOSING_RANDOM_CLOSE, "15:58"),
-    (Phase.PRE_CLOSING_MATCHING, "16:00"), (Phase.POST_CLOSING, "16:02"), (Phase.CLOSED, "16:15"),
+    (Phase.PRE_OPENING, "08:45"),
+    (Phase.PRE_OPENING_NO_CANCEL, "08:56"),
+    (Phase.PRE_OPENING_MATCHING, "08:58"),
+    (Phase.SESSION_1, "09:00"),
+    (Phase.LUNCH_BREAK, "12:00"),
+    (Phase.SESSION_2, "13:30"),
+    (Phase.PRE_CLOSING, "15:50"),
+    (Phase.PRE_CLOSING_NO_CANCEL, "15:56"),
+    (Phase.PRE_CLOSING_RANDOM_CLOSE, "15:58"),
+    (Phase.PRE_CLOSING_MATCHING, "16:00"),
+    (Phase.POST_CLOSING, "16:02"),
+    (Phase.CLOSED, "16:15"),
 ]
 _FRIDAY = [(p, {"12:00": "11:30", "13:30": "14:00"}.get(s, s)) for p, s in _MON_THU]
 
 
 # ------------------------------------------------------------------------------- closure lists
 YEAR_END_CLOSURE = "Exchange holiday (year-end, IDX only)"
-PACKAGED, USER, HOLIDAYS, NONE = "exchange", "user", "holidays", "none"   # YearList.origin
+PACKAGED, USER, HOLIDAYS, NONE = "exchange", "user", "holidays", "none"  # YearList.origin
 
 
 @dataclass(frozen=True)
@@ -106,7 +120,7 @@ class YearList:
     year: int
     source: str
     closures: dict[date, str] = field(default_factory=dict, hash=False)
-    trading_days: int | None = None         # the count the source states, when it states one
+    trading_days: int | None = None  # the count the source states, when it states one
     origin: str = PACKAGED
 
     @property
@@ -115,8 +129,12 @@ class YearList:
 
     @property
     def short_source(self) -> str:
-        return {PACKAGED: "packaged IDX list", USER: "settings.calendar_file",
-                HOLIDAYS: "holidays package", NONE: "no list, weekends only"}[self.origin]
+        return {
+            PACKAGED: "packaged IDX list",
+            USER: "settings.calendar_file",
+            HOLIDAYS: "holidays package",
+            NONE: "no list, weekends only",
+        }[self.origin]
 
     def describe(self) -> str:
         """One line for logs and reports: the year, PROVISIONAL when it is, and the source."""
@@ -124,8 +142,12 @@ class YearList:
         return f"IDX calendar {self.year} ({mark}{self.short_source}): {self.source}"
 
     def as_report(self) -> dict:
-        return {"year": self.year, "provisional": self.provisional, "origin": self.origin,
-                "source": self.source}
+        return {
+            "year": self.year,
+            "provisional": self.provisional,
+            "origin": self.origin,
+            "source": self.source,
+        }
 
 
 def count_trading_days(year: int, closures: Iterable[date]) -> int:
@@ -138,45 +160,67 @@ def count_trading_days(year: int, closures: Iterable[date]) -> int:
     return n
 
 
-@lru_cache(maxsize=None)
+@cache
 def _packaged() -> dict[int, YearList]:
     text = resources.files("robot").joinpath("data/idx_calendar.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
-    return {int(year): YearList(int(year), body["source"],
-                                {d: str(n) for d, n in body["closures"].items()},
-                                body.get("trading_days"), PACKAGED)
-            for year, body in raw.items()}
+    return {
+        int(year): YearList(
+            int(year),
+            body["source"],
+            {d: str(n) for d, n in body["closures"].items()},
+            body.get("trading_days"),
+            PACKAGED,
+        )
+        for year, body in raw.items()
+    }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fallback(year: int) -> YearList:
     """A provisional list for a year without the exchange's: Indonesia's public holidays and the
     collective leave (cuti bersama) the package knows -- the exchange closes on both, as in every
     list it published -- on weekdays, plus the exchange's own 31 December closure."""
     import holidays  # imported only when a year has no exchange list
+
     country = holidays.Indonesia
     if not country.start_year <= year <= country.end_year:
-        return YearList(year, f"no IDX closure list for {year} and the holidays package has no "
-                              "Indonesian holidays for it: only weekends and "
-                              "settings.extra_holidays are known closures", {}, None, NONE)
+        return YearList(
+            year,
+            f"no IDX closure list for {year} and the holidays package has no "
+            "Indonesian holidays for it: only weekends and "
+            "settings.extra_holidays are known closures",
+            {},
+            None,
+            NONE,
+        )
     public = holidays.country_holidays("ID", years=year, categories=("public",), language="en_US")
-    joint = holidays.country_holidays("ID", years=year, categories=("government",),
-                                      language="en_US")
+    joint = holidays.country_holidays(
+        "ID", years=year, categories=("government",), language="en_US"
+    )
     closures: dict[date, str] = {}
     for d, name in sorted([*public.items(), *joint.items()]):
         if d.weekday() < 5:
             closures[d] = f"{closures[d]}; {name}" if d in closures else name
     year_end = date(year, 12, 31)
     if year_end.weekday() < 5:
-        closures[year_end] = f"{closures[year_end]}; {YEAR_END_CLOSURE}" \
-            if year_end in closures else YEAR_END_CLOSURE
+        closures[year_end] = (
+            f"{closures[year_end]}; {YEAR_END_CLOSURE}"
+            if year_end in closures
+            else YEAR_END_CLOSURE
+        )
     leave = sum(1 for d in joint if d.weekday() < 5)
     estimated = any("estimated" in n for n in closures.values())
-    source = (f"holidays {holidays.__version__}: Indonesian public holidays"
-              + (f" and {leave} collective-leave day(s) (cuti bersama)" if leave else
-                 ", no collective leave (cuti bersama) known yet (IDX usually closes on it too)")
-              + ("; lunar dates estimated" if estimated else "")
-              + "; plus IDX's year-end closure on 31 December")
+    source = (
+        f"holidays {holidays.__version__}: Indonesian public holidays"
+        + (
+            f" and {leave} collective-leave day(s) (cuti bersama)"
+            if leave
+            else ", no collective leave (cuti bersama) known yet (IDX usually closes on it too)"
+        )
+        + ("; lunar dates estimated" if estimated else "")
+        + "; plus IDX's year-end closure on 31 December"
+    )
     return YearList(year, source, closures, None, HOLIDAYS)
 
 
@@ -194,6 +238,8 @@ class Calendar:
 
     user_years: tuple[YearList, ...] = ()
     extra_holidays: frozenset[date] = frozenset()
+    # user_years by year, set by __post_init__ (not a constructor argument; not compared)
+    _user: dict[int, YearList] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extra_holidays", frozenset(self.extra_holidays))
@@ -242,9 +288,12 @@ class Calendar:
         """What `robot check` warns about on ``today`` (WIB): a provisional current year, and
         from December on a provisional next year, so the exchange's list is in place in time."""
         years = [today.year] + ([today.year + 1] if today.month == 12 else [])
-        return [f"the IDX calendar for {y} is provisional ({self.year(y).short_source}); drop the "
-                "exchange's list into settings.calendar_file when IDX publishes it"
-                for y in years if self.year(y).provisional]
+        return [
+            f"the IDX calendar for {y} is provisional ({self.year(y).short_source}); drop the "
+            "exchange's list into settings.calendar_file when IDX publishes it"
+            for y in years
+            if self.year(y).provisional
+        ]
 
 
 # The module-level functions: the packaged lists and the fallback, plus the given extra closures
@@ -266,9 +315,12 @@ def day_phases(day: date) -> list[PhaseSpan]:
     """The phases of a trading day from the pre-opening to the end of post-closing (16:15)."""
     table = _FRIDAY if day.weekday() == 4 else _MON_THU
     spans = []
-    for (phase, start), (_, end) in zip(table, table[1:]):
-        spans.append(PhaseSpan(phase, datetime.combine(day, _t(start), WIB),
-                               datetime.combine(day, _t(end), WIB)))
+    for (phase, start), (_, end) in pairwise(table):
+        spans.append(
+            PhaseSpan(
+                phase, datetime.combine(day, _t(start), WIB), datetime.combine(day, _t(end), WIB)
+            )
+        )
     return spans
 
 

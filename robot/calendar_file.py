@@ -12,6 +12,7 @@ A year listed here replaces the packaged list or the provisional fallback for th
 problem is reported with the file, line and key, together with accounts.yaml's own problems, so
 a wrong list stops the robot before the day starts rather than trading on a holiday.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -20,13 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from .calendar import USER, YearList, count_trading_days
-from .located import Located, read_yaml
 from .errors import ConfigError
+from .located import Located, read_yaml
 
 YEAR_KEYS = ("source", "trading_days", "closures")
-FIRST_YEAR, LAST_YEAR = 2000, 2100      # a year outside this is a typo (27 for 2027)
-EXAMPLE = ("2027: {source: \"IDX announcement Peng-...\", "
-           "closures: {2027-01-01: \"New Year's Day\"}}")
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # a year outside this is a typo (27 for 2027)
+EXAMPLE = '2027: {source: "IDX announcement Peng-...", closures: {2027-01-01: "New Year\'s Day"}}'
 
 
 def load_calendar_file(owner: Located, path: Path) -> tuple[YearList, ...]:
@@ -37,14 +37,17 @@ def load_calendar_file(owner: Located, path: Path) -> tuple[YearList, ...]:
         owner.add(at, f"{path} is a directory, not a calendar file")
         return ()
     if not path.exists():
-        owner.add(at, f"calendar file not found: {path} (a relative path is taken from the "
-                      "folder of accounts.yaml)")
+        owner.add(
+            at,
+            f"calendar file not found: {path} (a relative path is taken from the "
+            "folder of accounts.yaml)",
+        )
         return ()
     try:
         doc, raw = read_yaml(path, f"is empty: list at least one year, e.g. {EXAMPLE}")
     except ConfigError as exc:
         for p in exc.problems:
-            if p.line is None:       # unreadable as a whole: say so at the setting that names it
+            if p.line is None:  # unreadable as a whole: say so at the setting that names it
                 owner.add(at, f"calendar file {path}: {p.message}")
             else:
                 owner.problems.append(p)
@@ -78,14 +81,26 @@ def _year(doc: Located, year: Any, body: Any) -> YearList | None:
         _add(doc, (year,), f"a year must be a whole number such as 2027, got {year!r}")
         return None
     if not isinstance(body, dict):
-        _add(doc, (year,), "must be a mapping with 'source', 'closures' and optionally "
-                           f"'trading_days', got {type(body).__name__}")
+        _add(
+            doc,
+            (year,),
+            "must be a mapping with 'source', 'closures' and optionally "
+            f"'trading_days', got {type(body).__name__}",
+        )
         return None
     for key in body:
         if key not in YEAR_KEYS:
             hint = difflib.get_close_matches(str(key), YEAR_KEYS, n=1)
-            _add(doc, (year, key), "unknown key" + (f" (did you mean '{hint[0]}'?)" if hint else
-                                                    f"; known keys: {', '.join(YEAR_KEYS)}"))
+            _add(
+                doc,
+                (year, key),
+                "unknown key"
+                + (
+                    f" (did you mean '{hint[0]}'?)"
+                    if hint
+                    else f"; known keys: {', '.join(YEAR_KEYS)}"
+                ),
+            )
     source = _source(doc, year, body)
     closures, clean = _closures(doc, year, body)
     trading_days = _trading_days(doc, year, body, closures if clean else None)
@@ -96,8 +111,12 @@ def _year(doc: Located, year: Any, body: Any) -> YearList | None:
 
 def _source(doc: Located, year: int, body: dict) -> str | None:
     if "source" not in body:
-        _add(doc, (year,), "needs 'source': the exchange's announcement the list comes from "
-                           "(e.g. \"IDX announcement Peng-00171/BEI.POP/09-2025\")")
+        _add(
+            doc,
+            (year,),
+            "needs 'source': the exchange's announcement the list comes from "
+            '(e.g. "IDX announcement Peng-00171/BEI.POP/09-2025")',
+        )
         return None
     if not isinstance(body["source"], str) or not body["source"].strip():
         _add(doc, (year, "source"), f"must be a non-empty string, got {body['source']!r}")
@@ -108,13 +127,19 @@ def _source(doc: Located, year: int, body: dict) -> str | None:
 def _closures(doc: Located, year: int, body: dict) -> tuple[dict[date, str] | None, bool]:
     """The year's closures and whether every entry was valid."""
     if "closures" not in body:
-        _add(doc, (year,), "needs 'closures': a mapping of date to name, e.g. "
-                           "2027-01-01: \"New Year's Day\"")
+        _add(
+            doc,
+            (year,),
+            "needs 'closures': a mapping of date to name, e.g. 2027-01-01: \"New Year's Day\"",
+        )
         return None, False
     raw = body["closures"]
     if not isinstance(raw, dict):
-        _add(doc, (year, "closures"), "must be a mapping of date to name (YYYY-MM-DD: \"name\"), "
-                                      f"got {type(raw).__name__}")
+        _add(
+            doc,
+            (year, "closures"),
+            f'must be a mapping of date to name (YYYY-MM-DD: "name"), got {type(raw).__name__}',
+        )
         return None, False
     out: dict[date, str] = {}
     for day, name in raw.items():
@@ -134,16 +159,19 @@ def _closure_problem(year: int, day: Any, name: Any) -> str | None:
     if day.weekday() >= 5:
         # the market is closed anyway, so this is most likely a weekday closure mistyped, which
         # would leave the real closure a trading day (and an order booked for the next day)
-        return (f"{day.isoformat()} is a {day:%A}: the market never trades on weekends, so a "
-                "weekend date is most likely a mistyped weekday closure; list weekday closures "
-                "only")
+        return (
+            f"{day.isoformat()} is a {day:%A}: the market never trades on weekends, so a "
+            "weekend date is most likely a mistyped weekday closure; list weekday closures "
+            "only"
+        )
     if not isinstance(name, str) or not name.strip():
-        return f"the closure needs a name, e.g. \"New Year's Day\", got {name!r}"
+        return f'the closure needs a name, e.g. "New Year\'s Day", got {name!r}'
     return None
 
 
-def _trading_days(doc: Located, year: int, body: dict,
-                  closures: dict[date, str] | None) -> int | None | bool:
+def _trading_days(
+    doc: Located, year: int, body: dict, closures: dict[date, str] | None
+) -> int | None | bool:
     """The stated count (None when not given), or False when it is wrong. It is compared with the
     computed count only when every closure was valid, so one typo gives one message."""
     if "trading_days" not in body:
@@ -155,8 +183,11 @@ def _trading_days(doc: Located, year: int, body: dict,
     if closures is not None:
         computed = count_trading_days(year, closures)
         if computed != n:
-            _add(doc, (year, "trading_days"),
-                 f"says {n}, but {year} has {computed} weekdays that are not listed closures: "
-                 "a closure is missing, extra or mistyped (or the count is)")
+            _add(
+                doc,
+                (year, "trading_days"),
+                f"says {n}, but {year} has {computed} weekdays that are not listed closures: "
+                "a closure is missing, extra or mistyped (or the count is)",
+            )
             return False
     return n

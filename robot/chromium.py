@@ -4,6 +4,7 @@ Plain data, no Selenium: the adapters' Browser (adapters/browser.py) launches Ch
 and the Selenium Grid node configuration (robot/grid.py) writes the same flags and binary into
 the node's stereotype, so a browser on a node is started exactly as a local one.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,10 +17,18 @@ else:
     DEFAULT_CHROMIUM = "/usr/bin/chromium"
     DEFAULT_CHROMEDRIVER = "/usr/bin/chromedriver"
 
-BASE_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--no-default-browser-check", "--disable-features=Translate,MediaRouter",
-             "--password-store=basic"]
+BASE_ARGS = [
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-default-browser-check",
+    "--disable-features=Translate,MediaRouter",
+    "--password-store=basic",
+]
 # Only against servers on this machine (the simulator): no DNS look-ups at all.
 LOOPBACK_ONLY_ARG = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
 

@@ -2,12 +2,13 @@
 
 Exit codes: 0 success, 2 bad configuration or bad input, 1 runtime failure.
 """
+
 from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 import click
 
@@ -16,12 +17,19 @@ from .config import DEFAULT_CONFIG, load_config, summary
 from .errors import EXIT_BAD_INPUT, EXIT_RUNTIME, BadInput
 from .run import run_options
 
-config_option = click.option("--config", "config_path", default=DEFAULT_CONFIG, show_default=True,
-                             type=click.Path(dir_okay=False), help="accounts.yaml to use")
+config_option = click.option(
+    "--config",
+    "config_path",
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="accounts.yaml to use",
+)
 
 
 def exits_cleanly(fn: Callable) -> Callable:
     """Bad input -> its problems and exit 2; any other failure -> one line and exit 1."""
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -37,6 +45,7 @@ def exits_cleanly(fn: Callable) -> Callable:
         except Exception as exc:  # noqa: BLE001 - the top of the program: report, don't dump
             click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
             sys.exit(EXIT_RUNTIME)
+
     return wrapper
 
 
@@ -61,6 +70,7 @@ def check(config_path: str) -> None:
     Warns (exit 0) when this year's IDX calendar, or from December next year's, is provisional."""
     from .config import unset_env
     from .errors import ConfigError
+
     cfg = load_config(config_path)
     errors, warnings = unset_env(cfg)
     for problem in warnings:
@@ -75,16 +85,23 @@ def check(config_path: str) -> None:
 def _today() -> date:
     """Today in WIB (the exchange's date, whatever the host's time zone)."""
     from .clock import RealClock
+
     return RealClock().now().date()
 
 
 @main.command("login")
 @click.argument("account_id")
 @config_option
-@click.option("--timeout", type=click.FloatRange(min=0.5), default=600.0, show_default=True,
-              help="seconds to wait for the login to complete")
-@click.option("--headless", is_flag=True,
-              help="no window (for tests: only an existing session can succeed)")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.5),
+    default=600.0,
+    show_default=True,
+    help="seconds to wait for the login to complete",
+)
+@click.option(
+    "--headless", is_flag=True, help="no window (for tests: only an existing session can succeed)"
+)
 @exits_cleanly
 def login_cmd(account_id: str, config_path: str, timeout: float, headless: bool) -> None:
     """Open the account's browser at the broker's login page and wait for you to log in.
@@ -93,28 +110,34 @@ def login_cmd(account_id: str, config_path: str, timeout: float, headless: bool)
     worker holds the profile.
     """
     from .interactive import OperatorError, check_display, open_adapter, start, wait_for_login
+
     account, adapter = open_adapter(config_path, account_id, headless=headless)
     try:
         check_display(headless)
         start(adapter, account)
         who = f" as {account.username}" if account.username else ""
-        click.echo(f"{account.id}: log in to {adapter.broker.name}{who} in the browser window "
-                   f"(waiting up to {timeout:g} s; closing the window gives up)")
+        click.echo(
+            f"{account.id}: log in to {adapter.broker.name}{who} in the browser window "
+            f"(waiting up to {timeout:g} s; closing the window gives up)"
+        )
         wait_for_login(adapter, timeout)
     except OperatorError as exc:
         click.echo(f"error: {account.id}: {exc}", err=True)
         sys.exit(EXIT_RUNTIME)
     finally:
         adapter.close()
-    click.echo(f"{account.id}: logged in to {adapter.broker.name}; the session is saved in "
-               f"{account.profile_path}")
+    click.echo(
+        f"{account.id}: logged in to {adapter.broker.name}; the session is saved in "
+        f"{account.profile_path}"
+    )
 
 
 @main.command()
 @click.argument("account_id")
 @config_option
-@click.option("--emiten", default="BBCA", show_default=True,
-              help="stock whose quote page is checked")
+@click.option(
+    "--emiten", default="BBCA", show_default=True, help="stock whose quote page is checked"
+)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 @exits_cleanly
 def probe(account_id: str, config_path: str, emiten: str, as_json: bool) -> None:
@@ -124,9 +147,12 @@ def probe(account_id: str, config_path: str, emiten: str, as_json: bool) -> None
     """
     from .interactive import OperatorError, check_emiten, open_adapter, start
     from .probe import probe_account
+
     emiten = check_emiten(emiten)
     from adapters.base import BrokerUnreachable
+
     from .interactive import unreachable_message
+
     account, adapter = open_adapter(config_path, account_id, headless=True)
     try:
         start(adapter, account)
@@ -155,9 +181,14 @@ def _parse_date(value: str | None) -> date | None:
 @main.command("calendar")
 @click.option("--year", type=int, help="print the year's trading days, one ISO date a line")
 @click.option("--date", "day", help="print that day's phases with their WIB times")
-@click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
-              help="accounts.yaml whose settings.extra_holidays and settings.calendar_file count "
-                   f"[default: {DEFAULT_CONFIG} if it exists, else the packaged lists only]")
+@click.option(
+    "--config",
+    "config_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="accounts.yaml whose settings.extra_holidays and settings.calendar_file count "
+    f"[default: {DEFAULT_CONFIG} if it exists, else the packaged lists only]",
+)
 @exits_cleanly
 def calendar_cmd(year: int | None, day: str | None, config_path: str | None) -> None:
     """The IDX trading calendar: settings.calendar_file, else the lists shipped in
@@ -169,26 +200,38 @@ def calendar_cmd(year: int | None, day: str | None, config_path: str | None) -> 
     if year is not None:
         listed = cal.year(year)
         if listed.origin == idx.NONE:
-            raise BadInput(f"no IDX closure list for {year}, and the holidays package has no "
-                           f"Indonesian holidays for it; exchange lists: "
-                           f"{', '.join(map(str, idx.known_years()))}")
+            raise BadInput(
+                f"no IDX closure list for {year}, and the holidays package has no "
+                f"Indonesian holidays for it; exchange lists: "
+                f"{', '.join(map(str, idx.known_years()))}"
+            )
         if listed.provisional:
             click.echo(f"# {listed.describe()}")
-        for d in cal.trading_days(year):
-            click.echo(d.isoformat())
+        for trading_day in cal.trading_days(year):
+            click.echo(trading_day.isoformat())
         return
     d = _parse_date(day)
+    if d is None:  # not reached: exactly one of the two is given (checked above)
+        raise BadInput("give exactly one of --year YYYY or --date YYYY-MM-DD")
     reason = cal.closure_reason(d)
     if reason:
         click.echo(f"{d.isoformat()} ({d:%A}): no trading - {reason}")
     else:
         click.echo(f"{d.isoformat()} ({d:%A}), WIB:")
         for span in idx.day_phases(d):
-            flags = [name for name, ok in (("submit", idx.can_submit(span.phase)),
-                                           ("withdraw", idx.can_withdraw(span.phase)),
-                                           ("amend", idx.can_amend(span.phase))) if ok]
-            click.echo(f"  {span.start:%H:%M:%S}-{span.end:%H:%M:%S}  {span.phase.value:<26}"
-                       f" {', '.join(flags) or '-'}")
+            flags = [
+                name
+                for name, ok in (
+                    ("submit", idx.can_submit(span.phase)),
+                    ("withdraw", idx.can_withdraw(span.phase)),
+                    ("amend", idx.can_amend(span.phase)),
+                )
+                if ok
+            ]
+            click.echo(
+                f"  {span.start:%H:%M:%S}-{span.end:%H:%M:%S}  {span.phase.value:<26}"
+                f" {', '.join(flags) or '-'}"
+            )
     if cal.year(d.year).provisional:
         click.echo(f"  {cal.year(d.year).describe()}")
 
@@ -198,6 +241,7 @@ def _calendar_of(config_path: str | None) -> idx.Calendar:
     (an invalid one is an error: its extra closures would silently be missing), else the
     packaged lists and the fallback."""
     from pathlib import Path
+
     if config_path is None:
         if not Path(DEFAULT_CONFIG).is_file():
             return idx.Calendar()
@@ -211,6 +255,7 @@ def _calendar_of(config_path: str | None) -> idx.Calendar:
 def run_cmd(**kwargs) -> None:
     """Run one trading day (same as `python -m robot.supervisor`)."""
     from .run import parse_run_options, run_day
+
     sys.exit(run_day(parse_run_options(**kwargs)))
 
 
@@ -223,8 +268,10 @@ def status(config_path: str, as_json: bool) -> None:
 
     With settings.browser.remote_url, also each account's Grid node and the hub's view of it."""
     import json as _json
+
     from .status import collect, render
     from .store import Store
+
     cfg = load_config(config_path, check_files=False)
     if not cfg.settings.state_db.exists():
         raise BadInput(f"no state database at {cfg.settings.state_db}: the robot has not run yet")
@@ -238,15 +285,22 @@ def status(config_path: str, as_json: bool) -> None:
 
 @main.command()
 @config_option
-@click.option("--timeout", type=click.FloatRange(min=0), default=120.0, show_default=True,
-              help="seconds to wait for the day to stop (0: ask and return)")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=120.0,
+    show_default=True,
+    help="seconds to wait for the day to stop (0: ask and return)",
+)
 @exits_cleanly
 def stop(config_path: str, timeout: float) -> None:
     """Stop the running day cleanly: workers finish their action and close their browsers,
     undelivered events stay in the outbox. Works for a day started by cron or Task Scheduler."""
     import time as _time
+
     from .store import Store
     from .supervisor import stop_file_of
+
     cfg = load_config(config_path, check_files=False)
     db = cfg.settings.state_db
     if not db.exists():
@@ -258,6 +312,7 @@ def stop(config_path: str, timeout: float) -> None:
             return store.running_run()
         finally:
             store.close()
+
     run = running()
     if run is None:
         click.echo(f"no day is running on {db}")
@@ -271,25 +326,33 @@ def stop(config_path: str, timeout: float) -> None:
             return
         _time.sleep(0.5)
     if timeout:
-        click.echo(f"still running after {timeout:g} s (is its supervisor alive? `robot status`)",
-                   err=True)
+        click.echo(
+            f"still running after {timeout:g} s (is its supervisor alive? `robot status`)", err=True
+        )
         sys.exit(EXIT_RUNTIME)
 
 
 @main.command()
 @config_option
-@click.option("--date", "day", default=None, metavar="YYYY-MM-DD",
-              help="trading day (default: the latest day in state.db)")
+@click.option(
+    "--date",
+    "day",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="trading day (default: the latest day in state.db)",
+)
 @click.option("--json", "as_json", is_flag=True, help="print the JSON report")
 @exits_cleanly
 def report(config_path: str, day: str | None, as_json: bool) -> None:
     """Rebuild the end-of-day report from state.db at any time (nothing is sent anywhere)."""
     import json as _json
     from datetime import datetime as _dt
+
     from .clock import RealClock
     from .eod import build_report
     from .report import render_table
     from .store import Store
+
     cfg = load_config(config_path, check_files=False)
     if not cfg.settings.state_db.exists():
         raise BadInput(f"no state database at {cfg.settings.state_db}: the robot has not run yet")
@@ -303,8 +366,11 @@ def report(config_path: str, day: str | None, as_json: bool) -> None:
             d = date.fromisoformat(latest)
         runs = store.runs_on(d)
         if not runs and not store.count_tasks(d):
-            click.echo(f"no run of the robot recorded for {d.isoformat()} in "
-                       f"{cfg.settings.state_db}: nothing to report", err=True)
+            click.echo(
+                f"no run of the robot recorded for {d.isoformat()} in "
+                f"{cfg.settings.state_db}: nothing to report",
+                err=True,
+            )
             sys.exit(EXIT_RUNTIME)
         ended = max((r["ended"] for r in runs if r["ended"]), default=None)
         now = _dt.fromisoformat(ended) if ended else RealClock().now()
@@ -318,25 +384,51 @@ def report(config_path: str, day: str | None, as_json: bool) -> None:
 @config_option
 @click.option("--cron", "kind", flag_value="cron", help="print a crontab entry")
 @click.option("--windows", "kind", flag_value="windows", help="print a schtasks /Create command")
-@click.option("--xml", "xml_path", type=click.Path(dir_okay=False), default=None,
-              help="with --windows: also write the Task Scheduler XML to this file")
-@click.option("--tz", "zone_name", default=None,
-              help="the time zone of the machine that will run it (default: this host's)")
-@click.option("--cron-tz/--no-cron-tz", default=None,
-              help="force or forbid CRON_TZ (default: detect cronie)")
-@click.option("--windows-dir", default=None, metavar="C:\\robot",
-              help="with --windows on another OS: the folder robot is installed in on the Windows "
-                   "machine (holding .venv and the config)")
-@click.option("--windows-user", default=None, metavar="PC\\user",
-              help="with --windows: the account the task runs as (default on Windows: you)")
+@click.option(
+    "--xml",
+    "xml_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="with --windows: also write the Task Scheduler XML to this file",
+)
+@click.option(
+    "--tz",
+    "zone_name",
+    default=None,
+    help="the time zone of the machine that will run it (default: this host's)",
+)
+@click.option(
+    "--cron-tz/--no-cron-tz", default=None, help="force or forbid CRON_TZ (default: detect cronie)"
+)
+@click.option(
+    "--windows-dir",
+    default=None,
+    metavar="C:\\robot",
+    help="with --windows on another OS: the folder robot is installed in on the Windows "
+    "machine (holding .venv and the config)",
+)
+@click.option(
+    "--windows-user",
+    default=None,
+    metavar="PC\\user",
+    help="with --windows: the account the task runs as (default on Windows: you)",
+)
 @exits_cleanly
-def schedule_entry(config_path: str, kind: str | None, xml_path: str | None,
-                   zone_name: str | None, cron_tz: bool | None, windows_dir: str | None,
-                   windows_user: str | None) -> None:
+def schedule_entry(
+    config_path: str,
+    kind: str | None,
+    xml_path: str | None,
+    zone_name: str | None,
+    cron_tz: bool | None,
+    windows_dir: str | None,
+    windows_user: str | None,
+) -> None:
     """Print the daily start entry: 08:40 WIB on weekdays, whatever the host's time zone."""
     from pathlib import Path
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     from .schedule_entry import TASK_NAME, cron_entry, schtasks_command, task_xml, windows_target
+
     if kind is None:
         raise BadInput("give --cron or --windows")
     zone = None
@@ -347,10 +439,14 @@ def schedule_entry(config_path: str, kind: str | None, xml_path: str | None,
             raise BadInput(f"--tz: unknown time zone {zone_name!r} (e.g. Asia/Jakarta)") from None
     cfg = load_config(config_path)
     from .config import outside_env_file
+
     for ref in outside_env_file(cfg):
-        click.echo(f"warning: {cfg.path}:{ref.line}: {ref.key}: {ref.name} is not in "
-                   f"{cfg.env_file or cfg.path.parent / '.env'}; a scheduled run has no shell "
-                   f"environment and starts without it ({ref.why})", err=True)
+        click.echo(
+            f"warning: {cfg.path}:{ref.line}: {ref.key}: {ref.name} is not in "
+            f"{cfg.env_file or cfg.path.parent / '.env'}; a scheduled run has no shell "
+            f"environment and starts without it ({ref.why})",
+            err=True,
+        )
     if kind == "cron":
         click.echo(cron_entry(cfg.path, cfg.settings.log_dir / "cron.log", zone, cron_tz=cron_tz))
         return
@@ -361,29 +457,63 @@ def schedule_entry(config_path: str, kind: str | None, xml_path: str | None,
         click.echo(f"REM {note}")
     if xml_path:
         Path(xml_path).write_text(task_xml(target, zone), encoding="utf-16")
-        click.echo(f'REM or: schtasks /Create /XML "{xml_path}" /TN "{TASK_NAME}" '
-                   f'/RU "{target.user}" /NP')
+        click.echo(
+            f'REM or: schtasks /Create /XML "{xml_path}" /TN "{TASK_NAME}" /RU "{target.user}" /NP'
+        )
 
 
 @main.command()
-@click.option("--port", type=click.IntRange(0, 65535), default=8700, show_default=True,
-              help="port on 127.0.0.1 (0: any free port)")
-@click.option("--scenario", default="demo", show_default=True,
-              help="scenario name (simulator/scenarios) or YAML file")
-@click.option("--date", "day", default=None, metavar="YYYY-MM-DD",
-              help="simulated trading day (default: today in WIB)")
-@click.option("--clock-speed", type=click.FloatRange(min=0.001), default=None,
-              help="accelerated clock: N simulated seconds per second")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8700,
+    show_default=True,
+    help="port on 127.0.0.1 (0: any free port)",
+)
+@click.option(
+    "--scenario",
+    default="demo",
+    show_default=True,
+    help="scenario name (simulator/scenarios) or YAML file",
+)
+@click.option(
+    "--date",
+    "day",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="simulated trading day (default: today in WIB)",
+)
+@click.option(
+    "--clock-speed",
+    type=click.FloatRange(min=0.001),
+    default=None,
+    help="accelerated clock: N simulated seconds per second",
+)
 @click.option("--clock-start", default=None, metavar="HH:MM", help="accelerated clock start (WIB)")
-@click.option("--token-env", default="ROBOT_TASK_TOKEN", show_default=True,
-              help="environment variable holding the task server's token")
-@click.option("--ui-latency", type=click.FloatRange(min=0), default=None,
-              help="seconds each broker page action takes (default: the scenario's)")
+@click.option(
+    "--token-env",
+    default="ROBOT_TASK_TOKEN",
+    show_default=True,
+    help="environment variable holding the task server's token",
+)
+@click.option(
+    "--ui-latency",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="seconds each broker page action takes (default: the scenario's)",
+)
 @config_option
 @exits_cleanly
-def sim(port: int, scenario: str, day: str | None, clock_speed: float | None,
-        clock_start: str | None, token_env: str, ui_latency: float | None,
-        config_path: str) -> None:
+def sim(
+    port: int,
+    scenario: str,
+    day: str | None,
+    clock_speed: float | None,
+    clock_start: str | None,
+    token_env: str,
+    ui_latency: float | None,
+    config_path: str,
+) -> None:
     """Serve the simulated brokers and task server on 127.0.0.1 (the embedded default).
 
     Reads the token from the environment or from the env file of --config (when that file
@@ -391,24 +521,31 @@ def sim(port: int, scenario: str, day: str | None, clock_speed: float | None,
     follows the same clock."""
     import os
     from pathlib import Path
-    from .clock import RealClock, make_clock
-    from .config import HHMM_RE
+
     from simulator.scenario import ScenarioError
     from simulator.server import serve
+
+    from .clock import RealClock, make_clock
+    from .config import HHMM_RE
+
     d = _parse_date(day) or RealClock().now().date()
     if clock_start is not None and not HHMM_RE.match(clock_start):
         raise BadInput(f"--clock-start: {clock_start!r} is not a time HH:MM")
     if Path(config_path).is_file():
-        load_config(config_path, check_files=False)     # its env file, if it has one
+        load_config(config_path, check_files=False)  # its env file, if it has one
     token = os.environ.get(token_env)
     if not token:
-        raise BadInput(f"set the task server token in ${token_env} (any string; the robot reads "
-                       "the same variable), in the environment or in the env file beside "
-                       f"{config_path}")
+        raise BadInput(
+            f"set the task server token in ${token_env} (any string; the robot reads "
+            "the same variable), in the environment or in the env file beside "
+            f"{config_path}"
+        )
     clock = make_clock(d, clock_speed, clock_start)
     if clock.spec() != "real":
-        click.echo(f"robot on the same clock: robot run --config {config_path} --date "
-                   f"{d.isoformat()} --clock-spec '{clock.spec()}'")
+        click.echo(
+            f"robot on the same clock: robot run --config {config_path} --date "
+            f"{d.isoformat()} --clock-spec '{clock.spec()}'"
+        )
     try:
         serve(port=port, scenario=scenario, clock=clock, token=token, ui_latency=ui_latency)
     except ScenarioError as exc:
@@ -424,53 +561,79 @@ def grid() -> None:
 
 def _emit(text: str, out: str | None) -> None:
     from pathlib import Path
+
     if out is None:
         click.echo(text, nl=False)
         return
     from .grid import write_private
-    write_private(Path(out), text)          # it may hold the registration secret
+
+    write_private(Path(out), text)  # it may hold the registration secret
     click.echo(f"wrote {out}", err=True)
 
 
 @grid.command("node-config")
 @click.argument("node")
 @config_option
-@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
-              help="write the TOML to this file (mode 600) instead of stdout")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="write the TOML to this file (mode 600) instead of stdout",
+)
 @exits_cleanly
 def grid_node_config(node: str, config_path: str, out: str | None) -> None:
     """Print NODE's TOML: one slot per account whose profile it holds (java -jar
     selenium-server.jar node --config FILE)."""
     from .grid import node_toml
+
     _emit(node_toml(load_config(config_path, check_files=False), node), out)
 
 
 @grid.command("hub-config")
 @config_option
-@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
-              help="write the TOML to this file (mode 600) instead of stdout")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="write the TOML to this file (mode 600) instead of stdout",
+)
 @exits_cleanly
 def grid_hub_config(config_path: str, out: str | None) -> None:
     """Print the hub's TOML (java -jar selenium-server.jar hub --config FILE)."""
     from .grid import hub_toml
+
     _emit(hub_toml(load_config(config_path, check_files=False)), out)
 
 
 @grid.command("up")
 @config_option
-@click.option("--timeout", type=click.FloatRange(min=5), default=120.0, show_default=True,
-              help="seconds to wait for the hub and every node to be UP")
-@click.option("--workdir", type=click.Path(file_okay=False), default=None,
-              help="where the generated configs and logs go (default .grid/run)")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=5),
+    default=120.0,
+    show_default=True,
+    help="seconds to wait for the hub and every node to be UP",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="where the generated configs and logs go (default .grid/run)",
+)
 @exits_cleanly
 def grid_up(config_path: str, timeout: float, workdir: str | None) -> None:
     """Run a hub and the configured nodes on this machine (127.0.0.1) until Ctrl+C."""
     from pathlib import Path
+
     from .grid import GridError, run_grid_up
+
     cfg = load_config(config_path, check_files=False)
     try:
-        code = run_grid_up(cfg, timeout, echo=lambda s: click.echo(s),
-                           workdir=Path(workdir) if workdir else None)
+        code = run_grid_up(
+            cfg, timeout, echo=lambda s: click.echo(s), workdir=Path(workdir) if workdir else None
+        )
     except GridError as exc:
         click.echo(f"error: {exc}", err=True)
         code = EXIT_RUNTIME

@@ -5,6 +5,7 @@ Every schedule decision in the robot, its workers and the simulated broker asks 
 wall-clock anchor), so a parent process hands the spec to its children and every process derives
 the same simulated time without talking to the others.
 """
+
 from __future__ import annotations
 
 import threading
@@ -30,7 +31,10 @@ def iso(dt: datetime) -> str:
 
 
 class Clock(Protocol):
-    speed: float
+    @property
+    def speed(self) -> float:
+        """Simulated seconds per wall second."""
+        ...
 
     def now(self) -> datetime: ...
 
@@ -51,14 +55,15 @@ class RealClock:
 
 @dataclass(frozen=True)
 class AcceleratedClock:
-    """Simulated WIB time: ``start`` at wall time ``anchor`` (epoch seconds), ``speed`` times faster."""
+    """Simulated WIB time: ``start`` at wall time ``anchor`` (epoch seconds), ``speed`` times
+    faster."""
 
     start: datetime
     speed: float
     anchor: float
 
     @classmethod
-    def starting(cls, start: datetime, speed: float) -> "AcceleratedClock":
+    def starting(cls, start: datetime, speed: float) -> AcceleratedClock:
         if speed <= 0:
             raise ValueError(f"clock speed must be positive, got {speed}")
         return cls(to_wib(start), float(speed), time.time())
@@ -95,8 +100,9 @@ def wall_seconds(clock: Clock, sim_seconds: float) -> float:
     return max(0.0, sim_seconds / clock.speed)
 
 
-def sleep_until(clock: Clock, when: datetime, stop: threading.Event | None = None,
-                max_wall_step: float = 1.0) -> bool:
+def sleep_until(
+    clock: Clock, when: datetime, stop: threading.Event | None = None, max_wall_step: float = 1.0
+) -> bool:
     """Wait until the clock reads ``when``. Returns False when ``stop`` was set first.
 
     Waits in short wall-clock steps so a stop request is honoured promptly and a clock that is

@@ -7,6 +7,7 @@ and runs 08:45-16:15 WIB on an accelerated clock. A live view shows the day as i
 end the EOD report is printed, the simulator's ledger is saved beside it and the two are
 compared.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,9 @@ from .supervisor import Supervisor, install_signal_handlers
 
 log = logging.getLogger("robot.demo")
 DEMO_ACCOUNTS = [("ACC_STOCKBIT", "stockbit"), ("ACC_IPOT", "ipot"), ("ACC_AJAIB", "ajaib")]
-DEMO_PASSWORD = "demo"      # the simulator's documented demo password
-DEMO_PIN = "123456"         # the demo scenario's ipot trading PIN
-DEFAULT_SPEED = 150.0       # 08:30-16:15 in a little over three minutes
+DEMO_PASSWORD = "demo"  # the simulator's documented demo password
+DEMO_PIN = "123456"  # the demo scenario's ipot trading PIN
+DEFAULT_SPEED = 150.0  # 08:30-16:15 in a little over three minutes
 
 
 def demo_day(today: date) -> date:
@@ -45,47 +46,80 @@ def demo_day(today: date) -> date:
 def write_config(root: Path, sim_url: str, driver: str = "uc") -> Path:
     cfg = {
         "settings": {
-            "operating_hours": {"start": "08:45", "end": "16:15"}, "eod_report_time": "16:00",
-            "poll_interval_ms": 2000, "heartbeat_interval_s": 1, "task_pull_interval_s": 60,
+            "operating_hours": {"start": "08:45", "end": "16:15"},
+            "eod_report_time": "16:00",
+            "poll_interval_ms": 2000,
+            "heartbeat_interval_s": 1,
+            "task_pull_interval_s": 60,
             "reconcile_grace_s": 30,
             "task_server": {"url": sim_url, "token_env": "ROBOT_DEMO_TOKEN"},
             "browser": {"driver": driver, "headless": True, "launch_stagger_s": 0.5},
         },
         "brokers": {b: {"base_url": sim_url} for _, b in DEMO_ACCOUNTS},
-        "accounts": [{"id": a, "broker": b, "profile_path": f"profiles/{a}", "enabled": True,
-                      "password_env": "ROBOT_DEMO_PASSWORD", "pin_env": "ROBOT_DEMO_PIN",
-                      "limits": {"max_order_value": 100_000_000}} for a, b in DEMO_ACCOUNTS],
+        "accounts": [
+            {
+                "id": a,
+                "broker": b,
+                "profile_path": f"profiles/{a}",
+                "enabled": True,
+                "password_env": "ROBOT_DEMO_PASSWORD",
+                "pin_env": "ROBOT_DEMO_PIN",
+                "limits": {"max_order_value": 100_000_000},
+            }
+            for a, b in DEMO_ACCOUNTS
+        ],
     }
     path = root / "accounts.yaml"
-    path.write_text("# written by `python -m robot.supervisor --demo`; edits are overwritten\n"
-                    + json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
+    path.write_text(
+        "# written by `python -m robot.supervisor --demo`; edits are overwritten\n"
+        + json.dumps(cfg, indent=2)
+        + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
-def run_demo(root: Path, speed: float | None, driver: str | None = None,
-             day: date | None = None) -> int:
+def run_demo(
+    root: Path, speed: float | None, driver: str | None = None, day: date | None = None
+) -> int:
     from simulator.server import SimServer
 
     root = root.resolve()
-    for sub in ("state.db", "state.db-wal", "state.db-shm", "state.db.lock", "logs", "reports",
-                "profiles", "ledger.json"):
+    for sub in (
+        "state.db",
+        "state.db-wal",
+        "state.db-shm",
+        "state.db.lock",
+        "logs",
+        "reports",
+        "profiles",
+        "ledger.json",
+    ):
         p = root / sub
         shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
     root.mkdir(parents=True, exist_ok=True)
     day = day or demo_day(RealClock().now().date())
-    clock = AcceleratedClock.starting(datetime.combine(day, dtime(8, 30), WIB),
-                                      speed or DEFAULT_SPEED)
+    clock = AcceleratedClock.starting(
+        datetime.combine(day, dtime(8, 30), WIB), speed or DEFAULT_SPEED
+    )
     token = os.urandom(12).hex()
-    os.environ.update(ROBOT_DEMO_TOKEN=token, ROBOT_DEMO_PASSWORD=DEMO_PASSWORD,
-                      ROBOT_DEMO_PIN=DEMO_PIN, SE_OFFLINE="true")
+    os.environ.update(
+        ROBOT_DEMO_TOKEN=token,
+        ROBOT_DEMO_PASSWORD=DEMO_PASSWORD,
+        ROBOT_DEMO_PIN=DEMO_PIN,
+        SE_OFFLINE="true",
+    )
     sim = SimServer(clock=clock, scenario="demo", token=token, port=0).start()
     try:
         cfg = load_config(write_config(root, sim.url, driver or "uc"))
         logs.setup(cfg.settings.log_dir, "supervisor", clock=clock)
         for secret in (token, DEMO_PIN, DEMO_PASSWORD):
             logs.register_secret(secret)
-        print(f"robot demo: trading day {day} on the simulator at {sim.url}, clock x{clock.speed:g}"
-              f" from 08:30 WIB; state, logs and reports in {root}", flush=True)
+        print(
+            f"robot demo: trading day {day} on the simulator at {sim.url}, clock x{clock.speed:g}"
+            f" from 08:30 WIB; state, logs and reports in {root}",
+            flush=True,
+        )
         sup = Supervisor(cfg, clock, day)
         install_signal_handlers(sup)
         view = LiveView(sup, clock, cfg.settings.extra_holidays)
@@ -109,10 +143,12 @@ def finish(sup, sim, root: Path) -> int:
         print("no end-of-day report was produced; see the logs", flush=True)
         return EXIT_RUNTIME
     from .store import Store
+
     store = Store(sup.settings.state_db, readonly=True)
     try:
-        problems = compare_with_ledger(store.tasks_on(None), store.orders_on(None), ledger,
-                                       sup.report)
+        problems = compare_with_ledger(
+            store.tasks_on(None), store.orders_on(None), ledger, sup.report
+        )
     finally:
         store.close()
     print(f"ledger: {ledger_path}", flush=True)
@@ -123,11 +159,17 @@ def finish(sup, sim, root: Path) -> int:
         for p in problems:
             print(f"  - {p}", flush=True)
         return EXIT_RUNTIME
-    print("the report agrees with the simulator's ledger "
-          f"({len([o for o in ledger if not o['rejected']])} orders, no duplicates)", flush=True)
+    print(
+        "the report agrees with the simulator's ledger "
+        f"({len([o for o in ledger if not o['rejected']])} orders, no duplicates)",
+        flush=True,
+    )
     if missing:
-        print(f"note: the demo usually shows every outcome; this run has none of: "
-              f"{', '.join(missing)}", flush=True)
+        print(
+            f"note: the demo usually shows every outcome; this run has none of: "
+            f"{', '.join(missing)}",
+            flush=True,
+        )
     return EXIT_OK
 
 
@@ -155,9 +197,12 @@ class LiveView:
         phase = idx.phase_at(now, self.extra).value.replace("_", " ")
         lines = self.account_lines()
         if self.tty:
-            body = [f"robot demo  {now:%Y-%m-%d %H:%M:%S} WIB  market: {phase}", "",
-                    f"  {'account':<14}{'state':<15}{'open':>5}{'fills':>6}{'TP':>4}{'CL':>4}"
-                    f"{'restarts':>9}  last"]
+            body = [
+                f"robot demo  {now:%Y-%m-%d %H:%M:%S} WIB  market: {phase}",
+                "",
+                f"  {'account':<14}{'state':<15}{'open':>5}{'fills':>6}{'TP':>4}{'CL':>4}"
+                f"{'restarts':>9}  last",
+            ]
             body += [f"  {v}" for v in lines.values()]
             self.out.write("\x1b[H\x1b[J" + "\n".join(body) + "\n")
             self.out.flush()
@@ -175,10 +220,12 @@ class LiveView:
             w = store.worker(acc_id) or {}
             t = store.task_counts(acc_id, self.sup.day)
             last = store.last_event_of(acc_id)
-            out[acc_id] = (f"{acc_id:<14}{w.get('state') or '-':<15}{t.get('open') or 0:>5}"
-                           f"{t.get('fills') or 0:>6}{t.get('tp') or 0:>4}{t.get('cl') or 0:>4}"
-                           f"{w.get('restarts') or 0:>9}  "
-                           f"{(last['type'] + ' ' + (last['task_id'] or '')) if last else ''}")
+            out[acc_id] = (
+                f"{acc_id:<14}{w.get('state') or '-':<15}{t.get('open') or 0:>5}"
+                f"{t.get('fills') or 0:>6}{t.get('tp') or 0:>4}{t.get('cl') or 0:>4}"
+                f"{w.get('restarts') or 0:>9}  "
+                f"{(last['type'] + ' ' + (last['task_id'] or '')) if last else ''}"
+            )
         return out
 
     def done(self, *_: object) -> None:

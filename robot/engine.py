@@ -10,35 +10,52 @@ Each task state change and its event are written in one SQLite transaction; ever
 write goes through a named method of the Store (robot/store/), which checks each task and order
 move against robot/orders.py.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Callable
 
-from adapters.base import (ActionTimeout, AdapterError, BrokerAdapter, BrokerOrder,
-                           BrokerRejected, BrowserCrashed, OrderRequest, OrderStatus,
-                           SelectorMissing, SessionExpired, Side)
+from adapters.base import (
+    ActionTimeout,
+    AdapterError,
+    BrokerAdapter,
+    BrokerOrder,
+    BrokerRejected,
+    BrowserCrashed,
+    OrderRequest,
+    OrderStatus,
+    SelectorMissing,
+    SessionExpired,
+    Side,
+)
 
 from . import calendar as idx, rules
 from .clock import Clock
 from .config import Account, Settings
-from .orders import (ORDER_AT_BROKER, ORDER_LIVE, ORDER_UNCONFIRMED, OrderState as O,
-                     TaskState as T, entry_state)
+from .orders import (
+    ORDER_AT_BROKER,
+    ORDER_LIVE,
+    ORDER_UNCONFIRMED,
+    OrderState as O,
+    TaskState as T,
+    entry_state,
+)
 from .store import Store
 
 log = logging.getLogger("robot.engine")
 
-TIME_SLACK_S = 60.0            # broker clocks and second-granular tables: match this far back
-HISTORY_EVERY = 3              # polls between history reads while a native exit is awaited
-RETRY_BASE_S = 5.0             # simulated seconds, doubled per attempt
-IDLE_READ_S = 30.0             # simulated seconds between reads while nothing of ours is live
-NATIVE_PRICE_EVERY_S = 60.0    # simulated seconds between price reads of a stock whose native
-                               # TP/CL is watched (each read is a page load)
+TIME_SLACK_S = 60.0  # broker clocks and second-granular tables: match this far back
+HISTORY_EVERY = 3  # polls between history reads while a native exit is awaited
+RETRY_BASE_S = 5.0  # simulated seconds, doubled per attempt
+IDLE_READ_S = 30.0  # simulated seconds between reads while nothing of ours is live
+NATIVE_PRICE_EVERY_S = 60.0  # simulated seconds between price reads of a stock whose native
+# TP/CL is watched (each read is a page load)
 
 
 def fault_point(name: str) -> None:
@@ -61,8 +78,8 @@ def fault_point(name: str) -> None:
     hold = os.environ.get("ROBOT_FAULT_HOLD")
     if hold:
         log.warning("fault point %s: holding until %s is written to", name, hold)
-        with open(hold, "rb") as fifo:       # a FIFO: blocks until the test opens it to write
-            fifo.read()                      # ... and returns when the test closes it
+        with open(hold, "rb") as fifo:  # a FIFO: blocks until the test opens it to write
+            fifo.read()  # ... and returns when the test closes it
         log.warning("fault point %s: released", name)
         return
     log.warning("fault point %s: killing this worker", name)
@@ -90,9 +107,9 @@ ActGuard = Callable[[], str | None]
 class Crossing:
     """The last price seen at a task's TP or CL while no native exit order is listed."""
 
-    purpose: str                # tp | cl
-    level: int                  # the task's TP or CL price
-    last: int                   # the price seen there
+    purpose: str  # tp | cl
+    level: int  # the task's TP or CL price
+    last: int  # the price seen there
     seen_at: datetime
 
 
@@ -109,9 +126,17 @@ class BrokerView:
 
 
 class Engine:
-    def __init__(self, store: Store, adapter: BrokerAdapter, account: Account, settings: Settings,
-                 clock: Clock, day: date, dry_run: bool = False,
-                 may_act: ActGuard | None = None):
+    def __init__(
+        self,
+        store: Store,
+        adapter: BrokerAdapter | None,  # None: settle_from_store only
+        account: Account,
+        settings: Settings,
+        clock: Clock,
+        day: date,
+        dry_run: bool = False,
+        may_act: ActGuard | None = None,
+    ):
         self.store, self.adapter, self.account = store, adapter, account
         self.settings, self.clock, self.day = settings, clock, day
         self.dry_run = dry_run
@@ -129,7 +154,7 @@ class Engine:
         self.reads = 0
         self.first_read: dict[str, int] = {}
         self.reads_at_intent: dict[int, int] = {}
-        self.unsure: dict[int, str] = {}       # intent row id -> why look-alikes were not taken
+        self.unsure: dict[int, str] = {}  # intent row id -> why look-alikes were not taken
         # native TP/CL watch (watch_native_exits)
         self.crossed: dict[str, Crossing] = {}
         self.price_read_at: dict[str, datetime] = {}
@@ -141,8 +166,9 @@ class Engine:
         """This account's tasks of the day in these states, oldest first."""
         return self.store.tasks_of(self.account.id, self.day, *states)
 
-    def move(self, task_id: str, to: T, event: str | None, payload: dict | None = None,
-             **cols) -> None:
+    def move(
+        self, task_id: str, to: T, event: str | None, payload: dict | None = None, **cols
+    ) -> None:
         """Change a task's state (checked against the lifecycle) with its event, atomically."""
         now = self.clock.now()
         with self.store.transaction():
@@ -150,12 +176,26 @@ class Engine:
             frm = T(before["state"])
             if event:
                 # every task event names its stock: an alert on a phone must say what it is about
-                self.store.add_event(event, self.account.id, {"state": to.value, "from": frm.value,
-                                     "emiten": before["emiten"], **(payload or {})}, now,
-                                     task_id=task_id)
+                self.store.add_event(
+                    event,
+                    self.account.id,
+                    {
+                        "state": to.value,
+                        "from": frm.value,
+                        "emiten": before["emiten"],
+                        **(payload or {}),
+                    },
+                    now,
+                    task_id=task_id,
+                )
         if frm != to:
-            log.info("task %s: %s -> %s %s", task_id, frm.value, to.value,
-                     json.dumps(payload or {}, default=str))
+            log.info(
+                "task %s: %s -> %s %s",
+                task_id,
+                frm.value,
+                to.value,
+                json.dumps(payload or {}, default=str),
+            )
 
     # ----------------------------------------------------------------------------- the poll
     def step(self) -> None:
@@ -168,8 +208,12 @@ class Engine:
         now = self.clock.now()
         phase = self.settings.calendar.phase_at(now)
         self.polls += 1
-        if self.reconciled and self.last_read is not None and not self._watching() \
-                and now - self.last_read < timedelta(seconds=IDLE_READ_S):
+        if (
+            self.reconciled
+            and self.last_read is not None
+            and not self._watching()
+            and now - self.last_read < timedelta(seconds=IDLE_READ_S)
+        ):
             self.submit_pending(phase)
             return
         view = self.read_broker(history=not self.reconciled or self._needs_history())
@@ -182,7 +226,7 @@ class Engine:
         self.handle_cancels(view, phase)
         self.handle_exits(view, phase)
         self.submit_pending(phase)
-        self.watch_native_exits(view, phase)   # last: a failed price read delays nothing
+        self.watch_native_exits(view, phase)  # last: a failed price read delays nothing
 
     def _watching(self) -> bool:
         """Whether anything of ours is at the broker or unsettled: then every poll reads."""
@@ -194,7 +238,7 @@ class Engine:
         if self.native and self.tasks(T.FILLED) and self.polls % HISTORY_EVERY == 0:
             return True
         if self._grace_over(self.clock.now()):
-            return True     # a crossing is judged on a read of the history (watch_native_exits)
+            return True  # a crossing is judged on a read of the history (watch_native_exits)
         return self.store.has_orders(self.account.id, O.CLICKED, O.UNKNOWN)
 
     def read_broker(self, history: bool) -> BrokerView:
@@ -207,10 +251,10 @@ class Engine:
         return view
 
     def _open_orders(self) -> list[BrokerOrder]:
-        return self._listed(self.adapter.get_open_orders())
+        return self._listed(self.broker.get_open_orders())
 
     def _history(self) -> list[BrokerOrder]:
-        return self._listed(self.adapter.get_order_history())
+        return self._listed(self.broker.get_order_history())
 
     def _listed(self, rows: list[BrokerOrder]) -> list[BrokerOrder]:
         """Note a completed read of a broker list (see reads_at_intent)."""
@@ -236,44 +280,74 @@ class Engine:
             self._detect_native_exits(view)
 
     def _entry_progress(self, row: dict, seen: BrokerOrder) -> None:
-        task = self.store.task(row["task_id"])
+        task = self._task(row["task_id"])
         state = T(task["state"])
         if state in (T.FILLED, T.TP_HIT, T.CL_HIT) or state.terminal:
             return
         target = entry_state(seen.status, seen.filled, row["lot"])
         fill = {"lots_filled": seen.filled, "avg_fill_price": row["price"] if seen.filled else None}
         if target == T.FILLED and state != T.FILLED:
-            self.move(task["task_id"], T.FILLED, "FILLED", {"lots": seen.filled,
-                      "price": row["price"], "order_id": seen.order_id}, **fill)
+            self.move(
+                task["task_id"],
+                T.FILLED,
+                "FILLED",
+                {"lots": seen.filled, "price": row["price"], "order_id": seen.order_id},
+                **fill,
+            )
         elif target == T.PARTIAL and (state != T.PARTIAL or seen.filled != task["lots_filled"]):
-            self.move(task["task_id"], T.PARTIAL, "PARTIAL_FILL", {"lots_filled": seen.filled,
-                      "lot": row["lot"], "order_id": seen.order_id}, **fill)
+            self.move(
+                task["task_id"],
+                T.PARTIAL,
+                "PARTIAL_FILL",
+                {"lots_filled": seen.filled, "lot": row["lot"], "order_id": seen.order_id},
+                **fill,
+            )
         elif target == T.OPEN and state in (T.SUBMITTING, T.OUTCOME_UNKNOWN):
             self.move(task["task_id"], T.OPEN, None)
         elif target == T.FAILED:
             error = seen.raw.get("message")
-            self.move(task["task_id"], T.FAILED, "TASK_FAILED", {"reason": "rejected by the broker",
-                      **({"error": error} if error else {})},
-                      reason="rejected by the broker", last_error=error)
+            self.move(
+                task["task_id"],
+                T.FAILED,
+                "TASK_FAILED",
+                {"reason": "rejected by the broker", **({"error": error} if error else {})},
+                reason="rejected by the broker",
+                last_error=error,
+            )
         elif seen.status == OrderStatus.WITHDRAWN and task["cancel_requested"]:
-            self.move(task["task_id"], T.CANCELLED, "CANCELLED", {"lots_filled": seen.filled},
-                      **fill)
+            self.move(
+                task["task_id"], T.CANCELLED, "CANCELLED", {"lots_filled": seen.filled}, **fill
+            )
         elif seen.status in (OrderStatus.EXPIRED, OrderStatus.WITHDRAWN):
-            why = "expired unmatched at the close" if seen.status == OrderStatus.EXPIRED \
+            why = (
+                "expired unmatched at the close"
+                if seen.status == OrderStatus.EXPIRED
                 else "withdrawn at the broker (not by the robot)"
-            self.move(task["task_id"], T.EXPIRED_UNMATCHED, "EXPIRED",
-                      {"lots_filled": seen.filled, "lot": row["lot"], "reason": why},
-                      reason=why, **fill)
+            )
+            self.move(
+                task["task_id"],
+                T.EXPIRED_UNMATCHED,
+                "EXPIRED",
+                {"lots_filled": seen.filled, "lot": row["lot"], "reason": why},
+                reason=why,
+                **fill,
+            )
 
     def _exit_progress(self, row: dict, seen: BrokerOrder) -> None:
-        task = self.store.task(row["task_id"])
+        task = self._task(row["task_id"])
         if T(task["state"]) != T.FILLED:
             return
         if seen.status == OrderStatus.MATCHED:
             to = T.TP_HIT if row["purpose"] == "tp" else T.CL_HIT
-            self.move(task["task_id"], to, to.value, {"exit_price": row["price"],
-                      "lots": seen.filled, "order_id": seen.order_id}, exit_price=row["price"],
-                      exit_lots=seen.filled, exit_order_id=seen.order_id)
+            self.move(
+                task["task_id"],
+                to,
+                to.value,
+                {"exit_price": row["price"], "lots": seen.filled, "order_id": seen.order_id},
+                exit_price=row["price"],
+                exit_lots=seen.filled,
+                exit_order_id=seen.order_id,
+            )
 
     def _detect_native_exits(self, view: BrokerView) -> None:
         """Broker-native TP/CL: the broker places the exit sell itself; find and adopt it."""
@@ -281,13 +355,22 @@ class Engine:
             return
         claimed = self._claimed()
         for task in self.tasks(T.FILLED):
-            entry = next((o for o in self.store.orders_of(task["task_id"])
-                          if o["purpose"] == "entry" and o["broker_order_id"]), None)
+            entry = next(
+                (
+                    o
+                    for o in self.store.orders_of(task["task_id"])
+                    if o["purpose"] == "entry" and o["broker_order_id"]
+                ),
+                None,
+            )
             if entry is None:
                 continue
             for seen in view.orders.values():
-                if seen.side != Side.SELL or seen.emiten != task["emiten"] or \
-                        seen.order_id in claimed:
+                if (
+                    seen.side != Side.SELL
+                    or seen.emiten != task["emiten"]
+                    or seen.order_id in claimed
+                ):
                     continue
                 parent = str(seen.raw.get("parent") or "")
                 if parent and parent != entry["broker_order_id"]:
@@ -298,15 +381,26 @@ class Engine:
                 self._record_native_exit(task, seen, purpose)
                 if seen.status == OrderStatus.MATCHED:
                     to = T.TP_HIT if purpose == "tp" else T.CL_HIT
-                    self.move(task["task_id"], to, to.value, {"exit_price": seen.price,
-                              "lots": seen.filled, "order_id": seen.order_id, "native": True},
-                              exit_price=seen.price, exit_lots=seen.filled,
-                              exit_order_id=seen.order_id)
+                    self.move(
+                        task["task_id"],
+                        to,
+                        to.value,
+                        {
+                            "exit_price": seen.price,
+                            "lots": seen.filled,
+                            "order_id": seen.order_id,
+                            "native": True,
+                        },
+                        exit_price=seen.price,
+                        exit_lots=seen.filled,
+                        exit_order_id=seen.order_id,
+                    )
                 break
 
     def _record_native_exit(self, task: dict, seen: BrokerOrder, purpose: str) -> None:
-        self.store.record_native_exit(task["task_id"], self.account.id, purpose, seen,
-                                      self.clock.now())
+        self.store.record_native_exit(
+            task["task_id"], self.account.id, purpose, seen, self.clock.now()
+        )
 
     def _claimed(self) -> set[str]:
         return self.store.claimed_broker_ids(self.account.id)
@@ -326,12 +420,15 @@ class Engine:
         if not self.native:
             return
         now = self.clock.now()
-        watched = {t["task_id"]: t for t in self.tasks(T.FILLED)
-                   if (t["tp"] is not None or t["cl"] is not None)
-                   and t["task_id"] not in self.exit_alerted}
+        watched = {
+            t["task_id"]: t
+            for t in self.tasks(T.FILLED)
+            if (t["tp"] is not None or t["cl"] is not None)
+            and t["task_id"] not in self.exit_alerted
+        }
         for task_id in list(self.crossed):
             if task_id not in watched or self._has_exit(task_id):
-                del self.crossed[task_id]          # the exit appeared, or the task moved on
+                del self.crossed[task_id]  # the exit appeared, or the task moved on
         for task_id, task in watched.items():
             crossing = self.crossed.get(task_id)
             if crossing is not None:
@@ -339,14 +436,22 @@ class Engine:
                     self._exit_not_seen(task, crossing, now)
                 continue
             if not phase.is_continuous or self._has_exit(task_id):
-                continue                           # no trading, no exit to expect
+                continue  # no trading, no exit to expect
             last = self._watched_price(task["emiten"], now)
+            if last is None:
+                continue  # not read this time
             hit = _level_crossed(task, last)
             if hit is not None:
                 self.crossed[task_id] = Crossing(hit[0], hit[1], last, now)
-                log.info("task %s: last price %d is at its %s %d; waiting %.0f s of trading "
-                         "for the broker's exit order", task_id, last, hit[0].upper(), hit[1],
-                         self.settings.native_exit_grace_s)
+                log.info(
+                    "task %s: last price %d is at its %s %d; waiting %.0f s of trading "
+                    "for the broker's exit order",
+                    task_id,
+                    last,
+                    hit[0].upper(),
+                    hit[1],
+                    self.settings.native_exit_grace_s,
+                )
 
     def _waited_out(self, crossing: Crossing, now: datetime) -> bool:
         """The grace counts trading time only: the broker cannot act in a break."""
@@ -354,6 +459,27 @@ class Engine:
 
     def _grace_over(self, now: datetime) -> bool:
         return any(self._waited_out(c, now) for c in self.crossed.values())
+
+    @property
+    def broker(self) -> BrokerAdapter:
+        """The adapter: everything but settle_from_store reads or acts on the broker."""
+        if self.adapter is None:
+            raise RuntimeError("an engine without a browser can only settle from the store")
+        return self.adapter
+
+    def _task(self, task_id: str) -> dict:
+        """A task this engine works on (an order row or a move names it): always in the store."""
+        task = self.store.task(task_id)
+        if task is None:
+            raise LookupError(f"no task {task_id!r} in the store")
+        return task
+
+    def _order(self, order_id: int) -> dict:
+        """An order row this engine wrote: always in the store."""
+        row = self.store.order(order_id)
+        if row is None:
+            raise LookupError(f"no order {order_id} in the store")
+        return row
 
     def _has_exit(self, task_id: str) -> bool:
         return any(o["purpose"] in ("tp", "cl") for o in self.store.orders_of(task_id))
@@ -369,11 +495,11 @@ class Engine:
             return None
         self.price_read_at[emiten] = now
         try:
-            return self.adapter.last_price(emiten)
+            return self.broker.last_price(emiten)
         except (SessionExpired, BrowserCrashed):
             raise
         except AdapterError as exc:
-            if type(exc) is AdapterError:          # no quote page: nothing to try again
+            if type(exc) is AdapterError:  # no quote page: nothing to try again
                 self.price_watch_off = str(exc)
                 log.warning("native TP/CL cannot be watched on this broker: %s", exc)
             else:
@@ -387,17 +513,35 @@ class Engine:
         waited = idx.trading_seconds(crossing.seen_at, now)
         word = "take-profit" if crossing.purpose == "tp" else "cut-loss"
         # one per task, also across a restart of the worker (the id is the task's)
-        self.store.add_event("NATIVE_EXIT_NOT_SEEN", self.account.id, {
-            "emiten": task["emiten"], "purpose": crossing.purpose, "level": crossing.level,
-            "last_price": crossing.last, "seen_at": crossing.seen_at.isoformat(),
-            "waited_s": round(waited), "lots": task["lots_filled"],
-            "action": f"check at the broker that the {word} order exists or sell by hand; the "
-                      f"robot does not sell by itself on a broker with native TP/CL"},
-            now, task_id=task_id, event_id=f"native-exit-not-seen-{task_id}", once=True)
-        log.error("task %s: the price reached its %s %d (last %d at %s) and no exit order of "
-                  "the broker's appeared in %.0f s of trading: reported (NATIVE_EXIT_NOT_SEEN)",
-                  task_id, word, crossing.level, crossing.last,
-                  crossing.seen_at.strftime("%H:%M:%S"), waited)
+        self.store.add_event(
+            "NATIVE_EXIT_NOT_SEEN",
+            self.account.id,
+            {
+                "emiten": task["emiten"],
+                "purpose": crossing.purpose,
+                "level": crossing.level,
+                "last_price": crossing.last,
+                "seen_at": crossing.seen_at.isoformat(),
+                "waited_s": round(waited),
+                "lots": task["lots_filled"],
+                "action": f"check at the broker that the {word} order exists or sell by hand; the "
+                f"robot does not sell by itself on a broker with native TP/CL",
+            },
+            now,
+            task_id=task_id,
+            event_id=f"native-exit-not-seen-{task_id}",
+            once=True,
+        )
+        log.error(
+            "task %s: the price reached its %s %d (last %d at %s) and no exit order of "
+            "the broker's appeared in %.0f s of trading: reported (NATIVE_EXIT_NOT_SEEN)",
+            task_id,
+            word,
+            crossing.level,
+            crossing.last,
+            crossing.seen_at.strftime("%H:%M:%S"),
+            waited,
+        )
 
     # ------------------------------------------------------------------------ reconciliation
     def match(self, row: dict, view: BrokerView, claimed: set[str]) -> BrokerOrder | None:
@@ -414,45 +558,64 @@ class Engine:
         orders like it are listed is kept in ``self.unsure`` for the OUTCOME_UNKNOWN it may
         end in, which then never resends."""
         self.unsure.pop(row["id"], None)
-        toast_id = self.adapter.toast_order_id(row.get("toast"))
+        toast_id = self.broker.toast_order_id(row.get("toast"))
         if toast_id:
             return self._match_toast_id(row, view, claimed, toast_id)
         intent_at = datetime.fromisoformat(row["intent_at"])
         since = intent_at - timedelta(seconds=TIME_SLACK_S)
         known_before = self.reads_at_intent.get(row["id"])
-        candidates = [o for o in view.orders.values()
-                      if o.order_id not in claimed and _same_order(o, row)
-                      and (o.time is None or o.time >= since)
-                      and not (known_before is not None
-                               and self.first_read.get(o.order_id, known_before + 1)
-                               <= known_before)]
+        candidates = [
+            o
+            for o in view.orders.values()
+            if o.order_id not in claimed
+            and _same_order(o, row)
+            and (o.time is None or o.time >= since)
+            and not (
+                known_before is not None
+                and self.first_read.get(o.order_id, known_before + 1) <= known_before
+            )
+        ]
         if not candidates:
             return None
         if all(o.time is not None for o in candidates):
             return min(candidates, key=lambda o: (o.time, o.order_id))
-        rivals = [r for r in self.store.unconfirmed_orders(self.account.id)
-                  if r["id"] != row["id"] and r["status"] != O.INTENT  # never clicked: owns none
-                  and _same_fields(r, row)]
+        rivals = [
+            r
+            for r in self.store.unconfirmed_orders(self.account.id)
+            if r["id"] != row["id"]
+            and r["status"] != O.INTENT  # never clicked: owns none
+            and _same_fields(r, row)
+        ]
         if len(candidates) == 1 and not rivals:
             return candidates[0]
         self.unsure[row["id"]] = (
             f"{len(candidates)} order(s) at the broker look like it "
             f"({', '.join(sorted(o.order_id for o in candidates))})"
-            + (f" and {len(rivals)} other unsettled order(s) of the robot are the same"
-               if rivals else "")
-            + ": the toast named no order id and the broker shows no time to tell them apart")
+            + (
+                f" and {len(rivals)} other unsettled order(s) of the robot are the same"
+                if rivals
+                else ""
+            )
+            + ": the toast named no order id and the broker shows no time to tell them apart"
+        )
         return None
 
-    def _match_toast_id(self, row: dict, view: BrokerView, claimed: set[str],
-                        toast_id: str) -> BrokerOrder | None:
+    def _match_toast_id(
+        self, row: dict, view: BrokerView, claimed: set[str], toast_id: str
+    ) -> BrokerOrder | None:
         found = view.orders.get(toast_id)
         if found is None:
             return None
         if found.order_id in claimed or not _same_order(found, row):
-            self.unsure[row["id"]] = (f"the toast named order {toast_id}, but the broker lists it "
-                                      + ("as another intent's" if found.order_id in claimed else
-                                         f"with other fields ({found.emiten} {found.side.value} "
-                                         f"{found.lot} lot @ {found.price})"))
+            self.unsure[row["id"]] = (
+                f"the toast named order {toast_id}, but the broker lists it "
+                + (
+                    "as another intent's"
+                    if found.order_id in claimed
+                    else f"with other fields ({found.emiten} {found.side.value} "
+                    f"{found.lot} lot @ {found.price})"
+                )
+            )
             return None
         return found
 
@@ -478,9 +641,12 @@ class Engine:
                 grace = timedelta(seconds=self.settings.reconcile_grace_s)
                 if final or now - first >= grace:
                     unsure = self.unsure.get(row["id"])
-                    if unsure:      # an order like it is listed: a resend could double it
-                        self._unknown(row, why=f"clicked, not told apart at the broker: {unsure}",
-                                      may_resend=False)
+                    if unsure:  # an order like it is listed: a resend could double it
+                        self._unknown(
+                            row,
+                            why=f"clicked, not told apart at the broker: {unsure}",
+                            may_resend=False,
+                        )
                     else:
                         self._unknown(row)
 
@@ -489,22 +655,40 @@ class Engine:
             memo.pop(row["id"], None)
         with self.store.transaction():
             self.store.adopt_order(row["id"], found, self.clock.now())
-            task = self.store.task(row["task_id"])
+            task = self._task(row["task_id"])
             if row["purpose"] == "entry" and T(task["state"]) in (T.SUBMITTING, T.OUTCOME_UNKNOWN):
                 if found.status == OrderStatus.REJECTED:
-                    self.move(row["task_id"], T.FAILED, "TASK_FAILED",
-                              {"reason": "rejected by the broker"}, reason="rejected by the broker")
+                    self.move(
+                        row["task_id"],
+                        T.FAILED,
+                        "TASK_FAILED",
+                        {"reason": "rejected by the broker"},
+                        reason="rejected by the broker",
+                    )
                 else:
-                    self.move(row["task_id"], T.OPEN, "ORDER_SUBMITTED", {
-                        "order_id": found.order_id, "emiten": row["emiten"], "price": row["price"],
-                        "lot": row["lot"], "attempt": row["attempt"],
-                        "adopted": row["status"] != O.CLICKED or row["toast"] is None})
-        log.info("order %s of task %s confirmed by read-back (%s)", found.order_id,
-                 row["task_id"], found.status.value)
+                    self.move(
+                        row["task_id"],
+                        T.OPEN,
+                        "ORDER_SUBMITTED",
+                        {
+                            "order_id": found.order_id,
+                            "emiten": row["emiten"],
+                            "price": row["price"],
+                            "lot": row["lot"],
+                            "attempt": row["attempt"],
+                            "adopted": row["status"] != O.CLICKED or row["toast"] is None,
+                        },
+                    )
+        log.info(
+            "order %s of task %s confirmed by read-back (%s)",
+            found.order_id,
+            row["task_id"],
+            found.status.value,
+        )
         self._entry_or_exit(row, found)
 
     def _entry_or_exit(self, row: dict, found: BrokerOrder) -> None:
-        fresh = self.store.order(row["id"])
+        fresh = self._order(row["id"])
         if row["purpose"] == "entry":
             self._entry_progress(fresh, found)
         else:
@@ -513,36 +697,59 @@ class Engine:
     def _never_sent(self, row: dict, why: str) -> None:
         with self.store.transaction():
             self.store.mark_never_sent(row["id"], why)
-            task = self.store.task(row["task_id"])
+            task = self._task(row["task_id"])
             if row["purpose"] == "entry" and T(task["state"]) == T.SUBMITTING:
                 self.move(row["task_id"], T.PENDING, None)
         log.info("intent %s of task %s was never clicked: %s", row["id"], row["task_id"], why)
 
-    def _unknown(self, row: dict, why: str = "clicked, but not found at the broker after a "
-                 "second read", may_resend: bool = True) -> None:
+    def _unknown(
+        self,
+        row: dict,
+        why: str = "clicked, but not found at the broker after a second read",
+        may_resend: bool = True,
+    ) -> None:
         if row["status"] == O.UNKNOWN and may_resend:
-            return          # already reported; the close (may_resend False) still settles it
+            return  # already reported; the close (may_resend False) still settles it
         resend = self.settings.resubmit_unknown and may_resend
         with self.store.transaction():
             self.store.mark_unknown(row["id"], why)
-            task = self.store.task(row["task_id"])
+            task = self._task(row["task_id"])
             if row["purpose"] == "entry" and T(task["state"]) == T.SUBMITTING:
-                self.move(row["task_id"], T.OUTCOME_UNKNOWN, "OUTCOME_UNKNOWN", {
-                    "purpose": "entry", "price": row["price"], "lot": row["lot"],
-                    "action": "check the broker by hand; the robot will not resend"
-                    if not resend else "resubmit_unknown is on: the robot will resend"},
+                self.move(
+                    row["task_id"],
+                    T.OUTCOME_UNKNOWN,
+                    "OUTCOME_UNKNOWN",
+                    {
+                        "purpose": "entry",
+                        "price": row["price"],
+                        "lot": row["lot"],
+                        "action": "check the broker by hand; the robot will not resend"
+                        if not resend
+                        else "resubmit_unknown is on: the robot will resend",
+                    },
                     reason="order outcome unknown",
-                    last_error=row["error"] or row["toast"] or why)
+                    last_error=row["error"] or row["toast"] or why,
+                )
             else:
-                self.store.add_event("OUTCOME_UNKNOWN", self.account.id, {
-                    "purpose": row["purpose"], "emiten": row["emiten"], "price": row["price"],
-                    "lot": row["lot"], "action": "check the broker by hand; the robot will not "
-                    "resend"}, self.clock.now(), task_id=row["task_id"])
+                self.store.add_event(
+                    "OUTCOME_UNKNOWN",
+                    self.account.id,
+                    {
+                        "purpose": row["purpose"],
+                        "emiten": row["emiten"],
+                        "price": row["price"],
+                        "lot": row["lot"],
+                        "action": "check the broker by hand; the robot will not resend",
+                    },
+                    self.clock.now(),
+                    task_id=row["task_id"],
+                )
         log.error("task %s: order outcome unknown (%s)", row["task_id"], why)
         if resend and row["purpose"] == "entry":
             with self.store.transaction():
-                self.store.mark_never_sent(row["id"],
-                                           "outcome unknown; resubmitted (resubmit_unknown: true)")
+                self.store.mark_never_sent(
+                    row["id"], "outcome unknown; resubmitted (resubmit_unknown: true)"
+                )
                 self.move(row["task_id"], T.PENDING, None)
 
     # ---------------------------------------------------------------------------- submitting
@@ -552,40 +759,77 @@ class Engine:
         now = self.clock.now()
         for task in self.tasks(T.PENDING):
             if task["cancel_requested"]:
-                self.move(task["task_id"], T.CANCELLED, "CANCELLED", {"before": "submission",
-                                                                      "lots_filled": 0})
+                self.move(
+                    task["task_id"],
+                    T.CANCELLED,
+                    "CANCELLED",
+                    {"before": "submission", "lots_filled": 0},
+                )
                 continue
             if self.retry_at.get(task["task_id"], now) > now:
                 continue
             if self._has_unsettled_order(task["task_id"]):
                 continue  # belt and braces: never a second order while one is unsettled
-            self.place(task, "entry", Side.BUY, task["price"], task["lot"],
-                       tp=task["tp"] if self.native else None,
-                       cl=task["cl"] if self.native else None)
+            self.place(
+                task,
+                "entry",
+                Side.BUY,
+                task["price"],
+                task["lot"],
+                tp=task["tp"] if self.native else None,
+                cl=task["cl"] if self.native else None,
+            )
 
     def _has_unsettled_order(self, task_id: str) -> bool:
         return self.store.has_unsettled_entry(task_id)
 
-    def place(self, task: dict, purpose: str, side: Side, price: int, lot: int,
-              tp: int | None = None, cl: int | None = None) -> None:
+    def place(
+        self,
+        task: dict,
+        purpose: str,
+        side: Side,
+        price: int,
+        lot: int,
+        tp: int | None = None,
+        cl: int | None = None,
+    ) -> None:
         """Place one order for a task, exactly once (intent, click, toast, read-back)."""
         task_id = task["task_id"]
         now = self.clock.now()
         if self.may_act() is not None:
-            return                  # an orphaned or stopping worker starts nothing new
+            return  # an orphaned or stopping worker starts nothing new
         fault_point("before_intent")
-        with self.store.transaction():      # committed before anything is clicked
+        with self.store.transaction():  # committed before anything is clicked
             order_id, attempt = self.store.insert_intent(
-                task_id, self.account.id, purpose, side.value, task["emiten"], price, lot, tp, cl,
-                now, self.dry_run)
+                task_id,
+                self.account.id,
+                purpose,
+                side.value,
+                task["emiten"],
+                price,
+                lot,
+                tp,
+                cl,
+                now,
+                self.dry_run,
+            )
             if purpose == "entry":
                 # attempts counts entry submissions only: it bounds max_retry of the entry, and
                 # a TP/CL sell of the same task is no retry of it (docs/STATE.md)
                 self.store.count_entry_attempt(task_id)
                 self.move(task_id, T.SUBMITTING, None)
         self.reads_at_intent[order_id] = self.reads
-        log.info("intent %d: %s %s %d lot @ %d for task %s (%s, attempt %d)", order_id,
-                 side.value, task["emiten"], lot, price, task_id, purpose, attempt)
+        log.info(
+            "intent %d: %s %s %d lot @ %d for task %s (%s, attempt %d)",
+            order_id,
+            side.value,
+            task["emiten"],
+            lot,
+            price,
+            task_id,
+            purpose,
+            attempt,
+        )
         fault_point("after_intent")
 
         def before_click() -> None:
@@ -606,13 +850,17 @@ class Engine:
 
         request = OrderRequest(task["emiten"], side, price, lot, tp, cl)
         try:
-            result = self.adapter.submit_order(request, before_click, dry_run=self.dry_run,
-                                               after_click=lambda: fault_point("after_click"))
+            result = self.broker.submit_order(
+                request,
+                before_click,
+                dry_run=self.dry_run,
+                after_click=lambda: fault_point("after_click"),
+            )
         except BrokerRejected as exc:
             self._rejected(task, order_id, purpose, exc)
             return
         except ClickWithheld as exc:
-            self._never_sent(self.store.order(order_id), str(exc))
+            self._never_sent(self._order(order_id), str(exc))
             return
         except (SessionExpired, BrowserCrashed):
             raise  # the worker handles these; reconciliation settles the intent afterwards
@@ -622,12 +870,23 @@ class Engine:
         if result.dry_run:
             self.store.mark_dry_run(order_id, result.message)
             if purpose == "entry":
-                self.move(task_id, T.DRY_RUN, "DRY_RUN", {"emiten": task["emiten"], "price": price,
-                          "lot": lot, "tp": tp, "cl": cl, "note": "form filled, submit not clicked"})
+                self.move(
+                    task_id,
+                    T.DRY_RUN,
+                    "DRY_RUN",
+                    {
+                        "emiten": task["emiten"],
+                        "price": price,
+                        "lot": lot,
+                        "tp": tp,
+                        "cl": cl,
+                        "note": "form filled, submit not clicked",
+                    },
+                )
             return
         self.store.note_toast(order_id, result.message, self.clock.now())
         fault_point("after_toast")
-        row = self.store.order(order_id)
+        row = self._order(order_id)
         view = self.read_broker(history=False)
         found = self.match(row, view, self._claimed())
         if found is None:
@@ -638,16 +897,22 @@ class Engine:
             self._adopt(row, found)
             fault_point("after_readback")
         else:
-            log.warning("order of task %s not visible yet after the success toast; will re-read",
-                        task_id)
+            log.warning(
+                "order of task %s not visible yet after the success toast; will re-read", task_id
+            )
 
     def _rejected(self, task: dict, order_id: int, purpose: str, exc: BrokerRejected) -> None:
         task_id = task["task_id"]
         self.store.mark_rejected(order_id, exc.text, self.clock.now())
-        attempts = self.store.task(task_id)["attempts"]
+        attempts = self._task(task_id)["attempts"]
         if purpose != "entry":
-            self.store.add_event("EXIT_REJECTED", self.account.id, {"purpose": purpose,
-                                 "error": exc.text}, self.clock.now(), task_id=task_id)
+            self.store.add_event(
+                "EXIT_REJECTED",
+                self.account.id,
+                {"purpose": purpose, "error": exc.text},
+                self.clock.now(),
+                task_id=task_id,
+            )
             return
         # A rejection that arrives once order entry has closed (clicked at 08:57:59, reached the
         # broker at 08:58) placed nothing: retried like a retryable one, by the next phase that
@@ -656,25 +921,39 @@ class Engine:
         if (exc.retryable or closed) and attempts <= self.settings.max_retry:
             self._retry_later(task_id, attempts, exc.text)
             return
-        self.move(task_id, T.FAILED, "TASK_FAILED", {"reason": "rejected by the broker",
-                  "error": exc.text, "attempts": attempts}, reason="rejected by the broker",
-                  last_error=exc.text)
+        self.move(
+            task_id,
+            T.FAILED,
+            "TASK_FAILED",
+            {"reason": "rejected by the broker", "error": exc.text, "attempts": attempts},
+            reason="rejected by the broker",
+            last_error=exc.text,
+        )
 
     def _uncertain(self, task: dict, order_id: int, purpose: str, exc: Exception) -> None:
         """The UI did not say: never retry blindly; re-read the broker's lists first."""
         task_id = task["task_id"]
-        row = self.store.order(order_id)
+        row = self._order(order_id)
         self.store.note_order_error(order_id, f"{type(exc).__name__}: {exc}")
         log.warning("submit of task %s uncertain: %s; re-reading the broker", task_id, exc)
         if row["status"] == O.INTENT:
             # the click was never reached (the error came while filling the form)
             self._never_sent(row, f"{type(exc).__name__}: {exc}")
-            attempts = self.store.task(task_id)["attempts"]
+            attempts = self._task(task_id)["attempts"]
             if purpose == "entry":
                 if attempts > self.settings.max_retry:
-                    self.move(task_id, T.FAILED, "TASK_FAILED", {"reason": "gave up after retries",
-                              "error": str(exc), "attempts": attempts},
-                              reason=f"gave up after {attempts} attempts", last_error=str(exc))
+                    self.move(
+                        task_id,
+                        T.FAILED,
+                        "TASK_FAILED",
+                        {
+                            "reason": "gave up after retries",
+                            "error": str(exc),
+                            "attempts": attempts,
+                        },
+                        reason=f"gave up after {attempts} attempts",
+                        last_error=str(exc),
+                    )
                 else:
                     self._retry_later(task_id, attempts, str(exc))
             return
@@ -686,7 +965,7 @@ class Engine:
         self.retry_at[task_id] = self.clock.now() + timedelta(seconds=delay)
         with self.store.transaction():
             self.store.note_task_error(task_id, why)
-            task = self.store.task(task_id)
+            task = self._task(task_id)
             if T(task["state"]) == T.SUBMITTING:
                 self.move(task_id, T.PENDING, None)
         log.info("task %s: retry %d in %.0f s (%s)", task_id, attempts, delay, why)
@@ -699,12 +978,13 @@ class Engine:
         for task in self.tasks(T.FILLED):
             if task["tp"] is None and task["cl"] is None:
                 continue
-            exits = [o for o in self.store.orders_of(task["task_id"])
-                     if o["purpose"] in ("tp", "cl")]
+            exits = [
+                o for o in self.store.orders_of(task["task_id"]) if o["purpose"] in ("tp", "cl")
+            ]
             live = [o for o in exits if o["status"] in ORDER_LIVE]
             if any(o["status"] in ORDER_UNCONFIRMED for o in live):
                 continue  # an exit is being settled: never a second one
-            last = self.adapter.last_price(task["emiten"])
+            last = self.broker.last_price(task["emiten"])
             if live:
                 self._maybe_reprice_cl(task, live[0], last)
                 continue
@@ -721,15 +1001,19 @@ class Engine:
         age = (self.clock.now() - datetime.fromisoformat(order["intent_at"])).total_seconds()
         if age < self.settings.cut_loss_reprice_s:
             return
-        log.info("cut-loss sell %s unfilled for %.0f s; re-pricing to %d", order["broker_order_id"],
-                 age, last)
+        log.info(
+            "cut-loss sell %s unfilled for %.0f s; re-pricing to %d",
+            order["broker_order_id"],
+            age,
+            last,
+        )
         if self._cancel_confirmed(order):
             self.place(task, "cl", Side.SELL, rules.snap_down(last), task["lots_filled"])
 
     def _cancel_confirmed(self, order: dict) -> bool:
         """Withdraw and make sure it is withdrawn (a cancel that timed out may have worked)."""
         try:
-            self.adapter.cancel_order(order["broker_order_id"])
+            self.broker.cancel_order(order["broker_order_id"])
         except ActionTimeout as exc:
             log.warning("cancel of %s timed out (%s); confirming", order["broker_order_id"], exc)
         except BrokerRejected as exc:
@@ -748,13 +1032,20 @@ class Engine:
         for task in self.tasks(T.OPEN, T.PARTIAL):
             if not task["cancel_requested"] or not idx.can_withdraw(phase):
                 continue
-            entry = next((o for o in self.store.orders_of(task["task_id"])
-                          if o["purpose"] == "entry" and o["status"] in ORDER_AT_BROKER), None)
+            entry = next(
+                (
+                    o
+                    for o in self.store.orders_of(task["task_id"])
+                    if o["purpose"] == "entry" and o["status"] in ORDER_AT_BROKER
+                ),
+                None,
+            )
             if entry is None:
                 continue
             if self._cancel_confirmed(entry):
-                self.move(task["task_id"], T.CANCELLED, "CANCELLED",
-                          {"lots_filled": task["lots_filled"]})
+                self.move(
+                    task["task_id"], T.CANCELLED, "CANCELLED", {"lots_filled": task["lots_filled"]}
+                )
 
     # ---------------------------------------------------------------------------------- EOD
     def settle_eod(self) -> None:
@@ -767,8 +1058,10 @@ class Engine:
         self.reconcile(view, final=True)
         self.settle_from_store(view)
         from .eod import save_snapshot
-        save_snapshot(self.store, self.account.id, self.day, list(view.orders.values()),
-                      self.clock.now())
+
+        save_snapshot(
+            self.store, self.account.id, self.day, list(view.orders.values()), self.clock.now()
+        )
 
     def settle_from_store(self, view: BrokerView | None = None) -> None:
         """What needs no browser: tasks never sent, orders still open at the close.
@@ -780,38 +1073,63 @@ class Engine:
             self._settle_unconfirmed(task)
         for task in self.tasks(T.PENDING):
             if task["cancel_requested"]:
-                self.move(task["task_id"], T.CANCELLED, "CANCELLED", {"before": "submission",
-                                                                      "lots_filled": 0})
+                self.move(
+                    task["task_id"],
+                    T.CANCELLED,
+                    "CANCELLED",
+                    {"before": "submission", "lots_filled": 0},
+                )
                 continue
             why = task["last_error"] or "no phase allowed the order before the close"
-            self.move(task["task_id"], T.FAILED, "TASK_FAILED", {"reason": "not submitted",
-                      "error": why}, reason="not submitted before the close", last_error=why)
+            self.move(
+                task["task_id"],
+                T.FAILED,
+                "TASK_FAILED",
+                {"reason": "not submitted", "error": why},
+                reason="not submitted before the close",
+                last_error=why,
+            )
         for task in self.tasks(T.OPEN, T.PARTIAL):
             why = "unmatched at the close (day order)"
             if view is None:
-                why = ("day order still open at the last read; the broker could not be read at "
-                       "the close, so a late fill is not ruled out")
-            self.move(task["task_id"], T.EXPIRED_UNMATCHED, "EXPIRED", {
-                "lots_filled": task["lots_filled"], "lot": task["lot"], "reason": why}, reason=why)
+                why = (
+                    "day order still open at the last read; the broker could not be read at "
+                    "the close, so a late fill is not ruled out"
+                )
+            self.move(
+                task["task_id"],
+                T.EXPIRED_UNMATCHED,
+                "EXPIRED",
+                {"lots_filled": task["lots_filled"], "lot": task["lot"], "reason": why},
+                reason=why,
+            )
 
     def _settle_unconfirmed(self, task: dict) -> None:
         """A task left SUBMITTING at the close with no broker to read (see settle_from_store):
         its one unsettled entry order (never two, see _has_unsettled_order) decides."""
-        row = next((o for o in reversed(self.store.orders_of(task["task_id"]))
-                    if o["purpose"] == "entry" and o["status"] in ORDER_UNCONFIRMED), None)
+        row = next(
+            (
+                o
+                for o in reversed(self.store.orders_of(task["task_id"]))
+                if o["purpose"] == "entry" and o["status"] in ORDER_UNCONFIRMED
+            ),
+            None,
+        )
         if row is None or row["status"] == O.INTENT:
             if row is not None:
                 self._never_sent(row, "the worker stopped before the submit click")
-            if T(self.store.task(task["task_id"])["state"]) == T.SUBMITTING:
+            if T(self._task(task["task_id"])["state"]) == T.SUBMITTING:
                 self.move(task["task_id"], T.PENDING, None)
-            return                                   # PENDING: failed as "not submitted" next
-        self._unknown(row, why="clicked, but the broker could not be read before the close to "
-                      "confirm it", may_resend=False)   # the market is closed: nothing to resend
+            return  # PENDING: failed as "not submitted" next
+        self._unknown(
+            row,
+            why="clicked, but the broker could not be read before the close to confirm it",
+            may_resend=False,
+        )  # the market is closed: nothing to resend
 
-def _level_crossed(task: dict, last: int | None) -> tuple[str, int] | None:
+
+def _level_crossed(task: dict, last: int) -> tuple[str, int] | None:
     """("tp", level) or ("cl", level) when ``last`` is at or beyond it, else None."""
-    if last is None:
-        return None
     if task["tp"] is not None and last >= task["tp"]:
         return "tp", task["tp"]
     if task["cl"] is not None and last <= task["cl"]:
@@ -820,8 +1138,12 @@ def _level_crossed(task: dict, last: int | None) -> tuple[str, int] | None:
 
 
 def _same_order(o: BrokerOrder, row: dict) -> bool:
-    return (o.emiten, o.side.value, o.price, o.lot) == \
-        (row["emiten"], row["side"], row["price"], row["lot"])
+    return (o.emiten, o.side.value, o.price, o.lot) == (
+        row["emiten"],
+        row["side"],
+        row["price"],
+        row["lot"],
+    )
 
 
 def _same_fields(a: dict, b: dict) -> bool:

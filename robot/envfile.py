@@ -10,6 +10,7 @@ shell can still override the file for one run.
 The file holds secrets: it is refused unless only its owner can read it (POSIX mode 600 or
 stricter, owned by the user running the robot), and its values never reach a log line.
 """
+
 from __future__ import annotations
 
 import io
@@ -53,12 +54,14 @@ def read(path: Path) -> tuple[EnvFile | None, list[Problem]]:
     for binding in parse_stream(io.StringIO(text)):
         line = binding.original.line
         if binding.error:
-            problems.append(Problem(source, "", "is not a NAME=value line (comments start with #)",
-                                    line))
-        elif binding.key is not None and binding.value is None:
-            problems.append(Problem(source, binding.key, "has no '=value'", line))
+            problems.append(
+                Problem(source, "", "is not a NAME=value line (comments start with #)", line)
+            )
         elif binding.key is not None:
-            values[binding.key] = binding.value
+            if binding.value is None:
+                problems.append(Problem(source, binding.key, "has no '=value'", line))
+            else:
+                values[binding.key] = binding.value
     return (None if problems else EnvFile(path, values)), problems
 
 
@@ -77,12 +80,24 @@ def _private_problems(path: Path) -> list[Problem]:
         return []
     out = []
     if st.st_uid != os.geteuid():
-        out.append(Problem(source, "", f"is owned by uid {st.st_uid}, not by the user running the "
-                                       f"robot (uid {os.geteuid()}): it holds secrets"))
+        out.append(
+            Problem(
+                source,
+                "",
+                f"is owned by uid {st.st_uid}, not by the user running the "
+                f"robot (uid {os.geteuid()}): it holds secrets",
+            )
+        )
     if st.st_mode & 0o077:
-        out.append(Problem(source, "", f"can be read or written by others (mode "
-                                       f"{stat.S_IMODE(st.st_mode):04o}); it holds secrets: "
-                                       f"run chmod 600 {path}"))
+        out.append(
+            Problem(
+                source,
+                "",
+                f"can be read or written by others (mode "
+                f"{stat.S_IMODE(st.st_mode):04o}); it holds secrets: "
+                f"run chmod 600 {path}",
+            )
+        )
     return out
 
 

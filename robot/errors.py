@@ -1,4 +1,5 @@
 """Error types and the exit codes every command uses."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,8 +13,8 @@ EXIT_BAD_INPUT = 2
 class Problem:
     """One thing wrong with an input, located as precisely as the input allows."""
 
-    source: str            # file name, or e.g. "task T-001"
-    key: str               # dotted path of the offending key, "" for the whole input
+    source: str  # file name, or e.g. "task T-001"
+    key: str  # dotted path of the offending key, "" for the whole input
     message: str
     line: int | None = None
     column: int | None = None

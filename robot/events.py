@@ -7,6 +7,7 @@ payload in ``robot/schemas/events/<TYPE>.json`` and every event shares the envel
 tests check that the names here and the files there are the same set and that what the robot
 really sends matches the files (see tests/event_contract.py).
 """
+
 from __future__ import annotations
 
 from importlib import resources
@@ -43,11 +44,26 @@ EOD_REPORT = "EOD_REPORT"
 
 # The order of this tuple is the order of docs/PROTOCOL.md's table and schemas.
 EVENT_TYPES: tuple[str, ...] = (
-    TASK_ACCEPTED, TASK_REJECTED, TASK_CANCEL_REQUESTED, TASK_CONFLICT,
-    ORDER_SUBMITTED, PARTIAL_FILL, FILLED, TP_HIT, CL_HIT, EXPIRED, CANCELLED, TASK_FAILED,
-    OUTCOME_UNKNOWN, EXIT_REJECTED, NATIVE_EXIT_NOT_SEEN, DRY_RUN,
+    TASK_ACCEPTED,
+    TASK_REJECTED,
+    TASK_CANCEL_REQUESTED,
+    TASK_CONFLICT,
+    ORDER_SUBMITTED,
+    PARTIAL_FILL,
+    FILLED,
+    TP_HIT,
+    CL_HIT,
+    EXPIRED,
+    CANCELLED,
+    TASK_FAILED,
+    OUTCOME_UNKNOWN,
+    EXIT_REJECTED,
+    NATIVE_EXIT_NOT_SEEN,
+    DRY_RUN,
     LOGIN_REQUIRED,
-    WORKER_CRASHED, WORKER_RESTARTED, WORKER_FATAL,
+    WORKER_CRASHED,
+    WORKER_RESTARTED,
+    WORKER_FATAL,
     EOD_REPORT,
 )
 _REGISTERED = frozenset(EVENT_TYPES)
@@ -60,18 +76,33 @@ ON, SILENT, OFF = "on", "silent", "off"
 LEVELS = (ON, SILENT, OFF)
 DEFAULT_LEVELS: dict[str, str] = {
     # a person must act
-    OUTCOME_UNKNOWN: ON, LOGIN_REQUIRED: ON, WORKER_FATAL: ON, EOD_REPORT: ON,
+    OUTCOME_UNKNOWN: ON,
+    LOGIN_REQUIRED: ON,
+    WORKER_FATAL: ON,
+    EOD_REPORT: ON,
     # a position whose broker-native exit the robot could not see when the price got there
     NATIVE_EXIT_NOT_SEEN: ON,
     # worth knowing, no sound
-    FILLED: SILENT, TP_HIT: SILENT, CL_HIT: SILENT, TASK_FAILED: SILENT, TASK_CONFLICT: SILENT,
+    FILLED: SILENT,
+    TP_HIT: SILENT,
+    CL_HIT: SILENT,
+    TASK_FAILED: SILENT,
+    TASK_CONFLICT: SILENT,
     # the day's routine: the task server and the report carry them
-    TASK_ACCEPTED: OFF, TASK_CANCEL_REQUESTED: OFF, ORDER_SUBMITTED: OFF, PARTIAL_FILL: OFF,
-    EXPIRED: OFF, CANCELLED: OFF, DRY_RUN: OFF, WORKER_CRASHED: OFF, WORKER_RESTARTED: OFF,
+    TASK_ACCEPTED: OFF,
+    TASK_CANCEL_REQUESTED: OFF,
+    ORDER_SUBMITTED: OFF,
+    PARTIAL_FILL: OFF,
+    EXPIRED: OFF,
+    CANCELLED: OFF,
+    DRY_RUN: OFF,
+    WORKER_CRASHED: OFF,
+    WORKER_RESTARTED: OFF,
     # off because they can repeat: an emulated exit the broker keeps refusing is tried again on
     # every poll, and a task without a task_id is refused again on every pull. A channel is
     # ordered, so a flood of these would queue a later OUTCOME_UNKNOWN behind it.
-    EXIT_REJECTED: OFF, TASK_REJECTED: OFF,
+    EXIT_REJECTED: OFF,
+    TASK_REJECTED: OFF,
 }
 
 
@@ -89,7 +120,8 @@ def check_type(type_: str) -> None:
         raise UnknownEventType(
             f"event type {type_!r} is not registered in robot/events.py (every type needs a "
             f"payload schema in robot/schemas/events/{type_}.json and a line in "
-            f"docs/PROTOCOL.md: `python -m robot.protocol --write`)")
+            f"docs/PROTOCOL.md: `python -m robot.protocol --write`)"
+        )
 
 
 def _schemas_dir():
@@ -98,8 +130,11 @@ def _schemas_dir():
 
 def schema_files() -> list[str]:
     """The types that have a payload schema file (for the registry test)."""
-    return sorted(p.name[:-len(".json")] for p in (_schemas_dir() / "events").iterdir()
-                  if p.name.endswith(".json"))
+    return sorted(
+        p.name[: -len(".json")]
+        for p in (_schemas_dir() / "events").iterdir()
+        if p.name.endswith(".json")
+    )
 
 
 def envelope_schema() -> dict[str, Any]:

@@ -7,13 +7,14 @@ timeout, and a killed launch is retried: a restart storm that never converges (B
 wait their turn, beating meanwhile. The kernel releases a lock when its holder dies, so a
 SIGKILLed worker never keeps a slot.
 """
+
 from __future__ import annotations
 
 import contextlib
 import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import filelock
 

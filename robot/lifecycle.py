@@ -5,6 +5,7 @@ INIT -> IDLE -> SETUP -> CHECK_SESSION -> READY | WAIT_LOGIN -> PULL_TASKS -> TR
 FATAL (given up on for the day) to what it records. A worker refuses any move ALLOWED does not
 list (check_move raises IllegalMove): a wrong move is a bug to see in the tests, not a log line.
 """
+
 from __future__ import annotations
 
 import enum
@@ -15,7 +16,7 @@ from .clock import WIB
 from .errors import IllegalMove
 
 
-class WorkerState(str, enum.Enum):
+class WorkerState(enum.StrEnum):
     INIT = "INIT"
     IDLE = "IDLE"
     SETUP = "SETUP"
@@ -39,11 +40,20 @@ ALLOWED = {
     # CHECK_SESSION -> EOD_REPORT: the broker's site did not answer until the end of the day;
     # CHECK_SESSION -> CHECK_SESSION: the browser died during a check of a lost session, was
     # relaunched in place, and the next poll checks again
-    WorkerState.CHECK_SESSION: {WorkerState.READY, WorkerState.WAIT_LOGIN, WorkerState.EOD_REPORT,
-                                WorkerState.CHECK_SESSION, WorkerState.STOPPED},
+    WorkerState.CHECK_SESSION: {
+        WorkerState.READY,
+        WorkerState.WAIT_LOGIN,
+        WorkerState.EOD_REPORT,
+        WorkerState.CHECK_SESSION,
+        WorkerState.STOPPED,
+    },
     # WAIT_LOGIN -> CHECK_SESSION: the browser died while waiting and the check starts again
-    WorkerState.WAIT_LOGIN: {WorkerState.READY, WorkerState.CHECK_SESSION, WorkerState.EOD_REPORT,
-                             WorkerState.STOPPED},
+    WorkerState.WAIT_LOGIN: {
+        WorkerState.READY,
+        WorkerState.CHECK_SESSION,
+        WorkerState.EOD_REPORT,
+        WorkerState.STOPPED,
+    },
     WorkerState.READY: {WorkerState.PULL_TASKS, WorkerState.EOD_REPORT, WorkerState.STOPPED},
     WorkerState.PULL_TASKS: {WorkerState.TRADING, WorkerState.EOD_REPORT, WorkerState.STOPPED},
     WorkerState.TRADING: {WorkerState.EOD_REPORT, WorkerState.CHECK_SESSION, WorkerState.STOPPED},
@@ -60,8 +70,9 @@ def can_move(frm: WorkerState | None, to: WorkerState) -> bool:
 
 def check_move(account: str, frm: WorkerState | None, to: WorkerState) -> None:
     if not can_move(frm, to):
-        raise IllegalMove(f"worker {account}: {frm.value if frm else None} -> {to.value} is not a "
-                          f"lifecycle move")
+        raise IllegalMove(
+            f"worker {account}: {frm.value if frm else None} -> {to.value} is not a lifecycle move"
+        )
 
 
 @dataclass(frozen=True)
@@ -69,13 +80,15 @@ class DaySchedule:
     """The robot's schedule for one trading day, in WIB."""
 
     day: date
-    start: datetime          # 08:45 setup and login check
-    eod: datetime            # 16:00 end-of-day report
-    end: datetime            # 16:15 done
+    start: datetime  # 08:45 setup and login check
+    eod: datetime  # 16:00 end-of-day report
+    end: datetime  # 16:15 done
 
     @classmethod
-    def for_day(cls, day: date, start: time, eod: time, end: time) -> "DaySchedule":
-        at = lambda t: datetime.combine(day, t, WIB)  # noqa: E731
+    def for_day(cls, day: date, start: time, eod: time, end: time) -> DaySchedule:
+        def at(t: time) -> datetime:
+            return datetime.combine(day, t, WIB)
+
         return cls(day, at(start), at(eod), at(end))
 
     def stage(self, now: datetime) -> str:
@@ -95,7 +108,8 @@ class RestartTracker:
 
     Every unexpected exit counts; one within ``flap_window_s`` of ``flap_max`` others makes the
     account FATAL for the day. A worker that had stayed up ``min_uptime_s`` is restarted at once;
-    the backoff then doubles per consecutive quick failure. A deliberate stop is never recorded here.
+    the backoff then doubles per consecutive quick failure. A deliberate stop is never recorded
+    here.
     """
 
     backoff_initial_s: float = 1.0

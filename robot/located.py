@@ -6,6 +6,7 @@ are problems, and an alias expanding past MAX_NODES values (a "billion laughs" f
 read. A value YAML cannot construct (2026-13-01 looks like a date and is none) is kept as its
 text, for the validator to name.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,7 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .errors import ConfigError, Problem
 from .schema import dotted
 
-MAX_NODES = 100_000        # YAML values after alias expansion: a "billion laughs" file stops here
+MAX_NODES = 100_000  # YAML values after alias expansion: a "billion laughs" file stops here
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -29,7 +30,7 @@ class Located:
         self.source = source
         self.marks: dict[tuple, tuple[int, int]] = {}
         self.problems: list[Problem] = []
-        self.bad: set[tuple] = set()            # the key paths a problem was reported at
+        self.bad: set[tuple] = set()  # the key paths a problem was reported at
         self._constructor = SafeConstructor()
         self._nodes = 0
 
@@ -49,19 +50,33 @@ class Located:
     def plain(self, node: Node, path: tuple = ()) -> Any:
         self._nodes += 1
         if self._nodes > MAX_NODES:
-            raise ConfigError(Problem(self.source, "", f"has more than {MAX_NODES} values once its "
-                                      "aliases are expanded: is an alias (*name) nested in itself "
-                                      "many times?", node.start_mark.line + 1,
-                                      node.start_mark.column + 1))
+            raise ConfigError(
+                Problem(
+                    self.source,
+                    "",
+                    f"has more than {MAX_NODES} values once its "
+                    "aliases are expanded: is an alias (*name) nested in itself "
+                    "many times?",
+                    node.start_mark.line + 1,
+                    node.start_mark.column + 1,
+                )
+            )
         self.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, MappingNode):
             out: dict = {}
             for key_node, value_node in node.value:
                 where = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
                 if key_node.tag == MERGE_TAG:
-                    raise ConfigError(Problem(self.source, dotted(path) or "", "YAML merge keys "
-                                              "(<<: *name) are not supported: write the keys out, "
-                                              "or alias a whole value (limits: *name)", *where))
+                    raise ConfigError(
+                        Problem(
+                            self.source,
+                            dotted(path) or "",
+                            "YAML merge keys "
+                            "(<<: *name) are not supported: write the keys out, "
+                            "or alias a whole value (limits: *name)",
+                            *where,
+                        )
+                    )
                 if not isinstance(key_node, ScalarNode):
                     self.marks[path + ("?",)] = where
                     self.add(path + ("?",), "a key must be a plain word, not a list or mapping")
@@ -71,14 +86,18 @@ class Located:
                 except (ValueError, yaml.YAMLError):
                     key = key_node.value  # e.g. a date key 2027-02-30: the checker names it
                 if isinstance(key_node, ScalarNode) and key in out:
-                    self.marks[path + (key,)] = (key_node.start_mark.line + 1,
-                                                 key_node.start_mark.column + 1)
+                    self.marks[path + (key,)] = (
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                    )
                     self.add(path + (key,), "duplicate key")
                     continue
                 out[key] = self.plain(value_node, path + (key,))
                 # point at the key itself, which is where a reader looks for a misspelling
-                self.marks[path + (key,)] = (key_node.start_mark.line + 1,
-                                             key_node.start_mark.column + 1)
+                self.marks[path + (key,)] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
             return out
         if isinstance(node, SequenceNode):
             return [self.plain(item, path + (i,)) for i, item in enumerate(node.value)]
@@ -98,9 +117,15 @@ def read_yaml(path: Path, empty: str) -> tuple[Located, Any]:
     except FileNotFoundError:
         raise ConfigError(Problem(source, "", "file not found")) from None
     except UnicodeDecodeError as exc:
-        line = exc.object[:exc.start].count(b"\n") + 1
-        raise ConfigError(Problem(source, "", f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}"
-                                  "): save it as UTF-8", line)) from None
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            Problem(
+                source,
+                "",
+                f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}): save it as UTF-8",
+                line,
+            )
+        ) from None
     except OSError as exc:
         raise ConfigError(Problem(source, "", f"cannot be read: {exc.strerror or exc}")) from None
     doc = Located(source)
@@ -110,9 +135,15 @@ def read_yaml(path: Path, empty: str) -> tuple[Located, Any]:
         raise ConfigError(Problem(source, "", "is nested too deeply")) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(Problem(source, "", f"is not valid YAML: {getattr(exc, 'problem', exc)}",
-                                  mark.line + 1 if mark else None,
-                                  mark.column + 1 if mark else None)) from None
+        raise ConfigError(
+            Problem(
+                source,
+                "",
+                f"is not valid YAML: {getattr(exc, 'problem', exc)}",
+                mark.line + 1 if mark else None,
+                mark.column + 1 if mark else None,
+            )
+        ) from None
     if node is None:
         raise ConfigError(Problem(source, "", empty))
     try:

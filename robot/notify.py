@@ -29,6 +29,7 @@ STALE_AFTER_S when its turn comes (a channel broken for days) is recorded ``stal
 The Telegram token is part of the Bot API URL, so neither the URL nor an exception's text (which
 quotes it) is ever logged or stored: errors are described by their type and the API's answer.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,18 +55,18 @@ from .store import Store
 log = logging.getLogger("robot.notify")
 BATCH = 100
 CONNECT_TIMEOUT_S = 3.05
-POLL_S = 1.0                   # how often an idle channel looks for new events
+POLL_S = 1.0  # how often an idle channel looks for new events
 BACKOFF_INITIAL_S = 1.0
 BACKOFF_MAX_S = 60.0
-STALE_AFTER_S = 24 * 3600      # older events are recorded as stale, not sent
+STALE_AFTER_S = 24 * 3600  # older events are recorded as stale, not sent
 DETAIL_MAX = 300
-JOIN_GRACE_S = 1.0             # close(): how long past the deadline to wait for a thread
+JOIN_GRACE_S = 1.0  # close(): how long past the deadline to wait for a thread
 
 
 @dataclass(frozen=True)
 class Outcome:
-    kind: str                   # sent | retry | refused | broken
-    detail: str = ""            # safe to log and store: never a token or the Bot API URL
+    kind: str  # sent | retry | refused | broken
+    detail: str = ""  # safe to log and store: never a token or the Bot API URL
     retry_after: float | None = None
 
 
@@ -119,13 +120,20 @@ class TelegramChannel:
 
     def send(self, row: dict, level: str) -> Outcome:
         chat = self.settings.chat_id
-        body = {"chat_id": int(chat) if chat.lstrip("-").isdigit() else chat,
-                "text": text_of(row), "disable_notification": level == SILENT,
-                "link_preview_options": {"is_disabled": True}}
+        body = {
+            "chat_id": int(chat) if chat.lstrip("-").isdigit() else chat,
+            "text": text_of(row),
+            "disable_notification": level == SILENT,
+            "link_preview_options": {"is_disabled": True},
+        }
         url = f"{self.settings.api_url.rstrip('/')}/bot{self.token}/sendMessage"
         try:
-            resp = self.session.post(url, json=body, allow_redirects=False,
-                                     timeout=(CONNECT_TIMEOUT_S, self.settings.timeout_s))
+            resp = self.session.post(
+                url,
+                json=body,
+                allow_redirects=False,
+                timeout=(CONNECT_TIMEOUT_S, self.settings.timeout_s),
+            )
         except requests.RequestException as exc:
             # the exception's text quotes the URL, and with it the token: only its type
             return Outcome("retry", f"Bot API unreachable ({type(exc).__name__})")
@@ -139,23 +147,36 @@ class TelegramChannel:
             return Outcome("sent")
         if status == 429:
             after = ((answer or {}).get("parameters") or {}).get("retry_after")
-            ok = isinstance(after, (int, float)) and not isinstance(after, bool) and after >= 0
-            return Outcome("retry", what, float(after) if ok else None)
+            if isinstance(after, (int, float)) and not isinstance(after, bool) and after >= 0:
+                return Outcome("retry", what, float(after))
+            return Outcome("retry", what, None)
         if status in (401, 404) or _redirect(resp):
-            return Outcome("broken", f"{what}: the bot token in ${self.settings.token_env} is not "
-                                     "accepted; check it with @BotFather")
+            return Outcome(
+                "broken",
+                f"{what}: the bot token in ${self.settings.token_env} is not "
+                "accepted; check it with @BotFather",
+            )
         if status == 403:
-            return Outcome("broken", f"{what}: the bot cannot write to chat "
-                                     f"{self.settings.chat_id}; unblock it or add it to the chat")
+            return Outcome(
+                "broken",
+                f"{what}: the bot cannot write to chat "
+                f"{self.settings.chat_id}; unblock it or add it to the chat",
+            )
         if status == 400 and "chat" in said.lower():
             moved = ((answer or {}).get("parameters") or {}).get("migrate_to_chat_id")
-            fix = f"the group became a supergroup: set chat_id: \"{moved}\"" if moved else \
-                f"check chat_id {self.settings.chat_id} and that the chat has talked to the bot"
+            fix = (
+                f'the group became a supergroup: set chat_id: "{moved}"'
+                if moved
+                else f"check chat_id {self.settings.chat_id} and that the chat has talked to the "
+                "bot"
+            )
             return Outcome("broken", f"{what}: {fix}")
         if 400 <= status < 500:
             return Outcome("refused", what)
-        return Outcome("retry", what if answer is not None or status != 200
-                       else f"malformed HTTP {status} answer")
+        return Outcome(
+            "retry",
+            what if answer is not None or status != 200 else f"malformed HTTP {status} answer",
+        )
 
 
 class WebhookChannel:
@@ -168,7 +189,7 @@ class WebhookChannel:
         self.settings = settings
         self.url = settings.target()
         if settings.url_env:
-            logs.register_secret(self.url)       # a URL kept in a variable is a secret
+            logs.register_secret(self.url)  # a URL kept in a variable is a secret
         self.headers = settings.headers()
         for value in self.headers.values():
             logs.register_secret(value)
@@ -180,17 +201,28 @@ class WebhookChannel:
     def problem(self) -> str | None:
         if not self.url:
             return f"the webhook URL variable ${self.settings.url_env} is not set"
-        unset = [f"{name} (${var})" for name, var in self.settings.header_env
-                 if name not in self.headers]
+        unset = [
+            f"{name} (${var})" for name, var in self.settings.header_env if name not in self.headers
+        ]
         return f"header variable(s) not set: {', '.join(unset)}" if unset else None
 
     def send(self, row: dict, level: str) -> Outcome:
-        headers = {**self.headers, "Content-Type": "application/json",
-                   "Idempotency-Key": row["id"], "User-Agent": "robot-notify"}
+        if not self.url:  # problem() says so: nothing is sent to a channel with a problem
+            return Outcome("broken", self.problem() or "no webhook URL")
+        headers = {
+            **self.headers,
+            "Content-Type": "application/json",
+            "Idempotency-Key": row["id"],
+            "User-Agent": "robot-notify",
+        }
         try:
-            resp = self.session.post(self.url, data=json.dumps(wire_form(row), default=str),
-                                     headers=headers, allow_redirects=False,
-                                     timeout=(CONNECT_TIMEOUT_S, self.settings.timeout_s))
+            resp = self.session.post(
+                self.url,
+                data=json.dumps(wire_form(row), default=str),
+                headers=headers,
+                allow_redirects=False,
+                timeout=(CONNECT_TIMEOUT_S, self.settings.timeout_s),
+            )
         except requests.RequestException as exc:
             return Outcome("retry", f"webhook unreachable ({type(exc).__name__})")
         status = resp.status_code
@@ -200,8 +232,9 @@ class WebhookChannel:
         if status in (408, 425, 429) or status >= 500:
             return Outcome("retry", what, _retry_after(resp.headers.get("Retry-After")))
         if status in (401, 403, 404, 405, 410) or _redirect(resp):
-            return Outcome("broken", f"{what}: the webhook refuses every event; check its url "
-                                     "and header_env")
+            return Outcome(
+                "broken", f"{what}: the webhook refuses every event; check its url and header_env"
+            )
         return Outcome("refused", what)
 
 
@@ -209,7 +242,7 @@ def _retry_after(value: str | None) -> float | None:
     try:
         seconds = float(value) if value is not None else None
     except ValueError:
-        return None              # an HTTP date: fall back to our own backoff
+        return None  # an HTTP date: fall back to our own backoff
     return seconds if seconds is not None and 0 <= seconds <= 3600 else None
 
 
@@ -217,21 +250,30 @@ def _retry_after(value: str | None) -> float | None:
 class ChannelRunner:
     """One channel's delivery loop in its own thread, with its own Store connection."""
 
-    def __init__(self, channel: Channel, db_path: Path, clock, day: date,
-                 poll_s: float = POLL_S, backoff_initial_s: float = BACKOFF_INITIAL_S,
-                 backoff_max_s: float = BACKOFF_MAX_S, stale_after_s: float = STALE_AFTER_S):
+    def __init__(
+        self,
+        channel: Channel,
+        db_path: Path,
+        clock,
+        day: date,
+        poll_s: float = POLL_S,
+        backoff_initial_s: float = BACKOFF_INITIAL_S,
+        backoff_max_s: float = BACKOFF_MAX_S,
+        stale_after_s: float = STALE_AFTER_S,
+    ):
         self.channel, self.db_path, self.clock, self.day = channel, Path(db_path), clock, day
         self.poll_s, self.stale_after_s = poll_s, stale_after_s
         self.backoff = (backoff_initial_s, backoff_max_s)
-        self.thread = threading.Thread(target=self._run, name=f"notify-{channel.name}",
-                                       daemon=True)   # never keeps a dying supervisor alive
+        self.thread = threading.Thread(
+            target=self._run, name=f"notify-{channel.name}", daemon=True
+        )  # never keeps a dying supervisor alive
         self._poke = threading.Event()
         self._stop = threading.Event()
-        self._deadline: float | None = None        # monotonic, once close() asked to finish
+        self._deadline: float | None = None  # monotonic, once close() asked to finish
         self.cursor = 0
         self.failures = 0
         self.caught_up = False
-        self.stopped: str | None = None            # why the channel gave up for this run
+        self.stopped: str | None = None  # why the channel gave up for this run
         self._last_send = float("-inf")
         self._stale = 0
 
@@ -259,8 +301,11 @@ class ChannelRunner:
         try:
             store = Store(self.db_path)
         except Exception as exc:  # noqa: BLE001 - say why alerts are off, never crash the day
-            log.error("notifications to %s are off: state.db cannot be opened (%s)", self.name,
-                      type(exc).__name__)
+            log.error(
+                "notifications to %s are off: state.db cannot be opened (%s)",
+                self.name,
+                type(exc).__name__,
+            )
             return
         crashes = 0
         try:
@@ -270,11 +315,16 @@ class ChannelRunner:
                     return
                 except Exception:  # noqa: BLE001 - a busy database, a bug: retry, loudly
                     crashes += 1
-                    delay = min(BACKOFF_MAX_S, 2.0 ** crashes)
+                    delay = min(BACKOFF_MAX_S, 2.0**crashes)
                     if crashes in (1, 5) or crashes % 20 == 0:
-                        log.error("notifications to %s: unexpected error (%d so far), again in "
-                                  "%.0f s:\n%s", self.name, crashes, delay,
-                                  logs.redact(traceback.format_exc()))
+                        log.error(
+                            "notifications to %s: unexpected error (%d so far), again in "
+                            "%.0f s:\n%s",
+                            self.name,
+                            crashes,
+                            delay,
+                            logs.redact(traceback.format_exc()),
+                        )
                     self._pause(delay, False)
                     if self._stop.is_set() or self._past_deadline():
                         return
@@ -289,16 +339,24 @@ class ChannelRunner:
             self._give_up(store, problem)
             return
         if row["last_error"]:
-            log.info("notifications to %s: resuming after event %d (last error: %s)", self.name,
-                     row["cursor"], row["last_error"])
+            log.info(
+                "notifications to %s: resuming after event %d (last error: %s)",
+                self.name,
+                row["cursor"],
+                row["last_error"],
+            )
         while not self._stop.is_set():
             pause, wakeable = self._step(store)
             if self.stopped or self._finished():
                 break
             self._pause(pause, wakeable)
         if self._stale:
-            log.warning("notifications to %s: skipped %d event(s) older than %.0f h", self.name,
-                        self._stale, self.stale_after_s / 3600)
+            log.warning(
+                "notifications to %s: skipped %d event(s) older than %.0f h",
+                self.name,
+                self._stale,
+                self.stale_after_s / 3600,
+            )
 
     def _finished(self) -> bool:
         return self._deadline is not None and (self.caught_up or self._past_deadline())
@@ -342,18 +400,26 @@ class ChannelRunner:
             self._stale += 1
             return 0, False
         wait = self._last_send + self.channel.min_interval_s - time.monotonic()
-        if wait > 0:        # Telegram allows about one message a second per chat: pace
+        if wait > 0:  # Telegram allows about one message a second per chat: pace
             return wait, False
         outcome = self.channel.send(row, level)
         self._last_send = time.monotonic()
         if outcome.kind == "sent":
             if self.failures:
-                log.info("notifications to %s delivered again after %d failed attempt(s)",
-                         self.name, self.failures)
+                log.info(
+                    "notifications to %s delivered again after %d failed attempt(s)",
+                    self.name,
+                    self.failures,
+                )
             self._settle(store, row, level, "sent", None)
         elif outcome.kind == "refused":
-            log.error("notification of event %s (%s) refused by %s, not retried: %s", row["id"],
-                      row["type"], self.name, outcome.detail)
+            log.error(
+                "notification of event %s (%s) refused by %s, not retried: %s",
+                row["id"],
+                row["type"],
+                self.name,
+                outcome.detail,
+            )
             self._settle(store, row, level, "refused", outcome.detail)
         elif outcome.kind == "broken":
             self._give_up(store, outcome.detail)
@@ -361,10 +427,12 @@ class ChannelRunner:
             return self._retry_later(store, outcome), False
         return 0, False
 
-    def _settle(self, store: Store, row: dict, level: str, outcome: str,
-                detail: str | None) -> None:
-        store.notify_settle(self.name, row, level, outcome, self.failures + 1, detail,
-                            self.clock.now())
+    def _settle(
+        self, store: Store, row: dict, level: str, outcome: str, detail: str | None
+    ) -> None:
+        store.notify_settle(
+            self.name, row, level, outcome, self.failures + 1, detail, self.clock.now()
+        )
         self.cursor = row["seq"]
         self.failures = 0
 
@@ -373,18 +441,27 @@ class ChannelRunner:
         first, cap = self.backoff
         delay = min(cap, first * 2 ** min(self.failures - 1, 16))
         if outcome.retry_after is not None:
-            delay = outcome.retry_after     # the server said when: exactly that, not sooner
+            delay = outcome.retry_after  # the server said when: exactly that, not sooner
         store.notify_failed(self.name, "retrying", outcome.detail, self.clock.now())
         if self.failures in (1, 5) or self.failures % 20 == 0:
-            log.warning("notifications to %s failing (%s); attempt %d, next in %.1f s", self.name,
-                        outcome.detail, self.failures, delay)
+            log.warning(
+                "notifications to %s failing (%s); attempt %d, next in %.1f s",
+                self.name,
+                outcome.detail,
+                self.failures,
+                delay,
+            )
         return delay
 
     def _give_up(self, store: Store, why: str) -> None:
         self.stopped = why
         store.notify_failed(self.name, "stopped", why, self.clock.now())
-        log.error("notifications to %s STOPPED for this run: %s. Undelivered events stay queued "
-                  "and the next run tries again.", self.name, why)
+        log.error(
+            "notifications to %s STOPPED for this run: %s. Undelivered events stay queued "
+            "and the next run tries again.",
+            self.name,
+            why,
+        )
 
     def _age_s(self, row: dict) -> float | None:
         try:
@@ -396,8 +473,9 @@ class ChannelRunner:
 class Notifier:
     """Every configured channel, each in its own thread."""
 
-    def __init__(self, settings: NotificationSettings, db_path: Path, clock, day: date,
-                 **tuning: float):
+    def __init__(
+        self, settings: NotificationSettings, db_path: Path, clock, day: date, **tuning: float
+    ):
         channels: list[Channel] = []
         if settings.telegram is not None:
             channels.append(TelegramChannel(settings.telegram))
@@ -406,7 +484,7 @@ class Notifier:
         self.runners = [ChannelRunner(c, db_path, clock, day, **tuning) for c in channels]
         self._deadline: float | None = None
 
-    def start(self) -> "Notifier":
+    def start(self) -> Notifier:
         for r in self.runners:
             r.start()
             log.info("notifications to %s on (%s)", r.name, describe(r.channel))
@@ -416,25 +494,29 @@ class Notifier:
         for r in self.runners:
             r.wake()
 
-    def finish_within(self, budget_s: float) -> None:
+    def finish_within(self, budget_s: float) -> float:
         """Deliver what is pending for at most ``budget_s`` more, then end (the first call
-        sets the deadline)."""
+        sets the deadline); the deadline (monotonic)."""
         if self._deadline is None:
             self._deadline = time.monotonic() + budget_s
             for r in self.runners:
                 r.finish_by(self._deadline)
+        return self._deadline
 
     def close(self, budget_s: float = 10.0) -> None:
         """Wait for the channels to finish (``finish_within``), bounded: an HTTP call still under
         way is abandoned, which is safe, since only an answer moves a cursor. What is left stays
         queued in state.db for the next run."""
-        self.finish_within(budget_s)
+        deadline = self.finish_within(budget_s)
         for r in self.runners:
-            r.thread.join(max(0.0, self._deadline - time.monotonic()) + JOIN_GRACE_S)
+            r.thread.join(max(0.0, deadline - time.monotonic()) + JOIN_GRACE_S)
             if r.thread.is_alive():
                 r.stop()
-                log.warning("notifications to %s: not finished in time; the rest stays queued "
-                            "for the next run", r.name)
+                log.warning(
+                    "notifications to %s: not finished in time; the rest stays queued "
+                    "for the next run",
+                    r.name,
+                )
 
 
 def describe(channel: Channel) -> str:
@@ -442,14 +524,15 @@ def describe(channel: Channel) -> str:
     if isinstance(channel, TelegramChannel):
         return f"chat {channel.settings.chat_id} via {urlsplit(channel.settings.api_url).hostname}"
     if isinstance(channel, WebhookChannel):
-        if channel.settings.url:    # the host only: a webhook's path can be its secret
+        if channel.settings.url:  # the host only: a webhook's path can be its secret
             return f"POST to {urlsplit(channel.settings.url).hostname}"
         return f"POST to the URL in ${channel.settings.url_env}"
     return channel.name
 
 
-def start_notifier(settings: NotificationSettings, db_path: Path, clock,
-                   day: date) -> Notifier | None:
+def start_notifier(
+    settings: NotificationSettings, db_path: Path, clock, day: date
+) -> Notifier | None:
     """The supervisor's notifier, or None when no channel is configured."""
     if settings.telegram is None and settings.webhook is None:
         return None

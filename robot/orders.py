@@ -4,6 +4,7 @@ A task is one user intention: buy ``lot`` lots of ``emiten`` at ``price``, then 
 ``tp`` or cut the loss at ``cl``. Each attempt to place an order for it is one row in ``orders``,
 whose ``status`` (an OrderState) has its own table of moves; the store refuses any other.
 """
+
 from __future__ import annotations
 
 import enum
@@ -13,40 +14,64 @@ from adapters.base import OrderStatus
 from .errors import IllegalMove
 
 
-class TaskState(str, enum.Enum):
-    PENDING = "PENDING"                    # accepted, waiting for a phase that allows orders
-    SUBMITTING = "SUBMITTING"              # an intent is committed; the order is being placed
-    OPEN = "OPEN"                          # confirmed in the broker's open orders
-    PARTIAL = "PARTIAL"                    # some lots filled
-    FILLED = "FILLED"                      # every lot filled; holding until TP or CL
+class TaskState(enum.StrEnum):
+    PENDING = "PENDING"  # accepted, waiting for a phase that allows orders
+    SUBMITTING = "SUBMITTING"  # an intent is committed; the order is being placed
+    OPEN = "OPEN"  # confirmed in the broker's open orders
+    PARTIAL = "PARTIAL"  # some lots filled
+    FILLED = "FILLED"  # every lot filled; holding until TP or CL
     TP_HIT = "TP_HIT"
     CL_HIT = "CL_HIT"
-    EXPIRED_UNMATCHED = "EXPIRED_UNMATCHED"  # day order withdrawn at the close (lots_filled says how much)
-    FAILED = "FAILED"                      # reason + last_error; never reached a fill
+    EXPIRED_UNMATCHED = (
+        "EXPIRED_UNMATCHED"  # day order withdrawn at the close (lots_filled says how much)
+    )
+    FAILED = "FAILED"  # reason + last_error; never reached a fill
     CANCELLED = "CANCELLED"
-    OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"    # may or may not be at the broker: not resent
-    DRY_RUN = "DRY_RUN"                    # everything but the submit click
+    OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"  # may or may not be at the broker: not resent
+    DRY_RUN = "DRY_RUN"  # everything but the submit click
 
     @property
     def terminal(self) -> bool:
         return self in TERMINAL
 
 
-TERMINAL = {TaskState.TP_HIT, TaskState.CL_HIT, TaskState.EXPIRED_UNMATCHED, TaskState.FAILED,
-            TaskState.CANCELLED, TaskState.DRY_RUN}
+TERMINAL = {
+    TaskState.TP_HIT,
+    TaskState.CL_HIT,
+    TaskState.EXPIRED_UNMATCHED,
+    TaskState.FAILED,
+    TaskState.CANCELLED,
+    TaskState.DRY_RUN,
+}
 # FILLED is not terminal during the day (an exit may still come); at the close a FILLED task
 # without an exit is reported as holding. OUTCOME_UNKNOWN waits for a human or a late read-back.
 
 T = TaskState
 MOVES: dict[TaskState, set[TaskState]] = {
     T.PENDING: {T.SUBMITTING, T.FAILED, T.CANCELLED, T.EXPIRED_UNMATCHED},
-    T.SUBMITTING: {T.PENDING, T.OPEN, T.PARTIAL, T.FILLED, T.FAILED, T.OUTCOME_UNKNOWN,
-                   T.DRY_RUN, T.CANCELLED, T.EXPIRED_UNMATCHED},
+    T.SUBMITTING: {
+        T.PENDING,
+        T.OPEN,
+        T.PARTIAL,
+        T.FILLED,
+        T.FAILED,
+        T.OUTCOME_UNKNOWN,
+        T.DRY_RUN,
+        T.CANCELLED,
+        T.EXPIRED_UNMATCHED,
+    },
     T.OPEN: {T.PARTIAL, T.FILLED, T.CANCELLED, T.EXPIRED_UNMATCHED, T.FAILED},
     T.PARTIAL: {T.PARTIAL, T.FILLED, T.CANCELLED, T.EXPIRED_UNMATCHED},
     T.FILLED: {T.TP_HIT, T.CL_HIT},
-    T.OUTCOME_UNKNOWN: {T.OPEN, T.PARTIAL, T.FILLED, T.FAILED, T.PENDING, T.EXPIRED_UNMATCHED,
-                        T.CANCELLED},
+    T.OUTCOME_UNKNOWN: {
+        T.OPEN,
+        T.PARTIAL,
+        T.FILLED,
+        T.FAILED,
+        T.PENDING,
+        T.EXPIRED_UNMATCHED,
+        T.CANCELLED,
+    },
 }
 
 
@@ -68,32 +93,32 @@ def entry_state(status: OrderStatus, filled: int, lot: int) -> TaskState | None:
     if status == OrderStatus.OPEN:
         return T.OPEN
     if status in (OrderStatus.EXPIRED, OrderStatus.WITHDRAWN):
-        return None   # expired at the close, or cancelled: the caller knows which it asked for
+        return None  # expired at the close, or cancelled: the caller knows which it asked for
     if status == OrderStatus.REJECTED:
         return T.FAILED
     return None
 
 
 # ------------------------------------------------------------------------------ order rows
-class OrderState(str, enum.Enum):
+class OrderState(enum.StrEnum):
     """What the robot knows about one order attempt (``orders.status``, docs/STATE.md). The
     broker's own statuses (adapters.base.OrderStatus) are a subset, recorded as read back."""
 
-    INTENT = "INTENT"          # committed before the submit click; no click recorded yet
-    CLICKED = "CLICKED"        # recorded right before the click; not yet read back
-    CONFIRMED = "CONFIRMED"    # found at the broker (read-back records the broker's status)
-    OPEN = "OPEN"              # --- the broker's statuses, as read back ---
+    INTENT = "INTENT"  # committed before the submit click; no click recorded yet
+    CLICKED = "CLICKED"  # recorded right before the click; not yet read back
+    CONFIRMED = "CONFIRMED"  # found at the broker (read-back records the broker's status)
+    OPEN = "OPEN"  # --- the broker's statuses, as read back ---
     PARTIAL = "PARTIAL"
     MATCHED = "MATCHED"
     WITHDRAWN = "WITHDRAWN"
     REJECTED = "REJECTED"
-    EXPIRED = "EXPIRED"        # ---
-    UNKNOWN = "UNKNOWN"        # may or may not be at the broker: never resent by itself
-    NOT_SENT = "NOT_SENT"      # established that it never reached the broker
-    DRY_RUN = "DRY_RUN"        # the form was filled, the submit never clicked
+    EXPIRED = "EXPIRED"  # ---
+    UNKNOWN = "UNKNOWN"  # may or may not be at the broker: never resent by itself
+    NOT_SENT = "NOT_SENT"  # established that it never reached the broker
+    DRY_RUN = "DRY_RUN"  # the form was filled, the submit never clicked
 
     @classmethod
-    def of(cls, status: OrderStatus) -> "OrderState":
+    def of(cls, status: OrderStatus) -> OrderState:
         """The row status recording what the broker showed."""
         return cls(status.value)
 
@@ -102,8 +127,8 @@ class OrderState(str, enum.Enum):
         return not ORDER_MOVES.get(self)
 
 
-O = OrderState
-BROKER_SEEN = {O.of(s) for s in OrderStatus}      # what a read-back or a poll can record
+O = OrderState  # noqa: E741 - the state tables' short name, as T is TaskState's
+BROKER_SEEN = {O.of(s) for s in OrderStatus}  # what a read-back or a poll can record
 ORDER_MOVES: dict[OrderState, set[OrderState]] = {
     # the click is recorded before it is made; a check right before it withholds the click
     # (NOT_SENT); a dry run stops before it; a refusal before the final click (a wrong trading
@@ -122,8 +147,8 @@ ORDER_MOVES: dict[OrderState, set[OrderState]] = {
     # MATCHED, WITHDRAWN, REJECTED, EXPIRED, NOT_SENT and DRY_RUN are final: no move out
 }
 ORDER_LIVE = (O.INTENT, O.CLICKED, O.CONFIRMED, O.OPEN, O.PARTIAL, O.UNKNOWN)  # v_open_orders
-ORDER_UNCONFIRMED = (O.INTENT, O.CLICKED, O.UNKNOWN)          # to reconcile before a resend
-ORDER_AT_BROKER = (O.CONFIRMED, O.OPEN, O.PARTIAL)            # live at the broker, id known
+ORDER_UNCONFIRMED = (O.INTENT, O.CLICKED, O.UNKNOWN)  # to reconcile before a resend
+ORDER_AT_BROKER = (O.CONFIRMED, O.OPEN, O.PARTIAL)  # live at the broker, id known
 
 
 def can_move_order(frm: OrderState, to: OrderState) -> bool:

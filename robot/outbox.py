@@ -8,6 +8,7 @@ with capped backoff, so an account's events are never reordered or skipped.
 A 4xx other than 401/429 is the server saying "this event is wrong": it is recorded as
 undeliverable with the server's answer, and delivery goes on. Event ids make redelivery harmless.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,14 @@ def _json_object(text: str) -> bool:
 
 def wire_form(row: dict) -> dict:
     """An events row as docs/PROTOCOL.md specifies it."""
-    return {"id": row["id"], "type": row["type"], "account": row["account"] or "robot",
-            "time": row["created"], "task_id": row["task_id"], "payload": json.loads(row["payload"])}
+    return {
+        "id": row["id"],
+        "type": row["type"],
+        "account": row["account"] or "robot",
+        "time": row["created"],
+        "task_id": row["task_id"],
+        "payload": json.loads(row["payload"]),
+    }
 
 
 class Outbox:
@@ -63,7 +70,7 @@ class Outbox:
             if not rows:
                 break
             ok = self._post_batch(rows)
-            if ok is None:            # the server is unavailable: keep order, try later
+            if ok is None:  # the server is unavailable: keep order, try later
                 return sent
             sent += ok
         self.failures = 0
@@ -91,22 +98,34 @@ class Outbox:
                 sent += 1
             elif status is not None and 400 <= status < 500 and status not in (401, 429):
                 self.store.mark_undeliverable(row["id"], f"HTTP {status}: {text[:500]}")
-                log.error("event %s (%s) refused by the task server: HTTP %s %s", row["id"],
-                          row["type"], status, text[:200])
+                log.error(
+                    "event %s (%s) refused by the task server: HTTP %s %s",
+                    row["id"],
+                    row["type"],
+                    status,
+                    text[:200],
+                )
             else:
                 self._backoff([row], f"HTTP {status}: {text[:200]}" if status else text)
                 return None
         return sent
 
     def _post(self, body) -> tuple[int | None, str]:
-        url = self.server.url.rstrip("/") + "/api/events"
+        server = self.server
+        if server is None:  # deliver() posts nothing without one
+            raise RuntimeError("no task server to post events to")
+        url = server.url.rstrip("/") + "/api/events"
         headers = {"Content-Type": "application/json"}
-        token = self.server.token()
+        token = server.token()
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
-            resp = self.session.post(url, data=json.dumps(body, default=str), headers=headers,
-                                     timeout=(CONNECT_TIMEOUT_S, self.server.timeout_s))
+            resp = self.session.post(
+                url,
+                data=json.dumps(body, default=str),
+                headers=headers,
+                timeout=(CONNECT_TIMEOUT_S, server.timeout_s),
+            )
         except requests.RequestException as exc:
             return None, f"unreachable ({type(exc).__name__})"
         if 200 <= resp.status_code < 300 and not _json_object(resp.text):
@@ -123,5 +142,6 @@ class Outbox:
         self.next_at = self.monotonic() + delay
         self.store.note_delivery_failure([r["id"] for r in rows], why)
         if self.failures in (1, 5) or self.failures % 20 == 0:
-            log.warning("event delivery failed (%s); %d pending, retry in %.0f s", why,
-                        len(rows), delay)
+            log.warning(
+                "event delivery failed (%s); %d pending, retry in %.0f s", why, len(rows), delay
+            )

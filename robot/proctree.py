@@ -3,11 +3,13 @@
 A SIGKILLed worker leaves its browser orphaned (re-parented away from us), so besides walking a
 live tree we find browsers by the profile folder on their command line and by recorded pids.
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import psutil
 
@@ -40,16 +42,12 @@ def kill_all(procs: Iterable[psutil.Process], grace_s: float = 3.0) -> int:
     """Terminate, wait ``grace_s``, then kill what is left. Returns how many were running."""
     procs = [p for p in procs if p.pid != os.getpid()]
     for p in procs:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             p.terminate()
-        except psutil.NoSuchProcess:
-            pass
     _, left = psutil.wait_procs(procs, timeout=grace_s)
     for p in left:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             p.kill()
-        except psutil.NoSuchProcess:
-            pass
     psutil.wait_procs(left, timeout=grace_s)
     return len(procs)
 
@@ -72,6 +70,7 @@ def kill_group(pgid: int | None) -> bool:
     if pgid == os.getpgrp():
         return False
     import signal
+
     try:
         os.killpg(pgid, signal.SIGKILL)
         return True
@@ -121,11 +120,10 @@ def remove_stale_singleton_lock(profile: Path) -> bool:
         return False
     host, _, pid = target.rpartition("-")
     import socket
+
     if host != socket.gethostname() or not pid.isdigit() or alive(int(pid)):
         return False
     for name in ("SingletonLock", "SingletonCookie", "SingletonSocket"):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             (Path(profile) / name).unlink()
-        except FileNotFoundError:
-            pass
     return True

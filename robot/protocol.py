@@ -14,8 +14,10 @@ schema, so an error names the type and the key. ``strict=True`` also refuses key
 not declare and unregistered types: what the tests use, so the documentation cannot drift from
 what is sent.
 """
+
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -58,15 +60,20 @@ def validate_event(event: Any, path: str = "", strict: bool = False) -> list[str
         return errors
     type_ = event["type"]
     if type_ not in events.EVENT_TYPES:
-        return [f"{_join(path, 'type')}: {type_!r} is not a registered event type"] \
-            if strict else []
-    return [f"{e} ({type_} event)" for e in _errors(event["payload"], f"events/{type_}.json",
-                                                     _join(path, "payload"), strict)]
+        return (
+            [f"{_join(path, 'type')}: {type_!r} is not a registered event type"] if strict else []
+        )
+    return [
+        f"{e} ({type_} event)"
+        for e in _errors(event["payload"], f"events/{type_}.json", _join(path, "payload"), strict)
+    ]
 
 
 def _errors(instance: Any, name: str, path: str, strict: bool = False) -> list[str]:
-    return [f"{_join(path, schema.dotted(at)) or 'body'}: {message}"
-            for at, message in schema.check(instance, name, schema.PROTOCOL, strict)]
+    return [
+        f"{_join(path, schema.dotted(at)) or 'body'}: {message}"
+        for at, message in schema.check(instance, name, schema.PROTOCOL, strict)
+    ]
 
 
 def _join(path: str, key: str) -> str:
@@ -102,8 +109,9 @@ def event_table() -> str:
     rows = ["| Type | Sent by | When | A human must act |", "|---|---|---|---|"]
     for t in events.EVENT_TYPES:
         s = events.payload_schema(t)
-        rows.append(f"| [`{t}`](#{t.lower()}) | {s['x-emitted-by']} | {s['title']} | "
-                    f"{_action(s)} |")
+        rows.append(
+            f"| [`{t}`](#{t.lower()}) | {s['x-emitted-by']} | {s['title']} | {_action(s)} |"
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -112,9 +120,10 @@ def schema_markdown() -> str:
     parts = [_block(name) for name in SCHEMAS]
     for t in events.EVENT_TYPES:
         s = events.payload_schema(t)
-        parts.append(f"### `{t}`\n\n{s['title']}. {s['description']}\n\nSent by: "
-                     f"{s['x-emitted-by']}. A human must act: {_action(s)}.\n\n"
-                     + _block(f"events/{t}"))
+        parts.append(
+            f"### `{t}`\n\n{s['title']}. {s['description']}\n\nSent by: "
+            f"{s['x-emitted-by']}. A human must act: {_action(s)}.\n\n" + _block(f"events/{t}")
+        )
     return "\n".join(parts)
 
 
@@ -124,14 +133,20 @@ def generated_sections() -> dict[str, str]:
     return {"event-types": event_table(), "schemas": schema_markdown()}
 
 
+def _fill(body: str, m: re.Match[str]) -> str:
+    """A generated section's markers around its new ``body``."""
+    return m.group(1) + "\n" + body + "\n" + m.group(3)
+
+
 def render(doc: str) -> str:
     """``doc`` with every generated section replaced by its current text."""
     for name, body in generated_sections().items():
-        pattern = re.compile(rf"(<!-- generated: {name}\b[^>]*-->\n)(.*?)(<!-- end: {name} -->)",
-                             re.S)
+        pattern = re.compile(
+            rf"(<!-- generated: {name}\b[^>]*-->\n)(.*?)(<!-- end: {name} -->)", re.S
+        )
         if not pattern.search(doc):
             raise ValueError(f"no generated section {name!r} in the document")
-        doc = pattern.sub(lambda m: m.group(1) + "\n" + body + "\n" + m.group(3), doc)
+        doc = pattern.sub(functools.partial(_fill, body), doc)
     return doc
 
 

@@ -2,6 +2,7 @@
 
 Tick sizes: Kep-00023/BEI/04-2016. ARA/ARB: asymmetric limits in force since 8 April 2025.
 """
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -9,7 +10,7 @@ from fractions import Fraction
 LOT_SHARES = 100
 MIN_LOTS = 1
 MAX_LOTS = 50_000
-MIN_PRICE = 50          # main, development and new economy boards
+MIN_PRICE = 50  # main, development and new economy boards
 # No IDX share trades near this; above it a price is a typo, and price x lot x 100 must stay within
 # SQLite's 64-bit integers (a larger Python int cannot even be stored).
 MAX_PRICE = 1_000_000_000
@@ -83,8 +84,13 @@ def price_limits(prev_close: int) -> tuple[int, int]:
     return max(arb, MIN_PRICE), ara
 
 
-def validate_order(price: int, lot: int, tp: int | None = None, cl: int | None = None,
-                   prev_close: int | None = None) -> list[str]:
+def validate_order(
+    price: int,
+    lot: int,
+    tp: int | None = None,
+    cl: int | None = None,
+    prev_close: int | None = None,
+) -> list[str]:
     """Every reason a buy order with optional take-profit and cut-loss is invalid; [] if valid."""
     reasons: list[str] = []
     for name, value in (("price", price), ("lot", lot), ("tp", tp), ("cl", cl)):
@@ -100,8 +106,10 @@ def validate_order(price: int, lot: int, tp: int | None = None, cl: int | None =
     if price < MIN_PRICE:
         reasons.append(f"price {price} is below the minimum price {MIN_PRICE}")
     elif not on_tick(price):
-        reasons.append(f"price {price} is off the tick grid (tick {tick_size(price)} in its band; "
-                       f"nearest {snap_down(price)} or {snap_up(price)})")
+        reasons.append(
+            f"price {price} is off the tick grid (tick {tick_size(price)} in its band; "
+            f"nearest {snap_down(price)} or {snap_up(price)})"
+        )
     if not MIN_LOTS <= lot <= MAX_LOTS:
         reasons.append(f"lot {lot} is outside {MIN_LOTS}..{MAX_LOTS}")
     if tp is not None:
@@ -121,8 +129,10 @@ def validate_order(price: int, lot: int, tp: int | None = None, cl: int | None =
     if prev_close is not None:
         arb, ara = price_limits(prev_close)
         if not arb <= price <= ara:
-            reasons.append(f"price {price} is outside today's limits ARB {arb} .. ARA {ara} "
-                           f"(previous close {prev_close})")
+            reasons.append(
+                f"price {price} is outside today's limits ARB {arb} .. ARA {ara} "
+                f"(previous close {prev_close})"
+            )
         if tp is not None and tp > ara:
             reasons.append(f"tp {tp} is above ARA {ara}: it cannot fill today")
         if cl is not None and cl < arb:

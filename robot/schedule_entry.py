@@ -5,6 +5,7 @@ Every entry must run as printed on a fresh install: cron and Task Scheduler star
 environment of the user's shell (the robot reads its secrets from the env file beside the
 config), in no particular folder, and before the robot has ever created its log folder.
 """
+
 from __future__ import annotations
 
 import ntpath
@@ -25,12 +26,13 @@ START_WIB = time(8, 40)
 DAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 TASK_NAME = "robot daily"
+TASK_DESCRIPTION = "robot: one IDX trading day, 08:40 WIB on weekdays"
 
 
 @dataclass(frozen=True)
 class LocalStart:
     at: time
-    day_shift: int           # -1: the previous local day, +1: the next
+    day_shift: int  # -1: the previous local day, +1: the next
     zone: str
     offset_hours: float
     has_dst: bool
@@ -46,12 +48,22 @@ def local_start(zone: ZoneInfo | None, on: date | None = None) -> LocalStart:
     wib = datetime.combine(on, START_WIB, WIB)
     local = wib.astimezone(zone) if zone else wib.astimezone()
     name = getattr(zone, "key", None) or local.tzname() or "local"
-    offset = local.utcoffset().total_seconds() / 3600
-    jan, jul = (datetime(on.year, m, 1, 12, tzinfo=zone) if zone else
-                datetime(on.year, m, 1, 12).astimezone() for m in (1, 7))
-    return LocalStart(local.time().replace(second=0, microsecond=0),
-                      (local.date() - wib.date()).days, name, offset,
-                      jan.utcoffset() != jul.utcoffset())
+    offset_delta = local.utcoffset()
+    assert offset_delta is not None  # astimezone() gives an aware datetime
+    offset = offset_delta.total_seconds() / 3600
+    jan, jul = (
+        datetime(on.year, m, 1, 12, tzinfo=zone)
+        if zone
+        else datetime(on.year, m, 1, 12).astimezone()
+        for m in (1, 7)
+    )
+    return LocalStart(
+        local.time().replace(second=0, microsecond=0),
+        (local.date() - wib.date()).days,
+        name,
+        offset,
+        jan.utcoffset() != jul.utcoffset(),
+    )
 
 
 # -------------------------------------------------------------------------------------- cron
@@ -60,40 +72,66 @@ def cron_command(config: Path, log_file: Path, python: str | None = None) -> str
     before the redirection needs it."""
     config, log_file = config.resolve(), log_file.resolve()
     py = python or sys.executable
-    for what, value in (("the config", str(config)), ("the log file", str(log_file)),
-                        ("the interpreter", py)):
+    for what, value in (
+        ("the config", str(config)),
+        ("the log file", str(log_file)),
+        ("the interpreter", py),
+    ):
         if "%" in value:
             # cron turns an unescaped % into a newline, and escaping it breaks `sh -c` use
-            raise BadInput(f"{what} path {value!r} contains '%', which cron treats as a line "
-                           "break: move it to a path without '%'")
+            raise BadInput(
+                f"{what} path {value!r} contains '%', which cron treats as a line "
+                "break: move it to a path without '%'"
+            )
     q = shlex.quote
-    return (f"cd {q(str(config.parent))} && mkdir -p {q(str(log_file.parent))} && "
-            f"{q(py)} -m robot.supervisor --config {q(str(config))} >> {q(str(log_file))} 2>&1")
+    return (
+        f"cd {q(str(config.parent))} && mkdir -p {q(str(log_file.parent))} && "
+        f"{q(py)} -m robot.supervisor --config {q(str(config))} >> {q(str(log_file))} 2>&1"
+    )
 
 
-def cron_entry(config: Path, log_file: Path, zone: ZoneInfo | None = None,
-               python: str | None = None, cron_tz: bool | None = None) -> str:
+def cron_entry(
+    config: Path,
+    log_file: Path,
+    zone: ZoneInfo | None = None,
+    python: str | None = None,
+    cron_tz: bool | None = None,
+) -> str:
     cmd = cron_command(config, log_file, python)
     start = local_start(zone)
     if cron_tz is None:
         cron_tz = shutil.which("crond") is not None and shutil.which("cron") is None  # cronie
-    lines = ["# robot: start the trading day at 08:40 WIB on weekdays (it exits by itself on",
-             "# weekends and IDX closures, so a weekday entry is safe). Secrets come from the env",
-             f"# file beside {config.resolve().name} (.env, chmod 600): cron passes no environment."]
+    lines = [
+        "# robot: start the trading day at 08:40 WIB on weekdays (it exits by itself on",
+        "# weekends and IDX closures, so a weekday entry is safe). Secrets come from the env",
+        f"# file beside {config.resolve().name} (.env, chmod 600): cron passes no environment.",
+    ]
     if start.is_wib:
         lines.append(f"40 8 * * 1-5 {cmd}")
     elif cron_tz:
-        lines += ["# CRON_TZ applies to every line after it: keep these two lines last",
-                  "CRON_TZ=Asia/Jakarta", f"40 8 * * 1-5 {cmd}"]
+        lines += [
+            "# CRON_TZ applies to every line after it: keep these two lines last",
+            "CRON_TZ=Asia/Jakarta",
+            f"40 8 * * 1-5 {cmd}",
+        ]
     else:
         days = ",".join(str((d + start.day_shift) % 7) for d in range(1, 6))
-        lines.append(f"# this host is on {start.zone} (UTC{start.offset_hours:+g}); 08:40 WIB is "
-                     f"{start.at:%H:%M} here" + (" on the previous day" if start.day_shift < 0
-                                                  else " on the next day" if start.day_shift > 0
-                                                  else ""))
+        lines.append(
+            f"# this host is on {start.zone} (UTC{start.offset_hours:+g}); 08:40 WIB is "
+            f"{start.at:%H:%M} here"
+            + (
+                " on the previous day"
+                if start.day_shift < 0
+                else " on the next day"
+                if start.day_shift > 0
+                else ""
+            )
+        )
         if start.has_dst:
-            lines.append("# WARNING: this zone has daylight saving time: re-check this entry when "
-                         "the clocks change (WIB has none), or use a cron that knows CRON_TZ")
+            lines.append(
+                "# WARNING: this zone has daylight saving time: re-check this entry when "
+                "the clocks change (WIB has none), or use a cron that knows CRON_TZ"
+            )
         lines.append("# with cronie, instead: CRON_TZ=Asia/Jakarta and 40 8 * * 1-5")
         lines.append(f"{start.at.minute} {start.at.hour} * * {days} {cmd}")
     return "\n".join(lines)
@@ -104,60 +142,86 @@ def cron_entry(config: Path, log_file: Path, zone: ZoneInfo | None = None,
 class WindowsTarget:
     """What the Windows entry runs, as the Windows machine sees it."""
 
-    python: str              # ...\.venv\Scripts\python.exe
-    config: str              # ...\accounts.yaml
-    workdir: str             # the config's folder
-    user: str                # DOMAIN\user the task runs as
-    generated_here: bool     # False: generated on another OS from --windows-dir/--windows-user
+    python: str  # ...\.venv\Scripts\python.exe
+    config: str  # ...\accounts.yaml
+    workdir: str  # the config's folder
+    user: str  # DOMAIN\user the task runs as
+    generated_here: bool  # False: generated on another OS from --windows-dir/--windows-user
 
 
-def windows_target(config: Path, windows_dir: str | None = None,
-                   windows_user: str | None = None) -> WindowsTarget:
+def windows_target(
+    config: Path, windows_dir: str | None = None, windows_user: str | None = None
+) -> WindowsTarget:
     """On Windows: this interpreter, config and user. Elsewhere the paths of the Windows machine
     cannot be guessed: ``windows_dir`` (where robot is installed there) and ``windows_user`` are
     required, so the entry never mixes this host's paths with Windows ones."""
     if sys.platform == "win32" and windows_dir is None:
-        user = windows_user or "\\".join(filter(None, (os.environ.get("USERDOMAIN"),
-                                                       os.environ.get("USERNAME"))))
+        user = windows_user or "\\".join(
+            filter(None, (os.environ.get("USERDOMAIN"), os.environ.get("USERNAME")))
+        )
         if not user:
             raise BadInput("--windows-user: cannot tell who runs the task (USERNAME is not set)")
         config = config.resolve()
         return WindowsTarget(sys.executable, str(config), str(config.parent), user, True)
-    missing = [opt for opt, value in (("--windows-dir", windows_dir),
-                                      ("--windows-user", windows_user)) if not value]
-    if missing:
-        raise BadInput(f"this is not Windows: give {' and '.join(missing)} (the folder robot is "
-                       "installed in on the Windows machine, e.g. C:\\robot, holding .venv and "
-                       "accounts.yaml, and the account the task runs as, e.g. PC01\\trader)")
+    if not windows_dir or not windows_user:
+        missing = [
+            opt
+            for opt, value in (("--windows-dir", windows_dir), ("--windows-user", windows_user))
+            if not value
+        ]
+        raise BadInput(
+            f"this is not Windows: give {' and '.join(missing)} (the folder robot is "
+            "installed in on the Windows machine, e.g. C:\\robot, holding .venv and "
+            "accounts.yaml, and the account the task runs as, e.g. PC01\\trader)"
+        )
     if not ntpath.isabs(windows_dir) or not ntpath.splitdrive(windows_dir)[0]:
-        raise BadInput(f"--windows-dir: {windows_dir!r} is not an absolute Windows path such as "
-                       "C:\\robot")
+        raise BadInput(
+            f"--windows-dir: {windows_dir!r} is not an absolute Windows path such as C:\\robot"
+        )
     folder = windows_dir.rstrip("\\/")
-    return WindowsTarget(ntpath.join(folder, ".venv", "Scripts", "python.exe"),
-                         ntpath.join(folder, config.name), folder, windows_user, False)
+    return WindowsTarget(
+        ntpath.join(folder, ".venv", "Scripts", "python.exe"),
+        ntpath.join(folder, config.name),
+        folder,
+        windows_user,
+        False,
+    )
 
 
-def schtasks_command(target: WindowsTarget, zone: ZoneInfo | None = None,
-                     name: str = TASK_NAME) -> tuple[str, list[str]]:
+def schtasks_command(
+    target: WindowsTarget, zone: ZoneInfo | None = None, name: str = TASK_NAME
+) -> tuple[str, list[str]]:
     """The `schtasks /Create` line, and notes for the person who runs it."""
     start = local_start(zone)
     days = ",".join(DAYS[(d + start.day_shift) % 7] for d in range(5))
     tr = f'"{target.python}" -m robot.supervisor --config "{target.config}"'.replace('"', '\\"')
     # /RU with /NP: runs whether the user is logged on or not, with no password stored (S4U)
-    cmd = (f'schtasks /Create /TN "{name}" /TR "{tr}" /SC WEEKLY /D {days} '
-           f'/ST {start.at:%H:%M} /RU "{target.user}" /NP /F')
+    cmd = (
+        f'schtasks /Create /TN "{name}" /TR "{tr}" /SC WEEKLY /D {days} '
+        f'/ST {start.at:%H:%M} /RU "{target.user}" /NP /F'
+    )
     notes = []
     if not target.generated_here:
-        notes.append(f"generated for a Windows machine with robot in {target.workdir} "
-                     f"(interpreter {target.python}), running as {target.user}")
-    notes.append("runs whether or not the user is logged on (no password stored); create it "
-                 "from an elevated prompt if schtasks refuses. Secrets come from the .env file "
-                 f"in {target.workdir}: Task Scheduler passes no environment of your own")
+        notes.append(
+            f"generated for a Windows machine with robot in {target.workdir} "
+            f"(interpreter {target.python}), running as {target.user}"
+        )
+    notes.append(
+        "runs whether or not the user is logged on (no password stored); create it "
+        "from an elevated prompt if schtasks refuses. Secrets come from the .env file "
+        f"in {target.workdir}: Task Scheduler passes no environment of your own"
+    )
     if not start.is_wib:
-        notes.append(f"Task Scheduler uses the machine's local time. On {start.zone} "
-                     f"(UTC{start.offset_hours:+g}) 08:40 WIB is {start.at:%H:%M}"
-                     + (", and this zone has daylight saving time: re-check after the clocks "
-                        "change" if start.has_dst else "") + ".")
+        notes.append(
+            f"Task Scheduler uses the machine's local time. On {start.zone} "
+            f"(UTC{start.offset_hours:+g}) 08:40 WIB is {start.at:%H:%M}"
+            + (
+                ", and this zone has daylight saving time: re-check after the clocks change"
+                if start.has_dst
+                else ""
+            )
+            + "."
+        )
     return cmd, notes
 
 
@@ -168,7 +232,7 @@ def task_xml(target: WindowsTarget, zone: ZoneInfo | None = None) -> str:
     boundary = f"2026-01-01T{start.at:%H:%M}:00"
     return f"""<?xml version="1.0" encoding="UTF-16"?>
 <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
-  <RegistrationInfo><Description>robot: one IDX trading day, 08:40 WIB on weekdays</Description></RegistrationInfo>
+  <RegistrationInfo><Description>{TASK_DESCRIPTION}</Description></RegistrationInfo>
   <Triggers>
     <CalendarTrigger>
       <StartBoundary>{boundary}</StartBoundary>

@@ -24,6 +24,7 @@ What the library does not do by itself and the robot relies on:
   time is ambiguous between WIB and UTC). A YAML date (a ``date`` object: YAML reads 2026-03-02
   as one) is the text of a date wherever the schema asks for a string of ``format: date``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -31,14 +32,15 @@ import difflib
 import json
 import math
 import re
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .errors import Problem
 
-KeyPath = tuple            # ("accounts", 1, "limits", "max_open_orders")
+KeyPath = tuple  # ("accounts", 1, "limits", "max_open_orders")
 Issue = tuple[KeyPath, str]
 Locate = Callable[[KeyPath], tuple[int | None, int | None]]
 
@@ -71,8 +73,10 @@ def _deref(root: dict, schema: dict) -> dict:
     ref = schema.get("$ref")
     if not ref or not ref.startswith("#/$defs/"):
         return schema
-    return {**_deref(root, root["$defs"][ref[len("#/$defs/"):]]),
-            **{k: v for k, v in schema.items() if k != "$ref"}}
+    return {
+        **_deref(root, root["$defs"][ref[len("#/$defs/") :]]),
+        **{k: v for k, v in schema.items() if k != "$ref"},
+    }
 
 
 def strict_copy(schema: Any) -> Any:
@@ -84,8 +88,10 @@ def strict_copy(schema: Any) -> Any:
         return [strict_copy(s) for s in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {k: strict_copy(v) if k != "properties" else {n: strict_copy(p) for n, p in v.items()}
-           for k, v in schema.items()}
+    out = {
+        k: strict_copy(v) if k != "properties" else {n: strict_copy(p) for n, p in v.items()}
+        for k, v in schema.items()
+    }
     if "properties" in out and out.get("additionalProperties", True) is True:
         out["additionalProperties"] = False
     return out
@@ -103,15 +109,19 @@ def validator(name: str, strict: bool = False):
 @cache
 def _validator_class():
     from jsonschema import Draft202012Validator, ValidationError, validators
+
     base = Draft202012Validator
-    types = base.TYPE_CHECKER.redefine_many({
-        "integer": lambda _, v: isinstance(v, int) and not isinstance(v, bool),
-        "number": lambda _, v: _is_number(v)})
+    types = base.TYPE_CHECKER.redefine_many(
+        {
+            "integer": lambda _, v: isinstance(v, int) and not isinstance(v, bool),
+            "number": lambda _, v: _is_number(v),
+        }
+    )
     type_keyword = base.VALIDATORS["type"]
 
     def type_(validator, types_, instance, schema):
         if _is_date(instance) and schema.get("format") == "date" and "string" in _listed(types_):
-            return      # a YAML date is the text of a date
+            return  # a YAML date is the text of a date
         yield from type_keyword(validator, types_, instance, schema)
 
     def pattern(validator, pattern_, instance, schema):
@@ -121,6 +131,9 @@ def _validator_class():
     return validators.extend(base, {"type": type_, "pattern": pattern}, type_checker=types)
 
 
+# _REFERENCING_TYPES: referencing's classes are attrs classes whose stubs declare them with the
+# pre-PEP 681 ``__dataclass_transform__``, which mypy does not read, so it sees no constructor
+# arguments at all; the two calls below are its documented API (hence their type: ignore)
 @cache
 def _registry():
     """Schemas refer to each other by file name (task_list.json's items are task.json)."""
@@ -129,14 +142,17 @@ def _registry():
 
     def retrieve(uri: str) -> Resource:
         if "://" in uri or uri.startswith("/"):
-            raise NoSuchResource(ref=uri)     # the robot's schemas never refer outside
+            # the robot's schemas never refer outside
+            raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # see _REFERENCING_TYPES
         return Resource.from_contents(load(uri))
-    return Registry(retrieve=retrieve)
+
+    return Registry(retrieve=retrieve)  # type: ignore[call-arg]  # see _REFERENCING_TYPES
 
 
 @cache
 def _format_checker():
     from jsonschema import FormatChecker
+
     checker = FormatChecker(formats=())
     checker.checks("date")(lambda v: _is_date(v) or not isinstance(v, str) or _date_ok(v))
     checker.checks("date-time")(lambda v: not isinstance(v, str) or _date_time_ok(v))
@@ -198,7 +214,7 @@ def _listed(value: Any) -> list:
 
 
 # ---------------------------------------------------------------------------------- the errors
-def check(instance: Any, name: str, wording: "Wording", strict: bool = False) -> list[Issue]:
+def check(instance: Any, name: str, wording: Wording, strict: bool = False) -> list[Issue]:
     """Every way ``instance`` breaks the schema ``name``, as (key path, message), in key order."""
     errors = sorted(validator(name, strict).iter_errors(instance), key=lambda e: _order(_path(e)))
     found: list[Issue] = []
@@ -209,8 +225,9 @@ def check(instance: Any, name: str, wording: "Wording", strict: bool = False) ->
     return found
 
 
-def problems(instance: Any, name: str, source: str, wording: "Wording",
-             locate: Locate | None = None) -> list[Problem]:
+def problems(
+    instance: Any, name: str, source: str, wording: Wording, locate: Locate | None = None
+) -> list[Problem]:
     """check() as Problems of ``source``, each at the line ``locate`` gives its key path, in the
     order of the file."""
     out = []
@@ -252,14 +269,20 @@ def _custom(schema: Any, keyword: str) -> str | None:
 _FIELD = re.compile(r"\{(value|got|missing|id)(!r)?\}")
 
 
-def _fill(text: str, error, path: KeyPath, missing: list[str] = ()) -> str:
+def _fill(text: str, error, path: KeyPath, missing: Sequence[str] = ()) -> str:
     """An x-message with its fields filled in (other braces are left as written)."""
     v = error.instance
-    ident = v.get("id") if isinstance(v, dict) and "id" in v else \
-        f"#{path[-1] + 1}" if path and isinstance(path[-1], int) else "?"
+    ident = (
+        v.get("id")
+        if isinstance(v, dict) and "id" in v
+        else f"#{path[-1] + 1}"
+        if path and isinstance(path[-1], int)
+        else "?"
+    )
     fields = {"value": v, "got": type(v).__name__, "missing": " and ".join(missing), "id": ident}
-    return _FIELD.sub(lambda m: repr(fields[m[1]]) if m[2] or m[1] == "id" else str(fields[m[1]]),
-                      text)
+    return _FIELD.sub(
+        lambda m: repr(fields[m[1]]) if m[2] or m[1] == "id" else str(fields[m[1]]), text
+    )
 
 
 class Wording:
@@ -277,8 +300,10 @@ class Wording:
             props, patterns = schema.get("properties", {}), schema.get("patternProperties", {})
             for key in error.instance:
                 if key not in props and not any(matches(p, key) for p in patterns):
-                    yield path + (key,), (_custom(schema, kw) or self.unknown) + \
-                        self.hint(str(key), list(props))
+                    yield (
+                        path + (key,),
+                        (_custom(schema, kw) or self.unknown) + self.hint(str(key), list(props)),
+                    )
         else:
             custom = _custom(schema, kw)
             yield path, _fill(custom, error, path) if custom else self.message(error)
@@ -286,7 +311,7 @@ class Wording:
     def _required(self, error, path: KeyPath) -> Iterator[Issue]:
         missing = [k for k in error.validator_value if k not in error.instance]
         custom = _custom(error.schema, "required")
-        if custom:      # the object's own words: one problem, at the object
+        if custom:  # the object's own words: one problem, at the object
             yield path, _fill(custom, error, path, missing)
             return
         for key in missing:
@@ -348,8 +373,12 @@ class FileWording(Wording):
         return f"; {listed}: {', '.join(known)}" if known else ""
 
     def message(self, error) -> str:
-        value, kw, limit, schema = error.instance, error.validator, error.validator_value, \
-            error.schema
+        value, kw, limit, schema = (
+            error.instance,
+            error.validator,
+            error.validator_value,
+            error.schema,
+        )
         if kw == "type":
             return _type_message(_listed(limit), value, schema)
         if kw == "enum":
@@ -360,8 +389,11 @@ class FileWording(Wording):
             lo, hi = schema.get("minimum"), schema.get("maximum")
             if lo is not None and hi is not None:
                 return f"must be within {lo}..{hi}, got {value}"
-            return f"must be at least {lo}, got {value}" if lo is not None else \
-                f"must be at most {hi}, got {value}"
+            return (
+                f"must be at least {lo}, got {value}"
+                if lo is not None
+                else f"must be at most {hi}, got {value}"
+            )
         if kw == "minLength" or (kw == "pattern" and limit == r"\S"):
             return f"must be a non-empty string, got {value!r}"
         if kw == "maxLength":
@@ -369,16 +401,25 @@ class FileWording(Wording):
         if kw == "pattern":
             return f"must match {limit}, got {value!r}"
         if kw == "format":
-            return f"must be a date YYYY-MM-DD, got {value!r}" if limit == "date" else \
-                f"must be a valid {limit}, got {value!r}"
+            return (
+                f"must be a date YYYY-MM-DD, got {value!r}"
+                if limit == "date"
+                else f"must be a valid {limit}, got {value!r}"
+            )
         if kw in ("minItems", "minProperties") and limit == 1:
             return "must not be empty"
         return error.message
 
 
-_NOUNS = {"string": "a string", "integer": "a whole number", "number": "a number",
-          "boolean": "true or false", "object": "a mapping of keys", "array": "a list",
-          "null": "null"}
+_NOUNS = {
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping of keys",
+    "array": "a list",
+    "null": "null",
+}
 
 
 def _type_message(types: list[str], value: Any, schema: dict) -> str:
@@ -391,8 +432,10 @@ def _type_message(types: list[str], value: Any, schema: dict) -> str:
     if "string" in types and isinstance(value, date):
         return f"{wanted}: YAML read {value.isoformat()} as a date; write it in quotes"
     if "string" in types and isinstance(value, bool):
-        return (f"{wanted}, got {value!r}: YAML reads an unquoted yes, no, on or off as true or "
-                "false; write the word in quotes")
+        return (
+            f"{wanted}, got {value!r}: YAML reads an unquoted yes, no, on or off as true or "
+            "false; write the word in quotes"
+        )
     return f"{wanted}, got {value!r}"
 
 
@@ -400,14 +443,19 @@ def _sexagesimal(error) -> str | None:
     """YAML 1.1 reads an unquoted 08:45 as a base-60 number (525): where a string of the form
     HH:MM is wanted and such a number came, say how to write it."""
     value, schema = error.instance, error.schema
-    if error.validator != "type" or _listed(error.validator_value) != ["string"] \
-            or isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 24 * 60:
+    if (
+        error.validator != "type"
+        or _listed(error.validator_value) != ["string"]
+        or isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 0 <= value < 24 * 60
+    ):
         return None
     hhmm = f"{value // 60:02d}:{value % 60:02d}"
     pattern = schema.get("pattern")
     if not pattern or not matches(pattern, hhmm) or matches(pattern, "x"):
-        return None     # no pattern of a time: it takes "08:45" and refuses plain text
-    return f"must be a quoted \"HH:MM\" time (YAML read {value!r}; write \"{hhmm}\")"
+        return None  # no pattern of a time: it takes "08:45" and refuses plain text
+    return f'must be a quoted "HH:MM" time (YAML read {value!r}; write "{hhmm}")'
 
 
 def _near_miss(pattern: str, text: str) -> str:

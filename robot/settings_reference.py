@@ -4,11 +4,13 @@ cannot drift from what the robot accepts.
 
     python -m robot.settings_reference > docs/SETTINGS.md
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from importlib import resources
-from typing import Any, Iterator
+from typing import Any
 
 SCHEMA_FILE = "schemas/accounts.schema.json"
 HEADER = """# accounts.yaml: every setting
@@ -33,8 +35,10 @@ def _resolve(node: dict, schema: dict) -> dict:
     """A ``$ref`` node as the definition it names, with its own keys (description, default)."""
     ref = node.get("$ref")
     if ref:
-        return {**schema["$defs"][ref.rsplit("/", 1)[1]],
-                **{k: v for k, v in node.items() if k != "$ref"}}
+        return {
+            **schema["$defs"][ref.rsplit("/", 1)[1]],
+            **{k: v for k, v in node.items() if k != "$ref"},
+        }
     return node
 
 
@@ -72,11 +76,16 @@ def kind(node: dict) -> str:
         return "variable name"
     if t == "string" and pattern.startswith("^https?"):
         return "URL"
-    names = {"number": "number", "integer": "integer", "boolean": "true/false",
-             "string": "text", "object": "mapping"}
+    names = {
+        "number": "number",
+        "integer": "integer",
+        "boolean": "true/false",
+        "string": "text",
+        "object": "mapping",
+    }
     if isinstance(t, list):
-        return " or ".join(names.get(x, x) for x in t)
-    return names.get(t, str(t))
+        return " or ".join(names.get(str(x), str(x)) for x in t)
+    return names.get(str(t), str(t))
 
 
 def bounds(node: dict) -> str:
@@ -116,8 +125,9 @@ def render(schema: dict[str, Any] | None = None) -> str:
     parts = [HEADER]
     parts += section("settings", props["settings"], schema, "settings")
     parts += section("accounts[]", props["accounts"]["items"], schema, "accounts[]")
-    parts += section("brokers.<name>", props["brokers"]["additionalProperties"], schema,
-                     "brokers.<name>")
+    parts += section(
+        "brokers.<name>", props["brokers"]["additionalProperties"], schema, "brokers.<name>"
+    )
     return "\n".join(parts).rstrip() + "\n"
 
 

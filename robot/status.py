@@ -1,12 +1,14 @@
 """`robot status`: what every account is doing, read from state.db (works with or without a run)."""
+
 from __future__ import annotations
 
+import contextlib
 import socket
 from datetime import datetime
 
 import psutil
 
-from .clock import AcceleratedClock, RealClock, clock_from_spec
+from .clock import AcceleratedClock, Clock, RealClock, clock_from_spec
 from .orders import ORDER_LIVE
 from .store import Store
 
@@ -39,8 +41,10 @@ def supervisor_alive(run: dict) -> tuple[bool | None, str]:
         return True, f"supervisor pid {pid} is running (another user's process)"
     began = _wall_start(run)
     if began is not None and created > began + START_SLACK_S:
-        return False, (f"supervisor pid {pid} is gone (pid {pid} is now a process started after "
-                       f"the run began); the next start cleans up")
+        return False, (
+            f"supervisor pid {pid} is gone (pid {pid} is now a process started after "
+            f"the run began); the next start cleans up"
+        )
     return True, f"supervisor pid {pid} is running"
 
 
@@ -62,18 +66,23 @@ def collect(store: Store, hub_url: str | None = None) -> dict:
     (the hub being down is reported, never raised). A run recorded as running whose supervisor
     is dead is reported with status "dead" (run.supervisor says why) and no heartbeat ages."""
     run = store.latest_run()
-    clock = RealClock()
+    clock: Clock = RealClock()
     if run and run["status"] == "running":
         alive, detail = supervisor_alive(run)
-        run = {**run, "supervisor": {"pid": run["pid"], "host": run["host"], "alive": alive,
-                                     "detail": detail}}
+        run = {
+            **run,
+            "supervisor": {
+                "pid": run["pid"],
+                "host": run["host"],
+                "alive": alive,
+                "detail": detail,
+            },
+        }
         if alive is False:
             run.update(status="dead", recorded_status="running")
     if run and run["status"] == "running":
-        try:
+        with contextlib.suppress(ValueError):
             clock = clock_from_spec(run["clock"])  # heartbeats are in the run's (maybe fast) time
-        except ValueError:
-            pass
     now = clock.now()
     rows = []
     for w in store.workers():
@@ -81,17 +90,27 @@ def collect(store: Store, hub_url: str | None = None) -> dict:
         age = None
         if w["heartbeat"] and run and run["status"] == "running":
             age = max(0.0, (now - datetime.fromisoformat(w["heartbeat"])).total_seconds())
-        rows.append({
-            "account": w["account"], "broker": w["broker"], "state": w["state"],
-            "since": w["since"], "pid": w["pid"],
-            "restarts_today": w["restarts"] if run and w["restarts_date"] == run["trading_date"] else 0,
-            "last_error": w["last_error"], "fatal_reason": w["fatal_reason"],
-            "open_orders": open_orders, "heartbeat_age_s": round(age, 1) if age is not None else None,
-            "node": w["node"],
-        })
+        rows.append(
+            {
+                "account": w["account"],
+                "broker": w["broker"],
+                "state": w["state"],
+                "since": w["since"],
+                "pid": w["pid"],
+                "restarts_today": w["restarts"]
+                if run and w["restarts_date"] == run["trading_date"]
+                else 0,
+                "last_error": w["last_error"],
+                "fatal_reason": w["fatal_reason"],
+                "open_orders": open_orders,
+                "heartbeat_age_s": round(age, 1) if age is not None else None,
+                "node": w["node"],
+            }
+        )
     data = {"run": run, "now": now.isoformat(), "accounts": rows}
     if hub_url:
         from .grid import hub_status, node_health
+
         grid = hub_status(hub_url)
         health = node_health(grid)
         for r in rows:
@@ -103,16 +122,31 @@ def collect(store: Store, hub_url: str | None = None) -> dict:
 
 def render(data: dict) -> str:
     run = data["run"]
-    head = (f"run {run['id']} for {run['trading_date']}: {_run_status(run)} (started "
-            f"{run['started']})" if run else "no run recorded yet")
-    cols = ["account", "broker", "state", "since", "pid", "restarts_today", "open_orders",
-            "heartbeat_age_s", "last_error"]
+    head = (
+        f"run {run['id']} for {run['trading_date']}: {_run_status(run)} (started {run['started']})"
+        if run
+        else "no run recorded yet"
+    )
+    cols = [
+        "account",
+        "broker",
+        "state",
+        "since",
+        "pid",
+        "restarts_today",
+        "open_orders",
+        "heartbeat_age_s",
+        "last_error",
+    ]
     if any(r.get("node") for r in data["accounts"]) or data.get("grid"):
         cols.insert(2, "node")
-    table = [cols] + [[_cell(_node_cell(r) if c == "node" else r[c], c) for c in cols]
-                      for r in data["accounts"]]
+    table = [cols] + [
+        [_cell(_node_cell(r) if c == "node" else r[c], c) for c in cols] for r in data["accounts"]
+    ]
     widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
-    lines = [head] + ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in table]
+    lines = [head] + [
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in table
+    ]
     if not data["accounts"]:
         lines.append("(no worker has run yet)")
     grid = data.get("grid")
@@ -120,12 +154,16 @@ def render(data: dict) -> str:
         if not grid["reachable"]:
             lines.append(f"grid hub {grid['hub']}: {grid['error']}")
         else:
-            lines.append(f"grid hub {grid['hub']}: {'ready' if grid['ready'] else 'not ready'}, "
-                         f"{len(grid['nodes'])} node(s)")
+            lines.append(
+                f"grid hub {grid['hub']}: {'ready' if grid['ready'] else 'not ready'}, "
+                f"{len(grid['nodes'])} node(s)"
+            )
             for n in grid["nodes"]:
                 busy = ", ".join(sorted(n["sessions"])) or "none"
-                lines.append(f"  {n['name'] or '(untagged)'} {n['availability']} at {n['uri']}: "
-                             f"accounts {', '.join(n['accounts'])}; sessions {busy}")
+                lines.append(
+                    f"  {n['name'] or '(untagged)'} {n['availability']} at {n['uri']}: "
+                    f"accounts {', '.join(n['accounts'])}; sessions {busy}"
+                )
     return "\n".join(lines)
 
 

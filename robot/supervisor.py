@@ -10,8 +10,10 @@ the end of the operating hours stops everything and exits 0.
 This module is the process model only; the command that parses the options, validates the
 configuration and decides whether today trades is robot/run.py.
 """
+
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import os
@@ -19,10 +21,13 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from multiprocessing.connection import Connection, wait as wait_connections
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import filelock
 
@@ -34,9 +39,14 @@ from .lifecycle import DaySchedule, RestartTracker, WorkerState
 from .store import Store
 from .worker import WorkerArgs, run_worker
 
+if TYPE_CHECKING:
+    from .notify import Notifier
+    from .outbox import Outbox
+    from .taskpull import TaskPuller
+
 log = logging.getLogger("robot.supervisor")
-SHUTDOWN_GRACE_S = 10.0       # workers get this long to finish their action and quit the browser
-END_GRACE_S = 120.0           # wall seconds past the end of the hours for end-of-day settling
+SHUTDOWN_GRACE_S = 10.0  # workers get this long to finish their action and quit the browser
+END_GRACE_S = 120.0  # wall seconds past the end of the hours for end-of-day settling
 
 
 class AlreadyRunning(Exception):
@@ -49,13 +59,13 @@ class Handle:
 
     account: Account
     tracker: RestartTracker
-    process: mp.Process | None = None
-    ctl: Connection | None = None           # stop requests go out here
-    hb: Connection | None = None            # heartbeats come in here
-    started_at: float = 0.0                 # monotonic
-    last_beat: float = 0.0                  # monotonic
+    process: BaseProcess | None = None
+    ctl: Connection | None = None  # stop requests go out here
+    hb: Connection | None = None  # heartbeats come in here
+    started_at: float = 0.0  # monotonic
+    last_beat: float = 0.0  # monotonic
     state: str | None = None
-    restart_at: float | None = None         # monotonic time of a scheduled restart
+    restart_at: float | None = None  # monotonic time of a scheduled restart
     fatal: str | None = None
     stopping: bool = False
     restarts: int = 0
@@ -63,28 +73,36 @@ class Handle:
 
 
 class Supervisor:
-    def __init__(self, cfg: Config, clock: Clock, day: date, dry_run: bool = False,
-                 monotonic=time.monotonic, task_files: tuple = ()):
+    def __init__(
+        self,
+        cfg: Config,
+        clock: Clock,
+        day: date,
+        dry_run: bool = False,
+        monotonic=time.monotonic,
+        task_files: tuple = (),
+    ):
         self.cfg, self.clock, self.day, self.dry_run = cfg, clock, day, dry_run
         self.settings = cfg.settings
-        self.schedule = DaySchedule.for_day(day, self.settings.start, self.settings.eod_report_time,
-                                            self.settings.end)
+        self.schedule = DaySchedule.for_day(
+            day, self.settings.start, self.settings.eod_report_time, self.settings.end
+        )
         self.monotonic = monotonic
-        self.ctx = mp.get_context("spawn")   # Linux behaves as Windows does
+        self.ctx = mp.get_context("spawn")  # Linux behaves as Windows does
         self.handles: dict[str, Handle] = {}
         self.stop_requested = threading.Event()
         self.lock: filelock.BaseFileLock | None = None
-        self.store: Store | None = None
-        self.run_id: int | None = None
+        self._store: Store | None = None  # open() opens it
+        self._run_id: int | None = None  # open() starts the run
         self.started_mono = monotonic()
-        self.hooks: list = []                 # extra callables run each loop
-        self.task_files = task_files          # [(path, [task, ...])] validated before start
-        self.puller = None
-        self.outbox = None
-        self.notifier = None                  # alerts to a person (robot/notify.py), if configured
+        self.hooks: list[Callable[[Supervisor], None]] = []  # extra callables run each loop
+        self.task_files = task_files  # [(path, [task, ...])] validated before start
+        self.puller: TaskPuller | None = None
+        self.outbox: Outbox | None = None
+        self.notifier: Notifier | None = None  # alerts to a person (robot/notify.py), if any
         self.report: dict | None = None
         self.report_path: Path | None = None
-        self.on_report = None                 # called before the report is printed (demo view)
+        self.on_report: Callable[[], None] | None = None  # before the report is printed (demo)
         self._end_wait_started: float | None = None
 
     # ------------------------------------------------------------------------------ start
@@ -95,9 +113,24 @@ class Supervisor:
         try:
             self.lock.acquire(timeout=0)
         except filelock.Timeout:
-            raise AlreadyRunning(f"another supervisor is already running on {self.settings.state_db}"
-                                 f" (it holds {lock_path}); stop it first or use another state_db"
-                                 ) from None
+            raise AlreadyRunning(
+                f"another supervisor is already running on {self.settings.state_db}"
+                f" (it holds {lock_path}); stop it first or use another state_db"
+            ) from None
+
+    @property
+    def store(self) -> Store:
+        """The state store, from open() on."""
+        if self._store is None:
+            raise RuntimeError("the supervisor is not open")
+        return self._store
+
+    @property
+    def run_id(self) -> int:
+        """This run's row in the state store, from open() on."""
+        if self._run_id is None:
+            raise RuntimeError("the supervisor is not open")
+        return self._run_id
 
     @property
     def stop_file(self) -> Path:
@@ -107,38 +140,56 @@ class Supervisor:
 
     def open(self) -> None:
         self.acquire_lock()
-        self.stop_file.unlink(missing_ok=True)      # a request meant for an earlier run
-        self.store = Store(self.settings.state_db)
+        self.stop_file.unlink(missing_ok=True)  # a request meant for an earlier run
+        self._store = Store(self.settings.state_db)
         self._clean_up_predecessor()
-        self.run_id = self.store.start_run(self.day, self.clock.now(), os.getpid(),
-                                           socket.gethostname(), str(self.cfg.path),
-                                           self.clock.spec())
+        self._run_id = self.store.start_run(
+            self.day,
+            self.clock.now(),
+            os.getpid(),
+            socket.gethostname(),
+            str(self.cfg.path),
+            self.clock.spec(),
+        )
         for account in self.cfg.enabled_accounts:
             r = self.settings.restart
-            self.handles[account.id] = Handle(account, RestartTracker(
-                r.backoff_initial_s, r.backoff_max_s, r.flap_max, r.flap_window_s, r.min_uptime_s))
+            self.handles[account.id] = Handle(
+                account,
+                RestartTracker(
+                    r.backoff_initial_s,
+                    r.backoff_max_s,
+                    r.flap_max,
+                    r.flap_window_s,
+                    r.min_uptime_s,
+                ),
+            )
         self._restore_restart_counts()
         from .outbox import Outbox
+
         self.outbox = Outbox(self.store, self.settings.task_server, self.clock, self.monotonic)
-        from .notify import start_notifier   # own threads and connections: never blocks tick()
-        self.notifier = start_notifier(self.settings.notifications, self.settings.state_db,
-                                       self.clock, self.day)
+        from .notify import start_notifier  # own threads and connections: never blocks tick()
+
+        self.notifier = start_notifier(
+            self.settings.notifications, self.settings.state_db, self.clock, self.day
+        )
         self._take_tasks()
 
     def _take_tasks(self) -> None:
         """Local task files first (already parsed), then the task server if one is configured."""
         from .taskpull import TaskPuller
         from .tasks import ingest
+
         for path, tasks in self.task_files:
             result = ingest(self.store, self.cfg, tasks, f"file:{path}", self.day, self.clock.now())
             log.info("tasks from %s: %s", path, result)
         if self.settings.task_server is not None:
-            self.puller = TaskPuller(self.cfg, self.store, self.day, self.clock, self.monotonic)
-            self.puller.pull()
+            self.puller = puller = TaskPuller(
+                self.cfg, self.store, self.day, self.clock, self.monotonic
+            )
+            puller.pull()
 
     def _pull_tasks_if_due(self) -> None:
-        if self.puller is not None and self.puller.due() and \
-                self.clock.now() < self.schedule.eod:
+        if self.puller is not None and self.puller.due() and self.clock.now() < self.schedule.eod:
             self.puller.pull()
 
     def _clean_up_predecessor(self) -> None:
@@ -148,10 +199,12 @@ class Supervisor:
             killed += proctree.kill_group(row["pid"])
             if row["child_pids"]:
                 import json
+
                 killed += proctree.kill_pids(json.loads(row["child_pids"]))
             if killed:
-                log.warning("killed %d leftover process(es) of %s's previous worker", killed,
-                            row["account"])
+                log.warning(
+                    "killed %d leftover process(es) of %s's previous worker", killed, row["account"]
+                )
         for account in self.cfg.accounts:
             if self._end_browser_of(account):
                 log.warning("ended a leftover browser holding %s", account.profile_path)
@@ -163,17 +216,30 @@ class Supervisor:
             h = self.handles.get(row["account"])
             if h and row["restarts_date"] == self.day.isoformat():
                 h.restarts = row["restarts"]
-            if h and row["state"] == WorkerState.FATAL.value and \
-                    row["restarts_date"] == self.day.isoformat():
+            if (
+                h
+                and row["state"] == WorkerState.FATAL.value
+                and row["restarts_date"] == self.day.isoformat()
+            ):
                 h.fatal = row["fatal_reason"] or "FATAL earlier today"
 
     def spawn(self, h: Handle) -> None:
         ctl_recv, ctl_send = self.ctx.Pipe(duplex=False)
         hb_recv, hb_send = self.ctx.Pipe(duplex=False)
-        args = WorkerArgs(h.account.id, str(self.cfg.path), self.clock.spec(), self.day.isoformat(),
-                          self.run_id, self.dry_run)
-        proc = self.ctx.Process(target=run_worker, args=(args, ctl_recv, hb_send),
-                                name=f"robot-worker-{h.account.id}", daemon=False)
+        args = WorkerArgs(
+            h.account.id,
+            str(self.cfg.path),
+            self.clock.spec(),
+            self.day.isoformat(),
+            self.run_id,
+            self.dry_run,
+        )
+        proc = self.ctx.Process(
+            target=run_worker,
+            args=(args, ctl_recv, hb_send),
+            name=f"robot-worker-{h.account.id}",
+            daemon=False,
+        )
         proc.start()
         ctl_recv.close()
         hb_send.close()
@@ -185,9 +251,14 @@ class Supervisor:
     # ------------------------------------------------------------------------------- loop
     def run(self) -> int:
         self.open()
-        log.info("run %s: trading day %s, %d account(s), clock %s; %s", self.run_id, self.day,
-                 len(self.handles), self.clock.spec(),
-                 self.settings.calendar.year(self.day.year).describe())
+        log.info(
+            "run %s: trading day %s, %d account(s), clock %s; %s",
+            self.run_id,
+            self.day,
+            len(self.handles),
+            self.clock.spec(),
+            self.settings.calendar.year(self.day.year).describe(),
+        )
         stagger = self.settings.browser.launch_stagger_s
         for i, h in enumerate(self.handles.values()):
             if h.fatal:
@@ -210,7 +281,7 @@ class Supervisor:
             if status == "done":
                 self._maybe_report(force=True)
             if self.notifier is not None:
-                self.notifier.finish_within(10.0)     # alongside the task-server outbox
+                self.notifier.finish_within(10.0)  # alongside the task-server outbox
             self.final_delivery()
             self.close_notifier()
             self.finish(status)
@@ -230,7 +301,7 @@ class Supervisor:
             self._check(h, now)
         self._pull_tasks_if_due()
         self._maybe_report()
-        if self.outbox.due():
+        if self.outbox is not None and self.outbox.due():
             self.outbox.deliver()
         for hook in self.hooks:
             hook(self)
@@ -239,9 +310,12 @@ class Supervisor:
             self.stop_requested.set()
 
     def _drain(self, h: Handle, now: float) -> None:
+        hb = h.hb
+        if hb is None:
+            return
         try:
-            while h.hb.poll():
-                kind, state = h.hb.recv()
+            while hb.poll():
+                kind, state = hb.recv()
                 h.last_beat = now
                 h.state = state
         except (EOFError, OSError):
@@ -257,8 +331,11 @@ class Supervisor:
         if h.process.exitcode is not None:
             self._on_exit(h, now, f"worker exited with code {h.process.exitcode}")
         elif now - h.last_beat > self.settings.hang_timeout_s:
-            log.error("%s: no heartbeat for %.0f s; killing its process tree", h.account.id,
-                      now - h.last_beat)
+            log.error(
+                "%s: no heartbeat for %.0f s; killing its process tree",
+                h.account.id,
+                now - h.last_beat,
+            )
             self._kill(h)
             self._on_exit(h, now, f"hung: no heartbeat for {self.settings.hang_timeout_s:.0f} s")
 
@@ -279,18 +356,28 @@ class Supervisor:
         delay = h.tracker.on_exit(now, uptime)
         account = h.account.id
         if delay is None:
-            h.fatal = (f"{len(h.tracker.failures)} failures within "
-                       f"{self.settings.restart.flap_window_s:.0f} s; last: {reason}")
+            h.fatal = (
+                f"{len(h.tracker.failures)} failures within "
+                f"{self.settings.restart.flap_window_s:.0f} s; last: {reason}"
+            )
             log.error("%s is FATAL for today: %s", account, h.fatal)
-            self._record_fatal(h)
+            self._record_fatal(h, h.fatal)
             return
         h.restart_at = now + delay
         h.pending_reason = reason
         log.warning("%s: %s (uptime %.1f s); restarting in %.1f s", account, reason, uptime, delay)
         with self.store.transaction():
-            self.store.add_event("WORKER_CRASHED", account, {"reason": reason, "exit_code": code,
-                                 "uptime_s": round(uptime, 1), "restart_in_s": delay},
-                                 self.clock.now())
+            self.store.add_event(
+                "WORKER_CRASHED",
+                account,
+                {
+                    "reason": reason,
+                    "exit_code": code,
+                    "uptime_s": round(uptime, 1),
+                    "restart_in_s": delay,
+                },
+                self.clock.now(),
+            )
             self.store.note_worker_error(account, reason)
 
     def _reap(self, h: Handle) -> None:
@@ -308,6 +395,7 @@ class Supervisor:
         row = self.store.worker(h.account.id) or {}
         if row.get("child_pids"):
             import json
+
             proctree.kill_pids(json.loads(row["child_pids"]))
         self._end_browser_of(h.account)
 
@@ -318,6 +406,7 @@ class Supervisor:
         url = self.settings.browser.remote_url
         if url:
             from .grid import end_account_sessions
+
             return len(end_account_sessions(url, account.id))
         return proctree.kill_profile_processes(account.profile_path)
 
@@ -326,19 +415,28 @@ class Supervisor:
         account = h.account.id
         with self.store.transaction():
             self.store.set_restarts(account, h.restarts, self.day)
-            self.store.add_event("WORKER_RESTARTED", account,
-                                 {"restarts_today": h.restarts, "after": h.pending_reason},
-                                 self.clock.now())
+            self.store.add_event(
+                "WORKER_RESTARTED",
+                account,
+                {"restarts_today": h.restarts, "after": h.pending_reason},
+                self.clock.now(),
+            )
         log.info("restarting %s (restart %d today)", account, h.restarts)
         self.spawn(h)
 
-    def _record_fatal(self, h: Handle) -> None:
+    def _record_fatal(self, h: Handle, reason: str) -> None:
         with self.store.transaction():
-            self.store.set_worker_state(h.account.id, h.account.broker, WorkerState.FATAL.value,
-                                        self.clock.now(), h.fatal, None, self.run_id)
-            self.store.note_fatal(h.account.id, h.fatal, self.day)
-            self.store.add_event("WORKER_FATAL", h.account.id, {"reason": h.fatal},
-                                 self.clock.now())
+            self.store.set_worker_state(
+                h.account.id,
+                h.account.broker,
+                WorkerState.FATAL.value,
+                self.clock.now(),
+                reason,
+                None,
+                self.run_id,
+            )
+            self.store.note_fatal(h.account.id, reason, self.day)
+            self.store.add_event("WORKER_FATAL", h.account.id, {"reason": reason}, self.clock.now())
 
     # ---------------------------------------------------------------------------- reports
     def _maybe_report(self, force: bool = False) -> None:
@@ -357,8 +455,11 @@ class Supervisor:
             return True
         if self._end_wait_started is None:
             self._end_wait_started = self.monotonic()
-            log.warning("operating hours over, but %s still settling; waiting up to %.0f s",
-                        ", ".join(waiting), END_GRACE_S)
+            log.warning(
+                "operating hours over, but %s still settling; waiting up to %.0f s",
+                ", ".join(waiting),
+                END_GRACE_S,
+            )
         return self.monotonic() - self._end_wait_started >= END_GRACE_S
 
     def _settled(self, h: Handle) -> bool:
@@ -369,11 +470,13 @@ class Supervisor:
     def publish_report(self) -> None:
         from .eod import build_report, publish
         from .report import render_table
+
         try:
             self.report = build_report(self.store, self.cfg, self.day, self.clock.now())
-            self.report_path = publish(self.store, self.report, self.settings.report_dir,
-                                       self.clock.now())
-        except Exception:  # noqa: BLE001 - never lose the day over the report; say so loudly
+            self.report_path = publish(
+                self.store, self.report, self.settings.report_dir, self.clock.now()
+            )
+        except Exception:  # never lose the day over the report; say so loudly
             log.exception("the end-of-day report could not be assembled")
             return
         if self.on_report is not None:
@@ -392,8 +495,9 @@ class Supervisor:
                 self.stop_requested.wait(0.5)
         left = len(self.outbox.pending(10_000))
         if left:
-            log.warning("%d event(s) not delivered yet; they stay in the outbox for the next run",
-                        left)
+            log.warning(
+                "%d event(s) not delivered yet; they stay in the outbox for the next run", left
+            )
 
     def close_notifier(self, budget_s: float = 10.0) -> None:
         """The alert channels' bounded final flush (what is left is delivered by the next run)."""
@@ -409,21 +513,20 @@ class Supervisor:
 
     def shutdown(self) -> None:
         """Ask every worker to stop, wait for them, then kill whatever is left."""
-        live = [h for h in self.handles.values() if h.process is not None]
-        for h in live:
+        live = [(h, h.process) for h in self.handles.values() if h.process is not None]
+        for h, _ in live:
             h.stopping = True
-            try:
-                h.ctl.send("stop")
-            except (BrokenPipeError, OSError):
-                pass
+            if h.ctl is not None:  # (spawn sets it with the process)
+                with contextlib.suppress(BrokenPipeError, OSError):
+                    h.ctl.send("stop")
         deadline = self.monotonic() + SHUTDOWN_GRACE_S
-        for h in live:
-            h.process.join(max(0.1, deadline - self.monotonic()))
-        for h in live:
-            if h.process.exitcode is None:
+        for _, process in live:
+            process.join(max(0.1, deadline - self.monotonic()))
+        for h, process in live:
+            if process.exitcode is None:
                 log.warning("%s did not stop in time; killing its process tree", h.account.id)
                 self._kill(h)
-            h.process.join(1)
+            process.join(1)
             self._clean_after(h)
             self._reap(h)
 
@@ -434,9 +537,15 @@ class Supervisor:
             for h in self.handles.values():
                 row = self.store.worker(h.account.id)
                 if row and row["state"] not in (WorkerState.STOPPED.value, WorkerState.FATAL.value):
-                    self.store.set_worker_state(h.account.id, h.account.broker,
-                                                WorkerState.STOPPED.value, self.clock.now(),
-                                                f"supervisor {status}", None, self.run_id)
+                    self.store.set_worker_state(
+                        h.account.id,
+                        h.account.broker,
+                        WorkerState.STOPPED.value,
+                        self.clock.now(),
+                        f"supervisor {status}",
+                        None,
+                        self.run_id,
+                    )
         self.store.close()
         if self.lock is not None:
             self.lock.release()
@@ -456,6 +565,11 @@ def install_signal_handlers(sup: Supervisor) -> None:
 
 if __name__ == "__main__":
     # `python -m robot.supervisor`, as cron entries, the README and the tests run it: the command
-    # itself (options, validation, --demo) is robot/run.py's
-    from robot.run import main
-    main()
+    # itself (options, validation, --demo) is robot/run.py's. In a function: robot.run imports
+    # this module, and mypy can type the import cycle's names inside functions only
+    def _run_command() -> None:
+        from robot.run import main
+
+        main()
+
+    _run_command()

@@ -4,6 +4,7 @@ Timeouts on connect and read, capped exponential backoff while the server is dow
 badly, and catching up when it returns: every pull asks for the whole day, and intake
 deduplicates by task_id, so a missed pull loses nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,7 +13,7 @@ from datetime import date
 
 import requests
 
-from .config import Config
+from .config import Config, TaskServer
 from .store import Store
 from .tasks import Intake, ingest
 
@@ -24,7 +25,9 @@ MAX_BACKOFF_S = 300.0
 class TaskPuller:
     def __init__(self, cfg: Config, store: Store, day: date, clock, monotonic=time.monotonic):
         self.cfg, self.store, self.day, self.clock = cfg, store, day, clock
-        self.server = cfg.settings.task_server
+        if cfg.settings.task_server is None:
+            raise ValueError("a TaskPuller needs settings.task_server")
+        self.server: TaskServer = cfg.settings.task_server
         self.monotonic = monotonic
         self.session = requests.Session()
         self.failures = 0
@@ -38,7 +41,7 @@ class TaskPuller:
         return max(0.5, self.cfg.settings.task_pull_interval_s / self.clock.speed)
 
     def due(self) -> bool:
-        return self.server is not None and self.monotonic() >= self.next_at
+        return self.monotonic() >= self.next_at
 
     def pull(self) -> Intake | None:
         """One pull; on failure schedules the next with backoff and returns None."""
@@ -50,16 +53,18 @@ class TaskPuller:
             delay = min(MAX_BACKOFF_S, self.interval_s * 2 ** min(self.failures, 10))
             self.next_at = now + delay
             if self.last_error != str(exc) or self.failures in (1, 5, 20):
-                log.warning("task server: %s (failure %d; next try in %.1f s)", exc,
-                            self.failures, delay)
+                log.warning(
+                    "task server: %s (failure %d; next try in %.1f s)", exc, self.failures, delay
+                )
             self.last_error = str(exc)
             return None
         if self.failures:
             log.info("task server reachable again after %d failure(s)", self.failures)
         self.failures, self.last_error, self.last_ok = 0, None, now
         self.next_at = now + self.interval_s
-        result = ingest(self.store, self.cfg, tasks, f"server:{self.server.url}", self.day,
-                        self.clock.now())
+        result = ingest(
+            self.store, self.cfg, tasks, f"server:{self.server.url}", self.day, self.clock.now()
+        )
         if result.accepted or result.rejected or result.conflicts or result.cancels:
             log.info("tasks pulled: %s", result)
         return result
@@ -71,8 +76,12 @@ class TaskPuller:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
-            resp = self.session.get(url, params={"date": self.day.isoformat()}, headers=headers,
-                                    timeout=(CONNECT_TIMEOUT_S, self.server.timeout_s))
+            resp = self.session.get(
+                url,
+                params={"date": self.day.isoformat()},
+                headers=headers,
+                timeout=(CONNECT_TIMEOUT_S, self.server.timeout_s),
+            )
         except requests.RequestException as exc:
             raise TaskServerError(f"unreachable ({type(exc).__name__})") from None
         if resp.status_code == 401:
@@ -84,10 +93,11 @@ class TaskPuller:
         except (ValueError, RecursionError):
             raise TaskServerError(f"malformed JSON: {resp.text[:120]!r}") from None
         if not isinstance(body, dict) or not isinstance(body.get("tasks"), list):
-            raise TaskServerError("answer is not {\"date\": ..., \"tasks\": [...]}")
+            raise TaskServerError('answer is not {"date": ..., "tasks": [...]}')
         if body.get("date") not in (None, self.day.isoformat()):
-            raise TaskServerError(f"answered for date {body.get('date')!r}, asked "
-                                  f"{self.day.isoformat()}")
+            raise TaskServerError(
+                f"answered for date {body.get('date')!r}, asked {self.day.isoformat()}"
+            )
         return body["tasks"]
 
 

@@ -4,6 +4,7 @@ The worker talks to the supervisor through SQLite and two one-way pipes: stop re
 heartbeats go out. It resumes at the right lifecycle stage for the current time, so a worker
 restarted at 10:30 goes straight through SETUP and CHECK_SESSION back to TRADING.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import calendar as idx, logs, proctree
 from .clock import Clock, clock_from_spec, sleep_until
@@ -24,27 +26,36 @@ from .launchslots import launch_slot, slot_count
 from .lifecycle import DaySchedule, WorkerState, check_move
 from .store import Store
 
+if TYPE_CHECKING:
+    from adapters.base import BrokerAdapter
+
+    from .engine import Engine
+
 log = logging.getLogger("robot.worker")
 
 S = WorkerState
-LOGIN_POLL_S = 30.0           # simulated seconds between session checks while WAIT_LOGIN
-AUTO_LOGIN_MAX = 3            # automatic logins per worker process
+LOGIN_POLL_S = 30.0  # simulated seconds between session checks while WAIT_LOGIN
+AUTO_LOGIN_MAX = 3  # automatic logins per worker process
 
 
-PHASE_WAKE_MARGIN_S = 0.5    # poll this long after a phase that opens order entry has started
+PHASE_WAKE_MARGIN_S = 0.5  # poll this long after a phase that opens order entry has started
 
 
-def next_poll_at(now: datetime, interval_s: float, eod: datetime,
-                 calendar: idx.Calendar | None = None) -> datetime:
+def next_poll_at(
+    now: datetime, interval_s: float, eod: datetime, calendar: idx.Calendar | None = None
+) -> datetime:
     """When the next poll starts: one poll interval from now, or just after the start of a phase
     that opens order entry (09:00, 13:30) if that comes sooner, so tasks waiting for it go out at
     once rather than up to a poll interval later (bench/burst.py). Never after ``eod``."""
     cal = calendar or idx.Calendar()
     wake = min(eod, now + timedelta(seconds=interval_s))
     change = idx.next_change(now)
-    if change is not None and change > now \
-            and not idx.can_submit(cal.phase_at(now)) \
-            and idx.can_submit(cal.phase_at(change)):
+    if (
+        change is not None
+        and change > now
+        and not idx.can_submit(cal.phase_at(now))
+        and idx.can_submit(cal.phase_at(change))
+    ):
         wake = min(wake, change + timedelta(seconds=PHASE_WAKE_MARGIN_S))
     return wake
 
@@ -64,7 +75,7 @@ class WorkerArgs:
     account_id: str
     config_path: str
     clock_spec: str
-    day: str                   # ISO date of the trading day
+    day: str  # ISO date of the trading day
     run_id: int
     dry_run_all: bool = False
 
@@ -85,20 +96,31 @@ def run_worker(args: WorkerArgs, ctl: Connection, hb: Connection) -> None:
     logs.register_secret_env(account.pin_env)
     if cfg.settings.task_server:
         logs.register_secret_env(cfg.settings.task_server.token_env)
-    worker = Worker(cfg, account, clock, date.fromisoformat(args.day),
-                    args.run_id, ctl, hb, args.dry_run_all)
+    worker = Worker(
+        cfg, account, clock, date.fromisoformat(args.day), args.run_id, ctl, hb, args.dry_run_all
+    )
     worker.run()
 
 
 class Worker:
-    def __init__(self, cfg: Config, account: Account, clock: Clock, day: date, run_id: int,
-                 ctl: Connection, hb: Connection, dry_run_all: bool = False):
+    def __init__(
+        self,
+        cfg: Config,
+        account: Account,
+        clock: Clock,
+        day: date,
+        run_id: int,
+        ctl: Connection,
+        hb: Connection,
+        dry_run_all: bool = False,
+    ):
         self.cfg, self.account, self.clock, self.day = cfg, account, clock, day
         self.settings = cfg.settings
         self.run_id, self.ctl, self.hb = run_id, ctl, hb
         self.dry_run = dry_run_all or account.dry_run
-        self.schedule = DaySchedule.for_day(day, self.settings.start, self.settings.eod_report_time,
-                                            self.settings.end)
+        self.schedule = DaySchedule.for_day(
+            day, self.settings.start, self.settings.eod_report_time, self.settings.end
+        )
         self.store = Store(self.settings.state_db)
         self.state: WorkerState | None = None
         self.stop = threading.Event()
@@ -107,8 +129,8 @@ class Worker:
         # when it is gone, we must not act (may_act)
         parent = multiprocessing.parent_process()
         self.supervisor_pid = parent.pid if parent is not None else os.getppid()
-        self.adapter = None
-        self.engine = None
+        self.adapter: BrokerAdapter | None = None  # the browser, from SETUP on
+        self.engine: Engine | None = None  # from PULL_TASKS on
         self._logged_in = False
         self._crashes = 0
         self._login_attempts = 0
@@ -185,12 +207,23 @@ class Worker:
         """Move to a lifecycle state; a move the lifecycle does not list is a bug, refused
         (IllegalMove) before anything is recorded."""
         check_move(self.account.id, self.state, state)
-        self.store.set_worker_state(self.account.id, self.account.broker, state.value,
-                                    self.clock.now(), reason, os.getpid(), self.run_id)
+        self.store.set_worker_state(
+            self.account.id,
+            self.account.broker,
+            state.value,
+            self.clock.now(),
+            reason,
+            os.getpid(),
+            self.run_id,
+        )
         if state == S.INIT:
             import psutil
-            self.store.note_worker_process(self.account.id, psutil.Process().create_time(),
-                                           self.account.node if self.remote else None)
+
+            self.store.note_worker_process(
+                self.account.id,
+                psutil.Process().create_time(),
+                self.account.node if self.remote else None,
+            )
         log.info("state %s -> %s: %s", self.state.value if self.state else "-", state.value, reason)
         self.state = state
         self.beat(force=True)
@@ -244,8 +277,10 @@ class Worker:
             self.wait_until(self.schedule.start)
         # after the close too: a worker restarted late still settles its day (the supervisor
         # waits a bounded grace for it)
-        if self.schedule.stage(self.clock.now()) in ("trading", "eod", "after") \
-                and not self._eod_done():
+        if (
+            self.schedule.stage(self.clock.now()) in ("trading", "eod", "after")
+            and not self._eod_done()
+        ):
             if self._setup():
                 self._check_session()
                 if self.schedule.stage(self.clock.now()) == "trading":
@@ -260,8 +295,10 @@ class Worker:
     def _setup(self) -> bool:
         """Start the browser; False when none could be started before the end of the day (its
         Grid node stayed down), and the day is settled from the state store."""
-        self.enter(S.SETUP, "starting the browser" + (f" on Grid node {self.account.node}"
-                                                      if self.remote else ""))
+        self.enter(
+            S.SETUP,
+            "starting the browser" + (f" on Grid node {self.account.node}" if self.remote else ""),
+        )
         self._clean_profile()
         until = self.schedule.eod if self.clock.now() < self.schedule.eod else self.schedule.end
         try:
@@ -274,15 +311,21 @@ class Worker:
         return True
 
     def _clean_profile(self) -> None:
-        if self.remote:
+        hub_url = self.settings.browser.remote_url
+        if hub_url:  # (self.remote)
             # The profile lives on the Grid node. What a killed predecessor left there is its
             # session, which keeps the account's only slot busy until the node's session
             # timeout: end it through the hub (the node then closes that browser).
             from .grid import end_account_sessions
-            ended = end_account_sessions(self.settings.browser.remote_url, self.account.id)
+
+            ended = end_account_sessions(hub_url, self.account.id)
             if ended:
-                log.warning("asked the hub to end %d stale Grid session(s) of %s: %s",
-                            len(ended), self.account.id, ", ".join(ended))
+                log.warning(
+                    "asked the hub to end %d stale Grid session(s) of %s: %s",
+                    len(ended),
+                    self.account.id,
+                    ", ".join(ended),
+                )
             return
         profile = self.account.profile_path
         profile.mkdir(parents=True, exist_ok=True)
@@ -302,6 +345,7 @@ class Worker:
             self._launch_browser()
             return
         from adapters.base import AdapterError
+
         r, window = self.settings.restart, self.settings.grid.relaunch_window_s
         delay, attempt = r.backoff_initial_s, 0
         started = time.monotonic()
@@ -315,31 +359,41 @@ class Worker:
                 if waited + delay > window or (until is not None and self.clock.now() >= until):
                     raise NodeUnavailable(
                         f"no browser session on Grid node {self.account.node} after {attempt} "
-                        f"attempt(s) in {waited:.0f} s: {exc}") from exc
-                log.warning("no browser session on Grid node %s (%s); asking again in %.1f s",
-                            self.account.node, exc, delay)
+                        f"attempt(s) in {waited:.0f} s: {exc}"
+                    ) from exc
+                log.warning(
+                    "no browser session on Grid node %s (%s); asking again in %.1f s",
+                    self.account.node,
+                    exc,
+                    delay,
+                )
                 self._note_error(exc)
                 self.wait_real(delay)
                 delay = min(delay * 2, r.backoff_max_s)
                 continue
             if attempt > 1:
-                log.info("browser session on Grid node %s after %d attempts", self.account.node,
-                         attempt)
+                log.info(
+                    "browser session on Grid node %s after %d attempts", self.account.node, attempt
+                )
             return
 
     def _launch_browser(self) -> None:
         from adapters import create_adapter
+
         broker = self.cfg.broker_of(self.account)
-        self.adapter = create_adapter(self.account, broker, self.settings, self.clock)
-        self.adapter.progress = self.beat
+        self.adapter = adapter = create_adapter(self.account, broker, self.settings, self.clock)
+        adapter.progress = self.beat
         if self.remote:
-            self.adapter.start()          # the browser starts on its Grid node, not here
+            adapter.start()  # the browser starts on its Grid node, not here
         else:
             b = self.settings.browser
-            with launch_slot(Path(self.settings.state_db).parent / ".launch-slots",
-                             slot_count(b.max_parallel_launches), self._waiting_for_slot):
-                self.adapter.start()
-        self.store.note_worker_children(self.account.id, self.adapter.process_ids())
+            with launch_slot(
+                Path(self.settings.state_db).parent / ".launch-slots",
+                slot_count(b.max_parallel_launches),
+                self._waiting_for_slot,
+            ):
+                adapter.start()
+        self.store.note_worker_children(self.account.id, adapter.process_ids())
 
     def _waiting_for_slot(self) -> None:
         if not getattr(self, "_slot_wait_logged", False):
@@ -361,9 +415,10 @@ class Worker:
         the end of the day. A site that is down (at 08:45, say) is asked again every
         LOGIN_POLL_S: it is not a crash of this worker, and not a reason to log in."""
         from adapters.base import BrokerUnreachable
+
         while True:
             try:
-                return self.adapter.is_session_valid()
+                return self.browser.is_session_valid()
             except BrokerUnreachable as exc:
                 self._note_error(exc)
                 if self.clock.now() >= self.schedule.eod:
@@ -382,8 +437,10 @@ class Worker:
             self.enter(S.READY, "logged in")
             return
         self.enter(S.WAIT_LOGIN, f"not logged in: run `robot login {self.account.id}`")
-        self._emit_once("LOGIN_REQUIRED", {"broker": self.account.broker,
-                                           "action": f"robot login {self.account.id}"})
+        self._emit_once(
+            "LOGIN_REQUIRED",
+            {"broker": self.account.broker, "action": f"robot login {self.account.id}"},
+        )
         while self.clock.now() < self.schedule.eod:
             self.pause(LOGIN_POLL_S)
             if self._session_valid() or self._auto_login():
@@ -396,6 +453,7 @@ class Worker:
         """Log in with the configured password, a few times a day at most (brokers lock accounts
         after repeated failures, so a refused password stops the attempts for the day)."""
         from adapters.base import AdapterError, BrokerRejected
+
         name = self.account.password_env
         password = os.environ.get(name) if name else None
         if not password or self._login_attempts >= AUTO_LOGIN_MAX or self._login_refused:
@@ -403,7 +461,7 @@ class Worker:
         logs.register_secret(password)
         self._login_attempts += 1
         try:
-            self.adapter.login(self.account.username or self.account.id, password)
+            self.browser.login(self.account.username or self.account.id, password)
         except BrokerRejected as exc:
             self._login_refused = True
             log.error("automatic login refused (%s); waiting for a manual login", exc)
@@ -412,12 +470,11 @@ class Worker:
             log.warning("automatic login failed: %s", exc)
             return False
         log.info("logged in automatically (attempt %d today)", self._login_attempts)
-        return self.adapter.is_session_valid()
+        return self.browser.is_session_valid()
 
     def _emit_once(self, type_: str, payload: dict) -> None:
         """One event of this type per account per day (WAIT_LOGIN polls, it must not spam)."""
-        self.store.add_event_once_a_day(type_, self.account.id, payload, self.clock.now(),
-                                        self.day)
+        self.store.add_event_once_a_day(type_, self.account.id, payload, self.clock.now(), self.day)
 
     def _pull_tasks(self) -> None:
         if self.state != S.READY:
@@ -425,8 +482,17 @@ class Worker:
         self.enter(S.PULL_TASKS, "loading today's tasks")
         n = self.store.count_tasks(self.day, self.account.id)
         from .engine import Engine
-        self.engine = Engine(self.store, self.adapter, self.account, self.settings, self.clock,
-                             self.day, self.dry_run, may_act=self.may_act)
+
+        self.engine = Engine(
+            self.store,
+            self.browser,
+            self.account,
+            self.settings,
+            self.clock,
+            self.day,
+            self.dry_run,
+            may_act=self.may_act,
+        )
         self.enter(S.TRADING, f"{n} task(s) known so far; reconciling before anything new")
 
     def _trade(self) -> None:
@@ -437,17 +503,20 @@ class Worker:
             self.check_stop()
             self.trading_step()
             self.beat()
-            self.wait_until(next_poll_at(self.clock.now(), interval, self.schedule.eod,
-                                         self.settings.calendar), step_s=interval)
+            self.wait_until(
+                next_poll_at(self.clock.now(), interval, self.schedule.eod, self.settings.calendar),
+                step_s=interval,
+            )
 
     def trading_step(self) -> None:
         """One poll of the order engine, with the browser's failures handled in place."""
         from adapters.base import ActionTimeout, AdapterError, BrowserCrashed, SessionExpired
+
         if self.state != S.TRADING:
-            self._session_lost()       # a session check a crash interrupted: finish it first
+            self._session_lost()  # a session check a crash interrupted: finish it first
             return
         try:
-            self.engine.step()
+            self.trading_engine.step()
             self._crashes = 0
         except SessionExpired:
             log.warning("broker session expired")
@@ -464,6 +533,7 @@ class Worker:
         that dies during the check is relaunched like any crash, and the check runs again on
         the next poll."""
         from adapters.base import BrowserCrashed
+
         try:
             self._check_session()
         except BrowserCrashed as exc:
@@ -471,7 +541,7 @@ class Worker:
             return
         if self.state == S.READY:
             self.enter(S.PULL_TASKS, "logged in again")
-            self.engine.reconciled = False
+            self.trading_engine.reconciled = False
             self.enter(S.TRADING, "trading again; reconciling first")
 
     def _browser_lost(self, exc: Exception) -> None:
@@ -495,8 +565,9 @@ class Worker:
         self._clean_profile()
         until = self.schedule.eod if self.clock.now() < self.schedule.eod else self.schedule.end
         self._start_browser(until)
-        self.engine.adapter = self.adapter
-        self.engine.reconciled = False
+        engine = self.trading_engine
+        engine.adapter = self.adapter
+        engine.reconciled = False
 
     def _note_error(self, exc: Exception) -> None:
         log.error("%s: %s", type(exc).__name__, exc)
@@ -508,10 +579,19 @@ class Worker:
     def _eod_report(self) -> None:
         """Refresh the broker's history once more and give every task of the day its outcome."""
         from .engine import Engine
+
         self.enter(S.EOD_REPORT, "end of day: settling tasks")
         if self.engine is None and self.adapter is not None:
-            self.engine = Engine(self.store, self.adapter, self.account, self.settings,
-                                 self.clock, self.day, self.dry_run, may_act=self.may_act)
+            self.engine = Engine(
+                self.store,
+                self.adapter,
+                self.account,
+                self.settings,
+                self.clock,
+                self.day,
+                self.dry_run,
+                may_act=self.may_act,
+            )
         settled = False
         if self.engine is not None and self.state_allows_browser():
             for _ in range(3):
@@ -524,14 +604,30 @@ class Worker:
                     self._note_error(exc)
                     try:
                         self._relaunch(exc)
-                    except Exception as again:  # noqa: BLE001
+                    except Exception as again:  # noqa: BLE001 - as above: on to the report
                         log.error("cannot relaunch the browser for EOD: %s", again)
                         break
         if not settled:
-            Engine(self.store, None, self.account, self.settings, self.clock, self.day,
-                   self.dry_run).settle_from_store()
-        self.enter(S.IDLE, "end-of-day settling done" + ("" if settled else
-                                                        " (from the state store only)"))
+            Engine(
+                self.store, None, self.account, self.settings, self.clock, self.day, self.dry_run
+            ).settle_from_store()
+        self.enter(
+            S.IDLE, "end-of-day settling done" + ("" if settled else " (from the state store only)")
+        )
+
+    @property
+    def browser(self) -> BrokerAdapter:
+        """The account's adapter, which every state from CHECK_SESSION on has."""
+        if self.adapter is None:
+            raise RuntimeError("no browser: the worker has not been through SETUP")
+        return self.adapter
+
+    @property
+    def trading_engine(self) -> Engine:
+        """The order engine, which TRADING and every state after PULL_TASKS have."""
+        if self.engine is None:
+            raise RuntimeError("no order engine: the worker has not been through PULL_TASKS")
+        return self.engine
 
     def state_allows_browser(self) -> bool:
         return self.adapter is not None and self._logged_in

@@ -7,6 +7,7 @@ and leftover volume) and in every later minute start. Fills are at the order's l
 cut-loss exit sells at the market price when the price gapped below the cut-loss. Not
 thread-safe: the server's lock guards every call.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -22,7 +23,7 @@ from .ledger import ERROR, EXPIRED, MATCHED, OPEN, PARTIAL, REJECTED, WITHDRAWN,
 from .prices import PriceModel, floor_minute
 from .scenario import EmitenSpec, Scenario
 
-CLOSE = time(16, 0)   # day orders expire here; native TP/CL watches lapse
+CLOSE = time(16, 0)  # day orders expire here; native TP/CL watches lapse
 DEFAULT_ERROR_TOAST = "Service temporarily unavailable, please try again"
 DEFAULT_REJECT = "Order rejected by the exchange"
 
@@ -32,7 +33,7 @@ class OrderRequest:
     """What a broker form submitted, already parsed; ``parse_error`` if a field was unreadable."""
 
     emiten: str
-    side: str                          # "buy" | "sell"
+    side: str  # "buy" | "sell"
     price: int | None
     lots: int | None
     tp: int | None = None
@@ -42,7 +43,7 @@ class OrderRequest:
 
 @dataclass
 class Outcome:
-    ok: bool                           # success toast (True) or error toast (False)
+    ok: bool  # success toast (True) or error toast (False)
     message: str
     order: Order | None = None
 
@@ -56,7 +57,7 @@ class Position:
 @dataclass
 class Portfolio:
     holdings: dict[str, Position] = field(default_factory=dict)
-    cash: int | None = None            # None: no trading limit
+    cash: int | None = None  # None: no trading limit
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class Market:
         self.faults = faults
         self.cursor = floor_minute(to_wib(start))
         self.portfolios: dict[tuple[str, str], Portfolio] = {}
-        self.active: dict[str, Order] = {}          # live orders and armed TP/CL parents
+        self.active: dict[str, Order] = {}  # live orders and armed TP/CL parents
         self.armed_at: dict[str, datetime] = {}
         self.volume_left: dict[tuple[str, datetime, str], int] = {}
         self.submits: Counter[tuple[str, str]] = Counter()
@@ -115,7 +116,7 @@ class Market:
         target = floor_minute(to_wib(now))
         while self.cursor < target:
             if not self.active:
-                self.cursor = target       # nothing can change: skip idle stretches at once
+                self.cursor = target  # nothing can change: skip idle stretches at once
                 return
             self.cursor += timedelta(minutes=1)
             self._tick(self.cursor)
@@ -209,14 +210,25 @@ class Market:
         self.active.pop(buy.order_id, None)
         buy.updated_at = t
         if self.faults.forgets_exit(buy.skin, buy.account, buy.emiten, t):
-            buy.tp_cl_state = "forgotten"      # the broker's watch fires and places nothing
+            buy.tp_cl_state = "forgotten"  # the broker's watch fires and places nothing
             return
         lots = min(buy.lots or 0, self.free_lots(buy.skin, buy.account, buy.emiten))
-        buy.tp_cl_state = kind if lots > 0 else "cancelled"   # sold by hand meanwhile
+        buy.tp_cl_state = kind if lots > 0 else "cancelled"  # sold by hand meanwhile
         if lots <= 0:
             return
-        exit_order = Order(self.ledger.next_id(), buy.account, buy.skin, buy.emiten, "sell",
-                           limit, lots, t, OPEN, parent_id=buy.order_id, exit_kind=kind)
+        exit_order = Order(
+            self.ledger.next_id(),
+            buy.account,
+            buy.skin,
+            buy.emiten,
+            "sell",
+            limit,
+            lots,
+            t,
+            OPEN,
+            parent_id=buy.order_id,
+            exit_kind=kind,
+        )
         self.ledger.add(exit_order)
         self._fill(exit_order, lots, fill_price, t)
 
@@ -236,38 +248,48 @@ class Market:
     def free_lots(self, skin: str, account: str, code: str) -> int:
         pos = self.portfolio(skin, account).holdings.get(code)
         held = pos.lots if pos else 0
-        selling = sum(o.remaining for o in self.active.values()
-                      if o.live and o.side == "sell" and o.skin == skin
-                      and o.account == account and o.emiten == code)
+        selling = sum(
+            o.remaining
+            for o in self.active.values()
+            if o.live
+            and o.side == "sell"
+            and o.skin == skin
+            and o.account == account
+            and o.emiten == code
+        )
         return held - selling
 
     def buying_power(self, skin: str, account: str) -> int | None:
         cash = self.portfolio(skin, account).cash
         if cash is None:
             return None
-        reserved = sum(o.remaining * rules.LOT_SHARES * (o.price or 0)
-                       for o in self.active.values()
-                       if o.live and o.side == "buy" and o.skin == skin and o.account == account)
+        reserved = sum(
+            o.remaining * rules.LOT_SHARES * (o.price or 0)
+            for o in self.active.values()
+            if o.live and o.side == "buy" and o.skin == skin and o.account == account
+        )
         return cash - reserved
 
     # -- order entry -----------------------------------------------------------------------------
 
-    def submit(self, skin: str, account: str, req: OrderRequest, now: datetime,
-               native_tp_cl: bool) -> Outcome:
+    def submit(
+        self, skin: str, account: str, req: OrderRequest, now: datetime, native_tp_cl: bool
+    ) -> Outcome:
         now = to_wib(now)
         self.advance(now)
         self.submits[(skin, account)] += 1
-        fault = self.faults.submit_fault(skin, account, req.emiten, self.submits[(skin, account)],
-                                         now)
+        fault = self.faults.submit_fault(
+            skin, account, req.emiten, self.submits[(skin, account)], now
+        )
         ui_error = None
         if fault is not None and fault.kind == "error_toast":
             message = fault.message or DEFAULT_ERROR_TOAST
             if not fault.placed:
                 self._record(skin, account, req, now, ERROR, message, visible=False)
                 return Outcome(False, message)
-            ui_error = message              # the nasty one: error shown, order placed anyway
+            ui_error = message  # the nasty one: error shown, order placed anyway
         if not native_tp_cl:
-            req.tp = req.cl = None          # no such fields on this broker's form
+            req.tp = req.cl = None  # no such fields on this broker's form
         reason = self._rejection(skin, account, req, now)
         if reason is None and fault is not None and fault.kind == "reject":
             reason = fault.message or DEFAULT_REJECT
@@ -285,11 +307,33 @@ class Market:
             return Outcome(False, ui_error, order)
         return Outcome(True, f"Order {order.order_id} placed", order)
 
-    def _record(self, skin: str, account: str, req: OrderRequest, now: datetime, status: str,
-                reason: str | None, visible: bool = True, ui_error: str | None = None) -> Order:
-        order = Order(self.ledger.next_id(), account, skin, req.emiten, req.side, req.price,
-                      req.lots, now, status, tp=req.tp, cl=req.cl, reason=reason,
-                      ui_error=ui_error, visible=visible)
+    def _record(
+        self,
+        skin: str,
+        account: str,
+        req: OrderRequest,
+        now: datetime,
+        status: str,
+        reason: str | None,
+        visible: bool = True,
+        ui_error: str | None = None,
+    ) -> Order:
+        order = Order(
+            self.ledger.next_id(),
+            account,
+            skin,
+            req.emiten,
+            req.side,
+            req.price,
+            req.lots,
+            now,
+            status,
+            tp=req.tp,
+            cl=req.cl,
+            reason=reason,
+            ui_error=ui_error,
+            visible=visible,
+        )
         return self.ledger.add(order)
 
     def _rejection(self, skin: str, account: str, req: OrderRequest, now: datetime) -> str | None:
@@ -301,9 +345,11 @@ class Market:
         if not req.emiten or not self.prices.known(req.emiten):
             return f"Stock {req.emiten or '(empty)'} not found"
         assert req.price is not None and req.lots is not None
-        return (self._price_lot_rejection(req)
-                or self._tp_cl_rejection(req)
-                or self._funds_rejection(skin, account, req))
+        return (
+            self._price_lot_rejection(req)
+            or self._tp_cl_rejection(req)
+            or self._funds_rejection(skin, account, req)
+        )
 
     def _price_lot_rejection(self, req: OrderRequest) -> str | None:
         price, lots = req.price, req.lots
@@ -343,7 +389,9 @@ class Market:
         if req.side == "sell":
             free = self.free_lots(skin, account, req.emiten)
             if req.lots > free:
-                return f"Insufficient shares: {max(free, 0)} lot(s) of {req.emiten} available to sell"
+                return (
+                    f"Insufficient shares: {max(free, 0)} lot(s) of {req.emiten} available to sell"
+                )
             return None
         power = self.buying_power(skin, account)
         if power is not None and req.lots * rules.LOT_SHARES * req.price > power:
@@ -357,8 +405,9 @@ class Market:
         if order is None or order.skin != skin or order.account != account or not order.visible:
             return Outcome(False, f"Order {order_id} not found")
         if not order.live:
-            return Outcome(False, f"Order {order_id} cannot be withdrawn: it is "
-                                  f"{order.status.lower()}", order)
+            return Outcome(
+                False, f"Order {order_id} cannot be withdrawn: it is {order.status.lower()}", order
+            )
         if not can_withdraw(phase_at(now)):
             return Outcome(False, "Market is closed: orders cannot be withdrawn now", order)
         order.status = WITHDRAWN
@@ -381,5 +430,7 @@ class Market:
 
     def holdings(self, skin: str, account: str, now: datetime) -> list[tuple[str, Position, int]]:
         pf = self.portfolio(skin, account)
-        return [(code, pos, self.last_price(code, now) if self.prices.known(code) else pos.avg_price)
-                for code, pos in sorted(pf.holdings.items())]
+        return [
+            (code, pos, self.last_price(code, now) if self.prices.known(code) else pos.avg_price)
+            for code, pos in sorted(pf.holdings.items())
+        ]

@@ -17,8 +17,10 @@ an unknown chat, an empty text or one over 4096 UTF-16 code units, 403 when the 
         tg.rate_limit(retry_after=2) # the next sendMessage gets 429
         tg.texts()                   # what reached the chat
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -34,12 +36,11 @@ from .server import HOST, _TrackingHandler
 
 TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 TEXT_MAX = 4096
-HOLD_MAX_S = 60.0          # a held request answers after this anyway (a test that forgot)
+HOLD_MAX_S = 60.0  # a held request answers after this anyway (a test that forgot)
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json",
-                    headers=headers)
+    return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers)
 
 
 class _Served:
@@ -50,20 +51,24 @@ class _Served:
         self.lock = threading.Lock()
         self._httpd: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
-        self._open = threading.Event()        # cleared by hold(): requests wait
+        self._open = threading.Event()  # cleared by hold(): requests wait
         self._open.set()
-        self.arrivals = 0                      # requests that reached the server, held or not
-        self._outages = 0                      # stop() calls: a request held across one dies
+        self.arrivals = 0  # requests that reached the server, held or not
+        self._outages = 0  # stop() calls: a request held across one dies
 
-    def start(self) -> "_Served":
+    def start(self) -> _Served:
         if self._httpd is None:
-            httpd = make_server(HOST, self.port, self.app, threaded=True,
-                                request_handler=_TrackingHandler)
+            httpd = make_server(
+                HOST, self.port, self.app, threaded=True, request_handler=_TrackingHandler
+            )
             httpd.sim_connections = set()  # type: ignore[attr-defined]
             self._httpd, self.port = httpd, httpd.port
-            self._thread = threading.Thread(target=httpd.serve_forever,
-                                            kwargs={"poll_interval": 0.1},
-                                            name=f"notifyfake-{self.port}", daemon=True)
+            self._thread = threading.Thread(
+                target=httpd.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"notifyfake-{self.port}",
+                daemon=True,
+            )
             self._thread.start()
         return self
 
@@ -73,14 +78,12 @@ class _Served:
         if httpd is None:
             return
         with self.lock:
-            self._outages += 1                 # what is held dies with the outage
+            self._outages += 1  # what is held dies with the outage
         self.release()
         httpd.shutdown()
         for conn in list(httpd.sim_connections):  # type: ignore[attr-defined]
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -120,22 +123,27 @@ class _Served:
 class FakeTelegram(_Served):
     """The Bot API's sendMessage, as a client meets it."""
 
-    def __init__(self, token: str, chats: tuple[str, ...] = ("123456789",), port: int = 0,
-                 min_interval_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        token: str,
+        chats: tuple[str, ...] = ("123456789",),
+        port: int = 0,
+        min_interval_s: float = 0.0,
+    ) -> None:
         app = Flask("notifyfake-telegram")
         app.add_url_rule("/<path:path>", "api", self._api, methods=["GET", "POST"])
         super().__init__(app, port)
         self.token = token
         self.chats = set(chats)
-        self.min_interval_s = min_interval_s   # per chat; faster messages get 429
-        self.blocked = False                   # 403: the user blocked the bot
-        self.messages: list[dict] = []         # what reached a chat, in order
-        self.requests: list[dict] = []         # every request: {"status", "at", "token_ok"}
-        self.early_retries = 0                 # requests that came before a retry_after ended
+        self.min_interval_s = min_interval_s  # per chat; faster messages get 429
+        self.blocked = False  # 403: the user blocked the bot
+        self.messages: list[dict] = []  # what reached a chat, in order
+        self.requests: list[dict] = []  # every request: {"status", "at", "token_ok"}
+        self.early_retries = 0  # requests that came before a retry_after ended
         self._ids = count(1)
         self._flood_until: dict[str, float] = {}
         self._last_at: dict[str, float] = {}
-        self._script: list[tuple[str, Any]] = []   # misbehaviour for the next sendMessage calls
+        self._script: list[tuple[str, Any]] = []  # misbehaviour for the next sendMessage calls
 
     # -- what tests see ---------------------------------------------------------------------------
     @property
@@ -162,7 +170,9 @@ class FakeTelegram(_Served):
         with self.lock:
             self._script += [("status", status)] * times
 
-    def refuse(self, description: str = "Bad Request: can't parse entities", times: int = 1) -> None:
+    def refuse(
+        self, description: str = "Bad Request: can't parse entities", times: int = 1
+    ) -> None:
         """The next ``times`` calls get 400 with this description."""
         with self.lock:
             self._script += [("400", description)] * times
@@ -185,8 +195,9 @@ class FakeTelegram(_Served):
             return self._error(401, "Unauthorized", now, token_ok=False)
         method = match.group(2)
         if method == "getMe":
-            return self._ok({"id": int(self.token.split(":")[0]), "is_bot": True,
-                             "first_name": "robot"}, now)
+            return self._ok(
+                {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "robot"}, now
+            )
         if method != "sendMessage":
             return self._error(404, "Not Found: method not found", now)
         return self._send_message(self._params(), now)
@@ -196,7 +207,7 @@ class FakeTelegram(_Served):
         if request.is_json:
             body = request.get_json(silent=True)
             return body if isinstance(body, dict) else {}
-        return {k: v for k, v in request.values.items()}
+        return dict(request.values.items())
 
     def _send_message(self, p: dict, now: float) -> Response:
         chat = str(p.get("chat_id", ""))
@@ -230,25 +241,42 @@ class FakeTelegram(_Served):
                 self._flood_until[chat] = now + wait
                 return self._too_many(chat, wait, now)
             self._last_at[chat] = now
-            message = {"message_id": next(self._ids), "chat_id": chat, "text": text,
-                       "disable_notification": p.get("disable_notification") in (True, "true"),
-                       "parse_mode": p.get("parse_mode"), "at": now}
+            message = {
+                "message_id": next(self._ids),
+                "chat_id": chat,
+                "text": text,
+                "disable_notification": p.get("disable_notification") in (True, "true"),
+                "parse_mode": p.get("parse_mode"),
+                "at": now,
+            }
             self.messages.append(message)
         if step and step[0] == "late":
-            threading.Event().wait(step[1])       # the message is delivered; the answer is late
-        return self._ok({"message_id": message["message_id"], "date": int(time.time()),
-                         "chat": {"id": chat, "type": "private"}, "text": text}, now)
+            threading.Event().wait(step[1])  # the message is delivered; the answer is late
+        return self._ok(
+            {
+                "message_id": message["message_id"],
+                "date": int(time.time()),
+                "chat": {"id": chat, "type": "private"},
+                "text": text,
+            },
+            now,
+        )
 
     def _too_many(self, chat: str, wait: float, now: float) -> Response:
-        seconds = max(1, int(wait + 0.999))       # Telegram says whole seconds
+        seconds = max(1, int(wait + 0.999))  # Telegram says whole seconds
         self._flood_until[chat] = max(self._flood_until.get(chat, 0.0), now + seconds)
         self.requests.append({"status": 429, "at": now, "token_ok": True})
-        return _json({"ok": False, "error_code": 429,
-                      "description": f"Too Many Requests: retry after {seconds}",
-                      "parameters": {"retry_after": seconds}}, 429)
+        return _json(
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {seconds}",
+                "parameters": {"retry_after": seconds},
+            },
+            429,
+        )
 
-    def _error(self, status: int, description: str, now: float,
-               token_ok: bool = True) -> Response:
+    def _error(self, status: int, description: str, now: float, token_ok: bool = True) -> Response:
         self.requests.append({"status": status, "at": now, "token_ok": token_ok})
         return _json({"ok": False, "error_code": status, "description": description}, status)
 
@@ -260,16 +288,17 @@ class FakeTelegram(_Served):
 class FakeWebhook(_Served):
     """A receiver of JSON POSTs that records each one with its headers."""
 
-    def __init__(self, path: str = "/hook", require_headers: dict[str, str] | None = None,
-                 port: int = 0) -> None:
+    def __init__(
+        self, path: str = "/hook", require_headers: dict[str, str] | None = None, port: int = 0
+    ) -> None:
         app = Flask("notifyfake-webhook")
         app.add_url_rule(path, "hook", self._hook, methods=["POST"])
         super().__init__(app, port)
         self.path = path
         self.require_headers = dict(require_headers or {})
-        self.received: list[dict] = []         # accepted: {"body", "headers", "key"}
-        self.requests: list[int] = []          # every request's status
-        self.duplicates = 0                    # accepted again under a known Idempotency-Key
+        self.received: list[dict] = []  # accepted: {"body", "headers", "key"}
+        self.requests: list[int] = []  # every request's status
+        self.duplicates = 0  # accepted again under a known Idempotency-Key
         self._keys: set[str] = set()
         self._script: list[tuple[int, str | None]] = []
 
@@ -292,8 +321,11 @@ class FakeWebhook(_Served):
             if self._script:
                 status, after = self._script.pop(0)
                 self.requests.append(status)
-                return _json({"error": "scripted"}, status,
-                             {"Retry-After": after} if after is not None else None)
+                return _json(
+                    {"error": "scripted"},
+                    status,
+                    {"Retry-After": after} if after is not None else None,
+                )
             for name, value in self.require_headers.items():
                 if request.headers.get(name) != value:
                     self.requests.append(401)

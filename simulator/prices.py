@@ -4,11 +4,13 @@ Pure functions of (seed, date, emiten, minute): the same scenario gives the same
 the request pattern, in every process. Prices only move during continuous sessions and never
 leave the day's ARB..ARA band.
 """
+
 from __future__ import annotations
 
 import random
 from datetime import date, datetime, time
 from functools import lru_cache
+from itertools import pairwise
 
 from robot import rules
 from robot.calendar import Phase, day_phases, is_trading_day
@@ -17,11 +19,26 @@ from .scenario import EmitenSpec, PricePath
 
 # Previous closes of a small default universe, so tests and ad-hoc orders need no scenario.
 DEFAULT_UNIVERSE: dict[str, int] = {
-    "BBCA": 9800, "BBRI": 4200, "BMRI": 6000, "BBNI": 4500, "TLKM": 2700, "ASII": 5100,
-    "UNVR": 1900, "ICBP": 11000, "INDF": 6500, "KLBF": 1500, "ANTM": 1500, "ADRO": 2500,
-    "PGAS": 1600, "MDKA": 2300, "GOTO": 70, "BRIS": 2800, "AMMN": 8000, "CPIN": 4800,
+    "BBCA": 9800,
+    "BBRI": 4200,
+    "BMRI": 6000,
+    "BBNI": 4500,
+    "TLKM": 2700,
+    "ASII": 5100,
+    "UNVR": 1900,
+    "ICBP": 11000,
+    "INDF": 6500,
+    "KLBF": 1500,
+    "ANTM": 1500,
+    "ADRO": 2500,
+    "PGAS": 1600,
+    "MDKA": 2300,
+    "GOTO": 70,
+    "BRIS": 2800,
+    "AMMN": 8000,
+    "CPIN": 4800,
 }
-DEFAULT_VOLUME = 5000          # lots per minute and side, unless the scenario says otherwise
+DEFAULT_VOLUME = 5000  # lots per minute and side, unless the scenario says otherwise
 MINUTES_PER_DAY = 24 * 60
 
 
@@ -38,7 +55,7 @@ def _continuous_minutes(day: date) -> frozenset[int]:
     """Minutes of the day (0..1439) that fall in a continuous session."""
     if not is_trading_day(day):
         return frozenset()
-    out = set()
+    out: set[int] = set()
     for span in day_phases(day):
         if span.phase in (Phase.SESSION_1, Phase.SESSION_2):
             out.update(range(_minute_of(span.start.time()), _minute_of(span.end.time())))
@@ -65,12 +82,13 @@ def scripted(path: PricePath, prev_close: int, t: time) -> int:
     points = path.points
     if t < points[0][0]:
         return prev_close
-    for (t0, p0), (t1, p1) in zip(points, points[1:]):
+    for (t0, p0), (t1, p1) in pairwise(points):
         if t0 <= t < t1:
             if path.mode == "hold" or p0 == p1:
                 return p0
-            return _step_between(p0, p1, _minute_of(t) - _minute_of(t0),
-                                 _minute_of(t1) - _minute_of(t0))
+            return _step_between(
+                p0, p1, _minute_of(t) - _minute_of(t0), _minute_of(t1) - _minute_of(t0)
+            )
     return points[-1][1]
 
 
@@ -87,7 +105,8 @@ class PriceModel:
     def __init__(self, seed: int, emitens: dict[str, EmitenSpec]) -> None:
         self.seed = seed
         self.specs: dict[str, EmitenSpec] = {
-            code: EmitenSpec(code, prev) for code, prev in DEFAULT_UNIVERSE.items()}
+            code: EmitenSpec(code, prev) for code, prev in DEFAULT_UNIVERSE.items()
+        }
         self.specs.update(emitens)
 
     def known(self, code: str) -> bool:
@@ -113,4 +132,3 @@ class PriceModel:
             return scripted(spec.path, spec.prev_close, floor_minute(dt).time())
         walk = random_walk(self.seed, dt.date(), code, spec.prev_close)
         return walk[_minute_of(dt.time())]
-

@@ -5,6 +5,7 @@ completely on load: every error names the file and the key (``demo.yaml: emitens
 ...``) so a typo is found before the market opens, not at 10:42. The format is documented in
 docs/SIMULATOR.md.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,7 @@ PAGES = ("login", "order", "open_orders", "history", "portfolio", "quote")
 TASK_FAULTS = ("http_500", "slow", "malformed")
 TASK_ENDPOINTS = ("tasks", "events", "all")
 DEFAULT_PIN = "123456"
-SERVER_TASK_KEYS = ("available_at", "cancel_at")   # scheduling keys never sent to clients
+SERVER_TASK_KEYS = ("available_at", "cancel_at")  # scheduling keys never sent to clients
 
 
 class ScenarioError(ValueError):
@@ -34,7 +35,7 @@ class ScenarioError(ValueError):
 
 @dataclass(frozen=True)
 class PricePath:
-    mode: str                       # "hold": keep the last point; "step": walk the grid to the next
+    mode: str  # "hold": keep the last point; "step": walk the grid to the next
     points: tuple[tuple[time, int], ...]
 
 
@@ -42,8 +43,8 @@ class PricePath:
 class EmitenSpec:
     code: str
     prev_close: int
-    volume: int | None = None       # lots available per simulated minute and side
-    path: PricePath | None = None   # None: seeded random walk
+    volume: int | None = None  # lots available per simulated minute and side
+    path: PricePath | None = None  # None: seeded random walk
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,8 @@ class Holding:
 @dataclass(frozen=True)
 class AccountSpec:
     name: str
-    broker: str | None = None       # the skin the account lives on; None: any skin
-    pin: str = DEFAULT_PIN          # ipot trading PIN; never logged
+    broker: str | None = None  # the skin the account lives on; None: any skin
+    pin: str = DEFAULT_PIN  # ipot trading PIN; never logged
     trading_limit: int | None = None  # rupiah; None: unlimited
     holdings: dict[str, Holding] = field(default_factory=dict)
 
@@ -74,14 +75,14 @@ class Fault:
     message: str | None = None
     placed: bool = False
     lots: int | None = None
-    start: time | None = None       # from (inclusive); None: start of day
-    end: time | None = None         # until (exclusive); None: end of day
+    start: time | None = None  # from (inclusive); None: start of day
+    end: time | None = None  # until (exclusive); None: end of day
     seconds: float | None = None
     price: int | None = None
     task: str | None = None
-    fault: str | None = None        # task_server: http_500 | slow | malformed
+    fault: str | None = None  # task_server: http_500 | slow | malformed
     endpoint: str = "tasks"
-    day: date | None = None         # faults added at runtime apply to one day; scenario ones daily
+    day: date | None = None  # faults added at runtime apply to one day; scenario ones daily
 
     def active(self, dt: datetime) -> bool:
         if self.day is not None and dt.date() != self.day:
@@ -89,11 +90,14 @@ class Fault:
         t = dt.time()
         return (self.start is None or t >= self.start) and (self.end is None or t < self.end)
 
-    def matches(self, skin: str | None = None, account: str | None = None,
-                emiten: str | None = None) -> bool:
-        return ((self.skin is None or self.skin == skin)
-                and (self.account is None or self.account == account)
-                and (self.emiten is None or self.emiten == emiten))
+    def matches(
+        self, skin: str | None = None, account: str | None = None, emiten: str | None = None
+    ) -> bool:
+        return (
+            (self.skin is None or self.skin == skin)
+            and (self.account is None or self.account == account)
+            and (self.emiten is None or self.emiten == emiten)
+        )
 
 
 @dataclass(frozen=True)
@@ -102,8 +106,8 @@ class Scenario:
     source: str = "<default>"
     description: str = ""
     seed: int = 1
-    date: date | None = None        # the day scenario tasks belong to; None: the clock's first day
-    password: str | None = None     # None: the server's password
+    date: date | None = None  # the day scenario tasks belong to; None: the clock's first day
+    password: str | None = None  # None: the server's password
     ui_latency: float = 0.0
     accounts: dict[str, AccountSpec] = field(default_factory=dict)
     emitens: dict[str, EmitenSpec] = field(default_factory=dict)
@@ -126,8 +130,10 @@ def scenario_path(name_or_path: str) -> Path:
         raise ScenarioError(f"{name_or_path!r}: not a scenario name or an existing file")
     bundled = Path(str(resources.files("simulator").joinpath("scenarios", f"{name_or_path}.yaml")))
     if not bundled.is_file():
-        raise ScenarioError(f"{name_or_path}: no bundled scenario of that name "
-                            f"(available: {', '.join(bundled_names())})")
+        raise ScenarioError(
+            f"{name_or_path}: no bundled scenario of that name "
+            f"(available: {', '.join(bundled_names())})"
+        )
     return bundled
 
 
@@ -144,16 +150,19 @@ def load_scenario(name_or_path: str | None) -> Scenario:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path.name}: not valid YAML: {exc}") from None
-    return parse_scenario(raw if raw is not None else {}, source=path.name,
-                          default_name=path.stem)
+    return parse_scenario(raw if raw is not None else {}, source=path.name, default_name=path.stem)
 
 
 def parse_scenario(raw: Any, source: str = "<dict>", default_name: str = "scenario") -> Scenario:
     return _Parser(source).scenario(raw, default_name)
 
 
-def parse_fault(body: Any, tasks: tuple[dict[str, Any], ...] = (),
-                emitens: dict[str, EmitenSpec] | None = None, source: str = "fault") -> Fault:
+def parse_fault(
+    body: Any,
+    tasks: tuple[dict[str, Any], ...] = (),
+    emitens: dict[str, EmitenSpec] | None = None,
+    source: str = "fault",
+) -> Fault:
     """One fault in the scenario format (used by the runtime control API)."""
     return _Parser(source).fault(0, body, tasks, emitens or {})
 
@@ -172,12 +181,12 @@ def parse_time(value: Any, where: str = "time") -> time:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
         return time(value // 60, value % 60)
     if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", value.strip()):
-        parts = [int(x) for x in value.strip().split(":")]
+        hour, minute, *second = (int(x) for x in value.strip().split(":"))
         try:
-            return time(*parts)
+            return time(hour, minute, second[0] if second else 0)
         except ValueError:
             pass
-    raise ValueError(f"{where}: expected a time \"HH:MM\", got {value!r}")
+    raise ValueError(f'{where}: expected a time "HH:MM", got {value!r}')
 
 
 class _Parser:
@@ -192,8 +201,10 @@ class _Parser:
             raise self.fail(key, f"expected a mapping, got {type(value).__name__}")
         unknown = sorted(str(k) for k in value if k not in allowed)
         if unknown:
-            raise self.fail(f"{key}.{unknown[0]}" if key else unknown[0],
-                            f"unknown key (allowed: {', '.join(sorted(allowed))})")
+            raise self.fail(
+                f"{key}.{unknown[0]}" if key else unknown[0],
+                f"unknown key (allowed: {', '.join(sorted(allowed))})",
+            )
         return value
 
     def integer(self, value: Any, key: str, low: int | None = None, high: int | None = None) -> int:
@@ -240,27 +251,52 @@ class _Parser:
     def grid_price(self, value: Any, key: str, prev_close: int | None = None) -> int:
         price = self.integer(value, key, low=rules.MIN_PRICE)
         if not rules.on_tick(price):
-            raise self.fail(key, f"price {price} is off the tick grid (tick {rules.tick_size(price)})")
+            raise self.fail(
+                key, f"price {price} is off the tick grid (tick {rules.tick_size(price)})"
+            )
         if prev_close is not None:
             arb, ara = rules.price_limits(prev_close)
             if not arb <= price <= ara:
-                raise self.fail(key, f"price {price} is outside ARB {arb} .. ARA {ara} "
-                                     f"(prev_close {prev_close})")
+                raise self.fail(
+                    key,
+                    f"price {price} is outside ARB {arb} .. ARA {ara} (prev_close {prev_close})",
+                )
         return price
 
     # -- sections ------------------------------------------------------------------------------
 
     def scenario(self, raw: Any, default_name: str) -> Scenario:
-        top = self.mapping(raw, "", {"name", "description", "seed", "date", "password",
-                                     "ui_latency", "accounts", "emitens", "tasks", "faults"})
-        emitens = {code: self.emiten(code, body)
-                   for code, body in self.mapping(top.get("emitens") or {}, "emitens",
-                                                  set(top.get("emitens") or {})).items()}
-        accounts = {name: self.account(str(name), body)
-                    for name, body in (top.get("accounts") or {}).items()}
+        top = self.mapping(
+            raw,
+            "",
+            {
+                "name",
+                "description",
+                "seed",
+                "date",
+                "password",
+                "ui_latency",
+                "accounts",
+                "emitens",
+                "tasks",
+                "faults",
+            },
+        )
+        emitens = {
+            code: self.emiten(code, body)
+            for code, body in self.mapping(
+                top.get("emitens") or {}, "emitens", set(top.get("emitens") or {})
+            ).items()
+        }
+        accounts = {
+            name: self.account(str(name), body)
+            for name, body in (top.get("accounts") or {}).items()
+        }
         tasks = self.tasks(top.get("tasks") or [])
-        faults = tuple(self.fault(i, body, tasks, emitens)
-                       for i, body in enumerate(self.listing(top.get("faults") or [], "faults")))
+        faults = tuple(
+            self.fault(i, body, tasks, emitens)
+            for i, body in enumerate(self.listing(top.get("faults") or [], "faults"))
+        )
         return Scenario(
             name=self.text(top.get("name", default_name), "name"),
             source=self.source,
@@ -269,7 +305,11 @@ class _Parser:
             date=self.day(top["date"], "date") if top.get("date") is not None else None,
             password=self.text(top["password"], "password") if "password" in top else None,
             ui_latency=self.number(top.get("ui_latency", 0), "ui_latency"),
-            accounts=accounts, emitens=emitens, tasks=tasks, faults=faults)
+            accounts=accounts,
+            emitens=emitens,
+            tasks=tasks,
+            faults=faults,
+        )
 
     def listing(self, value: Any, key: str) -> list[Any]:
         if not isinstance(value, list):
@@ -286,7 +326,9 @@ class _Parser:
         volume = body.get("volume")
         if volume is not None:
             volume = self.integer(volume, f"{key}.volume", low=0)
-        path = self.path(body["path"], f"{key}.path", prev) if body.get("path") is not None else None
+        path = (
+            self.path(body["path"], f"{key}.path", prev) if body.get("path") is not None else None
+        )
         return EmitenSpec(code, prev, volume, path)
 
     def path(self, value: Any, key: str, prev_close: int) -> PricePath:
@@ -296,11 +338,11 @@ class _Parser:
             mode = self.choice(value.get("mode", "hold"), f"{key}.mode", ("hold", "step"))
             value = value.get("points")
             key = f"{key}.points"
-        points = []
+        points: list[tuple[time, int]] = []
         for i, point in enumerate(self.listing(value, key)):
             pkey = f"{key}[{i}]"
             if not isinstance(point, (list, tuple)) or len(point) != 2:
-                raise self.fail(pkey, f"expected [\"HH:MM\", price], got {point!r}")
+                raise self.fail(pkey, f'expected ["HH:MM", price], got {point!r}')
             t = self.when(point[0], pkey)
             if points and t <= points[-1][0]:
                 raise self.fail(pkey, "times must increase")
@@ -317,7 +359,7 @@ class _Parser:
             self.choice(broker, f"{key}.broker", SKINS)
         pin = str(body.get("pin", DEFAULT_PIN))
         if not re.fullmatch(r"\d{4,8}", pin):
-            raise self.fail(f"{key}.pin", "expected 4 to 8 digits (quote it: \"123456\")")
+            raise self.fail(f"{key}.pin", 'expected 4 to 8 digits (quote it: "123456")')
         limit = body.get("trading_limit")
         if limit is not None:
             limit = self.integer(limit, f"{key}.trading_limit", low=0)
@@ -326,8 +368,10 @@ class _Parser:
             hkey = f"{key}.holdings.{code}"
             self.code(code, hkey)
             h = self.mapping(h, hkey, {"lots", "avg_price"})
-            holdings[code] = Holding(self.integer(h.get("lots"), f"{hkey}.lots", low=1),
-                                     self.integer(h.get("avg_price"), f"{hkey}.avg_price", low=1))
+            holdings[code] = Holding(
+                self.integer(h.get("lots"), f"{hkey}.lots", low=1),
+                self.integer(h.get("avg_price"), f"{hkey}.avg_price", low=1),
+            )
         return AccountSpec(name, broker, pin, limit, holdings)
 
     def tasks(self, value: Any) -> tuple[dict[str, Any], ...]:
@@ -353,21 +397,23 @@ class _Parser:
             raise self.fail(key, "expected a mapping")
         task = dict(raw)
         strict = strict and not task.pop("unchecked", False)
-        if isinstance(task.get("date"), date):      # YAML reads 2026-03-02 as a date
+        if isinstance(task.get("date"), date):  # YAML reads 2026-03-02 as a date
             task["date"] = task["date"].isoformat()
         if strict:
             task.setdefault("side", "buy")
             task.setdefault("tp", None)
             task.setdefault("cl", None)
-            errors = protocol.validate_task({k: v for k, v in task.items()
-                                             if k not in SERVER_TASK_KEYS}, key)
+            errors = protocol.validate_task(
+                {k: v for k, v in task.items() if k not in SERVER_TASK_KEYS}, key
+            )
             if errors:
                 raise ScenarioError(f"{self.source}: {errors[0]}")
         elif not isinstance(task.get("task_id"), str) or not task["task_id"]:
             raise self.fail(f"{key}.task_id", "missing (a non-empty string is required)")
         for when in SERVER_TASK_KEYS:
-            task[when] = (self.when(task[when], f"{key}.{when}")
-                          if task.get(when) is not None else None)
+            task[when] = (
+                self.when(task[when], f"{key}.{when}") if task.get(when) is not None else None
+            )
         task["date"] = self.day(task["date"], f"{key}.date") if task.get("date") else None
         return task
 
@@ -388,8 +434,13 @@ class _Parser:
         "task_server": {"fault", "endpoint", "seconds", "from", "until"},
     }
 
-    def fault(self, index: int, body: Any, tasks: tuple[dict[str, Any], ...],
-              emitens: dict[str, EmitenSpec]) -> Fault:
+    def fault(
+        self,
+        index: int,
+        body: Any,
+        tasks: tuple[dict[str, Any], ...],
+        emitens: dict[str, EmitenSpec],
+    ) -> Fault:
         key = f"faults[{index}]"
         if not isinstance(body, dict) or "kind" not in body:
             raise self.fail(f"{key}.kind", "missing required key")
@@ -397,8 +448,14 @@ class _Parser:
         body = self.mapping(body, key, self._FAULT_KEYS[kind] | {"kind"})
         return self.build_fault(kind, body, key, tasks, emitens)
 
-    def build_fault(self, kind: str, body: dict[str, Any], key: str,
-                    tasks: tuple[dict[str, Any], ...], emitens: dict[str, EmitenSpec]) -> Fault:
+    def build_fault(
+        self,
+        kind: str,
+        body: dict[str, Any],
+        key: str,
+        tasks: tuple[dict[str, Any], ...],
+        emitens: dict[str, EmitenSpec],
+    ) -> Fault:
         f: dict[str, Any] = {"kind": kind}
         if body.get("skin") is not None:
             f["skin"] = self.choice(body["skin"], f"{key}.skin", SKINS)
@@ -427,8 +484,15 @@ class _Parser:
         self.kind_specific(kind, body, key, f, tasks, emitens)
         return Fault(**f)
 
-    def kind_specific(self, kind: str, body: dict[str, Any], key: str, f: dict[str, Any],
-                      tasks: tuple[dict[str, Any], ...], emitens: dict[str, EmitenSpec]) -> None:
+    def kind_specific(
+        self,
+        kind: str,
+        body: dict[str, Any],
+        key: str,
+        f: dict[str, Any],
+        tasks: tuple[dict[str, Any], ...],
+        emitens: dict[str, EmitenSpec],
+    ) -> None:
         if kind == "partial_fill":
             if "lots" not in body:
                 raise self.fail(f"{key}.lots", "missing required key")
@@ -441,11 +505,19 @@ class _Parser:
             self.price_target(kind, body, key, f, tasks, emitens)
         if kind == "task_server":
             f["fault"] = self.choice(body.get("fault"), f"{key}.fault", TASK_FAULTS)
-            f["endpoint"] = self.choice(body.get("endpoint", "tasks"), f"{key}.endpoint",
-                                        TASK_ENDPOINTS)
+            f["endpoint"] = self.choice(
+                body.get("endpoint", "tasks"), f"{key}.endpoint", TASK_ENDPOINTS
+            )
 
-    def price_target(self, kind: str, body: dict[str, Any], key: str, f: dict[str, Any],
-                     tasks: tuple[dict[str, Any], ...], emitens: dict[str, EmitenSpec]) -> None:
+    def price_target(
+        self,
+        kind: str,
+        body: dict[str, Any],
+        key: str,
+        f: dict[str, Any],
+        tasks: tuple[dict[str, Any], ...],
+        emitens: dict[str, EmitenSpec],
+    ) -> None:
         """tp_hit/cl_hit move the price to a task's tp/cl (or an explicit price) from ``at``."""
         if body.get("task") is not None:
             task = next((t for t in tasks if t["task_id"] == body["task"]), None)
@@ -455,8 +527,10 @@ class _Parser:
             f["emiten"] = task["emiten"]
             target = task["tp"] if kind == "tp_hit" else task["cl"]
             if body.get("price") is None and target is None:
-                raise self.fail(f"{key}.task", f"task {task['task_id']} has no "
-                                               f"{'tp' if kind == 'tp_hit' else 'cl'}")
+                raise self.fail(
+                    f"{key}.task",
+                    f"task {task['task_id']} has no {'tp' if kind == 'tp_hit' else 'cl'}",
+                )
             f["price"] = target
         if "emiten" not in f:
             raise self.fail(f"{key}.emiten", "missing required key (or give task)")
@@ -465,5 +539,4 @@ class _Parser:
         if f.get("price") is None:
             raise self.fail(f"{key}.price", "missing required key")
         spec = emitens.get(f["emiten"])
-        f["price"] = self.grid_price(f["price"], f"{key}.price",
-                                     spec.prev_close if spec else None)
+        f["price"] = self.grid_price(f["price"], f"{key}.price", spec.prev_close if spec else None)

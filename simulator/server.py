@@ -5,14 +5,17 @@ start it in-process, stop it (dropping open keep-alive connections, a real outag
 again on the same port with all state kept. ``serve()`` is the blocking entry point behind
 ``robot sim``.
 """
+
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, render_template
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -26,7 +29,7 @@ from .taskserver import add_tasks, api_blueprint, control
 from .web import broker_blueprint, sim_time_label
 
 HOST = "127.0.0.1"
-TICK_SECONDS = 0.25        # the background ticker steps the market this often (wall time)
+TICK_SECONDS = 0.25  # the background ticker steps the market this often (wall time)
 log = logging.getLogger("simulator")
 
 
@@ -38,8 +41,12 @@ def create_app(state: SimState) -> Flask:
 
     @app.route("/")
     def index() -> str:
-        return render_template("index.html", skins=list(SKINS.values()),
-                               sim_time=sim_time_label(state.now()), scenario=state.scenario.name)
+        return render_template(
+            "index.html",
+            skins=list(SKINS.values()),
+            sim_time=sim_time_label(state.now()),
+            scenario=state.scenario.name,
+        )
 
     return app
 
@@ -57,16 +64,22 @@ class _TrackingHandler(WSGIRequestHandler):
         finally:
             self.server.sim_connections.discard(self.connection)  # type: ignore[attr-defined]
 
-    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's name
+    def log(self, type: str, message: str, *args: Any) -> None:  # `type`: werkzeug's name
         log.debug("%s %s", self.address_string(), message % args)
 
 
 class SimServer:
     """The whole simulator. Use as a context manager or call start()/stop()."""
 
-    def __init__(self, clock: Clock | None = None, scenario: str | dict | Scenario | None = None,
-                 token: str = DEFAULT_TOKEN, password: str | None = None,
-                 ui_latency: float | None = None, port: int = 0) -> None:
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        scenario: str | dict | Scenario | None = None,
+        token: str = DEFAULT_TOKEN,
+        password: str | None = None,
+        ui_latency: float | None = None,
+        port: int = 0,
+    ) -> None:
         if isinstance(scenario, dict):
             scenario = parse_scenario(scenario, source="<dict>")
         elif not isinstance(scenario, Scenario):
@@ -81,17 +94,22 @@ class SimServer:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def start(self) -> "SimServer":
+    def start(self) -> SimServer:
         if self._httpd is not None:
             return self
-        httpd = make_server(HOST, self.port, self.app, threaded=True,
-                            request_handler=_TrackingHandler)
+        httpd = make_server(
+            HOST, self.port, self.app, threaded=True, request_handler=_TrackingHandler
+        )
         httpd.sim_connections = set()  # type: ignore[attr-defined]
         self._httpd, self.port = httpd, httpd.port
         self._stop.clear()
         self._threads = [
-            threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                             name=f"sim-http-{self.port}", daemon=True),
+            threading.Thread(
+                target=httpd.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"sim-http-{self.port}",
+                daemon=True,
+            ),
             threading.Thread(target=self._tick_loop, name=f"sim-ticker-{self.port}", daemon=True),
         ]
         for t in self._threads:
@@ -106,10 +124,8 @@ class SimServer:
         self._stop.set()
         httpd.shutdown()
         for conn in list(httpd.sim_connections):  # type: ignore[attr-defined]
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         httpd.server_close()
         for t in self._threads:
             t.join(timeout=5)
@@ -119,7 +135,7 @@ class SimServer:
     def running(self) -> bool:
         return self._httpd is not None
 
-    def __enter__(self) -> "SimServer":
+    def __enter__(self) -> SimServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -191,8 +207,9 @@ class SimServer:
     def set_latency(self, seconds: float, skin: str | None = None) -> None:
         control(self.state, "latency", {"seconds": seconds, "skin": skin})
 
-    def add_task(self, task: dict[str, Any] | None = None, validate: bool = False,
-                 **fields: Any) -> dict[str, Any]:
+    def add_task(
+        self, task: dict[str, Any] | None = None, validate: bool = False, **fields: Any
+    ) -> dict[str, Any]:
         """Add a task: protocol fields plus optional available_at / cancel_at ("HH:MM").
 
         Served exactly as given (a test may serve a broken task on purpose) unless ``validate``.
@@ -205,12 +222,27 @@ class SimServer:
         with self.state.lock:
             self.state.tasks.cancel(task_id)
 
-    def inject_task_fault(self, kind: str, duration: float | None = None, count: int | None = None,
-                          endpoint: str = "tasks", seconds: float = 5.0) -> None:
+    def inject_task_fault(
+        self,
+        kind: str,
+        duration: float | None = None,
+        count: int | None = None,
+        endpoint: str = "tasks",
+        seconds: float = 5.0,
+    ) -> None:
         """Make the task server fail: kind http_500 | slow | malformed, for ``duration`` wall
         seconds and/or ``count`` requests, on endpoint tasks | events | all."""
-        control(self.state, "task_fault", {"kind": kind, "duration": duration, "count": count,
-                                           "endpoint": endpoint, "seconds": seconds})
+        control(
+            self.state,
+            "task_fault",
+            {
+                "kind": kind,
+                "duration": duration,
+                "count": count,
+                "endpoint": endpoint,
+                "seconds": seconds,
+            },
+        )
 
     def add_fault(self, fault: dict[str, Any]) -> None:
         """Add a fault in the scenario format (docs/SIMULATOR.md), e.g. {"kind": "http_500"}."""
@@ -234,27 +266,44 @@ class SimServer:
             return self.state.sync()
 
 
-def serve(port: int = 0, scenario: str | None = None, clock: Clock | None = None,
-          token: str = DEFAULT_TOKEN, ui_latency: float | None = None, *,
-          password: str | None = None, out: Callable[[str], None] = print,
-          ready: threading.Event | None = None, stop: threading.Event | None = None) -> None:
+def serve(
+    port: int = 0,
+    scenario: str | None = None,
+    clock: Clock | None = None,
+    token: str = DEFAULT_TOKEN,
+    ui_latency: float | None = None,
+    *,
+    password: str | None = None,
+    out: Callable[[str], None] = print,
+    ready: threading.Event | None = None,
+    stop: threading.Event | None = None,
+) -> None:
     """Run the simulator on 127.0.0.1:``port`` (0: any free port) until Ctrl+C (or ``stop``).
 
     Prints the URLs and the task token. ``ready`` is set once serving.
     """
-    server = SimServer(clock=clock, scenario=scenario, token=token, password=password,
-                       ui_latency=ui_latency, port=port).start()
+    server = SimServer(
+        clock=clock,
+        scenario=scenario,
+        token=token,
+        password=password,
+        ui_latency=ui_latency,
+        port=port,
+    ).start()
     state = server.state
-    out(f"Broker simulator on {server.url}  (scenario {state.scenario.name}, "
-        f"simulated time {sim_time_label(state.now())})")
+    out(
+        f"Broker simulator on {server.url}  (scenario {state.scenario.name}, "
+        f"simulated time {sim_time_label(state.now())})"
+    )
     for name in SKINS:
         out(f"  {name:<9} {server.broker_url(name)}")
-    out(f"  tasks     {server.task_url}/tasks   events {server.task_url}/events   "
-        f"token {token}")
+    out(f"  tasks     {server.task_url}/tasks   events {server.task_url}/events   token {token}")
     # The password itself is never printed: only whether it is the documented default.
     default_pw = state.password == "demo"
-    out(f"  ledger    {server.url}/api/ledger   login: any username, password "
-        f"{'demo' if default_pw else '(as configured)'}")
+    out(
+        f"  ledger    {server.url}/api/ledger   login: any username, password "
+        f"{'demo' if default_pw else '(as configured)'}"
+    )
     out("Press Ctrl+C to stop.")
     if ready is not None:
         ready.set()

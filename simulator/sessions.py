@@ -4,6 +4,7 @@ State lives in the server object, so a session survives a browser restart (the c
 persistent) and a server stop/start (the object is kept). Scenario session expiries and the
 test control ``expire_session`` invalidate tokens, after which every page redirects to login.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -14,7 +15,7 @@ from robot.clock import WIB
 
 from .faults import Faults
 
-COOKIE_MAX_AGE = 30 * 24 * 3600   # seconds: long enough to outlive any test or demo
+COOKIE_MAX_AGE = 30 * 24 * 3600  # seconds: long enough to outlive any test or demo
 
 
 @dataclass
@@ -22,9 +23,9 @@ class Session:
     token: str
     skin: str
     account: str
-    created: datetime                 # simulated time
-    pin_unlocked: bool = False        # ipot: the trading PIN was entered in this session
-    toasts: list[tuple[str, str]] = field(default_factory=list)   # (success|error, text)
+    created: datetime  # simulated time
+    pin_unlocked: bool = False  # ipot: the trading PIN was entered in this session
+    toasts: list[tuple[str, str]] = field(default_factory=list)  # (success|error, text)
 
     def toast(self, ok: bool, text: str) -> None:
         self.toasts.append(("success" if ok else "error", text))
@@ -72,8 +73,11 @@ class SessionStore:
 
     def expire(self, skin: str | None, account: str | None) -> int:
         """Invalidate the sessions of (skin, account); None matches any. Returns how many."""
-        doomed = [t for t, s in self._by_token.items()
-                  if skin in (None, s.skin) and account in (None, s.account)]
+        doomed = [
+            t
+            for t, s in self._by_token.items()
+            if skin in (None, s.skin) and account in (None, s.account)
+        ]
         for t in doomed:
             self.drop(t)
         return len(doomed)

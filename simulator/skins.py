@@ -4,47 +4,54 @@ Element ids and classes live in each skin's templates (``templates/<skin>/``); w
 view code needs to know is here. ``selectors/<skin>.json`` describes the same pages for the
 robot's adapters and a test checks the two agree.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .ledger import EXPIRED, MATCHED, OPEN, PARTIAL, REJECTED, WITHDRAWN
 
-STANDARD_STATUS = {OPEN: "Open", PARTIAL: "Partial", MATCHED: "Matched",
-                   WITHDRAWN: "Withdrawn", REJECTED: "Rejected", EXPIRED: "Expired"}
+STANDARD_STATUS = {
+    OPEN: "Open",
+    PARTIAL: "Partial",
+    MATCHED: "Matched",
+    WITHDRAWN: "Withdrawn",
+    REJECTED: "Rejected",
+    EXPIRED: "Expired",
+}
 
 
 @dataclass(frozen=True)
 class Column:
-    key: str          # order_id time emiten side price lot shares filled status parent
-    header: str       # the <th> text (portfolio: emiten lot shares avg_price last_price)
+    key: str  # order_id time emiten side price lot shares filled status parent
+    header: str  # the <th> text (portfolio: emiten lot shares avg_price last_price)
 
 
 @dataclass(frozen=True)
 class SkinSpec:
     name: str
     title: str
-    paths: dict[str, str]             # page -> path under /<name>/ (quote: see quote_param)
-    quote_param: str | None           # query parameter of the quote page; None: path segment
+    paths: dict[str, str]  # page -> path under /<name>/ (quote: see quote_param)
+    quote_param: str | None  # query parameter of the quote page; None: path segment
     cookie: str
-    fields: dict[str, str]            # stock price lot tp cl side confirmed -> form field names
-    sell_value: str                   # value of the side field that means sell
-    number_format: str                # "id" (12.525) or "plain" (12525)
+    fields: dict[str, str]  # stock price lot tp cl side confirmed -> form field names
+    sell_value: str  # value of the side field that means sell
+    number_format: str  # "id" (12.525) or "plain" (12525)
     native_tp_cl: bool
-    side_labels: dict[str, str]       # buy/sell -> label in tables
+    side_labels: dict[str, str]  # buy/sell -> label in tables
     status_labels: dict[str, str]
     open_columns: tuple[Column, ...]
     history_columns: tuple[Column, ...]
     portfolio_columns: tuple[Column, ...]
-    action_header: str                # header of the cancel-button column
+    action_header: str  # header of the cancel-button column
     cancel_label: str
-    login_fields: tuple[str, str]     # username, password form field names
-    table_ids: dict[str, str]         # open_orders / history / portfolio -> table element id
-    cancel_class: str                 # class of the cancel button in each open-order row
-    toast_classes: tuple[str, str]    # classes of the success and error toast elements
-    landing: str = "order"            # the page a login lands on (also / and a logged-in login)
-    open_side: str | None = None      # the open orders page lists this side only; the other
-                                      # side's live orders are on the "other_orders" page
+    login_fields: tuple[str, str]  # username, password form field names
+    table_ids: dict[str, str]  # open_orders / history / portfolio -> table element id
+    cancel_class: str  # class of the cancel button in each open-order row
+    toast_classes: tuple[str, str]  # classes of the success and error toast elements
+    landing: str = "order"  # the page a login lands on (also / and a logged-in login)
+    open_side: str | None = None  # the open orders page lists this side only; the other
+    # side's live orders are on the "other_orders" page
     # an accepted order's toast, {side} {emiten} {lots} filled in; None: the market's own
     # "Order 100023 placed", which names the new order's id
     accepted_toast: str | None = None
@@ -74,99 +81,265 @@ def _cols(*pairs: tuple[str, str]) -> tuple[Column, ...]:
 
 
 STOCKBIT = SkinSpec(
-    name="stockbit", title="Stockbit (simulated)",
-    paths={"login": "login", "order": "trade", "open_orders": "orders", "history": "history",
-           "portfolio": "portfolio", "quote": "quote"},
-    quote_param="stock", cookie="sb_session",
-    fields={"stock": "stock", "price": "price", "lot": "lot", "tp": "take_profit",
-            "cl": "cut_loss", "side": "side"},
-    sell_value="sell", number_format="plain", native_tp_cl=True,
-    side_labels={"buy": "Buy", "sell": "Sell"}, status_labels=STANDARD_STATUS,
-    open_columns=_cols(("order_id", "Order ID"), ("time", "Time"), ("emiten", "Stock"),
-                       ("side", "Side"), ("price", "Price"), ("lot", "Lot"),
-                       ("filled", "Filled"), ("status", "Status")),
-    history_columns=_cols(("order_id", "Order ID"), ("time", "Time"), ("emiten", "Stock"),
-                          ("side", "Side"), ("price", "Price"), ("lot", "Lot"),
-                          ("filled", "Filled"), ("status", "Status"), ("parent", "Parent")),
-    portfolio_columns=_cols(("emiten", "Stock"), ("lot", "Lot"), ("avg_price", "Avg Price"),
-                            ("last_price", "Last Price")),
-    action_header="Action", cancel_label="Cancel", login_fields=("username", "password"),
-    table_ids={"open_orders": "open-orders-table", "history": "order-history-table",
-               "portfolio": "portfolio-table"},
-    cancel_class="cancel-order-btn", toast_classes=("toast toast-success", "toast toast-error"),
+    name="stockbit",
+    title="Stockbit (simulated)",
+    paths={
+        "login": "login",
+        "order": "trade",
+        "open_orders": "orders",
+        "history": "history",
+        "portfolio": "portfolio",
+        "quote": "quote",
+    },
+    quote_param="stock",
+    cookie="sb_session",
+    fields={
+        "stock": "stock",
+        "price": "price",
+        "lot": "lot",
+        "tp": "take_profit",
+        "cl": "cut_loss",
+        "side": "side",
+    },
+    sell_value="sell",
+    number_format="plain",
+    native_tp_cl=True,
+    side_labels={"buy": "Buy", "sell": "Sell"},
+    status_labels=STANDARD_STATUS,
+    open_columns=_cols(
+        ("order_id", "Order ID"),
+        ("time", "Time"),
+        ("emiten", "Stock"),
+        ("side", "Side"),
+        ("price", "Price"),
+        ("lot", "Lot"),
+        ("filled", "Filled"),
+        ("status", "Status"),
+    ),
+    history_columns=_cols(
+        ("order_id", "Order ID"),
+        ("time", "Time"),
+        ("emiten", "Stock"),
+        ("side", "Side"),
+        ("price", "Price"),
+        ("lot", "Lot"),
+        ("filled", "Filled"),
+        ("status", "Status"),
+        ("parent", "Parent"),
+    ),
+    portfolio_columns=_cols(
+        ("emiten", "Stock"),
+        ("lot", "Lot"),
+        ("avg_price", "Avg Price"),
+        ("last_price", "Last Price"),
+    ),
+    action_header="Action",
+    cancel_label="Cancel",
+    login_fields=("username", "password"),
+    table_ids={
+        "open_orders": "open-orders-table",
+        "history": "order-history-table",
+        "portfolio": "portfolio-table",
+    },
+    cancel_class="cancel-order-btn",
+    toast_classes=("toast toast-success", "toast toast-error"),
 )
 
 IPOT = SkinSpec(
-    name="ipot", title="IPOT (simulated)",
-    paths={"login": "signin", "order": "order-entry", "open_orders": "order-list",
-           "history": "trade-history", "portfolio": "portfolio", "quote": "quotes"},
-    quote_param="code", cookie="ipot_sid",
+    name="ipot",
+    title="IPOT (simulated)",
+    paths={
+        "login": "signin",
+        "order": "order-entry",
+        "open_orders": "order-list",
+        "history": "trade-history",
+        "portfolio": "portfolio",
+        "quote": "quotes",
+    },
+    quote_param="code",
+    cookie="ipot_sid",
     fields={"stock": "kode", "price": "harga", "lot": "jumlah_lot", "side": "bs"},
-    sell_value="S", number_format="id", native_tp_cl=False,
-    side_labels={"buy": "B", "sell": "S"}, status_labels=STANDARD_STATUS,
+    sell_value="S",
+    number_format="id",
+    native_tp_cl=False,
+    side_labels={"buy": "B", "sell": "S"},
+    status_labels=STANDARD_STATUS,
     # Deliberately another column order than stockbit: adapters must map by header text.
-    open_columns=_cols(("order_id", "No. Order"), ("time", "Jam"), ("emiten", "Kode"),
-                       ("side", "B/S"), ("status", "Status"), ("price", "Harga"),
-                       ("lot", "Lot"), ("filled", "Done")),
-    history_columns=_cols(("order_id", "No. Order"), ("time", "Jam"), ("emiten", "Kode"),
-                          ("side", "B/S"), ("status", "Status"), ("price", "Harga"),
-                          ("lot", "Lot"), ("filled", "Done"), ("parent", "Induk")),
-    portfolio_columns=_cols(("emiten", "Kode"), ("lot", "Lot"), ("avg_price", "Harga Rata2"),
-                            ("last_price", "Harga Terakhir")),
-    action_header="Aksi", cancel_label="Withdraw", login_fields=("userid", "passwd"),
-    table_ids={"open_orders": "ipot-orderlist", "history": "ipot-tradehist",
-               "portfolio": "ipot-porto"},
-    cancel_class="ipot-withdraw", toast_classes=("ipot-alert ipot-alert-ok", "ipot-alert ipot-alert-err"),
+    open_columns=_cols(
+        ("order_id", "No. Order"),
+        ("time", "Jam"),
+        ("emiten", "Kode"),
+        ("side", "B/S"),
+        ("status", "Status"),
+        ("price", "Harga"),
+        ("lot", "Lot"),
+        ("filled", "Done"),
+    ),
+    history_columns=_cols(
+        ("order_id", "No. Order"),
+        ("time", "Jam"),
+        ("emiten", "Kode"),
+        ("side", "B/S"),
+        ("status", "Status"),
+        ("price", "Harga"),
+        ("lot", "Lot"),
+        ("filled", "Done"),
+        ("parent", "Induk"),
+    ),
+    portfolio_columns=_cols(
+        ("emiten", "Kode"),
+        ("lot", "Lot"),
+        ("avg_price", "Harga Rata2"),
+        ("last_price", "Harga Terakhir"),
+    ),
+    action_header="Aksi",
+    cancel_label="Withdraw",
+    login_fields=("userid", "passwd"),
+    table_ids={
+        "open_orders": "ipot-orderlist",
+        "history": "ipot-tradehist",
+        "portfolio": "ipot-porto",
+    },
+    cancel_class="ipot-withdraw",
+    toast_classes=("ipot-alert ipot-alert-ok", "ipot-alert ipot-alert-err"),
 )
 
 AJAIB = SkinSpec(
-    name="ajaib", title="Ajaib (simulated)",
-    paths={"login": "masuk", "order": "order", "open_orders": "pesanan",
-           "history": "riwayat", "portfolio": "portofolio", "quote": "saham"},
-    quote_param=None, cookie="ajaib_token",
-    fields={"stock": "symbol", "price": "limit_price", "lot": "qty_lot", "tp": "tp_price",
-            "cl": "sl_price", "side": "tipe", "auto": "auto_order", "confirmed": "confirmed"},
-    sell_value="jual", number_format="plain", native_tp_cl=True,
-    side_labels={"buy": "Beli", "sell": "Jual"}, status_labels=STANDARD_STATUS,
-    open_columns=_cols(("time", "Waktu"), ("order_id", "ID Pesanan"), ("emiten", "Saham"),
-                       ("side", "Tipe"), ("price", "Harga"), ("lot", "Lot"),
-                       ("shares", "Shares"), ("filled", "Terisi (Lot)"), ("status", "Status")),
-    history_columns=_cols(("time", "Waktu"), ("order_id", "ID Pesanan"), ("emiten", "Saham"),
-                          ("side", "Tipe"), ("price", "Harga"), ("lot", "Lot"),
-                          ("shares", "Shares"), ("filled", "Terisi (Lot)"),
-                          ("status", "Status"), ("parent", "Order Induk")),
-    portfolio_columns=_cols(("emiten", "Saham"), ("lot", "Lot"), ("shares", "Shares"),
-                            ("avg_price", "Harga Rata-rata"), ("last_price", "Harga Pasar")),
-    action_header="", cancel_label="Batalkan", login_fields=("email", "kata_sandi"),
-    table_ids={"open_orders": "pesanan-aktif", "history": "riwayat-pesanan",
-               "portfolio": "portofolio-saham"},
+    name="ajaib",
+    title="Ajaib (simulated)",
+    paths={
+        "login": "masuk",
+        "order": "order",
+        "open_orders": "pesanan",
+        "history": "riwayat",
+        "portfolio": "portofolio",
+        "quote": "saham",
+    },
+    quote_param=None,
+    cookie="ajaib_token",
+    fields={
+        "stock": "symbol",
+        "price": "limit_price",
+        "lot": "qty_lot",
+        "tp": "tp_price",
+        "cl": "sl_price",
+        "side": "tipe",
+        "auto": "auto_order",
+        "confirmed": "confirmed",
+    },
+    sell_value="jual",
+    number_format="plain",
+    native_tp_cl=True,
+    side_labels={"buy": "Beli", "sell": "Jual"},
+    status_labels=STANDARD_STATUS,
+    open_columns=_cols(
+        ("time", "Waktu"),
+        ("order_id", "ID Pesanan"),
+        ("emiten", "Saham"),
+        ("side", "Tipe"),
+        ("price", "Harga"),
+        ("lot", "Lot"),
+        ("shares", "Shares"),
+        ("filled", "Terisi (Lot)"),
+        ("status", "Status"),
+    ),
+    history_columns=_cols(
+        ("time", "Waktu"),
+        ("order_id", "ID Pesanan"),
+        ("emiten", "Saham"),
+        ("side", "Tipe"),
+        ("price", "Harga"),
+        ("lot", "Lot"),
+        ("shares", "Shares"),
+        ("filled", "Terisi (Lot)"),
+        ("status", "Status"),
+        ("parent", "Order Induk"),
+    ),
+    portfolio_columns=_cols(
+        ("emiten", "Saham"),
+        ("lot", "Lot"),
+        ("shares", "Shares"),
+        ("avg_price", "Harga Rata-rata"),
+        ("last_price", "Harga Pasar"),
+    ),
+    action_header="",
+    cancel_label="Batalkan",
+    login_fields=("email", "kata_sandi"),
+    table_ids={
+        "open_orders": "pesanan-aktif",
+        "history": "riwayat-pesanan",
+        "portfolio": "portofolio-saham",
+    },
     cancel_class="ajaib-batal-btn",
     toast_classes=("ajaib-toast ajaib-toast--success", "ajaib-toast ajaib-toast--error"),
 )
 
 LOTUS = SkinSpec(
-    name="lotus", title="Lotus (simulated variant)",
-    paths={"login": "signin", "order": "ticket", "open_orders": "working",
-           "history": "journal", "portfolio": "holdings", "quote": "price"},
-    quote_param=None, cookie="lotus_s",
-    fields={"stock": "ticker", "price": "limit", "lot": "qty", "tp": "tp", "cl": "sl",
-            "side": "direction"},
-    sell_value="S", number_format="plain", native_tp_cl=True,
+    name="lotus",
+    title="Lotus (simulated variant)",
+    paths={
+        "login": "signin",
+        "order": "ticket",
+        "open_orders": "working",
+        "history": "journal",
+        "portfolio": "holdings",
+        "quote": "price",
+    },
+    quote_param=None,
+    cookie="lotus_s",
+    fields={
+        "stock": "ticker",
+        "price": "limit",
+        "lot": "qty",
+        "tp": "tp",
+        "cl": "sl",
+        "side": "direction",
+    },
+    sell_value="S",
+    number_format="plain",
+    native_tp_cl=True,
     side_labels={"buy": "B", "sell": "S"},
-    status_labels={OPEN: "Working", PARTIAL: "Part Filled", MATCHED: "Filled",
-                   WITHDRAWN: "Cancelled", REJECTED: "Refused", EXPIRED: "Lapsed"},
-    open_columns=_cols(("order_id", "Ref"), ("time", "Entered"), ("emiten", "Ticker"),
-                       ("side", "B/S"), ("price", "Limit"), ("lot", "Qty (lots)"),
-                       ("filled", "Filled (lots)"), ("status", "State")),
-    history_columns=_cols(("order_id", "Ref"), ("time", "Entered"), ("emiten", "Ticker"),
-                          ("side", "B/S"), ("price", "Limit"), ("lot", "Qty (lots)"),
-                          ("filled", "Filled (lots)"), ("status", "State"),
-                          ("parent", "Parent Ref")),
-    portfolio_columns=_cols(("emiten", "Ticker"), ("lot", "Qty (lots)"), ("avg_price", "Average"),
-                            ("last_price", "Last")),
-    action_header="Withdraw", cancel_label="Withdraw", login_fields=("u", "p"),
+    status_labels={
+        OPEN: "Working",
+        PARTIAL: "Part Filled",
+        MATCHED: "Filled",
+        WITHDRAWN: "Cancelled",
+        REJECTED: "Refused",
+        EXPIRED: "Lapsed",
+    },
+    open_columns=_cols(
+        ("order_id", "Ref"),
+        ("time", "Entered"),
+        ("emiten", "Ticker"),
+        ("side", "B/S"),
+        ("price", "Limit"),
+        ("lot", "Qty (lots)"),
+        ("filled", "Filled (lots)"),
+        ("status", "State"),
+    ),
+    history_columns=_cols(
+        ("order_id", "Ref"),
+        ("time", "Entered"),
+        ("emiten", "Ticker"),
+        ("side", "B/S"),
+        ("price", "Limit"),
+        ("lot", "Qty (lots)"),
+        ("filled", "Filled (lots)"),
+        ("status", "State"),
+        ("parent", "Parent Ref"),
+    ),
+    portfolio_columns=_cols(
+        ("emiten", "Ticker"),
+        ("lot", "Qty (lots)"),
+        ("avg_price", "Average"),
+        ("last_price", "Last"),
+    ),
+    action_header="Withdraw",
+    cancel_label="Withdraw",
+    login_fields=("u", "p"),
     table_ids={"open_orders": "lt-working", "history": "lt-journal", "portfolio": "lt-holdings"},
-    cancel_class="lt-withdraw", toast_classes=("lt-notice ok", "lt-notice fail"),
+    cancel_class="lt-withdraw",
+    toast_classes=("lt-notice ok", "lt-notice fail"),
 )
 
 # A broker that shows little, so the selector-driven adapter is tried on what tables may lack:
@@ -175,25 +348,57 @@ LOTUS = SkinSpec(
 # toast names no order id, and a login lands on a dashboard without the logged-in marker. No
 # native TP/CL (the robot emulates it). Defined for the robot by tests/simulator/melati.json.
 MELATI = SkinSpec(
-    name="melati", title="Melati (simulated minimal broker)",
-    paths={"login": "masuk", "order": "pesan", "open_orders": "antrian-beli",
-           "other_orders": "antrian-jual", "history": "riwayat", "portfolio": "aset",
-           "quote": "harga", "home": "beranda"},
-    quote_param=None, cookie="melati_sesi",
+    name="melati",
+    title="Melati (simulated minimal broker)",
+    paths={
+        "login": "masuk",
+        "order": "pesan",
+        "open_orders": "antrian-beli",
+        "other_orders": "antrian-jual",
+        "history": "riwayat",
+        "portfolio": "aset",
+        "quote": "harga",
+        "home": "beranda",
+    },
+    quote_param=None,
+    cookie="melati_sesi",
     fields={"stock": "kode", "price": "harga", "lot": "lot", "side": "jenis"},
-    sell_value="jual", number_format="id", native_tp_cl=False,
-    side_labels={"buy": "Beli", "sell": "Jual"}, status_labels=STANDARD_STATUS,
-    open_columns=_cols(("order_id", "No. Pesanan"), ("emiten", "Saham"), ("price", "Harga"),
-                       ("lot", "Lot"), ("filled", "Terisi"), ("status", "Status")),
-    history_columns=_cols(("order_id", "No. Pesanan"), ("emiten", "Saham"), ("side", "Jenis"),
-                          ("price", "Harga"), ("lot", "Lot"), ("filled", "Terisi"),
-                          ("status", "Status")),
+    sell_value="jual",
+    number_format="id",
+    native_tp_cl=False,
+    side_labels={"buy": "Beli", "sell": "Jual"},
+    status_labels=STANDARD_STATUS,
+    open_columns=_cols(
+        ("order_id", "No. Pesanan"),
+        ("emiten", "Saham"),
+        ("price", "Harga"),
+        ("lot", "Lot"),
+        ("filled", "Terisi"),
+        ("status", "Status"),
+    ),
+    history_columns=_cols(
+        ("order_id", "No. Pesanan"),
+        ("emiten", "Saham"),
+        ("side", "Jenis"),
+        ("price", "Harga"),
+        ("lot", "Lot"),
+        ("filled", "Terisi"),
+        ("status", "Status"),
+    ),
     portfolio_columns=_cols(("emiten", "Saham"), ("lot", "Lot"), ("last_price", "Harga Pasar")),
-    action_header="", cancel_label="Batal", login_fields=("pengguna", "sandi"),
-    table_ids={"open_orders": "mt-antrian-beli", "other_orders": "mt-antrian-jual",
-               "history": "mt-riwayat", "portfolio": "mt-aset"},
-    cancel_class="mt-batal", toast_classes=("mt-pesan mt-ok", "mt-pesan mt-gagal"),
-    landing="home", open_side="buy",
+    action_header="",
+    cancel_label="Batal",
+    login_fields=("pengguna", "sandi"),
+    table_ids={
+        "open_orders": "mt-antrian-beli",
+        "other_orders": "mt-antrian-jual",
+        "history": "mt-riwayat",
+        "portfolio": "mt-aset",
+    },
+    cancel_class="mt-batal",
+    toast_classes=("mt-pesan mt-ok", "mt-pesan mt-gagal"),
+    landing="home",
+    open_side="buy",
     accepted_toast="Pesanan {side} {emiten} {lots} lot diterima",
 )
 

@@ -5,6 +5,7 @@ object. Every access takes ``lock`` and first brings the market up to the clock 
 results only depend on the clock. Wall-clock sleeps (UI latency, slow task server) happen outside
 the lock.
 """
+
 from __future__ import annotations
 
 import threading
@@ -24,8 +25,14 @@ DEFAULT_TOKEN = "sim-token"
 
 
 class SimState:
-    def __init__(self, clock: Clock, scenario: Scenario, token: str = DEFAULT_TOKEN,
-                 password: str | None = None, ui_latency: float | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        scenario: Scenario,
+        token: str = DEFAULT_TOKEN,
+        password: str | None = None,
+        ui_latency: float | None = None,
+    ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
         self.scenario = scenario

@@ -1,4 +1,5 @@
 """The task server's data: tasks that appear at ``available_at`` and idempotent events."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time

@@ -3,6 +3,7 @@
 Faults (HTTP 500, slow answers, malformed JSON) are applied before the request is handled, so a
 500 on POST /api/events stores nothing and a retry is the right reaction.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,9 @@ MAX_EVENTS_PER_REQUEST = 1000
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, default=str), status=status,
-                    mimetype="application/json", headers=headers)
+    return Response(
+        json.dumps(body, default=str), status=status, mimetype="application/json", headers=headers
+    )
 
 
 def _error(status: int, message: str) -> Response:
@@ -45,7 +47,8 @@ class TaskApi:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         return scheme.lower() == "bearer" and secrets.compare_digest(
-            token.strip().encode(), self.state.token.encode())
+            token.strip().encode(), self.state.token.encode()
+        )
 
     def fault(self, endpoint: str) -> Response | None:
         """Apply an active task-server fault: a Response to return, or None to carry on."""
@@ -55,13 +58,16 @@ class TaskApi:
             return None
         kind, seconds = hit
         if kind == "slow":
-            time.sleep(seconds)         # then answer normally
+            time.sleep(seconds)  # then answer normally
             return None
         if kind == "http_500":
             return _error(500, "internal server error (simulated)")
         # malformed: a 200 whose body is cut off mid-JSON, as a crashed proxy would send
-        return Response('{"date": "2026-01-02", "tasks": [{"task_id": "T', status=200,
-                        mimetype="application/json")
+        return Response(
+            '{"date": "2026-01-02", "tasks": [{"task_id": "T',
+            status=200,
+            mimetype="application/json",
+        )
 
     def body(self) -> tuple[Any, Response | None]:
         raw = request.get_data(as_text=True)
@@ -135,11 +141,12 @@ class TaskApi:
             # unknown type or payload key is stored, as the protocol asks of every server
             errors = protocol.validate_event(event, "" if single else f"[{i}]")
             if errors:
-                return _error(400, "; ".join(errors))   # all or nothing: store none
+                return _error(400, "; ".join(errors))  # all or nothing: store none
         with self.state.lock:
             now = self.state.now()
-            results = [{"id": e["id"], "duplicate": not self.state.events.add(e, now)}
-                       for e in events]
+            results = [
+                {"id": e["id"], "duplicate": not self.state.events.add(e, now)} for e in events
+            ]
         if single:
             return _json(results[0])
         dup = sum(r["duplicate"] for r in results)
@@ -149,9 +156,12 @@ class TaskApi:
         if not self.authorized():
             return _error(401, "missing or invalid bearer token")
         with self.state.lock:
-            events = [e for e in self.state.events.events
-                      if request.args.get("account") in (None, e["account"])
-                      and request.args.get("type") in (None, e["type"])]
+            events = [
+                e
+                for e in self.state.events.events
+                if request.args.get("account") in (None, e["account"])
+                and request.args.get("type") in (None, e["type"])
+            ]
             dups = self.state.events.duplicate_deliveries
         return _json({"events": events, "duplicate_deliveries": dups})
 
@@ -160,8 +170,9 @@ class TaskApi:
     def ledger(self) -> Response:
         with self.state.lock:
             self.state.sync()
-            orders = self.state.ledger.to_json(request.args.get("account"),
-                                               request.args.get("broker"))
+            orders = self.state.ledger.to_json(
+                request.args.get("account"), request.args.get("broker")
+            )
         return _json({"orders": orders})
 
     def health(self) -> Response:
@@ -204,9 +215,14 @@ def add_tasks(state: SimState, items: list[Any], validate: bool = False) -> list
 
 def _make_tradable(state: SimState, task: dict[str, Any]) -> None:
     code, prev = task.get("emiten"), task.get("prev_close") or task.get("price")
-    if (isinstance(code, str) and re.fullmatch(r"[A-Z]{4}", code) and isinstance(prev, int)
-            and not isinstance(prev, bool) and prev >= rules.MIN_PRICE
-            and not state.market.prices.known(code)):
+    if (
+        isinstance(code, str)
+        and re.fullmatch(r"[A-Z]{4}", code)
+        and isinstance(prev, int)
+        and not isinstance(prev, bool)
+        and prev >= rules.MIN_PRICE
+        and not state.market.prices.known(code)
+    ):
         state.market.add_emiten(code, rules.snap_down(prev))
 
 
@@ -226,14 +242,20 @@ def control(state: SimState, action: str, body: dict[str, Any]) -> dict[str, Any
             duration, count = body.get("duration"), body.get("count")
             if duration is None and count is None:
                 raise ValueError("give duration (wall seconds) or count (requests)")
-            state.faults.task_injections.append(TaskFaultInjection(
-                kind, body.get("endpoint", "tasks"),
-                time.monotonic() + float(duration) if duration is not None else None,
-                int(count) if count is not None else None, float(body.get("seconds", 5.0))))
+            state.faults.task_injections.append(
+                TaskFaultInjection(
+                    kind,
+                    body.get("endpoint", "tasks"),
+                    time.monotonic() + float(duration) if duration is not None else None,
+                    int(count) if count is not None else None,
+                    float(body.get("seconds", 5.0)),
+                )
+            )
             return {}
         if action == "fault":
-            fault = parse_fault(body, state.scenario.tasks, state.scenario.emitens,
-                                source="control fault")
+            fault = parse_fault(
+                body, state.scenario.tasks, state.scenario.emitens, source="control fault"
+            )
             state.faults.runtime.append(fault)
             return {}
         if action == "clear_faults":

@@ -1,27 +1,29 @@
 """Test helpers: a settable clock, the simulator in a background thread, a headless Chromium.
 
-    from simulator.testing import ManualClock, running_simulator
+from simulator.testing import ManualClock, running_simulator
 
-    clock = ManualClock("2026-03-02 10:00")
-    with running_simulator(scenario="demo", clock=clock) as sim:
-        ...                         # sim.url, sim.broker_url("ipot"), sim.ledger(), ...
-        clock.set("10:30")          # the market catches up on the next request (or sim.step())
+clock = ManualClock("2026-03-02 10:00")
+with running_simulator(scenario="demo", clock=clock) as sim:
+    ...                         # sim.url, sim.broker_url("ipot"), sim.ledger(), ...
+    clock.set("10:30")          # the market catches up on the next request (or sim.step())
 """
+
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from robot.clock import WIB, to_wib
 
 from .scenario import Scenario
 from .server import SimServer
 
-DEFAULT_DAY = date(2026, 3, 2)      # a Monday and an IDX trading day
+DEFAULT_DAY = date(2026, 3, 2)  # a Monday and an IDX trading day
 
 
 class ManualClock:
@@ -38,7 +40,7 @@ class ManualClock:
         if isinstance(when, datetime):
             return to_wib(when)
         text = when.strip()
-        if len(text) <= 8:          # "HH:MM" or "HH:MM:SS" on the current day
+        if len(text) <= 8:  # "HH:MM" or "HH:MM:SS" on the current day
             return datetime.combine(day, time.fromisoformat(text), WIB)
         return to_wib(datetime.fromisoformat(text))
 
@@ -68,16 +70,27 @@ class ManualClock:
 
 
 @contextmanager
-def running_simulator(scenario: str | dict | Scenario | None = None, clock: Any = None,
-                      token: str = "test-token", password: str | None = None,
-                      ui_latency: float | None = 0.0, port: int = 0) -> Iterator[SimServer]:
+def running_simulator(
+    scenario: str | dict | Scenario | None = None,
+    clock: Any = None,
+    token: str = "test-token",
+    password: str | None = None,
+    ui_latency: float | None = 0.0,
+    port: int = 0,
+) -> Iterator[SimServer]:
     """The whole simulator on a free 127.0.0.1 port (or ``port``), stopped on exit.
 
     ``clock`` defaults to a ManualClock at 10:00 on a trading Monday. UI latency defaults to 0
     whatever the scenario says; pass ``ui_latency=None`` to use the scenario's.
     """
-    server = SimServer(clock=clock or ManualClock(), scenario=scenario, token=token,
-                       password=password, ui_latency=ui_latency, port=port)
+    server = SimServer(
+        clock=clock or ManualClock(),
+        scenario=scenario,
+        token=token,
+        password=password,
+        ui_latency=ui_latency,
+        port=port,
+    )
     server.start()
     try:
         yield server
@@ -95,10 +108,18 @@ def chrome_options(profile_dir: str | Path, headless: bool = True) -> Any:
 
     opts = Options()
     opts.binary_location = CHROMIUM
-    flags = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-             f"--user-data-dir={profile_dir}", "--window-size=1280,900"]
+    flags = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+        f"--user-data-dir={profile_dir}",
+        "--window-size=1280,900",
+    ]
     if headless:
         flags.insert(0, "--headless=new")
     for flag in flags:
@@ -111,8 +132,9 @@ def start_chrome(profile_dir: str | Path, headless: bool = True) -> Any:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    os.environ["SE_OFFLINE"] = "true"   # Selenium Manager must not try the network
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER),
-                              options=chrome_options(profile_dir, headless))
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not try the network
+    driver = webdriver.Chrome(
+        service=Service(executable_path=CHROMEDRIVER), options=chrome_options(profile_dir, headless)
+    )
     driver.set_page_load_timeout(30)
     return driver

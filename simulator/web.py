@@ -5,16 +5,22 @@ scripted HTTP 500 if one is active, redirect to the login page when logged out, 
 the lock. Actions answer with a 303 redirect to a page that shows the result as a toast
 (post/redirect/get), so a browser refresh never submits an order twice.
 """
+
 from __future__ import annotations
 
 import random
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote as urlquote
 
-from flask import Blueprint, Response, make_response, redirect, render_template, request
+from flask import Blueprint, make_response, redirect, render_template, request
+
+# werkzeug's Response, which flask's redirect() is declared to return; flask's own Response (what
+# make_response and, at run time, redirect give) is a subclass of it
+from werkzeug.wrappers import Response
 
 from .ledger import Order
 from .market import OrderRequest, Outcome
@@ -59,7 +65,7 @@ class BrokerViews:
             delay = self.state.latency(self.spec.name, session.account if session else None, now)
             failing = self.state.faults.page_error(self.spec.name, page, now)
         if delay > 0:
-            time.sleep(delay)           # a slow broker: real wall-clock time, lock not held
+            time.sleep(delay)  # a slow broker: real wall-clock time, lock not held
         if failing:
             return make_response(render_template("error_500.html", spec=self.spec), 500)
         if login and session is None:
@@ -70,9 +76,15 @@ class BrokerViews:
         with self.state.lock:
             toasts = session.pop_toasts() if session else []
             now = self.state.now()
-        return render_template(template, spec=self.spec, session=session, toasts=toasts,
-                               sim_time=now.strftime("%H:%M:%S"), base=f"{self.spec.name}_base.html",
-                               **context)
+        return render_template(
+            template,
+            spec=self.spec,
+            session=session,
+            toasts=toasts,
+            sim_time=now.strftime("%H:%M:%S"),
+            base=f"{self.spec.name}_base.html",
+            **context,
+        )
 
     def back(self, page: str) -> Response:
         return redirect(self.spec.path(page), code=303)
@@ -100,10 +112,14 @@ class BrokerViews:
         user_field, pass_field = self.spec.login_fields
         username = request.form.get(user_field, "").strip()
         password = request.form.get(pass_field, "")
-        if not username or len(username) > 128 or not secrets.compare_digest(
-                password.encode(), self.state.password.encode()):
-            return self.render(f"{self.spec.name}_login.html", None,
-                               error="Invalid username or password")
+        if (
+            not username
+            or len(username) > 128
+            or not secrets.compare_digest(password.encode(), self.state.password.encode())
+        ):
+            return self.render(
+                f"{self.spec.name}_login.html", None, error="Invalid username or password"
+            )
         with self.state.lock:
             session = self.state.sessions.create(self.spec.name, username, self.state.now())
         target = request.args.get("next", "")
@@ -111,8 +127,14 @@ class BrokerViews:
             target = self.spec.path(self.spec.landing)
         response = redirect(target, code=303)
         # Persistent (Max-Age + Expires): survives a browser restart in the same profile.
-        response.set_cookie(self.spec.cookie, session.token, max_age=COOKIE_MAX_AGE,
-                            path=f"/{self.spec.name}", httponly=True, samesite="Lax")
+        response.set_cookie(
+            self.spec.cookie,
+            session.token,
+            max_age=COOKIE_MAX_AGE,
+            path=f"/{self.spec.name}",
+            httponly=True,
+            samesite="Lax",
+        )
         return response
 
     def logout(self) -> Response:
@@ -134,7 +156,7 @@ class BrokerViews:
             return self.submit(got)
         if self.spec.name == "ipot" and not got.pin_unlocked:
             keys = list("0123456789")
-            _shuffle(keys)              # a new key layout every time the pad is shown
+            _shuffle(keys)  # a new key layout every time the pad is shown
             return self.render("ipot_pin.html", got, keys=keys)
         return self.render(f"{self.spec.name}_order.html", got)
 
@@ -164,13 +186,14 @@ class BrokerViews:
         req = self.parse_order()
         with self.state.lock:
             now = self.state.sync()
-            outcome = self.state.market.submit(self.spec.name, session.account, req, now,
-                                               self.spec.native_tp_cl)
+            outcome = self.state.market.submit(
+                self.spec.name, session.account, req, now, self.spec.native_tp_cl
+            )
             message = outcome.message
-            if outcome.ok and self.spec.accepted_toast:     # a toast without the order id
+            if outcome.ok and self.spec.accepted_toast:  # a toast without the order id
                 message = self.spec.accepted_toast.format(
-                    side=self.spec.side_labels[req.side].lower(), emiten=req.emiten,
-                    lots=req.lots)
+                    side=self.spec.side_labels[req.side].lower(), emiten=req.emiten, lots=req.lots
+                )
             session.toast(outcome.ok, message)
         return self.back("order")
 
@@ -224,17 +247,32 @@ class BrokerViews:
         with self.state.lock:
             now = self.state.sync()
             market = self.state.market
-            orders = (market.open_orders(self.spec.name, got.account) if page != "history"
-                      else market.history(self.spec.name, got.account, now))
+            orders = (
+                market.open_orders(self.spec.name, got.account)
+                if page != "history"
+                else market.history(self.spec.name, got.account, now)
+            )
             if page != "history" and self.spec.open_side:
-                orders = [o for o in orders if (o.side == self.spec.open_side)
-                          == (page == "open_orders")]
-            rows = [{"order_id": o.order_id,
-                     "cells": [_cell(self.spec, o, c.key) for c in columns],
-                     "cancel_url": f"{self.spec.path('open_orders')}/{o.order_id}/cancel"}
-                    for o in orders]
-        return self.render("table_page.html", got, page=page, columns=columns, rows=rows,
-                           cancel=cancel, table_id=self.spec.table_ids[page])
+                orders = [
+                    o for o in orders if (o.side == self.spec.open_side) == (page == "open_orders")
+                ]
+            rows = [
+                {
+                    "order_id": o.order_id,
+                    "cells": [_cell(self.spec, o, c.key) for c in columns],
+                    "cancel_url": f"{self.spec.path('open_orders')}/{o.order_id}/cancel",
+                }
+                for o in orders
+            ]
+        return self.render(
+            "table_page.html",
+            got,
+            page=page,
+            columns=columns,
+            rows=rows,
+            cancel=cancel,
+            table_id=self.spec.table_ids[page],
+        )
 
     def portfolio(self) -> Any:
         got = self.enter("portfolio")
@@ -246,13 +284,29 @@ class BrokerViews:
             now = self.state.sync()
             rows = []
             for code, pos, last in self.state.market.holdings(self.spec.name, got.account, now):
-                values = {"emiten": code, "lot": fmt(pos.lots), "shares": fmt(pos.lots * 100),
-                          "avg_price": fmt(pos.avg_price), "last_price": fmt(last)}
-                rows.append({"order_id": code, "cancel_url": "",
-                             "cells": [values[c.key] for c in self.spec.portfolio_columns]})
-        return self.render("table_page.html", got, page="portfolio",
-                           columns=self.spec.portfolio_columns, rows=rows, cancel=False,
-                           table_id=self.spec.table_ids["portfolio"])
+                values = {
+                    "emiten": code,
+                    "lot": fmt(pos.lots),
+                    "shares": fmt(pos.lots * 100),
+                    "avg_price": fmt(pos.avg_price),
+                    "last_price": fmt(last),
+                }
+                rows.append(
+                    {
+                        "order_id": code,
+                        "cancel_url": "",
+                        "cells": [values[c.key] for c in self.spec.portfolio_columns],
+                    }
+                )
+        return self.render(
+            "table_page.html",
+            got,
+            page="portfolio",
+            columns=self.spec.portfolio_columns,
+            rows=rows,
+            cancel=False,
+            table_id=self.spec.table_ids["portfolio"],
+        )
 
     def quote(self, emiten: str | None = None) -> Any:
         got = self.enter("quote")
@@ -262,8 +316,9 @@ class BrokerViews:
         with self.state.lock:
             now = self.state.sync()
             q = self.state.market.quote(code, now) if code else None
-        return self.render(f"{self.spec.name}_quote.html", got, code=code, quote=q,
-                           fmt=self.spec.fmt, at=now)
+        return self.render(
+            f"{self.spec.name}_quote.html", got, code=code, quote=q, fmt=self.spec.fmt, at=now
+        )
 
 
 def broker_blueprint(spec: SkinSpec, state: SimState) -> Blueprint:
@@ -277,8 +332,7 @@ def broker_blueprint(spec: SkinSpec, state: SimState) -> Blueprint:
     if spec.name == "ipot":
         bp.add_url_rule("/pin", "pin", v.pin, methods=["POST"])
     bp.add_url_rule(f"/{p['open_orders']}", "open_orders", v.open_orders)
-    bp.add_url_rule(f"/{p['open_orders']}/<order_id>/cancel", "cancel", v.cancel,
-                    methods=["POST"])
+    bp.add_url_rule(f"/{p['open_orders']}/<order_id>/cancel", "cancel", v.cancel, methods=["POST"])
     if "other_orders" in p:
         bp.add_url_rule(f"/{p['other_orders']}", "other_orders", v.other_orders)
     if "home" in p:

@@ -8,18 +8,20 @@
 The file is JSON (which is YAML), so paths and URLs need no quoting. Tests whose subject is the
 text of a file (a broken variant, a line number in a message) write their own text instead.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Union
+from typing import Any
 
 # The browserless fake broker (adapters/fake.py): a selectors file it never reads, and a URL
 # nothing listens on.
 FAKE = "fake"
 FAKE_BROKER = {"adapter": "fake", "selectors": "fake.json", "base_url": "http://127.0.0.1:9"}
 
-AccountSpec = Union[str, tuple[str, str], Mapping[str, Any]]
+AccountSpec = str | tuple[str, str] | Mapping[str, Any]
 
 
 def account_entry(spec: AccountSpec) -> dict[str, Any]:
@@ -29,13 +31,21 @@ def account_entry(spec: AccountSpec) -> dict[str, Any]:
         spec = {"id": spec}
     elif isinstance(spec, tuple):
         spec = {"id": spec[0], "broker": spec[1]}
-    return {"id": spec["id"], "broker": FAKE, "profile_path": f"profiles/{spec['id']}",
-            "enabled": True, **spec}
+    return {
+        "id": spec["id"],
+        "broker": FAKE,
+        "profile_path": f"profiles/{spec['id']}",
+        "enabled": True,
+        **spec,
+    }
 
 
-def config(accounts: Iterable[AccountSpec] = ("A1",), settings: Mapping[str, Any] | None = None,
-           brokers: Mapping[str, Mapping[str, Any]] | None = None,
-           base_url: str | None = None) -> dict[str, Any]:
+def config(
+    accounts: Iterable[AccountSpec] = ("A1",),
+    settings: Mapping[str, Any] | None = None,
+    brokers: Mapping[str, Mapping[str, Any]] | None = None,
+    base_url: str | None = None,
+) -> dict[str, Any]:
     """The config as a dict. Every broker the accounts use gets an entry: the fake broker its
     definition, the others ``base_url`` when given; ``brokers`` adds to or overrides those."""
     entries = [account_entry(a) for a in accounts]
@@ -56,10 +66,14 @@ def config(accounts: Iterable[AccountSpec] = ("A1",), settings: Mapping[str, Any
     return cfg
 
 
-def write_config(folder: str | Path, accounts: Iterable[AccountSpec] = ("A1",),
-                 settings: Mapping[str, Any] | None = None,
-                 brokers: Mapping[str, Mapping[str, Any]] | None = None,
-                 base_url: str | None = None, name: str = "accounts.yaml") -> Path:
+def write_config(
+    folder: str | Path,
+    accounts: Iterable[AccountSpec] = ("A1",),
+    settings: Mapping[str, Any] | None = None,
+    brokers: Mapping[str, Mapping[str, Any]] | None = None,
+    base_url: str | None = None,
+    name: str = "accounts.yaml",
+) -> Path:
     """Write ``config(...)`` to ``folder/name`` (and the fake broker's selectors file beside it
     when an account uses it); returns the path."""
     folder = Path(folder)

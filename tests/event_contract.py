@@ -5,6 +5,7 @@ received) must match its type's schema *strictly*: the published schemas allow u
 check here does not, so a payload key the robot sends but robot/schemas/ does not declare fails
 the test that produced it and the documentation cannot drift from what is sent.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,10 +17,14 @@ from robot.protocol import validate_event
 
 def check_events(events: list[dict]) -> set[str]:
     """Assert that every event (wire form) matches its schemas strictly; returns their types."""
-    problems = [f"{e.get('type')} {e.get('id')}: {err}"
-                for e in events for err in validate_event(e, strict=True)]
-    assert not problems, "events the schemas in robot/schemas/ do not describe:\n" + \
-        "\n".join(problems)
+    problems = [
+        f"{e.get('type')} {e.get('id')}: {err}"
+        for e in events
+        for err in validate_event(e, strict=True)
+    ]
+    assert not problems, "events the schemas in robot/schemas/ do not describe:\n" + "\n".join(
+        problems
+    )
     return {e["type"] for e in events}
 
 

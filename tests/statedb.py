@@ -5,11 +5,13 @@ The connection is read-only (``mode=ro``, with the path escaped: '#' or '?' in a
 would otherwise end the file name and open another file read-write) and waits up to 10 s for a
 writer's lock, as an operator's ``robot status`` would.
 """
+
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 BUSY_TIMEOUT_S = 10.0
 

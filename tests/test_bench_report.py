@@ -3,6 +3,7 @@
 tests/data/bench_report_expected.json was rendered from tests/data/bench_results.json by
 ``render`` as it was before it was split into sections (three inputs: every section with its
 error rows, a quick run with failures, and nothing but a burst that never completed)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -37,9 +38,16 @@ def test_render_is_unchanged(name):
 
 def test_every_section_is_rendered_by_the_full_case():
     text = EXPECTED["full"]
-    for heading in ("### Goals", "### 1. Scale", "### 2. Poll cost", "### 3. Order latency",
-                    "### 4. Opening burst", "### 5. Recovery", "### 6. Cold start",
-                    "### Errors"):
+    for heading in (
+        "### Goals",
+        "### 1. Scale",
+        "### 2. Poll cost",
+        "### 3. Order latency",
+        "### 4. Opening burst",
+        "### 5. Recovery",
+        "### 6. Cold start",
+        "### Errors",
+    ):
         assert heading in text
 
 

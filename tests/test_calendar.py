@@ -4,11 +4,13 @@ Expected values come from docs (/work/shared/reference/idx-market-rules.md): IDX
 (Kep-00003/BEI/04-2025) for the hours and Peng-00171/BEI.POP/09-2025 for the 2026 closures. They
 are written out here rather than derived from the module's own tables.
 """
+
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -16,16 +18,49 @@ import pytest
 import yaml
 
 from robot.calendar import (
-    Phase, can_amend, can_submit, can_withdraw, closure_reason, day_phases, is_trading_day,
-    known_years, market_close, market_open, next_change, phase_at, trading_days,
+    Phase,
+    can_amend,
+    can_submit,
+    can_withdraw,
+    closure_reason,
+    day_phases,
+    is_trading_day,
+    known_years,
+    market_close,
+    market_open,
+    next_change,
+    phase_at,
+    trading_days,
 )
 from robot.clock import WIB
 
-CLOSURES_2026 = [date(2026, m, d) for m, d in [
-    (1, 1), (1, 16), (2, 16), (2, 17), (3, 18), (3, 19), (3, 20), (3, 23), (3, 24), (4, 3),
-    (5, 1), (5, 14), (5, 15), (5, 27), (5, 28), (6, 1), (6, 16), (8, 17), (8, 25), (12, 24),
-    (12, 25), (12, 31),
-]]
+CLOSURES_2026 = [
+    date(2026, m, d)
+    for m, d in [
+        (1, 1),
+        (1, 16),
+        (2, 16),
+        (2, 17),
+        (3, 18),
+        (3, 19),
+        (3, 20),
+        (3, 23),
+        (3, 24),
+        (4, 3),
+        (5, 1),
+        (5, 14),
+        (5, 15),
+        (5, 27),
+        (5, 28),
+        (6, 1),
+        (6, 16),
+        (8, 17),
+        (8, 25),
+        (12, 24),
+        (12, 25),
+        (12, 31),
+    ]
+]
 MONTHLY_2026 = [20, 18, 17, 21, 16, 20, 23, 19, 22, 22, 21, 20]
 
 MONDAY, THURSDAY, FRIDAY = date(2026, 1, 5), date(2026, 1, 8), date(2026, 1, 9)
@@ -37,6 +72,7 @@ def wib(day: date, hhmmss: str) -> datetime:
 
 
 # --- the closure calendar -------------------------------------------------------------------
+
 
 def test_reference_list_is_22_weekdays():
     assert len(CLOSURES_2026) == len(set(CLOSURES_2026)) == 22
@@ -87,14 +123,17 @@ def test_ordinary_weekdays_are_trading_days():
         assert closure_reason(day) is None
 
 
-@pytest.mark.parametrize("day, reason", [
-    (date(2026, 1, 3), "Saturday"),
-    (date(2026, 1, 4), "Sunday"),
-    (date(2026, 3, 21), "Saturday"),   # Eid al-Fitr falls on a Saturday: the weekend wins
-    (date(2026, 4, 5), "Sunday"),      # Easter Sunday
-    (date(2026, 5, 31), "Sunday"),     # Vesak Day
-    (date(2027, 1, 2), "Saturday"),    # weekends close the market in years without data too
-])
+@pytest.mark.parametrize(
+    "day, reason",
+    [
+        (date(2026, 1, 3), "Saturday"),
+        (date(2026, 1, 4), "Sunday"),
+        (date(2026, 3, 21), "Saturday"),  # Eid al-Fitr falls on a Saturday: the weekend wins
+        (date(2026, 4, 5), "Sunday"),  # Easter Sunday
+        (date(2026, 5, 31), "Sunday"),  # Vesak Day
+        (date(2027, 1, 2), "Saturday"),  # weekends close the market in years without data too
+    ],
+)
 def test_weekend_reasons(day, reason):
     assert closure_reason(day) == reason
     assert not is_trading_day(day)
@@ -126,6 +165,7 @@ def test_extra_holiday_on_a_weekend_or_existing_closure_changes_nothing():
 
 # --- cross-check with the `holidays` package ---------------------------------------------------
 
+
 def test_cross_check_with_holidays_package():
     package = holidays.country_holidays("ID", years=2026, categories=("government", "public"))
     package_weekdays = {d for d in package if d.weekday() < 5}
@@ -145,20 +185,32 @@ def test_cross_check_with_holidays_package():
 
 # (start, phase) from the reference; each phase lasts until the next start.
 EXPECTED_MON_THU = [
-    ("08:45:00", Phase.PRE_OPENING), ("08:56:00", Phase.PRE_OPENING_NO_CANCEL),
-    ("08:58:00", Phase.PRE_OPENING_MATCHING), ("09:00:00", Phase.SESSION_1),
-    ("12:00:00", Phase.LUNCH_BREAK), ("13:30:00", Phase.SESSION_2),
-    ("15:50:00", Phase.PRE_CLOSING), ("15:56:00", Phase.PRE_CLOSING_NO_CANCEL),
-    ("15:58:00", Phase.PRE_CLOSING_RANDOM_CLOSE), ("16:00:00", Phase.PRE_CLOSING_MATCHING),
-    ("16:02:00", Phase.POST_CLOSING), ("16:15:00", Phase.CLOSED),
+    ("08:45:00", Phase.PRE_OPENING),
+    ("08:56:00", Phase.PRE_OPENING_NO_CANCEL),
+    ("08:58:00", Phase.PRE_OPENING_MATCHING),
+    ("09:00:00", Phase.SESSION_1),
+    ("12:00:00", Phase.LUNCH_BREAK),
+    ("13:30:00", Phase.SESSION_2),
+    ("15:50:00", Phase.PRE_CLOSING),
+    ("15:56:00", Phase.PRE_CLOSING_NO_CANCEL),
+    ("15:58:00", Phase.PRE_CLOSING_RANDOM_CLOSE),
+    ("16:00:00", Phase.PRE_CLOSING_MATCHING),
+    ("16:02:00", Phase.POST_CLOSING),
+    ("16:15:00", Phase.CLOSED),
 ]
 EXPECTED_FRIDAY = [
-    ("08:45:00", Phase.PRE_OPENING), ("08:56:00", Phase.PRE_OPENING_NO_CANCEL),
-    ("08:58:00", Phase.PRE_OPENING_MATCHING), ("09:00:00", Phase.SESSION_1),
-    ("11:30:00", Phase.LUNCH_BREAK), ("14:00:00", Phase.SESSION_2),
-    ("15:50:00", Phase.PRE_CLOSING), ("15:56:00", Phase.PRE_CLOSING_NO_CANCEL),
-    ("15:58:00", Phase.PRE_CLOSING_RANDOM_CLOSE), ("16:00:00", Phase.PRE_CLOSING_MATCHING),
-    ("16:02:00", Phase.POST_CLOSING), ("16:15:00", Phase.CLOSED),
+    ("08:45:00", Phase.PRE_OPENING),
+    ("08:56:00", Phase.PRE_OPENING_NO_CANCEL),
+    ("08:58:00", Phase.PRE_OPENING_MATCHING),
+    ("09:00:00", Phase.SESSION_1),
+    ("11:30:00", Phase.LUNCH_BREAK),
+    ("14:00:00", Phase.SESSION_2),
+    ("15:50:00", Phase.PRE_CLOSING),
+    ("15:56:00", Phase.PRE_CLOSING_NO_CANCEL),
+    ("15:58:00", Phase.PRE_CLOSING_RANDOM_CLOSE),
+    ("16:00:00", Phase.PRE_CLOSING_MATCHING),
+    ("16:02:00", Phase.POST_CLOSING),
+    ("16:15:00", Phase.CLOSED),
 ]
 
 
@@ -186,36 +238,40 @@ def test_phase_boundaries_friday(hhmmss, phase):
     assert phase_at(wib(FRIDAY, hhmmss)) is phase
 
 
-@pytest.mark.parametrize("hhmmss, mon_thu, friday", [
-    ("00:00:00", Phase.CLOSED, Phase.CLOSED),
-    ("08:55:59", Phase.PRE_OPENING, Phase.PRE_OPENING),
-    ("08:56:00", Phase.PRE_OPENING_NO_CANCEL, Phase.PRE_OPENING_NO_CANCEL),
-    ("11:29:59", Phase.SESSION_1, Phase.SESSION_1),
-    ("11:30:00", Phase.SESSION_1, Phase.LUNCH_BREAK),
-    ("11:59:59", Phase.SESSION_1, Phase.LUNCH_BREAK),
-    ("12:00:00", Phase.LUNCH_BREAK, Phase.LUNCH_BREAK),
-    ("13:29:59", Phase.LUNCH_BREAK, Phase.LUNCH_BREAK),
-    ("13:30:00", Phase.SESSION_2, Phase.LUNCH_BREAK),
-    ("13:59:59", Phase.SESSION_2, Phase.LUNCH_BREAK),
-    ("14:00:00", Phase.SESSION_2, Phase.SESSION_2),
-    ("15:49:59", Phase.SESSION_2, Phase.SESSION_2),
-    ("15:50:00", Phase.PRE_CLOSING, Phase.PRE_CLOSING),
-    ("16:14:59", Phase.POST_CLOSING, Phase.POST_CLOSING),
-    ("16:15:00", Phase.CLOSED, Phase.CLOSED),
-    ("23:59:59", Phase.CLOSED, Phase.CLOSED),
-])
+@pytest.mark.parametrize(
+    "hhmmss, mon_thu, friday",
+    [
+        ("00:00:00", Phase.CLOSED, Phase.CLOSED),
+        ("08:55:59", Phase.PRE_OPENING, Phase.PRE_OPENING),
+        ("08:56:00", Phase.PRE_OPENING_NO_CANCEL, Phase.PRE_OPENING_NO_CANCEL),
+        ("11:29:59", Phase.SESSION_1, Phase.SESSION_1),
+        ("11:30:00", Phase.SESSION_1, Phase.LUNCH_BREAK),
+        ("11:59:59", Phase.SESSION_1, Phase.LUNCH_BREAK),
+        ("12:00:00", Phase.LUNCH_BREAK, Phase.LUNCH_BREAK),
+        ("13:29:59", Phase.LUNCH_BREAK, Phase.LUNCH_BREAK),
+        ("13:30:00", Phase.SESSION_2, Phase.LUNCH_BREAK),
+        ("13:59:59", Phase.SESSION_2, Phase.LUNCH_BREAK),
+        ("14:00:00", Phase.SESSION_2, Phase.SESSION_2),
+        ("15:49:59", Phase.SESSION_2, Phase.SESSION_2),
+        ("15:50:00", Phase.PRE_CLOSING, Phase.PRE_CLOSING),
+        ("16:14:59", Phase.POST_CLOSING, Phase.POST_CLOSING),
+        ("16:15:00", Phase.CLOSED, Phase.CLOSED),
+        ("23:59:59", Phase.CLOSED, Phase.CLOSED),
+    ],
+)
 def test_friday_differs_only_around_lunch(hhmmss, mon_thu, friday):
     assert phase_at(wib(THURSDAY, hhmmss)) is mon_thu
     assert phase_at(wib(FRIDAY, hhmmss)) is friday
 
 
-@pytest.mark.parametrize("day, table", [(MONDAY, EXPECTED_MON_THU), (FRIDAY, EXPECTED_FRIDAY)],
-                         ids=["mon", "fri"])
+@pytest.mark.parametrize(
+    "day, table", [(MONDAY, EXPECTED_MON_THU), (FRIDAY, EXPECTED_FRIDAY)], ids=["mon", "fri"]
+)
 def test_day_phases_are_contiguous_and_match_the_reference(day, table):
     spans = day_phases(day)
-    expected = [(wib(day, s), wib(day, e), p) for (s, p), (e, _) in zip(table, table[1:])]
+    expected = [(wib(day, s), wib(day, e), p) for (s, p), (e, _) in pairwise(table)]
     assert [(s.start, s.end, s.phase) for s in spans] == expected
-    for a, b in zip(spans, spans[1:]):
+    for a, b in pairwise(spans):
         assert a.end == b.start
     first, last = spans[0], spans[-1]
     assert wib(day, "08:45:00") in first and wib(day, "08:44:59") not in first
@@ -223,10 +279,10 @@ def test_day_phases_are_contiguous_and_match_the_reference(day, table):
 
 
 def test_phase_at_converts_other_timezones():
-    utc = timezone.utc
-    assert phase_at(datetime(2026, 1, 5, 2, 0, tzinfo=utc)) is Phase.SESSION_1       # 09:00 WIB
+    utc = UTC
+    assert phase_at(datetime(2026, 1, 5, 2, 0, tzinfo=utc)) is Phase.SESSION_1  # 09:00 WIB
     assert phase_at(datetime(2026, 1, 5, 1, 59, 59, tzinfo=utc)) is Phase.PRE_OPENING_MATCHING
-    assert phase_at(datetime(2026, 1, 5, 1, 44, 59, tzinfo=utc)) is Phase.CLOSED    # 08:44:59
+    assert phase_at(datetime(2026, 1, 5, 1, 44, 59, tzinfo=utc)) is Phase.CLOSED  # 08:44:59
     assert phase_at(datetime(2026, 1, 5, 1, 45, tzinfo=utc)) is Phase.PRE_OPENING
     assert phase_at(datetime(2026, 1, 5, 9, 14, 59, tzinfo=utc)) is Phase.POST_CLOSING
     assert phase_at(datetime(2026, 1, 5, 9, 15, tzinfo=utc)) is Phase.CLOSED
@@ -294,31 +350,49 @@ def test_only_sessions_are_continuous(phase):
     assert phase.is_continuous is (phase in (Phase.SESSION_1, Phase.SESSION_2))
 
 
-@pytest.mark.parametrize("day, hhmmss, submit", [
-    (MONDAY, "08:44:59", False), (MONDAY, "08:45:00", True), (MONDAY, "08:57:59", True),
-    (MONDAY, "08:58:00", False), (MONDAY, "09:00:00", True), (MONDAY, "11:59:59", True),
-    (MONDAY, "12:00:00", False), (MONDAY, "13:30:00", True), (MONDAY, "15:49:59", True),
-    (MONDAY, "15:50:00", False), (MONDAY, "15:58:30", False), (MONDAY, "16:05:00", False),
-    (FRIDAY, "11:30:00", False), (FRIDAY, "13:59:59", False), (FRIDAY, "14:00:00", True),
-    (date(2026, 1, 1), "10:00:00", False), (date(2026, 1, 3), "10:00:00", False),
-])
+@pytest.mark.parametrize(
+    "day, hhmmss, submit",
+    [
+        (MONDAY, "08:44:59", False),
+        (MONDAY, "08:45:00", True),
+        (MONDAY, "08:57:59", True),
+        (MONDAY, "08:58:00", False),
+        (MONDAY, "09:00:00", True),
+        (MONDAY, "11:59:59", True),
+        (MONDAY, "12:00:00", False),
+        (MONDAY, "13:30:00", True),
+        (MONDAY, "15:49:59", True),
+        (MONDAY, "15:50:00", False),
+        (MONDAY, "15:58:30", False),
+        (MONDAY, "16:05:00", False),
+        (FRIDAY, "11:30:00", False),
+        (FRIDAY, "13:59:59", False),
+        (FRIDAY, "14:00:00", True),
+        (date(2026, 1, 1), "10:00:00", False),
+        (date(2026, 1, 3), "10:00:00", False),
+    ],
+)
 def test_can_submit_at_wall_times(day, hhmmss, submit):
     assert can_submit(phase_at(wib(day, hhmmss))) is submit
 
 
 # --- helpers --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("dt, expected", [
-    (wib(MONDAY, "08:00:00"), wib(MONDAY, "08:45:00")),
-    (wib(MONDAY, "08:45:00"), wib(MONDAY, "08:56:00")),
-    (wib(MONDAY, "08:50:00"), wib(MONDAY, "08:56:00")),
-    (wib(MONDAY, "09:00:00"), wib(MONDAY, "12:00:00")),
-    (wib(FRIDAY, "11:00:00"), wib(FRIDAY, "11:30:00")),
-    (wib(FRIDAY, "11:30:00"), wib(FRIDAY, "14:00:00")),
-    (wib(MONDAY, "16:14:59"), wib(MONDAY, "16:15:00")),
-    (wib(MONDAY, "16:15:00"), None),
-    (datetime(2026, 1, 5, 2, 0, tzinfo=timezone.utc), wib(MONDAY, "12:00:00")),
-])
+
+@pytest.mark.parametrize(
+    "dt, expected",
+    [
+        (wib(MONDAY, "08:00:00"), wib(MONDAY, "08:45:00")),
+        (wib(MONDAY, "08:45:00"), wib(MONDAY, "08:56:00")),
+        (wib(MONDAY, "08:50:00"), wib(MONDAY, "08:56:00")),
+        (wib(MONDAY, "09:00:00"), wib(MONDAY, "12:00:00")),
+        (wib(FRIDAY, "11:00:00"), wib(FRIDAY, "11:30:00")),
+        (wib(FRIDAY, "11:30:00"), wib(FRIDAY, "14:00:00")),
+        (wib(MONDAY, "16:14:59"), wib(MONDAY, "16:15:00")),
+        (wib(MONDAY, "16:15:00"), None),
+        (datetime(2026, 1, 5, 2, 0, tzinfo=UTC), wib(MONDAY, "12:00:00")),
+    ],
+)
 def test_next_change(dt, expected):
     assert next_change(dt) == expected
 
@@ -333,13 +407,15 @@ def test_market_open_and_close():
 
 def test_trading_seconds_leave_the_breaks_out():
     from robot.calendar import trading_seconds
+
     monday, friday = date(2026, 3, 2), date(2026, 3, 6)
 
     def at(day, hhmm):
         return datetime.combine(day, datetime.strptime(hhmm, "%H:%M").time(), WIB)
+
     assert trading_seconds(at(monday, "10:00"), at(monday, "10:03")) == 180
-    assert trading_seconds(at(monday, "11:58"), at(monday, "13:32")) == 240    # lunch left out
-    assert trading_seconds(at(friday, "11:28"), at(friday, "14:01")) == 180    # Friday's break
-    assert trading_seconds(at(monday, "08:45"), at(monday, "09:00")) == 0      # pre-opening
-    assert trading_seconds(at(monday, "15:49"), at(monday, "16:10")) == 60     # pre-closing out
+    assert trading_seconds(at(monday, "11:58"), at(monday, "13:32")) == 240  # lunch left out
+    assert trading_seconds(at(friday, "11:28"), at(friday, "14:01")) == 180  # Friday's break
+    assert trading_seconds(at(monday, "08:45"), at(monday, "09:00")) == 0  # pre-opening
+    assert trading_seconds(at(monday, "15:49"), at(monday, "16:10")) == 60  # pre-closing out
     assert trading_seconds(at(monday, "10:05"), at(monday, "10:00")) == 0

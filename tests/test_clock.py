@@ -3,6 +3,7 @@
 Wall time is faked by replacing the ``time`` module that robot.clock sees, so nothing here waits on
 the real clock for synchronisation.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,14 +13,21 @@ import subprocess
 import sys
 import threading
 import time as real_time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 
 import robot.clock as clock_mod
 from robot.clock import (
-    WIB, AcceleratedClock, RealClock, clock_from_spec, iso, sleep_until, to_wib, today_wib,
+    WIB,
+    AcceleratedClock,
+    RealClock,
+    clock_from_spec,
+    iso,
+    sleep_until,
+    to_wib,
+    today_wib,
     wall_seconds,
 )
 
@@ -28,7 +36,8 @@ START = datetime(2026, 1, 5, 8, 30, tzinfo=WIB)
 
 
 class FakeTime:
-    """Stands in for the ``time`` module inside robot.clock: time() is set by hand, sleep() advances it."""
+    """Stands in for the ``time`` module inside robot.clock: time() is set by hand, sleep()
+    advances it."""
 
     def __init__(self, now: float):
         self.now = now
@@ -51,33 +60,38 @@ def fake_time(monkeypatch):
 
 # --- conversions ----------------------------------------------------------------------------
 
+
 def test_to_wib_takes_naive_as_wib_and_converts_aware():
     naive = datetime(2026, 1, 5, 9, 0)
     assert to_wib(naive) == datetime(2026, 1, 5, 9, 0, tzinfo=WIB)
     assert to_wib(naive).utcoffset() == SEVEN_HOURS
-    converted = to_wib(datetime(2026, 1, 5, 2, 0, tzinfo=timezone.utc))
+    converted = to_wib(datetime(2026, 1, 5, 2, 0, tzinfo=UTC))
     assert (converted.hour, converted.minute, converted.utcoffset()) == (9, 0, SEVEN_HOURS)
 
 
-@pytest.mark.parametrize("dt, expected", [
-    (datetime(2026, 1, 5, 9, 0, tzinfo=WIB), "2026-01-05T09:00:00.000+07:00"),
-    (datetime(2026, 1, 5, 2, 0, tzinfo=timezone.utc), "2026-01-05T09:00:00.000+07:00"),
-    (datetime(2026, 1, 5, 9, 0), "2026-01-05T09:00:00.000+07:00"),
-    (datetime(2026, 1, 5, 9, 0, 1, 123_999, tzinfo=WIB), "2026-01-05T09:00:01.123+07:00"),
-    # 20:00 UTC on 5 Jan is already 6 Jan in Jakarta.
-    (datetime(2026, 1, 5, 20, 0, tzinfo=timezone.utc), "2026-01-06T03:00:00.000+07:00"),
-])
+@pytest.mark.parametrize(
+    "dt, expected",
+    [
+        (datetime(2026, 1, 5, 9, 0, tzinfo=WIB), "2026-01-05T09:00:00.000+07:00"),
+        (datetime(2026, 1, 5, 2, 0, tzinfo=UTC), "2026-01-05T09:00:00.000+07:00"),
+        (datetime(2026, 1, 5, 9, 0), "2026-01-05T09:00:00.000+07:00"),
+        (datetime(2026, 1, 5, 9, 0, 1, 123_999, tzinfo=WIB), "2026-01-05T09:00:01.123+07:00"),
+        # 20:00 UTC on 5 Jan is already 6 Jan in Jakarta.
+        (datetime(2026, 1, 5, 20, 0, tzinfo=UTC), "2026-01-06T03:00:00.000+07:00"),
+    ],
+)
 def test_iso_format(dt, expected):
     assert iso(dt) == expected
 
 
 # --- RealClock ------------------------------------------------------------------------------
 
+
 def test_real_clock_is_wib_and_current():
     clock = RealClock()
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     now = clock.now()
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
     assert now.utcoffset() == SEVEN_HOURS
     assert before <= now <= after
     assert clock.speed == 1.0
@@ -98,8 +112,14 @@ def test_real_clock_ignores_the_process_time_zone():
         "                  'local_offset': time.strftime('%z', time.localtime(before))}))\n"
     )
     env = dict(os.environ, TZ="America/New_York")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     got = json.loads(out.stdout)
     # The child really runs in New York time (so the test would catch a local-time clock) ...
     assert got["local_offset"] in ("-0500", "-0400")
@@ -111,6 +131,7 @@ def test_real_clock_ignores_the_process_time_zone():
 
 # --- AcceleratedClock -----------------------------------------------------------------------
 
+
 def test_accelerated_clock_starts_at_start(fake_time):
     clock = AcceleratedClock.starting(START, 60)
     assert clock.anchor == fake_time.now
@@ -118,13 +139,16 @@ def test_accelerated_clock_starts_at_start(fake_time):
     assert clock.now() == START
 
 
-@pytest.mark.parametrize("speed, wall, sim", [
-    (1, 10.0, timedelta(seconds=10)),
-    (60, 10.0, timedelta(minutes=10)),
-    (60, 0.5, timedelta(seconds=30)),
-    (600, 45.0, timedelta(hours=7, minutes=30)),
-    (0.5, 10.0, timedelta(seconds=5)),
-])
+@pytest.mark.parametrize(
+    "speed, wall, sim",
+    [
+        (1, 10.0, timedelta(seconds=10)),
+        (60, 10.0, timedelta(minutes=10)),
+        (60, 0.5, timedelta(seconds=30)),
+        (600, 45.0, timedelta(hours=7, minutes=30)),
+        (0.5, 10.0, timedelta(seconds=5)),
+    ],
+)
 def test_accelerated_clock_speed_scaling(fake_time, speed, wall, sim):
     clock = AcceleratedClock.starting(START, speed)
     fake_time.now += wall
@@ -134,7 +158,7 @@ def test_accelerated_clock_speed_scaling(fake_time, speed, wall, sim):
 
 def test_accelerated_clock_takes_naive_start_as_wib_and_converts_aware(fake_time):
     assert AcceleratedClock.starting(datetime(2026, 1, 5, 8, 30), 10).now() == START
-    utc_start = datetime(2026, 1, 5, 1, 30, tzinfo=timezone.utc)
+    utc_start = datetime(2026, 1, 5, 1, 30, tzinfo=UTC)
     now = AcceleratedClock.starting(utc_start, 10).now()
     assert now == START and now.hour == 8 and now.utcoffset() == SEVEN_HOURS
 
@@ -145,12 +169,15 @@ def test_accelerated_clock_rejects_non_positive_speed(speed):
         AcceleratedClock.starting(START, speed)
 
 
-@pytest.mark.parametrize("start, speed", [
-    (START, 60),
-    (datetime(2026, 1, 9, 11, 29, 59, 987_654, tzinfo=WIB), 7.3),
-    (datetime(2026, 1, 5, 1, 30, tzinfo=timezone.utc), 0.25),
-    (datetime(2026, 3, 25, 15, 55), 1234.5678),
-])
+@pytest.mark.parametrize(
+    "start, speed",
+    [
+        (START, 60),
+        (datetime(2026, 1, 9, 11, 29, 59, 987_654, tzinfo=WIB), 7.3),
+        (datetime(2026, 1, 5, 1, 30, tzinfo=UTC), 0.25),
+        (datetime(2026, 3, 25, 15, 55), 1234.5678),
+    ],
+)
 def test_spec_round_trip_gives_the_same_now(fake_time, start, speed):
     clock = AcceleratedClock.starting(start, speed)
     fake_time.now += 12.345
@@ -176,11 +203,18 @@ def test_spec_round_trip_in_another_process():
         "c = clock_from_spec(sys.argv[1])\n"
         "t = time.time()\n"
         "now = c.now()\n"
-        "print(json.dumps({'wall': t, 'now': now.isoformat(), 'offset': now.utcoffset().total_seconds()}))\n"
+        "offset = now.utcoffset().total_seconds()\n"
+        "print(json.dumps({'wall': t, 'now': now.isoformat(), 'offset': offset}))\n"
     )
     env = dict(os.environ, TZ="America/New_York")
-    out = subprocess.run([sys.executable, "-c", code, clock.spec()], env=env, capture_output=True,
-                         text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, clock.spec()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     got = json.loads(out.stdout)
     child_now = datetime.fromisoformat(got["now"])
     # What this process's clock read at the wall instant the child sampled time.time(); the child
@@ -190,9 +224,16 @@ def test_spec_round_trip_in_another_process():
     assert timedelta(0) <= child_now - expected <= timedelta(seconds=5)
 
 
-@pytest.mark.parametrize("spec", ["", "accel|2026-01-05T08:30:00+07:00|60.0",
-                                  "fast|2026-01-05T08:30:00+07:00|60.0|1.0",
-                                  "accel|not-a-date|60.0|1.0", "accel|2026-01-05T08:30:00|x|1.0"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "",
+        "accel|2026-01-05T08:30:00+07:00|60.0",
+        "fast|2026-01-05T08:30:00+07:00|60.0|1.0",
+        "accel|not-a-date|60.0|1.0",
+        "accel|2026-01-05T08:30:00|x|1.0",
+    ],
+)
 def test_clock_from_spec_rejects_bad_specs(spec):
     with pytest.raises(ValueError):
         clock_from_spec(spec)
@@ -207,19 +248,22 @@ def test_wall_seconds():
 
 def test_today_wib_uses_the_wib_date(fake_time):
     # 17:30 UTC on 5 Jan is 00:30 on 6 Jan in Jakarta.
-    clock = AcceleratedClock.starting(datetime(2026, 1, 5, 17, 30, tzinfo=timezone.utc), 1)
+    clock = AcceleratedClock.starting(datetime(2026, 1, 5, 17, 30, tzinfo=UTC), 1)
     assert today_wib(clock) == date(2026, 1, 6)
 
 
 # --- sleep_until ----------------------------------------------------------------------------
+
 
 def test_sleep_until_returns_false_promptly_when_stop_is_set():
     stop = threading.Event()
     stop.set()
     t0 = real_time.monotonic()
     # A step cap of an hour: if the set event were not honoured this call would block for it.
-    assert sleep_until(RealClock(), RealClock().now() + timedelta(hours=1), stop,
-                       max_wall_step=3600) is False
+    assert (
+        sleep_until(RealClock(), RealClock().now() + timedelta(hours=1), stop, max_wall_step=3600)
+        is False
+    )
     assert real_time.monotonic() - t0 < 1.0
 
 
@@ -265,6 +309,7 @@ def test_sleep_until_follows_a_clock_that_jumps(fake_time):
 
     class JumpingStop:
         """A stop event never set; its first wait sees the wall clock jump 100 s forward."""
+
         def __init__(self):
             self.waits: list[float] = []
 
@@ -283,6 +328,7 @@ def test_sleep_until_stops_when_stop_is_set_midway(fake_time):
 
     class StopAfter:
         """Reports 'set' on the third wait, advancing fake time as a real wait would."""
+
         def __init__(self):
             self.waits = 0
 
@@ -294,4 +340,4 @@ def test_sleep_until_stops_when_stop_is_set_midway(fake_time):
     stop = StopAfter()
     assert sleep_until(clock, START + timedelta(hours=1), stop) is False
     assert stop.waits == 3
-    assert fake_time.sleeps == []            # with a stop event it never calls time.sleep
+    assert fake_time.sleeps == []  # with a stop event it never calls time.sleep

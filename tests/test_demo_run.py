@@ -1,7 +1,7 @@
 """The demo: its ledger check (pure), its live view, and (slow) the whole `--demo` day."""
+
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -13,16 +13,40 @@ from robot.demo import demo_day
 from simulator.ledger import compare_with_ledger, ledger_outcome
 
 
-def order(oid, account="A", emiten="BBCA", side="buy", price=1000, lots=1, status="MATCHED",
-          filled=1, parent=None, rejected=False):
-    return {"order_id": oid, "account": account, "emiten": emiten, "side": side, "price": price,
-            "lots": lots, "status": status, "filled_lots": filled, "parent_id": parent,
-            "rejected": rejected}
+def order(
+    oid,
+    account="A",
+    emiten="BBCA",
+    side="buy",
+    price=1000,
+    lots=1,
+    status="MATCHED",
+    filled=1,
+    parent=None,
+    rejected=False,
+):
+    return {
+        "order_id": oid,
+        "account": account,
+        "emiten": emiten,
+        "side": side,
+        "price": price,
+        "lots": lots,
+        "status": status,
+        "filled_lots": filled,
+        "parent_id": parent,
+        "rejected": rejected,
+    }
 
 
 def task(tid, state, filled=1, account="A", emiten="BBCA"):
-    return {"task_id": tid, "state": state, "lots_filled": filled, "account": account,
-            "emiten": emiten}
+    return {
+        "task_id": tid,
+        "state": state,
+        "lots_filled": filled,
+        "account": account,
+        "emiten": emiten,
+    }
 
 
 def entry(tid, oid):
@@ -47,21 +71,29 @@ def test_duplicate_order_is_reported():
 
 def test_state_and_fill_disagreements_are_reported():
     ledger = [order("1", status="EXPIRED", filled=0)]
-    problems = compare_with_ledger([task("T1", "FILLED", filled=1)], [entry("T1", "1")], ledger,
-                                   {"summary": {"tp_hit": 0, "cl_hit": 0, "expired_unmatched": 1}})
+    problems = compare_with_ledger(
+        [task("T1", "FILLED", filled=1)],
+        [entry("T1", "1")],
+        ledger,
+        {"summary": {"tp_hit": 0, "cl_hit": 0, "expired_unmatched": 1}},
+    )
     assert any("robot says FILLED, ledger says EXPIRED_UNMATCHED" in p for p in problems)
     assert any("lots filled" in p for p in problems)
 
 
 def test_task_without_order_must_have_failed():
-    problems = compare_with_ledger([task("T1", "OPEN")], [], [],
-                                   {"summary": {"tp_hit": 0, "cl_hit": 0, "expired_unmatched": 0}})
+    problems = compare_with_ledger(
+        [task("T1", "OPEN")],
+        [],
+        [],
+        {"summary": {"tp_hit": 0, "cl_hit": 0, "expired_unmatched": 0}},
+    )
     assert problems == ["task T1 is OPEN but the broker has no order"]
 
 
 def test_demo_day_is_a_trading_day():
-    assert demo_day(date(2026, 11, 28)) == date(2026, 11, 30)     # Saturday -> Monday
-    assert demo_day(date(2026, 12, 24)) == date(2026, 12, 28)     # closures and a weekend
+    assert demo_day(date(2026, 11, 28)) == date(2026, 11, 30)  # Saturday -> Monday
+    assert demo_day(date(2026, 12, 24)) == date(2026, 12, 28)  # closures and a weekend
     assert demo_day(date(2026, 11, 25)) == date(2026, 11, 25)
 
 
@@ -70,9 +102,22 @@ def test_demo_day_is_a_trading_day():
 @pytest.mark.timeout(1200)
 def test_whole_demo_day(tmp_path):
     """What a new user runs: exit 0, all four categories, the report agrees with ledger.json."""
-    proc = subprocess.run([sys.executable, "-m", "robot.supervisor", "--demo", "--demo-dir",
-                           str(tmp_path / "demo"), "--clock-speed", "100"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "robot.supervisor",
+            "--demo",
+            "--demo-dir",
+            str(tmp_path / "demo"),
+            "--clock-speed",
+            "100",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "the report agrees with the simulator's ledger" in proc.stdout
     reports = list((tmp_path / "demo" / "reports").glob("eod-*.json"))

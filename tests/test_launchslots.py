@@ -1,4 +1,5 @@
 """Browser launch slots across real processes (spawned like the workers), with real file locks."""
+
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -13,6 +14,7 @@ CTX = mp.get_context("spawn")
 def hold(folder: str, slots: int, entered, release) -> None:
     """Take a slot, say so, and keep it until told (or killed)."""
     from pathlib import Path
+
     with launch_slot(Path(folder), slots, lambda: None):
         entered.set()
         release.wait(120)
@@ -23,6 +25,7 @@ def wait_for_slot(folder: str, slots: int, waited, entered) -> None:
 
     def waiting() -> None:
         waited.set()
+
     with launch_slot(Path(folder), slots, waiting):
         entered.set()
 
@@ -34,10 +37,10 @@ def test_a_launch_waits_while_every_slot_is_taken_and_goes_when_one_frees(tmp_pa
     assert a_in.wait(60)
     b = CTX.Process(target=wait_for_slot, args=(str(tmp_path), 1, b_waited, b_in))
     b.start()
-    assert b_waited.wait(60)               # B is waiting (and beating) ...
-    assert not b_in.is_set()               # ... not launching
+    assert b_waited.wait(60)  # B is waiting (and beating) ...
+    assert not b_in.is_set()  # ... not launching
     a_release.set()
-    assert b_in.wait(60)                   # A's slot freed: B goes
+    assert b_in.wait(60)  # A's slot freed: B goes
     a.join(30)
     b.join(30)
     assert a.exitcode == 0 and b.exitcode == 0
@@ -62,7 +65,7 @@ def test_a_killed_holder_does_not_keep_its_slot(tmp_path):
     a = CTX.Process(target=hold, args=(str(tmp_path), 1, a_in, a_release))
     a.start()
     assert a_in.wait(60)
-    os.kill(a.pid, signal.SIGKILL)         # a worker SIGKILLed in the middle of its launch
+    os.kill(a.pid, signal.SIGKILL)  # a worker SIGKILLed in the middle of its launch
     a.join(30)
     b = CTX.Process(target=wait_for_slot, args=(str(tmp_path), 1, b_waited, b_in))
     b.start()

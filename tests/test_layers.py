@@ -7,6 +7,7 @@ chromedriver, urllib3 or an adapter's own module (adapters.browser, adapters.gen
 supervisor.py is the process model only: the command that starts a day (robot/run.py) and the
 demo (robot/demo.py) import it, never the other way round.
 """
+
 from __future__ import annotations
 
 import ast
@@ -32,8 +33,11 @@ def imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             out.append((node.lineno, node.module))
             if node.module == "adapters":
-                out += [(node.lineno, f"adapters.{alias.name}") for alias in node.names
-                        if alias.name in ADAPTER_MODULES]
+                out += [
+                    (node.lineno, f"adapters.{alias.name}")
+                    for alias in node.names
+                    if alias.name in ADAPTER_MODULES
+                ]
     return out
 
 
@@ -46,45 +50,66 @@ def forbidden(module: str) -> bool:
 
 def test_the_check_sees_what_it_must_refuse():
     """The walker itself: each kind of forbidden import is found, the allowed ones pass."""
-    source = ("import selenium.webdriver\nfrom urllib3.exceptions import HTTPError\n"
-              "def f():\n    import undetected_chromedriver as uc\n"
-              "    from adapters.browser import Browser\n    from adapters import generic\n"
-              "from adapters import create_adapter\nfrom adapters.base import AdapterError\n")
+    source = (
+        "import selenium.webdriver\nfrom urllib3.exceptions import HTTPError\n"
+        "def f():\n    import undetected_chromedriver as uc\n"
+        "    from adapters.browser import Browser\n    from adapters import generic\n"
+        "from adapters import create_adapter\nfrom adapters.base import AdapterError\n"
+    )
     found = [m for _, m in imported_modules(ast.parse(source)) if forbidden(m)]
-    assert found == ["selenium.webdriver", "urllib3.exceptions", "undetected_chromedriver",
-                     "adapters.browser", "adapters.generic"]
+    assert found == [
+        "selenium.webdriver",
+        "urllib3.exceptions",
+        "undetected_chromedriver",
+        "adapters.browser",
+        "adapters.generic",
+    ]
 
 
 def test_no_robot_module_imports_the_browser_layer():
-    assert len(ROBOT_FILES) > 30          # the glob found the package
+    assert len(ROBOT_FILES) > 30  # the glob found the package
     offenders = []
     for path in ROBOT_FILES:
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        offenders += [f"{path.relative_to(ROOT)}:{line}: imports {module}"
-                      for line, module in imported_modules(tree) if forbidden(module)]
-    assert offenders == [], ("robot/ must reach the browser only through adapters (create_adapter)"
-                             " and adapters.base:\n" + "\n".join(offenders))
+        offenders += [
+            f"{path.relative_to(ROOT)}:{line}: imports {module}"
+            for line, module in imported_modules(tree)
+            if forbidden(module)
+        ]
+    assert offenders == [], (
+        "robot/ must reach the browser only through adapters (create_adapter)"
+        " and adapters.base:\n" + "\n".join(offenders)
+    )
 
 
 def test_importing_the_robot_loads_no_selenium():
     """In a fresh interpreter: the worker, supervisor, engine and every other robot module import
     without Selenium or undetected-chromedriver (they come with an adapter, at run time)."""
-    modules = [".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-               for p in ROBOT_FILES if p.name != "__main__.py"]
+    modules = [
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for p in ROBOT_FILES
+        if p.name != "__main__.py"
+    ]
     assert {"robot.worker", "robot.supervisor", "robot.engine"} <= set(modules)
     # one interpreter, the modules in turn: each is charged with what its own import brought in
-    code = ("import importlib, json, sys\n"
-            "brought = {}\n"
-            "for name in sys.argv[1:]:\n"
-            "    before = set(sys.modules)\n"
-            "    importlib.import_module(name)\n"
-            "    brought[name] = sorted({m.split('.')[0] for m in set(sys.modules) - before}\n"
-            "                           & {'selenium', 'undetected_chromedriver'})\n"
-            "print(json.dumps(brought))\n")
+    code = (
+        "import importlib, json, sys\n"
+        "brought = {}\n"
+        "for name in sys.argv[1:]:\n"
+        "    before = set(sys.modules)\n"
+        "    importlib.import_module(name)\n"
+        "    brought[name] = sorted({m.split('.')[0] for m in set(sys.modules) - before}\n"
+        "                           & {'selenium', 'undetected_chromedriver'})\n"
+        "print(json.dumps(brought))\n"
+    )
     first = ["robot.worker", "robot.supervisor", "robot.engine"]
-    proc = subprocess.run([sys.executable, "-c", code, *first,
-                           *[m for m in modules if m not in first]],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *first, *[m for m in modules if m not in first]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     brought = json.loads(proc.stdout)
     assert set(brought) == set(modules)
@@ -95,18 +120,30 @@ def test_the_supervisor_is_the_process_model_only():
     """supervisor.py imports neither the command (robot.run, click) nor the demo; its only tie
     to the command is the `python -m robot.supervisor` block at its end."""
     tree = ast.parse((ROOT / "robot" / "supervisor.py").read_text(encoding="utf-8"))
-    body = [node for node in tree.body if not (
-        isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
-        and isinstance(node.test.left, ast.Name) and node.test.left.id == "__name__")]
-    relative = []           # `from .run import x` and `from . import run` alike
+    body = [
+        node
+        for node in tree.body
+        if not (
+            isinstance(node, ast.If)
+            and isinstance(node.test, ast.Compare)
+            and isinstance(node.test.left, ast.Name)
+            and node.test.left.id == "__name__"
+        )
+    ]
+    relative = []  # `from .run import x` and `from . import run` alike
     for node in ast.walk(ast.Module(body, [])):
         if isinstance(node, ast.ImportFrom) and node.level == 1:
             relative += [node.module] if node.module else [a.name for a in node.names]
     absolute = [m for _, m in imported_modules(ast.Module(body, []))]
-    assert "worker" in relative                  # the walk sees the supervisor's imports
+    assert "worker" in relative  # the walk sees the supervisor's imports
     assert [m for m in relative if m in ("run", "demo", "cli")] == []
-    assert [m for m in absolute if m.split(".")[0] == "click"
-            or m in ("robot.run", "robot.demo", "robot.cli")] == []
+    assert [
+        m
+        for m in absolute
+        if m.split(".")[0] == "click" or m in ("robot.run", "robot.demo", "robot.cli")
+    ] == []
     demo = ast.parse((ROOT / "robot" / "demo.py").read_text(encoding="utf-8"))
-    assert any(isinstance(n, ast.ImportFrom) and n.level == 1 and n.module == "supervisor"
-               for n in ast.walk(demo))
+    assert any(
+        isinstance(n, ast.ImportFrom) and n.level == 1 and n.module == "supervisor"
+        for n in ast.walk(demo)
+    )

@@ -5,6 +5,7 @@ adapters/: every worker state transition, the engine's task moves and intents, t
 PIN failures, the browser's, the supervisor's); the lines that must be masked carry secrets in
 the shapes they come in.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,7 +56,7 @@ UNCHANGED = [
     "submit of task T5 uncertain: AdapterError: the order form did not appear after the PIN; "
     "re-reading the broker",
     # the engine (robot/engine.py)
-    'task T1: PENDING -> SUBMITTING {}',
+    "task T1: PENDING -> SUBMITTING {}",
     'task T1: SUBMITTING -> OPEN {"order_id": "100001", "emiten": "BBCA", "price": 9750, '
     '"lot": 3, "attempt": 1, "adopted": false}',
     'task T7: SUBMITTING -> FAILED {"reason": "rejected by the broker", "error": "Harga '
@@ -94,8 +95,10 @@ UNCHANGED = [
 MASKED = [
     ("token=abc123def", "token=***"),
     ("token: abc123def", "token: ***"),
-    ("GET /api/tasks?date=2026-03-02&token=s3cr3t&x=1",
-     "GET /api/tasks?date=2026-03-02&token=***&x=1"),
+    (
+        "GET /api/tasks?date=2026-03-02&token=s3cr3t&x=1",
+        "GET /api/tasks?date=2026-03-02&token=***&x=1",
+    ),
     ("password=hunter2 user=bob", "password=*** user=bob"),
     ("Password: hunter2", "Password: ***"),
     ("passwd=hunter2", "passwd=***"),
@@ -103,8 +106,10 @@ MASKED = [
     ("{'pin': '80417263', 'lot': 3}", "{'pin': '***', 'lot': 3}"),
     ("pin=80417263", "pin=***"),
     ("PIN: 80417263", "PIN: ***"),
-    ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln",
-     "Authorization: Bearer ***"),
+    (
+        "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln",
+        "Authorization: Bearer ***",
+    ),
     ('{"Authorization": "Bearer e2e-token-123"}', '{"Authorization": "***"}'),
     ("requests sent with bearer e2e-token-123456 failed", "requests sent with bearer *** failed"),
     ("Cookie: sb_session=0123456789abcdef; theme=dark", "Cookie: ***"),
@@ -119,8 +124,10 @@ MASKED = [
     ("secret=abc123", "secret=***"),
     ("client_secret=abc123", "client_secret=***"),
     ("access_token=abc123&expires=3600", "access_token=***&expires=3600"),
-    ("cookies sent: sb_session=0123abcd; ajaib_token=9f8e7d", "cookies sent: sb_session=***; "
-     "ajaib_token=***"),
+    (
+        "cookies sent: sb_session=0123abcd; ajaib_token=9f8e7d",
+        "cookies sent: sb_session=***; ajaib_token=***",
+    ),
     ("JSESSIONID=ABC123DEF", "JSESSIONID=***"),
     ("connect.sid=s%3Aabc.def", "connect.sid=***"),
 ]
@@ -147,8 +154,10 @@ def test_registered_secrets_are_masked_wherever_they_appear(monkeypatch):
     monkeypatch.setattr(logs, "_SECRETS", set())
     logs.register_secret("Pw7xQchaosZ3kL9v")
     logs.register_secret("80417263")
-    assert logs.redact("login with Pw7xQchaosZ3kL9v failed; PIN 80417263 typed") == \
-        "login with *** failed; PIN *** typed"
+    assert (
+        logs.redact("login with Pw7xQchaosZ3kL9v failed; PIN 80417263 typed")
+        == "login with *** failed; PIN *** typed"
+    )
 
 
 def test_the_filter_rewrites_the_record_a_handler_writes(tmp_path, monkeypatch):

@@ -3,28 +3,38 @@
 The store enforces both tables (robot/store/tasks.py), so every move the engine makes in
 test_engine.py and test_engine_e2e.py is also checked there; here the tables themselves.
 """
+
 from __future__ import annotations
 
 import pytest
 
 from adapters.base import OrderStatus
 from robot.errors import IllegalMove
-from robot.orders import (BROKER_SEEN, ORDER_AT_BROKER, ORDER_LIVE, ORDER_MOVES,
-                          ORDER_UNCONFIRMED, OrderState as O, TaskState as T, can_move_order,
-                          check_move, check_order_move)
+from robot.orders import (
+    BROKER_SEEN,
+    ORDER_AT_BROKER,
+    ORDER_LIVE,
+    ORDER_MOVES,
+    ORDER_UNCONFIRMED,
+    OrderState as O,
+    TaskState as T,
+    can_move_order,
+    check_move,
+    check_order_move,
+)
 
 FINAL = {O.MATCHED, O.WITHDRAWN, O.REJECTED, O.EXPIRED, O.NOT_SENT, O.DRY_RUN}
 BROKER = [O.of(s) for s in OrderStatus]
 
 # Every status change the engine makes (robot/engine.py), with where it makes it.
 ENGINE_MOVES = [
-    (O.INTENT, O.CLICKED),              # place(): before_click, right before the click
-    (O.INTENT, O.NOT_SENT),             # the click withheld; reconcile: never clicked, not found
-    (O.INTENT, O.DRY_RUN),              # a dry run stops before the click
-    (O.INTENT, O.REJECTED),             # refused before the final click (a wrong trading PIN)
-    (O.CLICKED, O.UNKNOWN),             # not found after the grace, or at the close
-    (O.UNKNOWN, O.NOT_SENT),            # resubmit_unknown: settled so that it is sent again
-    *[(O.INTENT, b) for b in BROKER],   # reconcile adopts an intent found at the broker
+    (O.INTENT, O.CLICKED),  # place(): before_click, right before the click
+    (O.INTENT, O.NOT_SENT),  # the click withheld; reconcile: never clicked, not found
+    (O.INTENT, O.DRY_RUN),  # a dry run stops before the click
+    (O.INTENT, O.REJECTED),  # refused before the final click (a wrong trading PIN)
+    (O.CLICKED, O.UNKNOWN),  # not found after the grace, or at the close
+    (O.UNKNOWN, O.NOT_SENT),  # resubmit_unknown: settled so that it is sent again
+    *[(O.INTENT, b) for b in BROKER],  # reconcile adopts an intent found at the broker
     *[(O.CLICKED, b) for b in BROKER],  # the read-back after the toast, or reconcile
     *[(O.UNKNOWN, b) for b in BROKER],  # a late read-back
     *[(live, b) for live in (O.CONFIRMED, O.OPEN, O.PARTIAL) for b in BROKER],  # each poll
@@ -46,11 +56,20 @@ def test_nothing_leaves_a_final_status(frm):
                 check_order_move(7, frm, to)
 
 
-@pytest.mark.parametrize("frm, to", [
-    (O.CLICKED, O.INTENT), (O.UNKNOWN, O.CLICKED), (O.OPEN, O.CLICKED),
-    (O.CLICKED, O.NOT_SENT),    # a click happened: only a read-back or UNKNOWN settles it
-    (O.OPEN, O.UNKNOWN), (O.PARTIAL, O.NOT_SENT), (O.CLICKED, O.DRY_RUN), (O.OPEN, O.INTENT),
-], ids=lambda s: s.value)
+@pytest.mark.parametrize(
+    "frm, to",
+    [
+        (O.CLICKED, O.INTENT),
+        (O.UNKNOWN, O.CLICKED),
+        (O.OPEN, O.CLICKED),
+        (O.CLICKED, O.NOT_SENT),  # a click happened: only a read-back or UNKNOWN settles it
+        (O.OPEN, O.UNKNOWN),
+        (O.PARTIAL, O.NOT_SENT),
+        (O.CLICKED, O.DRY_RUN),
+        (O.OPEN, O.INTENT),
+    ],
+    ids=lambda s: s.value,
+)
 def test_moves_the_engine_never_makes_are_refused(frm, to):
     assert not can_move_order(frm, to)
     with pytest.raises(IllegalMove):
@@ -67,15 +86,21 @@ def test_the_table_is_exactly_the_engine_moves():
 
 def test_staying_in_a_status_is_no_move():
     for s in O:
-        check_order_move(1, s, s)       # e.g. OPEN with more lots filled, UNKNOWN at the close
+        check_order_move(1, s, s)  # e.g. OPEN with more lots filled, UNKNOWN at the close
 
 
 def test_the_row_status_families():
-    assert BROKER_SEEN == set(BROKER) and set(O) == BROKER_SEEN | {
-        O.INTENT, O.CLICKED, O.CONFIRMED, O.UNKNOWN, O.NOT_SENT, O.DRY_RUN}
+    assert set(BROKER) == BROKER_SEEN and set(O) == BROKER_SEEN | {
+        O.INTENT,
+        O.CLICKED,
+        O.CONFIRMED,
+        O.UNKNOWN,
+        O.NOT_SENT,
+        O.DRY_RUN,
+    }
     assert set(ORDER_UNCONFIRMED) | set(ORDER_AT_BROKER) == set(ORDER_LIVE)
     assert not set(ORDER_LIVE) & FINAL
-    assert "OPEN" in ORDER_LIVE                   # rows hold text: the enum compares equal to it
+    assert "OPEN" in ORDER_LIVE  # rows hold text: the enum compares equal to it
 
 
 def test_task_moves_are_checked_the_same_way():

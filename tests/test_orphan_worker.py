@@ -5,6 +5,7 @@ blocks on: no sleeps, no race), the supervisor is SIGKILLed, then the worker is 
 settle the intent as never sent and leave the task PENDING, and the next supervisor's worker
 sends the order once.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,13 +16,21 @@ from pathlib import Path
 import psutil
 import pytest
 
-from test_supervisor import Run, no_profile_processes, runs, write_config  # noqa: F401 - runs is a fixture
+from test_supervisor import Run, no_profile_processes, write_config
 from waiting import wait_for
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a POSIX FIFO")
 
-TASK = {"task_id": "O1", "account": "ORPHAN", "emiten": "BBCA", "side": "buy", "price": 1000,
-        "lot": 1, "tp": 1100, "cl": 950}
+TASK = {
+    "task_id": "O1",
+    "account": "ORPHAN",
+    "emiten": "BBCA",
+    "side": "buy",
+    "price": 1000,
+    "lot": 1,
+    "tp": 1100,
+    "cl": 950,
+}
 
 
 def book(root: Path) -> list[dict]:
@@ -50,7 +59,7 @@ def test_a_worker_orphaned_between_intent_and_click_never_clicks(tmp_path, runs,
     fifo, reached = tmp_path / "hold.fifo", tmp_path / "hold-reached"
     os.mkfifo(fifo)
     monkeypatch.setenv("ROBOT_FAULT_POINT", "after_intent")
-    monkeypatch.setenv("ROBOT_FAULT_ONCE", str(reached))     # the next worker is not held
+    monkeypatch.setenv("ROBOT_FAULT_ONCE", str(reached))  # the next worker is not held
     monkeypatch.setenv("ROBOT_FAULT_HOLD", str(fifo))
     run = Run(tmp_path, "--tasks", str(tasks), speed=60, start="09:00")
     runs.append(run)
@@ -59,7 +68,7 @@ def test_a_worker_orphaned_between_intent_and_click_never_clicks(tmp_path, runs,
     assert intent["status"] == "INTENT"
     worker = run.worker("ORPHAN")["pid"]
 
-    os.kill(run.proc.pid, signal.SIGKILL)                     # the supervisor dies, no clean-up
+    os.kill(run.proc.pid, signal.SIGKILL)  # the supervisor dies, no clean-up
     run.proc.wait(10)
     assert not gone(worker), "the worker should outlive its supervisor until released"
     release(fifo)
@@ -70,15 +79,18 @@ def test_a_worker_orphaned_between_intent_and_click_never_clicks(tmp_path, runs,
     assert intent["status"] == "NOT_SENT" and intent["click_at"] is None
     assert f"the supervisor (pid {run.proc.pid}) is gone" in intent["error"]
     assert run.rows("SELECT state FROM tasks WHERE task_id = 'O1'")[0]["state"] == "PENDING"
-    assert no_profile_processes(tmp_path, ["ORPHAN"])          # it closed its browser too
+    assert no_profile_processes(tmp_path, ["ORPHAN"])  # it closed its browser too
     log = (tmp_path / "logs" / "ORPHAN.log").read_text()
     assert "was never clicked: not clicking: the supervisor" in log
 
-    again = Run(tmp_path, speed=60, start="09:30")             # the next day's start, same db
+    again = Run(tmp_path, speed=60, start="09:30")  # the next day's start, same db
     runs.append(again)
-    wait_for(lambda: again.rows("SELECT 1 FROM tasks WHERE task_id = 'O1' AND state = 'OPEN'"),
-             60, "the next supervisor's worker to place O1")
-    assert len(book(tmp_path)) == 1                            # once
+    wait_for(
+        lambda: again.rows("SELECT 1 FROM tasks WHERE task_id = 'O1' AND state = 'OPEN'"),
+        60,
+        "the next supervisor's worker to place O1",
+    )
+    assert len(book(tmp_path)) == 1  # once
     statuses = [r["status"] for r in again.rows("SELECT status FROM orders ORDER BY id")]
     assert statuses == ["NOT_SENT", "OPEN"]
     again.proc.send_signal(signal.SIGTERM)

@@ -1,6 +1,7 @@
 """The event outbox against the simulator's real task server over HTTP: delivery in seq order,
 outages, 5xx, slow answers, redelivery after a crash, an event the server refuses, a wrong
 token, no task server at all, and the wire form the protocol specifies."""
+
 from __future__ import annotations
 
 import json
@@ -8,13 +9,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from waiting import wait_for
 from robot.clock import WIB, iso
 from robot.config import TaskServer
 from robot.outbox import BACKOFF_MAX_S, BATCH, Outbox, wire_form
 from robot.protocol import validate_event
 from robot.store import Store
 from simulator.testing import ManualClock, running_simulator
+from waiting import wait_for
 
 TOKEN = "test-token"
 TOKEN_ENV = "ROBOT_OUTBOX_TEST_TOKEN"
@@ -61,8 +62,14 @@ def outbox(store, sim, mono, timeout_s: float = 2.0) -> Outbox:
 
 def accepted(price: int) -> dict:
     """A TASK_ACCEPTED payload as its schema describes it (the task server checks it)."""
-    return {"emiten": "BBCA", "price": price, "lot": 1, "tp": None, "cl": None,
-            "source": "server:test"}
+    return {
+        "emiten": "BBCA",
+        "price": price,
+        "lot": 1,
+        "tp": None,
+        "cl": None,
+        "source": "server:test",
+    }
 
 
 def seed(store: Store, n: int, start: int = 0) -> list[str]:
@@ -70,9 +77,16 @@ def seed(store: Store, n: int, start: int = 0) -> list[str]:
     ids = []
     for i in range(start, start + n):
         account = None if i % 5 == 4 else ("ACC_A" if i % 2 else "ACC_B")
-        ids.append(store.add_event("TASK_ACCEPTED", account, accepted(9000 + i),
-                                   AT + timedelta(seconds=i), task_id=f"T{i}",
-                                   event_id=f"ev-{i:04d}"))
+        ids.append(
+            store.add_event(
+                "TASK_ACCEPTED",
+                account,
+                accepted(9000 + i),
+                AT + timedelta(seconds=i),
+                task_id=f"T{i}",
+                event_id=f"ev-{i:04d}",
+            )
+        )
     return ids
 
 
@@ -92,7 +106,8 @@ def assert_stored_once_in_order(sim, ids: list[str]) -> None:
 
 # --- the happy path ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("n", [7, 2 * BATCH + 13])      # one batch; several batches
+
+@pytest.mark.parametrize("n", [7, 2 * BATCH + 13])  # one batch; several batches
 def test_delivers_in_seq_order_once_and_marks_delivered(store, sim, token, mono, n):
     ids = seed(store, n)
     ob = outbox(store, sim, mono)
@@ -107,12 +122,15 @@ def test_delivers_in_seq_order_once_and_marks_delivered(store, sim, token, mono,
     stored = sim.events()
     for account in ("ACC_A", "ACC_B", "robot"):
         mine = [e["id"] for e in stored if e["account"] == account]
-        assert mine and mine == [r["id"] for r in rows(store)
-                                 if (r["account"] or "robot") == account]
+        assert mine and mine == [
+            r["id"] for r in rows(store) if (r["account"] or "robot") == account
+        ]
     # what the server stored is the row as the protocol spells it
     first = stored[0]
     assert first["payload"] == accepted(9000)
-    assert first["time"] == iso(AT) and first["task_id"] == "T0" and first["type"] == "TASK_ACCEPTED"
+    assert (
+        first["time"] == iso(AT) and first["task_id"] == "T0" and first["type"] == "TASK_ACCEPTED"
+    )
     # nothing pending: another call posts nothing
     assert ob.deliver() == 0
     assert len(sim.events()) == n and sim.duplicate_event_deliveries == 0
@@ -120,8 +138,10 @@ def test_delivers_in_seq_order_once_and_marks_delivered(store, sim, token, mono,
 
 # --- the server is down -----------------------------------------------------------------------
 
+
 def test_server_down_backs_off_keeps_order_and_delivers_everything_after_restart(
-        store, sim, token, mono):
+    store, sim, token, mono
+):
     ids = seed(store, 5)
     ob = outbox(store, sim, mono)
     sim.stop()
@@ -161,6 +181,7 @@ def test_backoff_is_capped(store, sim, token, mono):
 
 # --- server trouble: 5xx, slow answers, malformed answers ------------------------------------
 
+
 def test_http_500_for_two_requests_then_ok(store, sim, token, mono):
     ids = seed(store, 4)
     ob = outbox(store, sim, mono)
@@ -172,7 +193,7 @@ def test_http_500_for_two_requests_then_ok(store, sim, token, mono):
     for r in rows(store):
         assert r["delivered_at"] is None and r["undeliverable"] is None and r["attempts"] == 2
         assert r["last_error"].startswith("HTTP 500")
-    assert sim.events() == []                     # a 500 stores nothing
+    assert sim.events() == []  # a 500 stores nothing
     assert ob.deliver() == 4
     assert_stored_once_in_order(sim, ids)
     assert [r["attempts"] for r in rows(store)] == [3] * 4
@@ -230,12 +251,17 @@ def test_redelivery_after_a_crash_before_marking_is_harmless(store, sim, token, 
 
 # --- the server refuses an event --------------------------------------------------------------
 
+
 def test_an_invalid_event_is_undeliverable_and_the_others_go_through_in_order(
-        store, sim, token, mono):
+    store, sim, token, mono
+):
     good = seed(store, 2)
-    with store.transaction() as c:       # payload must be a JSON object: a list breaks the schema
-        c.execute("INSERT INTO events (id, type, account, task_id, created, payload) VALUES "
-                  "('ev-bad', 'order_placed', 'ACC_A', NULL, ?, '[1, 2]')", (iso(AT),))
+    with store.transaction() as c:  # payload must be a JSON object: a list breaks the schema
+        c.execute(
+            "INSERT INTO events (id, type, account, task_id, created, payload) VALUES "
+            "('ev-bad', 'order_placed', 'ACC_A', NULL, ?, '[1, 2]')",
+            (iso(AT),),
+        )
     good += seed(store, 2, start=2)
     ob = outbox(store, sim, mono)
     assert ob.deliver() == 4
@@ -256,8 +282,9 @@ def test_an_invalid_event_is_undeliverable_and_the_others_go_through_in_order(
 
 
 @pytest.mark.parametrize("env", ["wrong-token", None])
-def test_wrong_or_missing_token_is_retried_later_not_undeliverable(store, sim, mono,
-                                                                   monkeypatch, env):
+def test_wrong_or_missing_token_is_retried_later_not_undeliverable(
+    store, sim, mono, monkeypatch, env
+):
     if env is None:
         monkeypatch.delenv(TOKEN_ENV, raising=False)
     else:
@@ -271,7 +298,7 @@ def test_wrong_or_missing_token_is_retried_later_not_undeliverable(store, sim, m
         assert r["last_error"].startswith("HTTP 401")
     assert ob.next_at - mono.t == 2 and not ob.due()
     assert sim.events() == []
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)       # the operator fixes the token: nothing was lost
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)  # the operator fixes the token: nothing was lost
     mono.t = ob.next_at
     assert ob.deliver() == 3
     assert_stored_once_in_order(sim, ids)
@@ -279,36 +306,59 @@ def test_wrong_or_missing_token_is_retried_later_not_undeliverable(store, sim, m
 
 # --- no task server ---------------------------------------------------------------------------
 
+
 def test_no_task_server_is_a_no_op(store, mono):
     seed(store, 3)
     ob = Outbox(store, None, ManualClock("2026-03-02 10:05"), monotonic=mono)
     assert not ob.due()
     assert ob.deliver() == 0
-    assert [(r["delivered_at"], r["attempts"], r["last_error"]) for r in rows(store)] == \
-        [(None, 0, None)] * 3
+    assert [(r["delivered_at"], r["attempts"], r["last_error"]) for r in rows(store)] == [
+        (None, 0, None)
+    ] * 3
     assert len(ob.pending()) == 3
 
 
 # --- the wire form ----------------------------------------------------------------------------
 
+
 def test_wire_form_matches_the_event_schema(store):
-    filled = {"state": "FILLED", "from": "OPEN", "emiten": "BBCA", "order_id": "100001",
-              "lots": 2, "price": 9750}
+    filled = {
+        "state": "FILLED",
+        "from": "OPEN",
+        "emiten": "BBCA",
+        "order_id": "100001",
+        "lots": 2,
+        "price": 9750,
+    }
     store.add_event("FILLED", "ACC_A", filled, AT, task_id="T1", event_id="e-1")
-    store.add_event("TASK_REJECTED", None, {"source": "server:test", "task": {"x": [1, 2]},
-                                            "reasons": ["task_id: missing or not a string"]},
-                    AT, event_id="e-2")
+    store.add_event(
+        "TASK_REJECTED",
+        None,
+        {
+            "source": "server:test",
+            "task": {"x": [1, 2]},
+            "reasons": ["task_id: missing or not a string"],
+        },
+        AT,
+        event_id="e-2",
+    )
     forms = [wire_form(r) for r in rows(store)]
     for f in forms:
         assert validate_event(f, strict=True) == [], f
-    assert forms[0] == {"id": "e-1", "type": "FILLED", "account": "ACC_A",
-                        "time": "2026-03-02T10:00:00.000+07:00", "task_id": "T1",
-                        "payload": filled}
+    assert forms[0] == {
+        "id": "e-1",
+        "type": "FILLED",
+        "account": "ACC_A",
+        "time": "2026-03-02T10:00:00.000+07:00",
+        "task_id": "T1",
+        "payload": filled,
+    }
     assert forms[1]["account"] == "robot" and forms[1]["task_id"] is None
-    json.dumps(forms)                           # what is posted is plain JSON
+    json.dumps(forms)  # what is posted is plain JSON
     # and the validator does catch a broken row, so the checks above mean something
     broken = dict(rows(store)[0], payload="[1]")
     assert validate_event(wire_form(broken)) == ["payload: expected object, got [1]"]
     no_lots = dict(rows(store)[0], payload=json.dumps({**filled, "lots": None}))
     assert validate_event(wire_form(no_lots)) == [
-        "payload.lots: expected integer, got null (FILLED event)"]
+        "payload.lots: expected integer, got null (FILLED event)"
+    ]

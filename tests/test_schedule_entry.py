@@ -1,6 +1,7 @@
 """Daily start entries: 08:40 WIB on weekdays, whatever the host's time zone, and each one runs
 as printed: the cron line is executed by `sh -c` in an empty environment, the Windows XML is
 checked against the Task Scheduler schema's required elements."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,7 @@ from configs import write_config
 from robot.cli import main
 from robot.config import PROJECT_ROOT
 from robot.errors import BadInput
-from robot.schedule_entry import (cron_entry, local_start, schtasks_command, task_xml,
-                                  windows_target)
+from robot.schedule_entry import cron_entry, local_start, schtasks_command, task_xml, windows_target
 
 CONFIG = PROJECT_ROOT / "accounts.yaml"
 NS = "{http://schemas.microsoft.com/windows/2004/02/mit/task}"
@@ -26,8 +26,11 @@ WIN = windows_target(CONFIG, r"C:\robot", r"PC01\trader")
 
 
 def entry_line(text: str) -> str:
-    return [ln for ln in text.splitlines() if ln and not ln.startswith("#") and "=" not in
-            ln.split(" ", 1)[0]][0]
+    return [
+        ln
+        for ln in text.splitlines()
+        if ln and not ln.startswith("#") and "=" not in ln.split(" ", 1)[0]
+    ][0]
 
 
 def command_of(line: str) -> str:
@@ -53,7 +56,7 @@ def test_utc_host_is_converted_with_a_comment():
 def test_west_of_utc_shifts_to_the_previous_day():
     text = cron_entry(CONFIG, Path("/tmp/r.log"), ZoneInfo("America/Los_Angeles"), cron_tz=False)
     line = entry_line(text)
-    assert " * * 0,1,2,3,4 " in line                          # Sunday..Thursday evenings
+    assert " * * 0,1,2,3,4 " in line  # Sunday..Thursday evenings
     assert "previous day" in text and "daylight saving" in text
 
 
@@ -70,10 +73,11 @@ def test_interpreter_is_absolute():
 
 def test_paths_with_spaces_and_quotes_are_quoted(tmp_path):
     folder = tmp_path / "my robot's day"
-    line = entry_line(cron_entry(folder / "accounts.yaml", folder / "logs" / "cron.log",
-                                 ZoneInfo("Asia/Jakarta")))
-    assert "'\"'\"'" in line                      # the apostrophe, quoted for sh
-    assert f" {folder}" not in line               # never a bare path with a space
+    line = entry_line(
+        cron_entry(folder / "accounts.yaml", folder / "logs" / "cron.log", ZoneInfo("Asia/Jakarta"))
+    )
+    assert "'\"'\"'" in line  # the apostrophe, quoted for sh
+    assert f" {folder}" not in line  # never a bare path with a space
 
 
 def test_percent_in_a_path_is_refused(tmp_path):
@@ -93,8 +97,11 @@ def scheduled_project(tmp_path: Path, env_text: str | None) -> Path:
     """A fresh install: a config, maybe an env file, and no logs/ folder yet."""
     root = tmp_path / "my robot"
     root.mkdir()
-    write_config(root, [{"id": "ACC_X", "broker": "stockbit", "enabled": False}],
-                 {"task_server": {"url": "http://127.0.0.1:9", "token_env": "ROBOT_CRON_TOKEN"}})
+    write_config(
+        root,
+        [{"id": "ACC_X", "broker": "stockbit", "enabled": False}],
+        {"task_server": {"url": "http://127.0.0.1:9", "token_env": "ROBOT_CRON_TOKEN"}},
+    )
     if env_text is not None:
         (root / ".env").write_text(env_text)
         (root / ".env").chmod(0o600)
@@ -102,17 +109,31 @@ def scheduled_project(tmp_path: Path, env_text: str | None) -> Path:
 
 
 def printed_cron_command(root: Path) -> str:
-    result = CliRunner().invoke(main, ["schedule-entry", "--cron", "--tz", "Asia/Jakarta",
-                                       "--config", str(root / "accounts.yaml")],
-                                env={"ROBOT_CRON_TOKEN": None})
+    result = CliRunner().invoke(
+        main,
+        [
+            "schedule-entry",
+            "--cron",
+            "--tz",
+            "Asia/Jakarta",
+            "--config",
+            str(root / "accounts.yaml"),
+        ],
+        env={"ROBOT_CRON_TOKEN": None},
+    )
     assert result.exit_code == 0, result.output
     return command_of(entry_line(result.stdout))
 
 
 def run_like_cron(command: str) -> subprocess.CompletedProcess:
     # cron runs the line with /bin/sh and (almost) no environment; env -i gives none at all
-    return subprocess.run(["env", "-i", "/bin/sh", "-c", command], capture_output=True,
-                          text=True, timeout=120, cwd="/")
+    return subprocess.run(
+        ["env", "-i", "/bin/sh", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd="/",
+    )
 
 
 def test_cron_command_runs_as_printed_in_an_empty_environment(tmp_path):
@@ -121,7 +142,7 @@ def test_cron_command_runs_as_printed_in_an_empty_environment(tmp_path):
     log = (root / "logs" / "cron.log").read_text()
     assert proc.returncode == 0, log
     assert f"secrets: env file {root / '.env'}" in log
-    assert "nothing to do" in log                          # a closure, or no enabled account
+    assert "nothing to do" in log  # a closure, or no enabled account
     assert "from-the-env-file" not in log
 
 
@@ -135,9 +156,11 @@ def test_cron_command_without_its_secret_says_which_and_exits_2(tmp_path):
 
 def test_schedule_entry_warns_about_a_secret_only_in_this_shell(tmp_path):
     root = scheduled_project(tmp_path, None)
-    result = CliRunner().invoke(main, ["schedule-entry", "--cron", "--config",
-                                       str(root / "accounts.yaml")],
-                                env={"ROBOT_CRON_TOKEN": "only-in-this-shell"})
+    result = CliRunner().invoke(
+        main,
+        ["schedule-entry", "--cron", "--config", str(root / "accounts.yaml")],
+        env={"ROBOT_CRON_TOKEN": "only-in-this-shell"},
+    )
     assert result.exit_code == 0
     assert "ROBOT_CRON_TOKEN is not in" in result.stderr and "no shell environment" in result.stderr
     assert "only-in-this-shell" not in result.output
@@ -149,10 +172,13 @@ def test_windows_command_and_notes():
     assert cmd.startswith('schtasks /Create /TN "robot daily" ')
     assert "/SC WEEKLY /D MON,TUE,WED,THU,FRI /ST 08:40" in cmd
     assert '/RU "PC01\\trader" /NP' in cmd
-    assert r'\"C:\robot\.venv\Scripts\python.exe\" -m robot.supervisor --config \"C:\robot\accounts.yaml\"' in cmd
+    assert (
+        r"\"C:\robot\.venv\Scripts\python.exe\" -m robot.supervisor "
+        r"--config \"C:\robot\accounts.yaml\"" in cmd
+    )
     assert any("generated for a Windows machine with robot in C:\\robot" in n for n in notes)
     cmd, notes = schtasks_command(WIN, ZoneInfo("Europe/Amsterdam"))
-    hhmm = "02:40" if "/ST 02:40" in cmd else "03:40"          # CET or CEST, by today's date
+    hhmm = "02:40" if "/ST 02:40" in cmd else "03:40"  # CET or CEST, by today's date
     assert f"/ST {hhmm}" in cmd
     assert any("local time" in n and hhmm in n and "daylight saving" in n for n in notes)
 
@@ -175,16 +201,39 @@ def test_windows_entry_never_mixes_in_this_hosts_paths():
 
 
 # The Task Scheduler schema (taskschd's task.xsd): the rules of the elements the entry uses.
-LOGON_TYPES = {"S4U", "Password", "InteractiveToken", "InteractiveTokenOrPassword", "Group",
-               "ServiceAccount"}
+LOGON_TYPES = {
+    "S4U",
+    "Password",
+    "InteractiveToken",
+    "InteractiveTokenOrPassword",
+    "Group",
+    "ServiceAccount",
+}
 RUN_LEVELS = {"LeastPrivilege", "HighestAvailable"}
-SETTINGS_CHILDREN = {"AllowStartOnDemand", "RestartOnFailure", "MultipleInstancesPolicy",
-                     "DisallowStartIfOnBatteries", "StopIfGoingOnBatteries", "AllowHardTerminate",
-                     "StartWhenAvailable", "NetworkProfileName", "RunOnlyIfNetworkAvailable",
-                     "WakeToRun", "Enabled", "Hidden", "DeleteExpiredTaskAfter", "IdleSettings",
-                     "NetworkSettings", "ExecutionTimeLimit", "Priority", "RunOnlyIfIdle",
-                     "UseUnifiedSchedulingEngine", "DisallowStartOnRemoteAppSession",
-                     "MaintenanceSettings", "Volatile"}
+SETTINGS_CHILDREN = {
+    "AllowStartOnDemand",
+    "RestartOnFailure",
+    "MultipleInstancesPolicy",
+    "DisallowStartIfOnBatteries",
+    "StopIfGoingOnBatteries",
+    "AllowHardTerminate",
+    "StartWhenAvailable",
+    "NetworkProfileName",
+    "RunOnlyIfNetworkAvailable",
+    "WakeToRun",
+    "Enabled",
+    "Hidden",
+    "DeleteExpiredTaskAfter",
+    "IdleSettings",
+    "NetworkSettings",
+    "ExecutionTimeLimit",
+    "Priority",
+    "RunOnlyIfIdle",
+    "UseUnifiedSchedulingEngine",
+    "DisallowStartOnRemoteAppSession",
+    "MaintenanceSettings",
+    "Volatile",
+}
 TASK_CHILDREN = {"RegistrationInfo", "Triggers", "Settings", "Data", "Principals", "Actions"}
 
 
@@ -226,8 +275,11 @@ def schema_problems(root: ET.Element) -> list[str]:
             if week.find(f"{NS}DaysOfWeek") is None or not list(week.find(f"{NS}DaysOfWeek")):
                 out.append("ScheduleByWeek needs DaysOfWeek")
     for s in root.iterfind(f"{NS}Settings"):
-        out += [f"unknown Settings child {c.tag}" for c in s
-                if c.tag.removeprefix(NS) not in SETTINGS_CHILDREN]
+        out += [
+            f"unknown Settings child {c.tag}"
+            for c in s
+            if c.tag.removeprefix(NS) not in SETTINGS_CHILDREN
+        ]
     return out
 
 
@@ -236,25 +288,46 @@ def test_task_xml_keeps_the_task_scheduler_schema():
     assert schema_problems(root) == []
     assert root.find(f".//{NS}StartBoundary").text.endswith("T08:40:00")
     assert [d.tag.removeprefix(NS) for d in root.find(f".//{NS}DaysOfWeek")] == [
-        "Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+    ]
     principal = root.find(f"{NS}Principals/{NS}Principal")
-    assert principal.findtext(f"{NS}LogonType") == "S4U"           # logged on or not
+    assert principal.findtext(f"{NS}LogonType") == "S4U"  # logged on or not
     assert principal.findtext(f"{NS}UserId") == "PC01\\trader"
     assert root.findtext(f".//{NS}Command") == r"C:\robot\.venv\Scripts\python.exe"
     assert root.findtext(f".//{NS}WorkingDirectory") == r"C:\robot"
 
 
 def test_the_schema_check_catches_what_it_should():
-    broken = task_xml(WIN).split("\n", 1)[1].replace('Context="Author"', 'Context="Nobody"') \
+    broken = (
+        task_xml(WIN)
+        .split("\n", 1)[1]
+        .replace('Context="Author"', 'Context="Nobody"')
         .replace("<LogonType>S4U</LogonType>", "<LogonType>Whenever</LogonType>")
+    )
     assert len(schema_problems(ET.fromstring(broken))) == 2
 
 
 def test_cli_writes_utf16_xml(tmp_path):
     xml_path = tmp_path / "robot.xml"
-    r = CliRunner().invoke(main, ["schedule-entry", "--windows", "--config", str(CONFIG),
-                                  "--windows-dir", r"D:\trading\robot", "--windows-user",
-                                  r"PC01\trader", "--xml", str(xml_path)])
+    r = CliRunner().invoke(
+        main,
+        [
+            "schedule-entry",
+            "--windows",
+            "--config",
+            str(CONFIG),
+            "--windows-dir",
+            r"D:\trading\robot",
+            "--windows-user",
+            r"PC01\trader",
+            "--xml",
+            str(xml_path),
+        ],
+    )
     assert r.exit_code == 0, r.output
     text = xml_path.read_text(encoding="utf-16")
     assert schema_problems(ET.fromstring(text.split("\n", 1)[1])) == []
@@ -263,6 +336,7 @@ def test_cli_writes_utf16_xml(tmp_path):
 
 
 def test_cli(tmp_path):
-    r = CliRunner().invoke(main, ["schedule-entry", "--cron", "--tz", "Asia/Jakarta", "--config",
-                                  str(CONFIG)])
+    r = CliRunner().invoke(
+        main, ["schedule-entry", "--cron", "--tz", "Asia/Jakarta", "--config", str(CONFIG)]
+    )
     assert r.exit_code == 0 and "40 8 * * 1-5" in r.output

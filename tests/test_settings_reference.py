@@ -1,6 +1,7 @@
 """docs/SETTINGS.md is generated from robot/schemas/accounts.schema.json, the schema `robot check`
 validates accounts.yaml with and the dataclasses of robot/config.py take their defaults from; the
 schema is valid, accepts the shipped file, and editors find it from the file's first line."""
+
 from __future__ import annotations
 
 from robot import events
@@ -25,6 +26,7 @@ def test_the_schema_is_valid_and_accepts_the_shipped_file():
     """With the plain library, as an editor or another tool would use the file."""
     import jsonschema
     import yaml
+
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
     shipped = yaml.safe_load((PROJECT_ROOT / "accounts.yaml").read_text())
     errors = list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(shipped))

@@ -1,5 +1,6 @@
 """The SQLite state store: pragmas, migrations, transactions, worker transitions, the event outbox,
 many writer processes on one file, read-only access, and the queries of docs/STATE.md."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -29,18 +30,36 @@ def store(tmp_path):
 def _insert_run(c, note="r") -> int:
     return c.execute(
         "INSERT INTO runs (trading_date, started, pid, host, config_path, clock, note)"
-        " VALUES ('2026-03-02', ?, 1, 'h', 'accounts.yaml', 'real', ?)", (iso(AT), note)).lastrowid
+        " VALUES ('2026-03-02', ?, 1, 'h', 'accounts.yaml', 'real', ?)",
+        (iso(AT), note),
+    ).lastrowid
 
 
-def _insert_task(c, task_id, account="ACC_001", state="PENDING", trading_date="2026-03-02",
-                 **extra):
-    row = dict(task_id=task_id, account=account, trading_date=trading_date, emiten="BBCA",
-               side="buy", price=9000, lot=2, tp=9200, cl=8800, source="server", payload="{}",
-               payload_hash="h", state=state, created=iso(AT), updated=iso(AT))
+def _insert_task(
+    c, task_id, account="ACC_001", state="PENDING", trading_date="2026-03-02", **extra
+):
+    row = {
+        "task_id": task_id,
+        "account": account,
+        "trading_date": trading_date,
+        "emiten": "BBCA",
+        "side": "buy",
+        "price": 9000,
+        "lot": 2,
+        "tp": 9200,
+        "cl": 8800,
+        "source": "server",
+        "payload": "{}",
+        "payload_hash": "h",
+        "state": state,
+        "created": iso(AT),
+        "updated": iso(AT),
+    }
     row.update(extra)
     cols = ", ".join(row)
-    c.execute(f"INSERT INTO tasks ({cols}) VALUES ({', '.join('?' * len(row))})",
-              tuple(row.values()))
+    c.execute(
+        f"INSERT INTO tasks ({cols}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
+    )
 
 
 def _count(s: Store, table: str) -> int:
@@ -49,17 +68,30 @@ def _count(s: Store, table: str) -> int:
 
 # --- (a) pragmas and migrations -------------------------------------------------------------
 
+
 def test_new_store_has_wal_foreign_keys_busy_timeout_and_current_version(tmp_path):
-    s = Store(tmp_path / "sub" / "state.db")      # the parent directory is created
+    s = Store(tmp_path / "sub" / "state.db")  # the parent directory is created
     try:
         assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert s.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert s.conn.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_MS > 0
         assert s.version == SCHEMA_VERSION == len(MIGRATIONS)
         names = {r["name"] for r in s.query("SELECT name FROM sqlite_master")}
-        assert {"runs", "workers", "worker_transitions", "tasks", "orders", "events", "reports",
-                "v_workers", "v_open_orders", "v_unconfirmed_intents", "v_tasks", "v_failures",
-                "v_undelivered_events"} <= names
+        assert {
+            "runs",
+            "workers",
+            "worker_transitions",
+            "tasks",
+            "orders",
+            "events",
+            "reports",
+            "v_workers",
+            "v_open_orders",
+            "v_unconfirmed_intents",
+            "v_tasks",
+            "v_failures",
+            "v_undelivered_events",
+        } <= names
     finally:
         s.close()
     # WAL is a property of the file: a plain connection sees it too
@@ -69,11 +101,13 @@ def test_new_store_has_wal_foreign_keys_busy_timeout_and_current_version(tmp_pat
 
 
 def test_foreign_keys_are_enforced(store):
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        with store.transaction() as c:
-            c.execute("INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, price,"
-                      " lot, intent_at, status) VALUES ('no-such-task', 'ACC_001', 'entry', 1,"
-                      " 'buy', 'BBCA', 9000, 1, ?, 'INTENT')", (iso(AT),))
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"), store.transaction() as c:
+        c.execute(
+            "INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, price,"
+            " lot, intent_at, status) VALUES ('no-such-task', 'ACC_001', 'entry', 1,"
+            " 'buy', 'BBCA', 9000, 1, ?, 'INTENT')",
+            (iso(AT),),
+        )
     assert not store.conn.in_transaction
 
 
@@ -85,7 +119,7 @@ def test_reopening_does_not_migrate_again(tmp_path):
     schema = s.query("SELECT type, name, sql FROM sqlite_master ORDER BY name")
     s.close()
 
-    statements: list[str] = []                # every statement the second open runs
+    statements: list[str] = []  # every statement the second open runs
     real_connect = sqlite3.connect
 
     def traced_connect(*a, **kw):
@@ -121,14 +155,14 @@ def test_newer_schema_version_is_refused_and_left_untouched(tmp_path):
 
 # --- (b) transactions -----------------------------------------------------------------------
 
+
 def test_transaction_rolls_back_on_exception(store):
-    with pytest.raises(ZeroDivisionError):
-        with store.transaction() as c:
-            _insert_run(c)
-            1 / 0
+    with pytest.raises(ZeroDivisionError), store.transaction() as c:
+        _insert_run(c)
+        raise ZeroDivisionError
     assert not store.conn.in_transaction
     assert _count(store, "runs") == 0
-    with store.transaction() as c:             # the connection is usable afterwards
+    with store.transaction() as c:  # the connection is usable afterwards
         _insert_run(c)
     assert _count(store, "runs") == 1
 
@@ -136,24 +170,22 @@ def test_transaction_rolls_back_on_exception(store):
 def test_nested_transaction_joins_the_outer_one(store, tmp_path):
     other = Store(tmp_path / "state.db", readonly=True)
     try:
-        with pytest.raises(RuntimeError, match="outer fails"):
-            with store.transaction() as outer:
-                _insert_run(outer, note="outer")
-                with store.transaction() as inner:
-                    assert inner is outer
-                    _insert_run(inner, note="inner")
-                # the inner block's end committed nothing: another connection sees no rows
-                assert store.conn.in_transaction
-                assert _count(other, "runs") == 0
-                raise RuntimeError("outer fails")
-        assert _count(store, "runs") == 0      # the inner insert went with the outer rollback
+        with pytest.raises(RuntimeError, match="outer fails"), store.transaction() as outer:
+            _insert_run(outer, note="outer")
+            with store.transaction() as inner:
+                assert inner is outer
+                _insert_run(inner, note="inner")
+            # the inner block's end committed nothing: another connection sees no rows
+            assert store.conn.in_transaction
+            assert _count(other, "runs") == 0
+            raise RuntimeError("outer fails")
+        assert _count(store, "runs") == 0  # the inner insert went with the outer rollback
 
-        with pytest.raises(KeyError):
-            with store.transaction() as outer:
-                _insert_run(outer, note="outer")
-                with store.transaction() as inner:
-                    _insert_run(inner, note="inner")
-                    raise KeyError("inner fails")
+        with pytest.raises(KeyError), store.transaction() as outer:
+            _insert_run(outer, note="outer")
+            with store.transaction() as inner:
+                _insert_run(inner, note="inner")
+                raise KeyError("inner fails")
         assert _count(store, "runs") == 0
 
         with store.transaction() as outer:
@@ -169,16 +201,18 @@ def test_a_failed_commit_rolls_back_and_releases_the_write_lock(store, tmp_path)
     # A deferred foreign key violation makes COMMIT itself fail, which leaves SQLite's
     # transaction open. transaction() must not leave it open: later transactions would join it
     # silently, never commit, and hold the write lock against every other process.
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        with store.transaction() as c:
-            c.execute("PRAGMA defer_foreign_keys = ON")
-            c.execute("INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, price,"
-                      " lot, intent_at, status) VALUES ('no-such-task', 'ACC_001', 'entry', 1,"
-                      " 'buy', 'BBCA', 9000, 1, ?, 'INTENT')", (iso(AT),))
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"), store.transaction() as c:
+        c.execute("PRAGMA defer_foreign_keys = ON")
+        c.execute(
+            "INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, price,"
+            " lot, intent_at, status) VALUES ('no-such-task', 'ACC_001', 'entry', 1,"
+            " 'buy', 'BBCA', 9000, 1, ?, 'INTENT')",
+            (iso(AT),),
+        )
     assert not store.conn.in_transaction
     other = Store(tmp_path / "state.db")
     try:
-        other.conn.execute("PRAGMA busy_timeout = 0")   # fail at once if the lock were held
+        other.conn.execute("PRAGMA busy_timeout = 0")  # fail at once if the lock were held
         with other.transaction() as c:
             _insert_run(c)
     finally:
@@ -190,48 +224,78 @@ def test_a_failed_commit_rolls_back_and_releases_the_write_lock(store, tmp_path)
 
 # --- (c) workers and events -----------------------------------------------------------------
 
+
 def test_set_worker_state_writes_the_worker_and_its_transition(store):
     with store.transaction() as c:
         run_id = _insert_run(c)
-    assert store.set_worker_state("ACC_001", "stockbit", "INIT", AT, "started", pid=111,
-                                  run_id=run_id) is None
+    assert (
+        store.set_worker_state("ACC_001", "stockbit", "INIT", AT, "started", pid=111, run_id=run_id)
+        is None
+    )
     later = AT + timedelta(seconds=3)
     assert store.set_worker_state("ACC_001", "stockbit", "SETUP", later, "browser") == "INIT"
     assert store.set_worker_state("ACC_002", "ipot", "INIT", later, pid=222) is None
 
     w = store.worker("ACC_001")
     assert (w["state"], w["since"], w["reason"], w["heartbeat"]) == (
-        "SETUP", iso(later), "browser", iso(later))
+        "SETUP",
+        iso(later),
+        "browser",
+        iso(later),
+    )
     assert (w["pid"], w["run_id"], w["broker"]) == (111, run_id, "stockbit")  # kept when omitted
     assert w["since"] == "2026-03-02T09:00:03.000+07:00"
 
-    rows = store.query("SELECT account, from_state, to_state, at, reason, pid, run_id"
-                       " FROM worker_transitions ORDER BY id")
+    rows = store.query(
+        "SELECT account, from_state, to_state, at, reason, pid, run_id"
+        " FROM worker_transitions ORDER BY id"
+    )
     assert rows == [
-        dict(account="ACC_001", from_state=None, to_state="INIT", at=iso(AT), reason="started",
-             pid=111, run_id=run_id),
-        dict(account="ACC_001", from_state="INIT", to_state="SETUP", at=iso(later),
-             reason="browser", pid=None, run_id=None),
-        dict(account="ACC_002", from_state=None, to_state="INIT", at=iso(later), reason=None,
-             pid=222, run_id=None),
+        {
+            "account": "ACC_001",
+            "from_state": None,
+            "to_state": "INIT",
+            "at": iso(AT),
+            "reason": "started",
+            "pid": 111,
+            "run_id": run_id,
+        },
+        {
+            "account": "ACC_001",
+            "from_state": "INIT",
+            "to_state": "SETUP",
+            "at": iso(later),
+            "reason": "browser",
+            "pid": None,
+            "run_id": None,
+        },
+        {
+            "account": "ACC_002",
+            "from_state": None,
+            "to_state": "INIT",
+            "at": iso(later),
+            "reason": None,
+            "pid": 222,
+            "run_id": None,
+        },
     ]
 
 
 def test_add_event_is_atomic_with_the_change_it_describes(store):
     store.set_worker_state("ACC_001", "stockbit", "READY", AT)
-    with pytest.raises(RuntimeError):
-        with store.transaction():
-            store.set_worker_state("ACC_001", "stockbit", "TRADING", AT + timedelta(seconds=1))
-            store.add_event("WORKER_RESTARTED", "ACC_001", {"restarts_today": 1}, AT)
-            raise RuntimeError("crash before commit")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.set_worker_state("ACC_001", "stockbit", "TRADING", AT + timedelta(seconds=1))
+        store.add_event("WORKER_RESTARTED", "ACC_001", {"restarts_today": 1}, AT)
+        raise RuntimeError("crash before commit")
     assert store.worker("ACC_001")["state"] == "READY"
     assert _count(store, "events") == 0
     assert _count(store, "worker_transitions") == 1
 
     with store.transaction():
         store.set_worker_state("ACC_001", "stockbit", "TRADING", AT + timedelta(seconds=2))
-        eid = store.add_event("WORKER_RESTARTED", "ACC_001", {"restarts_today": 1}, AT,
-                              task_id="T-1")
+        eid = store.add_event(
+            "WORKER_RESTARTED", "ACC_001", {"restarts_today": 1}, AT, task_id="T-1"
+        )
     ev = store.one("SELECT * FROM events")
     assert ev["id"] == eid and ev["type"] == "WORKER_RESTARTED" and ev["task_id"] == "T-1"
     assert ev["created"] == iso(AT) and ev["payload"] == '{"restarts_today": 1}'
@@ -243,10 +307,13 @@ def test_add_event_is_atomic_with_the_change_it_describes(store):
         store.add_event("WORKER_RESTARTED", "ACC_001", {}, iso(AT), event_id=eid)
     assert _count(store, "events") == 1
     # ... unless the caller says an event with that id is already enough (the EOD report)
-    assert store.add_event("WORKER_RESTARTED", "ACC_001", {}, iso(AT), event_id=eid,
-                           once=True) == eid
-    assert _count(store, "events") == 1 and store.one("SELECT payload FROM events")["payload"] \
-        == '{"restarts_today": 1}'
+    assert (
+        store.add_event("WORKER_RESTARTED", "ACC_001", {}, iso(AT), event_id=eid, once=True) == eid
+    )
+    assert (
+        _count(store, "events") == 1
+        and store.one("SELECT payload FROM events")["payload"] == '{"restarts_today": 1}'
+    )
 
 
 def test_add_event_refuses_a_type_without_a_schema(store):
@@ -254,20 +321,24 @@ def test_add_event_refuses_a_type_without_a_schema(store):
     line in docs/PROTOCOL.md) is a programming error: refused, and the change it came with is
     rolled back with it rather than reported undocumented."""
     from robot.events import UnknownEventType
+
     store.set_worker_state("ACC_001", "stockbit", "READY", AT)
-    with pytest.raises(UnknownEventType, match="'ORDER_PLACED' is not registered"):
-        with store.transaction():
-            store.set_worker_state("ACC_001", "stockbit", "TRADING", AT)
-            store.add_event("ORDER_PLACED", "ACC_001", {"order_id": "1"}, AT)
+    with (
+        pytest.raises(UnknownEventType, match="'ORDER_PLACED' is not registered"),
+        store.transaction(),
+    ):
+        store.set_worker_state("ACC_001", "stockbit", "TRADING", AT)
+        store.add_event("ORDER_PLACED", "ACC_001", {"order_id": "1"}, AT)
     with pytest.raises(UnknownEventType):
-        store.add_event("filled", "ACC_001", {}, AT)          # names are exact, case included
+        store.add_event("filled", "ACC_001", {}, AT)  # names are exact, case included
     assert _count(store, "events") == 0
     assert store.worker("ACC_001")["state"] == "READY"
-    store.add_event("FILLED", "ACC_001", {}, AT)               # a registered one goes in
+    store.add_event("FILLED", "ACC_001", {}, AT)  # a registered one goes in
     assert _count(store, "events") == 1
 
 
 # --- (d) the queries of docs/STATE.md -------------------------------------------------------
+
 
 def _doc_sql_blocks() -> list[str]:
     text = DOC.read_text(encoding="utf-8")
@@ -294,39 +365,66 @@ def _seed(s: Store) -> None:
         run_id = _insert_run(c)
         c.execute("UPDATE runs SET trading_date = ?", (today,))
         for acc, broker in (("ACC_001", "stockbit"), ("ACC_002", "ipot")):
-            s.set_worker_state(acc, broker, "INIT", now - timedelta(minutes=30), "start",
-                               pid=100, run_id=run_id)
+            s.set_worker_state(
+                acc, broker, "INIT", now - timedelta(minutes=30), "start", pid=100, run_id=run_id
+            )
             s.set_worker_state(acc, broker, "SETUP", now - timedelta(minutes=29), pid=100)
             s.set_worker_state(acc, broker, "TRADING", now - timedelta(minutes=20), pid=100)
-        c.execute("UPDATE workers SET restarts = 1, restarts_date = ?, last_error = 'crash'"
-                  " WHERE account = 'ACC_002'", (today,))
-        states = ["PENDING", "SUBMITTING", "OPEN", "PARTIAL", "FILLED", "TP_HIT", "CL_HIT",
-                  "EXPIRED_UNMATCHED", "FAILED", "CANCELLED", "OUTCOME_UNKNOWN"]
+        c.execute(
+            "UPDATE workers SET restarts = 1, restarts_date = ?, last_error = 'crash'"
+            " WHERE account = 'ACC_002'",
+            (today,),
+        )
+        states = [
+            "PENDING",
+            "SUBMITTING",
+            "OPEN",
+            "PARTIAL",
+            "FILLED",
+            "TP_HIT",
+            "CL_HIT",
+            "EXPIRED_UNMATCHED",
+            "FAILED",
+            "CANCELLED",
+            "OUTCOME_UNKNOWN",
+        ]
         for i, state in enumerate(states):
             acc = "ACC_002" if i % 2 else "ACC_001"
             filled = {"FILLED": 2, "TP_HIT": 2, "CL_HIT": 2, "PARTIAL": 1}.get(state, 0)
-            _insert_task(c, f"T-{i:03d}", acc, state, today, lots_filled=filled,
-                         avg_fill_price=9000 if filled else None,
-                         exit_price={"TP_HIT": 9200, "CL_HIT": 8800}.get(state),
-                         exit_lots=2 if state in ("TP_HIT", "CL_HIT") else 0,
-                         reason="rejected" if state == "FAILED" else None,
-                         last_error="toast: insufficient limit" if state == "FAILED" else None)
-        orders = [("T-001", "entry", 1, "buy", "MATCHED", "B-1"),
-                  ("T-001", "tp", 1, "sell", "OPEN", "B-2"),
-                  ("T-002", "entry", 1, "buy", "OPEN", "B-3"),
-                  ("T-010", "entry", 1, "buy", "UNKNOWN", None),
-                  ("T-001", "cl", 1, "sell", "CLICKED", None)]
+            _insert_task(
+                c,
+                f"T-{i:03d}",
+                acc,
+                state,
+                today,
+                lots_filled=filled,
+                avg_fill_price=9000 if filled else None,
+                exit_price={"TP_HIT": 9200, "CL_HIT": 8800}.get(state),
+                exit_lots=2 if state in ("TP_HIT", "CL_HIT") else 0,
+                reason="rejected" if state == "FAILED" else None,
+                last_error="toast: insufficient limit" if state == "FAILED" else None,
+            )
+        orders = [
+            ("T-001", "entry", 1, "buy", "MATCHED", "B-1"),
+            ("T-001", "tp", 1, "sell", "OPEN", "B-2"),
+            ("T-002", "entry", 1, "buy", "OPEN", "B-3"),
+            ("T-010", "entry", 1, "buy", "UNKNOWN", None),
+            ("T-001", "cl", 1, "sell", "CLICKED", None),
+        ]
         for task_id, purpose, attempt, side, status, boid in orders:
-            c.execute("INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, price,"
-                      " lot, intent_at, click_at, confirmed_at, broker_order_id, status)"
-                      " VALUES (?, 'ACC_002', ?, ?, ?, 'BBCA', 9000, 2, ?, ?, ?, ?, ?)",
-                      (task_id, purpose, attempt, side, ts, ts, ts if boid else None, boid,
-                       status))
+            c.execute(
+                "INSERT INTO orders (task_id, account, purpose, attempt, side, emiten, price,"
+                " lot, intent_at, click_at, confirmed_at, broker_order_id, status)"
+                " VALUES (?, 'ACC_002', ?, ?, ?, 'BBCA', 9000, 2, ?, ?, ?, ?, ?)",
+                (task_id, purpose, attempt, side, ts, ts, ts if boid else None, boid, status),
+            )
         s.add_event("TP_HIT", "ACC_002", {"state": "TP_HIT"}, ts, task_id="T-001")
         s.add_event("TASK_FAILED", "ACC_001", {"state": "FAILED"}, ts, task_id="T-008")
         c.execute("UPDATE events SET undeliverable = '422 unknown task' WHERE task_id = 'T-008'")
-        c.execute("INSERT INTO reports (trading_date, created, path, json) VALUES (?, ?, ?, ?)",
-                  (today, ts, f"reports/eod-{today}.json", '{"accounts": []}'))
+        c.execute(
+            "INSERT INTO reports (trading_date, created, path, json) VALUES (?, ?, ?, ?)",
+            (today, ts, f"reports/eod-{today}.json", '{"accounts": []}'),
+        )
         s.notify_channel("telegram", today, now)
         alert = s.one("SELECT * FROM events WHERE task_id = 'T-001'")
         s.notify_settle("telegram", alert, "on", "sent", 1, None, now)
@@ -336,14 +434,39 @@ def test_docs_state_md_has_the_queries_an_operator_needs():
     blocks = _doc_sql_blocks()
     assert len(blocks) >= 8
     text = DOC.read_text(encoding="utf-8")
-    for needle in ("-wal", "-shm", "wal_checkpoint(TRUNCATE)", "sqlite3 -readonly state.db",
-                   "+07:00", "user_version", "1 lot = 100 shares", "OUTCOME_UNKNOWN"):
+    for needle in (
+        "-wal",
+        "-shm",
+        "wal_checkpoint(TRUNCATE)",
+        "sqlite3 -readonly state.db",
+        "+07:00",
+        "user_version",
+        "1 lot = 100 shares",
+        "OUTCOME_UNKNOWN",
+    ):
         assert needle in text, needle
-    for table in ("runs", "workers", "worker_transitions", "tasks", "orders", "events",
-                  "reports", "eod_snapshots", "notify_channels", "notifications"):
+    for table in (
+        "runs",
+        "workers",
+        "worker_transitions",
+        "tasks",
+        "orders",
+        "events",
+        "reports",
+        "eod_snapshots",
+        "notify_channels",
+        "notifications",
+    ):
         assert f"### `{table}`" in text, table
-    for view in ("v_workers", "v_open_orders", "v_unconfirmed_intents", "v_tasks", "v_failures",
-                 "v_undelivered_events", "v_notify_channels"):
+    for view in (
+        "v_workers",
+        "v_open_orders",
+        "v_unconfirmed_intents",
+        "v_tasks",
+        "v_failures",
+        "v_undelivered_events",
+        "v_notify_channels",
+    ):
         assert f"`{view}`" in text, view
 
 
@@ -351,8 +474,18 @@ def test_docs_state_md_documents_every_column(tmp_path):
     text = DOC.read_text(encoding="utf-8")
     s = Store(tmp_path / "state.db")
     try:
-        for table in ("runs", "workers", "worker_transitions", "tasks", "orders", "events",
-                      "reports", "eod_snapshots", "notify_channels", "notifications"):
+        for table in (
+            "runs",
+            "workers",
+            "worker_transitions",
+            "tasks",
+            "orders",
+            "events",
+            "reports",
+            "eod_snapshots",
+            "notify_channels",
+            "notifications",
+        ):
             section = text.split(f"### `{table}`", 1)[1].split("\n### ", 1)[0]
             for col in s.conn.execute(f"PRAGMA table_info({table})"):
                 assert f"| `{col['name']}` |" in section, f"{table}.{col['name']} undocumented"
@@ -365,7 +498,7 @@ def test_every_query_in_docs_state_md_runs(tmp_path, block):
     path = tmp_path / "state.db"
     writer = Store(path)
     _seed(writer)
-    reader = Store(path, readonly=True)    # as an operator would: read-only, robot running
+    reader = Store(path, readonly=True)  # as an operator would: read-only, robot running
     try:
         for statement in _statements(block):
             rows = reader.conn.execute(statement).fetchall()
@@ -393,10 +526,10 @@ def _writer_proc(path: str, n: int, txns: int, start, results) -> None:
                     _insert_task(c, f"P{n}-{i}", f"ACC_{n}")
                     s.add_event("TASK_ACCEPTED", f"ACC_{n}", {"i": i}, AT, task_id=f"P{n}-{i}")
                 done += 1
-            except Exception:
+            except Exception:  # noqa: BLE001 - every failure is reported to the test
                 errors.append(traceback.format_exc())
         s.close()
-    except Exception:
+    except Exception:  # noqa: BLE001 - as above
         errors.append(traceback.format_exc())
     results.put((n, done, errors))
 
@@ -405,8 +538,10 @@ def _run_writers(path: Path, procs: int, txns: int) -> list[tuple[int, int, list
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Event()
     results = ctx.Queue()
-    ps = [ctx.Process(target=_writer_proc, args=(str(path), n, txns, start, results))
-          for n in range(procs)]
+    ps = [
+        ctx.Process(target=_writer_proc, args=(str(path), n, txns, start, results))
+        for n in range(procs)
+    ]
     for p in ps:
         p.start()
     start.set()
@@ -428,12 +563,14 @@ def test_six_processes_writing_at_once_never_see_database_is_locked(tmp_path):
     s = Store(path, readonly=True)
     try:
         assert _count(s, "tasks") == _count(s, "events") == PROCS * TXNS
-        assert s.query("SELECT account, COUNT(*) AS n FROM events GROUP BY account"
-                       " ORDER BY account") == [
-            {"account": f"ACC_{n}", "n": TXNS} for n in range(PROCS)]
+        assert s.query(
+            "SELECT account, COUNT(*) AS n FROM events GROUP BY account ORDER BY account"
+        ) == [{"account": f"ACC_{n}", "n": TXNS} for n in range(PROCS)]
         # no transaction was lost or rolled back: the outbox sequence has no gaps
         assert s.one("SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM events") == {
-            "lo": 1, "hi": PROCS * TXNS}
+            "lo": 1,
+            "hi": PROCS * TXNS,
+        }
         assert s.one("PRAGMA integrity_check")["integrity_check"] == "ok"
     finally:
         s.close()
@@ -445,19 +582,19 @@ def test_switching_a_new_file_to_wal_waits_for_a_writer_instead_of_failing(tmp_p
     # processes open a brand-new file together. Store must wait for the other writer like any
     # other transaction does.
     path = tmp_path / "state.db"
-    other = sqlite3.connect(path, isolation_level=None)     # a new file, still a rollback journal
+    other = sqlite3.connect(path, isolation_level=None)  # a new file, still a rollback journal
     other.execute("CREATE TABLE t (a)")
     other.execute("BEGIN IMMEDIATE")
     other.execute("INSERT INTO t VALUES (1)")
     outcome: dict = {}
 
-    def open_store():                         # a connection belongs to its thread
+    def open_store():  # a connection belongs to its thread
         try:
             s = Store(path)
             outcome["mode"] = s.conn.execute("PRAGMA journal_mode").fetchone()[0]
             outcome["version"] = s.version
             s.close()
-        except Exception as e:                                # pragma: no cover - the bug
+        except Exception as e:  # noqa: BLE001 - the bug, reported to the test
             outcome["error"] = e
 
     opener = threading.Thread(target=open_store)
@@ -465,7 +602,7 @@ def test_switching_a_new_file_to_wal_waits_for_a_writer_instead_of_failing(tmp_p
     opener.join(timeout=1.0)
     try:
         assert "error" not in outcome, outcome.get("error")
-        assert opener.is_alive()              # still waiting for the lock, well inside 30 s
+        assert opener.is_alive()  # still waiting for the lock, well inside 30 s
     finally:
         other.execute("COMMIT")
         other.close()
@@ -475,7 +612,7 @@ def test_switching_a_new_file_to_wal_waits_for_a_writer_instead_of_failing(tmp_p
 
 
 def test_processes_opening_a_new_file_at_once_migrate_it_once(tmp_path):
-    path = tmp_path / "state.db"                # nobody has created it yet
+    path = tmp_path / "state.db"  # nobody has created it yet
     results = _run_writers(path, PROCS, 5)
     errors = [e for _, _, errs in results for e in errs]
     assert errors == [], errors[0]
@@ -489,6 +626,7 @@ def test_processes_opening_a_new_file_at_once_migrate_it_once(tmp_path):
 
 # --- (f) read-only access -------------------------------------------------------------------
 
+
 def test_readonly_store_reads_while_another_connection_writes(tmp_path):
     path = tmp_path / "state.db"
     writer = Store(path)
@@ -496,13 +634,15 @@ def test_readonly_store_reads_while_another_connection_writes(tmp_path):
         _insert_run(c, note="committed")
     reader = Store(path, readonly=True)
     try:
-        with writer.transaction() as c:          # holds the write lock, uncommitted row
+        with writer.transaction() as c:  # holds the write lock, uncommitted row
             _insert_run(c, note="in flight")
             # the reader is not blocked and sees only committed data
             assert [r["note"] for r in reader.query("SELECT note FROM runs")] == ["committed"]
             assert reader.one("SELECT * FROM v_workers") is None
         assert [r["note"] for r in reader.query("SELECT note FROM runs ORDER BY id")] == [
-            "committed", "in flight"]
+            "committed",
+            "in flight",
+        ]
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             reader.conn.execute("DELETE FROM runs")
         assert _count(writer, "runs") == 2

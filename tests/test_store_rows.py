@@ -1,5 +1,6 @@
 """The Store's named reads and writes (robot/store/): the ones that carry logic, sqlite-utils'
 writes inside the store's own transactions, and that no SQL lives outside the store package."""
+
 from __future__ import annotations
 
 import io
@@ -36,18 +37,35 @@ def other(store: Store) -> sqlite3.Connection:
     return conn
 
 
-def task(store: Store, task_id="T1", account="A1", state=T.PENDING, day=DAY, price=1000, lot=2,
-         **extra) -> None:
-    store.insert_task({"task_id": task_id, "account": account, "trading_date": str(day),
-                       "emiten": "BBCA", "side": "buy", "price": price, "lot": lot, "tp": 1100,
-                       "cl": 950, "source": "test", "payload": "{}", "payload_hash": "h",
-                       "state": state.value, "created": AT.isoformat(),
-                       "updated": AT.isoformat(), **extra})
+def task(
+    store: Store, task_id="T1", account="A1", state=T.PENDING, day=DAY, price=1000, lot=2, **extra
+) -> None:
+    store.insert_task(
+        {
+            "task_id": task_id,
+            "account": account,
+            "trading_date": str(day),
+            "emiten": "BBCA",
+            "side": "buy",
+            "price": price,
+            "lot": lot,
+            "tp": 1100,
+            "cl": 950,
+            "source": "test",
+            "payload": "{}",
+            "payload_hash": "h",
+            "state": state.value,
+            "created": AT.isoformat(),
+            "updated": AT.isoformat(),
+            **extra,
+        }
+    )
 
 
 def intent(store: Store, task_id="T1", purpose="entry") -> int:
-    order_id, _ = store.insert_intent(task_id, "A1", purpose, "buy", "BBCA", 1000, 2, None, None,
-                                      AT, dry_run=False)
+    order_id, _ = store.insert_intent(
+        task_id, "A1", purpose, "buy", "BBCA", 1000, 2, None, None, AT, dry_run=False
+    )
     return order_id
 
 
@@ -57,18 +75,27 @@ def seen(status: OrderStatus, filled=0, order_id="B-1") -> BrokerOrder:
 
 # --- sqlite-utils writes join the store's transactions ------------------------------------------
 
+
 def test_a_sqlite_utils_write_inside_a_transaction_that_raises_leaves_nothing(store):
     task(store)
-    with pytest.raises(RuntimeError, match="after the writes"):
-        with store.transaction():
-            store.db["runs"].insert({"trading_date": "2026-03-02", "started": "s", "pid": 1,
-                                     "host": "h", "config_path": "c", "clock": "real"})
-            store.db["tasks"].update("T1", {"last_error": "written"})
-            store.db["eod_snapshots"].upsert({"account": "A1", "trading_date": "2026-03-02",
-                                              "taken_at": "t", "orders": "[]"},
-                                             pk=("account", "trading_date"))
-            assert store.conn.in_transaction
-            raise RuntimeError("after the writes")
+    with pytest.raises(RuntimeError, match="after the writes"), store.transaction():
+        store.db["runs"].insert(
+            {
+                "trading_date": "2026-03-02",
+                "started": "s",
+                "pid": 1,
+                "host": "h",
+                "config_path": "c",
+                "clock": "real",
+            }
+        )
+        store.db["tasks"].update("T1", {"last_error": "written"})
+        store.db["eod_snapshots"].upsert(
+            {"account": "A1", "trading_date": "2026-03-02", "taken_at": "t", "orders": "[]"},
+            pk=("account", "trading_date"),
+        )
+        assert store.conn.in_transaction
+        raise RuntimeError("after the writes")
     assert not store.conn.in_transaction
     conn = other(store)
     try:
@@ -83,7 +110,7 @@ def test_a_sqlite_utils_write_is_not_committed_before_the_transaction_ends(store
     with store.transaction():
         run_id = store.start_run(DAY, AT, 1, "h", "accounts.yaml", "real")
         conn = other(store)
-        try:       # WAL: the other connection reads the last commit, which has no run yet
+        try:  # WAL: the other connection reads the last commit, which has no run yet
             assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
         finally:
             conn.close()
@@ -93,15 +120,15 @@ def test_a_sqlite_utils_write_is_not_committed_before_the_transaction_ends(store
 
 # --- tasks ----------------------------------------------------------------------------------
 
+
 def test_move_task_checks_the_lifecycle_and_writes_nothing_when_refused(store):
     task(store, state=T.FILLED)
-    with pytest.raises(IllegalMove, match="task T1: FILLED -> PENDING"):
-        with store.transaction():
-            store.add_event("TASK_ACCEPTED", "A1", {}, AT, task_id="T1")
-            store.move_task("T1", T.PENDING, AT + timedelta(seconds=1), reason="x")
+    with pytest.raises(IllegalMove, match="task T1: FILLED -> PENDING"), store.transaction():
+        store.add_event("TASK_ACCEPTED", "A1", {}, AT, task_id="T1")
+        store.move_task("T1", T.PENDING, AT + timedelta(seconds=1), reason="x")
     row = store.task("T1")
     assert (row["state"], row["reason"], row["updated"]) == ("FILLED", None, AT.isoformat())
-    assert store.events_after(0, 10) == []          # the event of the change went with it
+    assert store.events_after(0, 10) == []  # the event of the change went with it
     before = store.move_task("T1", T.TP_HIT, AT + timedelta(seconds=2), exit_price=1100)
     assert before == {"state": "FILLED", "emiten": "BBCA"}
     assert (store.task("T1")["state"], store.task("T1")["exit_price"]) == ("TP_HIT", 1100)
@@ -117,7 +144,10 @@ def test_tasks_of_an_account_day_and_states_oldest_first(store):
     task(store, "T5", day="2026-03-03")
     assert [t["task_id"] for t in store.tasks_of("A1", DAY, T.PENDING)] == ["T1", "T2"]
     assert [t["task_id"] for t in store.tasks_of("A1", "2026-03-02", T.PENDING, T.FILLED)] == [
-        "T1", "T3", "T2"]
+        "T1",
+        "T3",
+        "T2",
+    ]
     assert store.count_tasks(DAY) == 4
     assert store.count_tasks(DAY, "A1") == 3
     assert store.count_tasks(DAY, "A1", [T.FILLED, T.OPEN]) == 1
@@ -127,8 +157,8 @@ def test_tasks_of_an_account_day_and_states_oldest_first(store):
 
 def test_committed_buy_value_leaves_out_failed_and_cancelled_tasks(store):
     assert store.committed_buy_value("A1", DAY) == 0
-    task(store, "T1", price=1000, lot=2)                  # Rp200,000
-    task(store, "T2", price=500, lot=1, state=T.FILLED)   # Rp50,000
+    task(store, "T1", price=1000, lot=2)  # Rp200,000
+    task(store, "T2", price=500, lot=1, state=T.FILLED)  # Rp50,000
     task(store, "T3", state=T.FAILED)
     task(store, "T4", state=T.CANCELLED)
     task(store, "T5", account="A2")
@@ -137,21 +167,31 @@ def test_committed_buy_value_leaves_out_failed_and_cancelled_tasks(store):
 
 # --- orders ---------------------------------------------------------------------------------
 
+
 def test_intents_number_their_attempts_per_task_and_purpose(store):
     task(store)
-    assert store.insert_intent("T1", "A1", "entry", "buy", "BBCA", 1000, 2, None, None, AT,
-                               False)[1] == 1
-    assert store.insert_intent("T1", "A1", "entry", "buy", "BBCA", 1000, 2, None, None, AT,
-                               True)[1] == 2
-    order_id, attempt = store.insert_intent("T1", "A1", "tp", "sell", "BBCA", 1100, 2, None,
-                                            None, AT, False)
+    assert (
+        store.insert_intent("T1", "A1", "entry", "buy", "BBCA", 1000, 2, None, None, AT, False)[1]
+        == 1
+    )
+    assert (
+        store.insert_intent("T1", "A1", "entry", "buy", "BBCA", 1000, 2, None, None, AT, True)[1]
+        == 2
+    )
+    order_id, attempt = store.insert_intent(
+        "T1", "A1", "tp", "sell", "BBCA", 1100, 2, None, None, AT, False
+    )
     assert attempt == 1
     row = store.order(order_id)
     assert (row["status"], row["intent_at"], row["dry_run"]) == ("INTENT", iso(AT), 0)
     store.record_native_exit("T1", "A1", "tp", seen(OrderStatus.OPEN, order_id="B-9"), AT)
     native = store.orders_of("T1")[-1]
     assert (native["attempt"], native["side"], native["status"], native["broker_order_id"]) == (
-        2, "sell", "OPEN", "B-9")
+        2,
+        "sell",
+        "OPEN",
+        "B-9",
+    )
     assert store.claimed_broker_ids("A1") == {"B-9"}
 
 
@@ -169,9 +209,13 @@ def test_an_order_row_moves_only_as_the_order_table_allows(store):
         store.mark_clicked(order_id, AT)
     row = store.order(order_id)
     assert (row["status"], row["lots_filled"], row["broker_order_id"], row["error"]) == (
-        "MATCHED", 2, "B-1", None)
-    assert row["last_seen"] == row["confirmed_at"] == iso(AT)   # record_seen without at
-    store.note_order_error(order_id, "noted")                          # no status change
+        "MATCHED",
+        2,
+        "B-1",
+        None,
+    )
+    assert row["last_seen"] == row["confirmed_at"] == iso(AT)  # record_seen without at
+    store.note_order_error(order_id, "noted")  # no status change
     assert store.order(order_id)["error"] == "noted"
     with pytest.raises(LookupError):
         store.mark_clicked(999, AT)
@@ -191,15 +235,19 @@ def test_order_reads_by_status(store):
     assert store.has_unsettled_entry("T1")
     store.mark_never_sent(a, "withheld")
     store.mark_rejected(b, "rejected", AT)
-    assert store.has_unsettled_entry("T1")                 # c is at the broker
+    assert store.has_unsettled_entry("T1")  # c is at the broker
     store.record_seen(c, seen(OrderStatus.REJECTED, order_id="B-3"), AT)
-    assert not store.has_unsettled_entry("T1")             # NOT_SENT and REJECTED only
-    assert [r["id"] for r in store.orders_on(DAY)] == [a, b, c] == [
-        r["id"] for r in store.orders_on(None)]
+    assert not store.has_unsettled_entry("T1")  # NOT_SENT and REJECTED only
+    assert (
+        [r["id"] for r in store.orders_on(DAY)]
+        == [a, b, c]
+        == [r["id"] for r in store.orders_on(None)]
+    )
     assert store.orders_on("2026-03-03") == []
 
 
 # --- events, workers, runs --------------------------------------------------------------------
+
 
 def test_an_event_once_a_day(store):
     assert store.add_event_once_a_day("LOGIN_REQUIRED", "A1", {"broker": "b"}, AT, DAY)
@@ -223,7 +271,7 @@ def test_outbox_marks(store):
 
 
 def test_worker_notes_for_a_worker_without_a_row_are_harmless(store):
-    store.note_worker_error("A1", "died before INIT")          # the supervisor's _on_exit
+    store.note_worker_error("A1", "died before INIT")  # the supervisor's _on_exit
     assert store.worker("A1") is None and store.workers() == []
     store.set_worker_state("A1", "fake", "INIT", AT, "started", 42, None)
     store.note_worker_process("A1", 123.5, None)
@@ -232,7 +280,11 @@ def test_worker_notes_for_a_worker_without_a_row_are_harmless(store):
     store.beat("A1", AT + timedelta(seconds=5))
     w = store.worker("A1")
     assert (w["pid_created"], w["child_pids"], w["restarts"], w["restarts_date"]) == (
-        123.5, "[7, 8]", 2, "2026-03-02")
+        123.5,
+        "[7, 8]",
+        2,
+        "2026-03-02",
+    )
     assert w["heartbeat"] == iso(AT + timedelta(seconds=5))
 
 
@@ -241,7 +293,7 @@ def test_eod_settled_is_the_move_out_of_eod_report_on_that_day(store):
         store.set_worker_state("A1", "fake", state, AT)
     assert not store.eod_settled("A1", DAY)
     store.set_worker_state("A1", "fake", "IDLE", AT)
-    store.set_worker_state("A2", "fake", "IDLE", AT)                    # never in EOD_REPORT
+    store.set_worker_state("A2", "fake", "IDLE", AT)  # never in EOD_REPORT
     assert store.eod_settled("A1", DAY) and not store.eod_settled("A1", "2026-03-03")
     assert store.accounts_settled_on(DAY) == {"A1"}
 
@@ -254,9 +306,11 @@ def test_runs_snapshots_and_reports(store):
     store.end_run(second, AT + timedelta(hours=2), "done")
     assert store.running_run() is None
     assert [(r["id"], r["status"]) for r in store.runs_on(DAY)] == [
-        (first, "interrupted"), (second, "done")]
+        (first, "interrupted"),
+        (second, "done"),
+    ]
     store.save_eod_snapshot("A1", DAY, AT, [{"order_id": "1"}])
-    store.save_eod_snapshot("A1", DAY, AT, [{"order_id": "2"}])      # the latest read is kept
+    store.save_eod_snapshot("A1", DAY, AT, [{"order_id": "2"}])  # the latest read is kept
     assert store.eod_snapshots(DAY) == {"A1": [{"order_id": "2"}]}
     store.save_report("2026-03-02", AT, "r.json", {"v": 1})
     store.save_report("2026-03-02", AT, "r.json", {"v": 2})
@@ -265,10 +319,12 @@ def test_runs_snapshots_and_reports(store):
 
 # --- where SQL lives -----------------------------------------------------------------------
 
-SQL = re.compile(r"^[rbfuRBFU]*['\"]*\s*((SELECT|INSERT|UPDATE|DELETE|REPLACE|PRAGMA|CREATE)\s|"
-                 r"(BEGIN|COMMIT|ROLLBACK)\b)|"
-                 r"\bSELECT\b.*\bFROM\b|\bINSERT (OR \w+ )?INTO\b|\bUPDATE \w+ SET\b|"
-                 r"\bDELETE FROM\b")
+SQL = re.compile(
+    r"^[rbfuRBFU]*['\"]*\s*((SELECT|INSERT|UPDATE|DELETE|REPLACE|PRAGMA|CREATE)\s|"
+    r"(BEGIN|COMMIT|ROLLBACK)\b)|"
+    r"\bSELECT\b.*\bFROM\b|\bINSERT (OR \w+ )?INTO\b|\bUPDATE \w+ SET\b|"
+    r"\bDELETE FROM\b"
+)
 STRINGS = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}  # 3.12+
 STORE_INTERNALS = re.compile(r"\bstore\.(conn|db|query|one|_\w+)\b|\.execute(many)?\(")
 
@@ -299,10 +355,16 @@ def test_the_sql_check_finds_sql(tmp_path):
     (tmp_path / "robot" / "store" / "rows.py").write_text('c.execute("DELETE FROM tasks")\n')
     (tmp_path / "robot" / "x.py").write_text(
         'rows = store.query(\n    "SELECT * FROM tasks WHERE state = ?", ("X",))\n'
-        'v = c("PRAGMA user_version")\nr = request(method="DELETE")\n')
+        'v = c("PRAGMA user_version")\nr = request(method="DELETE")\n'
+    )
     (tmp_path / "adapters").mkdir()
-    (tmp_path / "adapters" / "y.py").write_text("with store.transaction() as c:\n"
-                                                "    c.execute(f'UPDATE orders SET {sets}')\n")
+    (tmp_path / "adapters" / "y.py").write_text(
+        "with store.transaction() as c:\n    c.execute(f'UPDATE orders SET {sets}')\n"
+    )
     assert [f.split(":", 2)[:2] for f in sql_outside_the_store(tmp_path)] == [
-        ["adapters/y.py", "2"], ["adapters/y.py", "2"], ["robot/x.py", "2"], ["robot/x.py", "3"],
-        ["robot/x.py", "1"]]
+        ["adapters/y.py", "2"],
+        ["adapters/y.py", "2"],
+        ["robot/x.py", "2"],
+        ["robot/x.py", "3"],
+        ["robot/x.py", "1"],
+    ]

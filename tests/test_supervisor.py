@@ -4,6 +4,7 @@ Each test runs `python -m robot.supervisor` as a child process on an accelerated
 observes it only through what an operator has: state.db, `robot status`, exit codes and the
 process table.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,29 +15,54 @@ import sys
 from pathlib import Path
 
 import psutil
-import pytest
 
 import configs
 import statedb
-from event_contract import check_db
-from waiting import wait_for
 from robot import proctree
+from waiting import wait_for
 
-SPEED = 1200           # a whole 08:00-16:15 day in about 25 s
-ALL_STATES = {"INIT", "IDLE", "SETUP", "CHECK_SESSION", "READY", "WAIT_LOGIN", "PULL_TASKS",
-              "TRADING", "EOD_REPORT", "STOPPED"}
+SPEED = 1200  # a whole 08:00-16:15 day in about 25 s
+ALL_STATES = {
+    "INIT",
+    "IDLE",
+    "SETUP",
+    "CHECK_SESSION",
+    "READY",
+    "WAIT_LOGIN",
+    "PULL_TASKS",
+    "TRADING",
+    "EOD_REPORT",
+    "STOPPED",
+}
 
 
 def write_config(root: Path, accounts: list[str], **settings) -> Path:
     """Accounts on the fake broker, with fast heartbeats and restarts (``hang``: the hang
     timeout)."""
-    restart = settings.pop("restart", {"backoff_initial_s": 0.2, "backoff_max_s": 1,
-                                       "min_uptime_s": 1, "flap_max": 5, "flap_window_s": 600})
-    return configs.write_config(root, accounts, {
-        "operating_hours": {"start": "08:45", "end": "16:15"}, "eod_report_time": "16:00",
-        "poll_interval_ms": 60000, "heartbeat_interval_s": 0.3,
-        "hang_timeout_s": settings.pop("hang", 20), "restart": restart,
-        "browser": {"launch_stagger_s": 0}, **settings})
+    restart = settings.pop(
+        "restart",
+        {
+            "backoff_initial_s": 0.2,
+            "backoff_max_s": 1,
+            "min_uptime_s": 1,
+            "flap_max": 5,
+            "flap_window_s": 600,
+        },
+    )
+    return configs.write_config(
+        root,
+        accounts,
+        {
+            "operating_hours": {"start": "08:45", "end": "16:15"},
+            "eod_report_time": "16:00",
+            "poll_interval_ms": 60000,
+            "heartbeat_interval_s": 0.3,
+            "hang_timeout_s": settings.pop("hang", 20),
+            "restart": restart,
+            "browser": {"launch_stagger_s": 0},
+            **settings,
+        },
+    )
 
 
 def behave(root: Path, account: str, **behaviour) -> None:
@@ -48,13 +74,32 @@ def behave(root: Path, account: str, **behaviour) -> None:
 class Run:
     """A supervisor child process and read-only looks into its state.db."""
 
-    def __init__(self, root: Path, *args: str, start: str = "08:00", speed: float = SPEED,
-                 day: str = "2026-11-25"):
+    def __init__(
+        self,
+        root: Path,
+        *args: str,
+        start: str = "08:00",
+        speed: float = SPEED,
+        day: str = "2026-11-25",
+    ):
         self.root = root
-        cmd = [sys.executable, "-m", "robot.supervisor", "--config", str(root / "accounts.yaml"),
-               "--date", day, "--clock-speed", str(speed), "--clock-start", start, *args]
-        self.proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "robot.supervisor",
+            "--config",
+            str(root / "accounts.yaml"),
+            "--date",
+            day,
+            "--clock-speed",
+            str(speed),
+            "--clock-start",
+            start,
+            *args,
+        ]
+        self.proc = subprocess.Popen(
+            cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         self.ps = psutil.Process(self.proc.pid)
 
     def rows(self, sql: str, params=()) -> list[dict]:
@@ -65,8 +110,12 @@ class Run:
         return rows[0] if rows else {}
 
     def states(self, account: str) -> list[str]:
-        return [r["to_state"] for r in self.rows(
-            "SELECT to_state FROM worker_transitions WHERE account = ? ORDER BY id", (account,))]
+        return [
+            r["to_state"]
+            for r in self.rows(
+                "SELECT to_state FROM worker_transitions WHERE account = ? ORDER BY id", (account,)
+            )
+        ]
 
     def events(self, type_: str) -> list[dict]:
         return self.rows("SELECT * FROM events WHERE type = ? ORDER BY seq", (type_,))
@@ -74,8 +123,12 @@ class Run:
     def wait_state(self, account: str, state: str, timeout: float = 60, **extra) -> dict:
         def check():
             w = self.worker(account)
-            return w if w.get("state") == state and all(w.get(k) == v for k, v in extra.items()) \
+            return (
+                w
+                if w.get("state") == state and all(w.get(k) == v for k, v in extra.items())
                 else None
+            )
+
         return wait_for(check, timeout, f"{account} in {state} {extra or ''}")
 
     def finish(self, timeout: float = 120) -> tuple[int, str]:
@@ -96,18 +149,6 @@ class Run:
             self.proc.wait(10)
 
 
-@pytest.fixture
-def runs():
-    """The runs a test starts, killed at its end; every event they wrote must match its schema
-    (LOGIN_REQUIRED, WORKER_CRASHED, WORKER_RESTARTED, WORKER_FATAL, EOD_REPORT, ...)."""
-    started: list[Run] = []
-    yield started
-    for r in started:
-        r.kill()
-    for r in started:
-        check_db(r.root / "state.db")
-
-
 def fake_driver(profile: Path) -> list[psutil.Process]:
     out = []
     for p in psutil.process_iter(["cmdline"]):
@@ -123,25 +164,33 @@ def no_profile_processes(root: Path, accounts: list[str]) -> bool:
 def test_accelerated_day_goes_through_every_lifecycle_state(tmp_path, runs):
     accounts = ["A1", "A2", "A3"]
     write_config(tmp_path, accounts)
-    behave(tmp_path, "A3", session_valid=False)           # A3 must wait for a login
+    behave(tmp_path, "A3", session_valid=False)  # A3 must wait for a login
     run = Run(tmp_path)
     runs.append(run)
     run.wait_state("A3", "WAIT_LOGIN")
     wait_for(lambda: run.events("LOGIN_REQUIRED"), 30, "LOGIN_REQUIRED event")
-    behave(tmp_path, "A3", session_valid=True)             # the human logs in
+    behave(tmp_path, "A3", session_valid=True)  # the human logs in
     run.wait_state("A3", "TRADING")
     code, out = run.finish()
     assert code == 0, out
     for a in accounts:
         seen = run.states(a)
         assert seen[0] == "INIT" and seen[-1] == "STOPPED", seen
-        assert {"IDLE", "SETUP", "CHECK_SESSION", "READY", "PULL_TASKS", "TRADING",
-                "EOD_REPORT"} <= set(seen), (a, seen)
+        assert {
+            "IDLE",
+            "SETUP",
+            "CHECK_SESSION",
+            "READY",
+            "PULL_TASKS",
+            "TRADING",
+            "EOD_REPORT",
+        } <= set(seen), (a, seen)
     assert set(run.states("A3")) == ALL_STATES
-    assert len(run.events("LOGIN_REQUIRED")) == 1           # once, however long it polled
+    assert len(run.events("LOGIN_REQUIRED")) == 1  # once, however long it polled
     # every transition is stamped with the simulated WIB time and a reason
-    t = run.rows("SELECT at, reason FROM worker_transitions WHERE account = 'A1' AND "
-                 "to_state = 'EOD_REPORT'")[0]
+    t = run.rows(
+        "SELECT at, reason FROM worker_transitions WHERE account = 'A1' AND to_state = 'EOD_REPORT'"
+    )[0]
     # at 1200x a busy machine's half second is ten simulated minutes: "from 16:00" is the rule
     assert "2026-11-25T16:00" <= t["at"] < "2026-11-25T17" and t["at"].endswith("+07:00")
     assert t["reason"]
@@ -162,16 +211,35 @@ def test_sigkill_of_a_worker_restarts_it_and_the_day_completes(tmp_path, runs):
     driver = fake_driver(tmp_path / "profiles" / "A1")
     assert driver, "the fake driver of A1 should be running"
     os.kill(victim["pid"], signal.SIGKILL)
-    restarted = wait_for(lambda: (w := run.worker("A1")) and w["restarts"] == 1
-                         and w["state"] == "TRADING" and w["pid"] != victim["pid"] and w,
-                         60, "A1 restarted and trading again")
-    assert run.worker("A2")["pid"] == other_pid              # the other worker was not disturbed
+    restarted = wait_for(
+        lambda: (
+            (w := run.worker("A1"))
+            and w["restarts"] == 1
+            and w["state"] == "TRADING"
+            and w["pid"] != victim["pid"]
+            and w
+        ),
+        60,
+        "A1 restarted and trading again",
+    )
+    assert run.worker("A2")["pid"] == other_pid  # the other worker was not disturbed
     assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in stand_in)
     # the driver was re-parented away and named no profile: its process group still ended it
     assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in driver)
-    status = subprocess.run([sys.executable, "-m", "robot", "status", "--config",
-                             str(tmp_path / "accounts.yaml"), "--json"],
-                            capture_output=True, text=True, timeout=60)
+    status = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "robot",
+            "status",
+            "--config",
+            str(tmp_path / "accounts.yaml"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     data = json.loads(status.stdout)
     a1 = next(r for r in data["accounts"] if r["account"] == "A1")
     assert a1["restarts_today"] == 1 and a1["pid"] == restarted["pid"]
@@ -185,9 +253,17 @@ def test_sigkill_of_a_worker_restarts_it_and_the_day_completes(tmp_path, runs):
 
 
 def test_flapping_account_goes_fatal_and_the_others_keep_running(tmp_path, runs):
-    write_config(tmp_path, ["GOOD", "BAD"], restart={"backoff_initial_s": 0.1, "backoff_max_s": 1,
-                                                     "min_uptime_s": 5, "flap_max": 2,
-                                                     "flap_window_s": 600})
+    write_config(
+        tmp_path,
+        ["GOOD", "BAD"],
+        restart={
+            "backoff_initial_s": 0.1,
+            "backoff_max_s": 1,
+            "min_uptime_s": 5,
+            "flap_max": 2,
+            "flap_window_s": 600,
+        },
+    )
     behave(tmp_path, "BAD", crash_on_start=True)
     run = Run(tmp_path)
     runs.append(run)
@@ -196,13 +272,16 @@ def test_flapping_account_goes_fatal_and_the_others_keep_running(tmp_path, runs)
     assert len(run.events("WORKER_FATAL")) == 1
     assert len(run.events("WORKER_CRASHED")) == 2 and len(run.events("WORKER_RESTARTED")) == 2
     run.wait_state("GOOD", "TRADING")
-    text = subprocess.run([sys.executable, "-m", "robot", "status", "--config",
-                           str(tmp_path / "accounts.yaml")], capture_output=True, text=True,
-                          timeout=60).stdout
+    text = subprocess.run(
+        [sys.executable, "-m", "robot", "status", "--config", str(tmp_path / "accounts.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     assert "FATAL" in text and "3 failures within 600 s" in text
     code, out = run.finish()
     assert code == 0, out
-    assert run.worker("BAD")["state"] == "FATAL"           # never revived automatically today
+    assert run.worker("BAD")["state"] == "FATAL"  # never revived automatically today
     assert "EOD_REPORT" in run.states("GOOD")
 
 
@@ -212,15 +291,20 @@ def test_hung_worker_is_killed_with_its_tree_and_restarted(tmp_path, runs):
     runs.append(run)
     before = run.wait_state("H1", "TRADING")
     stand_in = proctree.profile_processes(tmp_path / "profiles" / "H1")
-    behave(tmp_path, "H1", hang=True)                         # the next poll never returns
+    behave(tmp_path, "H1", hang=True)  # the next poll never returns
     crash = wait_for(lambda: run.events("WORKER_CRASHED"), 60, "hang detected")[0]
     assert "hung: no heartbeat" in json.loads(crash["payload"])["reason"]
-    assert not psutil.pid_exists(before["pid"]) or \
-        psutil.Process(before["pid"]).status() == psutil.STATUS_ZOMBIE
+    assert (
+        not psutil.pid_exists(before["pid"])
+        or psutil.Process(before["pid"]).status() == psutil.STATUS_ZOMBIE
+    )
     assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in stand_in)
-    behave(tmp_path, "H1")                                    # healthy again
-    wait_for(lambda: (w := run.worker("H1")) and w["restarts"] >= 1 and w["state"] == "TRADING",
-             60, "H1 back in TRADING")
+    behave(tmp_path, "H1")  # healthy again
+    wait_for(
+        lambda: (w := run.worker("H1")) and w["restarts"] >= 1 and w["state"] == "TRADING",
+        60,
+        "H1 back in TRADING",
+    )
     run.kill()
 
 
@@ -232,9 +316,9 @@ def test_sigterm_stops_everything_and_leaves_no_process(tmp_path, runs):
     for a in accounts:
         run.wait_state(a, "TRADING")
     family = run.descendants()
-    assert len(family) >= 6                                  # 3 workers + 3 stand-in browsers
+    assert len(family) >= 6  # 3 workers + 3 stand-in browsers
     run.proc.send_signal(signal.SIGTERM)
-    code, out = run.finish(timeout=15)                        # the promise: within 15 s
+    code, out = run.finish(timeout=15)  # the promise: within 15 s
     assert code == 0, out
     gone, alive = psutil.wait_procs(family, timeout=1)
     assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], alive
@@ -253,9 +337,12 @@ def test_robot_stop_ends_a_running_day_cleanly(tmp_path, runs):
     for a in accounts:
         run.wait_state(a, "TRADING")
     family = run.descendants()
-    stop = subprocess.run([sys.executable, "-m", "robot", "stop", "--config",
-                           str(tmp_path / "accounts.yaml")], capture_output=True, text=True,
-                          timeout=150)
+    stop = subprocess.run(
+        [sys.executable, "-m", "robot", "stop", "--config", str(tmp_path / "accounts.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
     assert stop.returncode == 0, stop.stdout + stop.stderr
     assert f"supervisor pid {run.proc.pid}" in stop.stdout and "stopped" in stop.stdout
     code, out = run.finish(timeout=15)
@@ -266,9 +353,12 @@ def test_robot_stop_ends_a_running_day_cleanly(tmp_path, runs):
     assert run.rows("SELECT status FROM runs")[0]["status"] == "interrupted"
     assert all(run.worker(a)["state"] == "STOPPED" for a in accounts)
     assert not (tmp_path / "state.db.stop").exists()
-    again = subprocess.run([sys.executable, "-m", "robot", "stop", "--config",
-                            str(tmp_path / "accounts.yaml")], capture_output=True, text=True,
-                           timeout=60)
+    again = subprocess.run(
+        [sys.executable, "-m", "robot", "stop", "--config", str(tmp_path / "accounts.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert again.returncode == 0 and "no day is running" in again.stdout
 
 
@@ -277,10 +367,24 @@ def test_second_supervisor_on_the_same_state_db_refuses(tmp_path, runs):
     first = Run(tmp_path, speed=60, start="08:44")
     runs.append(first)
     first.wait_state("S1", "TRADING")
-    second = subprocess.run([sys.executable, "-m", "robot.supervisor", "--config",
-                             str(tmp_path / "accounts.yaml"), "--date", "2026-11-25",
-                             "--clock-speed", "60", "--clock-start", "09:00"],
-                            capture_output=True, text=True, timeout=60)
+    second = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "robot.supervisor",
+            "--config",
+            str(tmp_path / "accounts.yaml"),
+            "--date",
+            "2026-11-25",
+            "--clock-speed",
+            "60",
+            "--clock-start",
+            "09:00",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert second.returncode == 1
     assert "another supervisor is already running" in second.stderr
     assert first.proc.poll() is None and first.worker("S1")["state"] == "TRADING"
@@ -295,8 +399,8 @@ def test_killed_supervisor_leaves_orphans_that_the_next_start_cleans_up(tmp_path
         run.wait_state(a, "TRADING")
     family = run.descendants()
     workers = [run.worker(a)["pid"] for a in accounts]
-    os.kill(run.proc.pid, signal.SIGKILL)                     # no clean-up from the supervisor
-    os.kill(workers[0], signal.SIGKILL)                       # and one worker dies with it
+    os.kill(run.proc.pid, signal.SIGKILL)  # no clean-up from the supervisor
+    os.kill(workers[0], signal.SIGKILL)  # and one worker dies with it
     run.proc.wait(10)
     orphans = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert orphans, "a SIGKILLed supervisor should leave processes behind"
@@ -317,7 +421,7 @@ def test_restart_mid_day_resumes_trading_without_idle(tmp_path, runs):
     run = Run(tmp_path, speed=60, start="10:30")
     runs.append(run)
     run.wait_state("M1", "TRADING")
-    assert "IDLE" not in run.states("M1")                     # straight through to TRADING
+    assert "IDLE" not in run.states("M1")  # straight through to TRADING
     run.proc.send_signal(signal.SIGTERM)
     assert run.finish(15)[0] == 0
 
@@ -336,11 +440,17 @@ def test_a_browser_dying_while_a_lost_session_is_checked_is_relaunched_in_place(
     browser.kill()
     log = tmp_path / "logs" / "S1.log"
     wait_for(lambda: "browser crashed" in log.read_text(), 30, "the worker to see the crash")
-    wait_for(lambda: [p for p in proctree.profile_processes(profile) if p.pid != browser.pid],
-             30, "a relaunched browser")
-    behave(tmp_path, "S1")                                       # logged in again
-    wait_for(lambda: run.states("S1")[-1:] == ["TRADING"] and "WAIT_LOGIN" in run.states("S1"),
-             30, "S1 trading again")
+    wait_for(
+        lambda: [p for p in proctree.profile_processes(profile) if p.pid != browser.pid],
+        30,
+        "a relaunched browser",
+    )
+    behave(tmp_path, "S1")  # logged in again
+    wait_for(
+        lambda: run.states("S1")[-1:] == ["TRADING"] and "WAIT_LOGIN" in run.states("S1"),
+        30,
+        "S1 trading again",
+    )
     assert not run.events("WORKER_CRASHED") and run.worker("S1")["restarts"] == 0
     assert run.states("S1")[-3:] == ["READY", "PULL_TASKS", "TRADING"]
     run.proc.send_signal(signal.SIGTERM)
@@ -350,20 +460,45 @@ def test_a_browser_dying_while_a_lost_session_is_checked_is_relaunched_in_place(
 def test_non_trading_day_exits_zero_at_once(tmp_path):
     write_config(tmp_path, ["N1"])
     for day, why in (("2026-12-25", "Christmas Day"), ("2026-11-28", "Saturday")):
-        proc = subprocess.run([sys.executable, "-m", "robot.supervisor", "--config",
-                               str(tmp_path / "accounts.yaml"), "--date", day],
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "robot.supervisor",
+                "--config",
+                str(tmp_path / "accounts.yaml"),
+                "--date",
+                day,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert proc.returncode == 0
         assert f"{day} is not an IDX trading day" in proc.stderr and why in proc.stderr
-    assert not (tmp_path / "state.db").exists()               # nothing was started
+    assert not (tmp_path / "state.db").exists()  # nothing was started
 
 
 def test_bad_options_exit_2(tmp_path):
     write_config(tmp_path, ["B1"])
-    for args in (["--date", "2026-02-30"], ["--clock-start", "25:00"], ["--clock-speed", "0"],
-                 ["--config", str(tmp_path / "missing.yaml")]):
-        proc = subprocess.run([sys.executable, "-m", "robot.supervisor", "--config",
-                               str(tmp_path / "accounts.yaml"), *args],
-                              capture_output=True, text=True, timeout=60)
+    for args in (
+        ["--date", "2026-02-30"],
+        ["--clock-start", "25:00"],
+        ["--clock-speed", "0"],
+        ["--config", str(tmp_path / "missing.yaml")],
+    ):
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "robot.supervisor",
+                "--config",
+                str(tmp_path / "accounts.yaml"),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert proc.returncode == 2, (args, proc.stderr)
         assert "Traceback" not in proc.stderr

@@ -12,6 +12,7 @@ takes those failures as "not yet, look again".
     click_to_new_page(driver, button, wait)       # instead of click() + staleness_of(button)
     wait.until(settled(lambda d: d.find_elements(By.CSS_SELECTOR, ".toast")))
 """
+
 from __future__ import annotations
 
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -19,7 +20,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 # the one copy of "a navigation raced this look": the adapters wait with the same rule
-from adapters.waits import NAVIGATION_RACES, is_navigation_race, settled  # noqa: F401
+from adapters.waits import settled
 
 # A mark on the current document's window: a new document (whatever URL) starts without it.
 MARK_JS = "window.__webwaitOldPage = true;"
@@ -33,8 +34,9 @@ def mark_page(driver: WebDriver) -> None:
 
 def wait_new_page(driver: WebDriver, wait: WebDriverWait) -> None:
     """Wait until the document marked by ``mark_page`` is replaced by a fully loaded one."""
-    wait.until(settled(lambda d: d.execute_script(NEW_PAGE_JS)),
-               "the click's navigation to a new page")
+    wait.until(
+        settled(lambda d: d.execute_script(NEW_PAGE_JS)), "the click's navigation to a new page"
+    )
 
 
 def click_to_new_page(driver: WebDriver, element: WebElement, wait: WebDriverWait) -> None:

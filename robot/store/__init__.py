@@ -14,6 +14,7 @@ documented in docs/STATE.md.
 - workers.py: each account's worker state and its history
 - runs.py: supervisor runs, the brokers' histories at the close and the day's report
 """
+
 from __future__ import annotations
 
 from .connection import BUSY_TIMEOUT_MS, _split_sql  # noqa: F401 (tests build old schemas)

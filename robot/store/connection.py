@@ -7,13 +7,15 @@ connection: from 4.0 its inserts, updates and upserts run in ``Database.atomic()
 inside a transaction that is already open, so they join ours instead of committing it early. The
 row modules call it inside ``transaction()`` only (on its own it would BEGIN a deferred one).
 """
+
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import sqlite_utils
 
@@ -31,7 +33,9 @@ class StoreBase:
             # as_uri() percent-encodes the path: a raw '#', '?' or '%' in it would otherwise end
             # the file name early, drop "?mode=ro" and open (or create) another file read-write
             uri = self.path.resolve().as_uri() + "?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            conn = sqlite3.connect(
+                uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+            )
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: we issue BEGIN IMMEDIATE ourselves (see transaction())
@@ -59,8 +63,10 @@ class StoreBase:
         with self.transaction():
             current = self.version
             if current > SCHEMA_VERSION:
-                raise RuntimeError(f"{self.path} has schema version {current}, newer than this "
-                                   f"robot ({SCHEMA_VERSION}): upgrade the robot")
+                raise RuntimeError(
+                    f"{self.path} has schema version {current}, newer than this "
+                    f"robot ({SCHEMA_VERSION}): upgrade the robot"
+                )
             for n in range(current, SCHEMA_VERSION):
                 for statement in _split_sql(MIGRATIONS[n]):
                     self.conn.execute(statement)
@@ -86,6 +92,14 @@ class StoreBase:
                 self.conn.execute("ROLLBACK")
             raise
 
+    # ------------------------------------------------------------------------------ writes
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        """Insert ``row`` (inside ``transaction()``); its rowid."""
+        rowid = self.db.table(table).insert(row).last_rowid
+        if rowid is None:  # sqlite-utils types it optional; an insert always sets it
+            raise RuntimeError(f"no rowid after an insert into {table}")
+        return rowid
+
     # ------------------------------------------------------------------------------- reads
     # Plain sqlite3 for the reads a worker makes on every poll: sqlite-utils' db.query wraps
     # each SELECT in a SAVEPOINT and RELEASE (1.5x to 4x the time of these small reads), and
@@ -96,6 +110,13 @@ class StoreBase:
     def _row(self, sql: str, params: Any = ()) -> dict | None:
         row = self.conn.execute(sql, params).fetchone()
         return dict(row) if row is not None else None
+
+    def _must_row(self, sql: str, params: Any = ()) -> dict:
+        """A row that exists (just written, or referenced by another): its absence is a bug."""
+        row = self._row(sql, params)
+        if row is None:
+            raise LookupError(f"no row for {sql!r} {params!r} in {self.path}")
+        return row
 
     def _value(self, sql: str, params: Any = ()) -> Any:
         """The first column of the first row (None when there is no row)."""

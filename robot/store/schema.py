@@ -1,5 +1,6 @@
 """The schema of state.db as forward migrations (SQL DDL; every table and column is documented in
 docs/STATE.md). An existing file is migrated by ``PRAGMA user_version`` when a Store opens it."""
+
 from __future__ import annotations
 
 # Forward migrations: MIGRATIONS[n] takes the schema from version n to n + 1.

@@ -5,19 +5,27 @@ order moves below, each checked against its table in robot/orders.py (IllegalMov
 the transaction that writes it. The engine's reads on every poll are plain SQL (see
 connection.py); writes go through sqlite-utils' table helpers.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Iterable
+from typing import Any
 
 from adapters.base import BrokerOrder
 
 from ..clock import iso
-from ..orders import (ORDER_AT_BROKER, ORDER_UNCONFIRMED, OrderState, TaskState, check_move,
-                      check_order_move)
+from ..orders import (
+    ORDER_AT_BROKER,
+    ORDER_UNCONFIRMED,
+    OrderState,
+    TaskState,
+    check_move,
+    check_order_move,
+)
 from .connection import StoreBase, marks
 
-Day = date | str          # a trading day: a date, or its ISO text (str() of either is the text)
+Day = date | str  # a trading day: a date, or its ISO text (str() of either is the text)
 
 
 class TaskRows(StoreBase):
@@ -27,52 +35,61 @@ class TaskRows(StoreBase):
 
     def tasks_of(self, account: str, day: Day, *states: TaskState) -> list[dict]:
         """An account's tasks of the day in these states, oldest first (read on every poll)."""
-        return self._rows(f"SELECT * FROM tasks WHERE account = ? AND trading_date = ? AND "
-                          f"state IN ({marks(states)}) ORDER BY created, task_id",
-                          (account, str(day), *[s.value for s in states]))
+        return self._rows(
+            f"SELECT * FROM tasks WHERE account = ? AND trading_date = ? AND "
+            f"state IN ({marks(states)}) ORDER BY created, task_id",
+            (account, str(day), *[s.value for s in states]),
+        )
 
     def tasks_on(self, day: Day | None) -> list[dict]:
         """Every task of a trading day (None: of every day)."""
         if day is None:
-            return list(self.db["tasks"].rows_where())
-        return list(self.db["tasks"].rows_where("trading_date = ?", [str(day)]))
+            return list(self.db.table("tasks").rows_where())
+        return list(self.db.table("tasks").rows_where("trading_date = ?", [str(day)]))
 
-    def count_tasks(self, day: Day, account: str | None = None,
-                    states: Iterable[TaskState] = ()) -> int:
+    def count_tasks(
+        self, day: Day, account: str | None = None, states: Iterable[TaskState] = ()
+    ) -> int:
         """Tasks of a day, of one account if given, in these states if given."""
         where, args = ["trading_date = ?"], [str(day)]
         if account is not None:
             where.append("account = ?")
             args.append(account)
-        states = [s.value for s in states]
-        if states:
-            where.append(f"state IN ({marks(states)})")
-            args += states
-        return self.db["tasks"].count_where(" AND ".join(where), args)
+        values = [s.value for s in states]
+        if values:
+            where.append(f"state IN ({marks(values)})")
+            args += values
+        return self.db.table("tasks").count_where(" AND ".join(where), args)
 
     def committed_buy_value(self, account: str, day: Day) -> int:
         """Rupiah of the day's tasks of an account that are not FAILED or CANCELLED (the
         max_daily_buy_value limit)."""
-        return self._value("SELECT COALESCE(SUM(price * lot * 100), 0) FROM tasks WHERE "
-                           "account = ? AND trading_date = ? AND state NOT IN (?, ?)",
-                           (account, str(day), TaskState.FAILED.value, TaskState.CANCELLED.value))
+        return self._value(
+            "SELECT COALESCE(SUM(price * lot * 100), 0) FROM tasks WHERE "
+            "account = ? AND trading_date = ? AND state NOT IN (?, ?)",
+            (account, str(day), TaskState.FAILED.value, TaskState.CANCELLED.value),
+        )
 
     def latest_task_day(self) -> str | None:
         return self._value("SELECT MAX(trading_date) FROM tasks")
 
     def task_counts(self, account: str, day: Day) -> dict:
         """How an account's day is going: tasks working (open), with fills, TP and CL hits."""
-        return self._row(
-            "SELECT SUM(state IN ('OPEN', 'PARTIAL', 'SUBMITTING')) AS open, "
-            "SUM(lots_filled > 0) AS fills, SUM(state = 'TP_HIT') AS tp, "
-            "SUM(state = 'CL_HIT') AS cl FROM tasks WHERE account = ? AND trading_date = ?",
-            (account, str(day))) or {}
+        return (
+            self._row(
+                "SELECT SUM(state IN ('OPEN', 'PARTIAL', 'SUBMITTING')) AS open, "
+                "SUM(lots_filled > 0) AS fills, SUM(state = 'TP_HIT') AS tp, "
+                "SUM(state = 'CL_HIT') AS cl FROM tasks WHERE account = ? AND trading_date = ?",
+                (account, str(day)),
+            )
+            or {}
+        )
 
     # ----------------------------------------------------------------------------- writes
     def insert_task(self, row: dict) -> None:
         """A task as taken in (task intake decides its state and columns)."""
         with self.transaction():
-            self.db["tasks"].insert(row)
+            self.db.table("tasks").insert(row)
 
     def move_task(self, task_id: str, to: TaskState, at: datetime, **cols) -> dict:
         """Change a task's state, checked against the task lifecycle, with other columns of the
@@ -83,7 +100,7 @@ class TaskRows(StoreBase):
             if before is None:
                 raise LookupError(f"no task {task_id} in the store")
             check_move(task_id, TaskState(before["state"]), to)
-            self.db["tasks"].update(task_id, {"state": to.value, "updated": iso(at), **cols})
+            self.db.table("tasks").update(task_id, {"state": to.value, "updated": iso(at), **cols})
         return before
 
     def count_entry_attempt(self, task_id: str) -> None:
@@ -93,12 +110,12 @@ class TaskRows(StoreBase):
 
     def note_task_error(self, task_id: str, error: str) -> None:
         with self.transaction():
-            self.db["tasks"].update(task_id, {"last_error": error})
+            self.db.table("tasks").update(task_id, {"last_error": error})
 
     def request_cancel(self, task_id: str, at: datetime) -> None:
         """The task server asked to withdraw this task (the engine acts on it)."""
         with self.transaction():
-            self.db["tasks"].update(task_id, {"cancel_requested": 1, "updated": iso(at)})
+            self.db.table("tasks").update(task_id, {"cancel_requested": 1, "updated": iso(at)})
 
 
 class OrderRows(StoreBase):
@@ -113,83 +130,149 @@ class OrderRows(StoreBase):
     def orders_on(self, day: Day | None) -> list[dict]:
         """The order rows of a trading day's tasks (None: of every day)."""
         if day is None:
-            return list(self.db["orders"].rows_where())
-        return self._rows("SELECT o.* FROM orders o JOIN tasks t ON t.task_id = o.task_id "
-                          "WHERE t.trading_date = ?", (str(day),))
+            return list(self.db.table("orders").rows_where())
+        return self._rows(
+            "SELECT o.* FROM orders o JOIN tasks t ON t.task_id = o.task_id "
+            "WHERE t.trading_date = ?",
+            (str(day),),
+        )
 
     def has_orders(self, account: str, *statuses: OrderState) -> bool:
         """Whether any order row of the account has one of these statuses."""
-        return self._value(f"SELECT 1 FROM orders WHERE account = ? AND status IN "
-                           f"({marks(statuses)}) LIMIT 1",
-                           (account, *[s.value for s in statuses])) is not None
+        return (
+            self._value(
+                f"SELECT 1 FROM orders WHERE account = ? AND status IN ({marks(statuses)}) LIMIT 1",
+                (account, *[s.value for s in statuses]),
+            )
+            is not None
+        )
 
     def count_orders(self, account: str, *statuses: OrderState) -> int:
-        return self.db["orders"].count_where(f"account = ? AND status IN ({marks(statuses)})",
-                                             [account, *[s.value for s in statuses]])
+        return self.db.table("orders").count_where(
+            f"account = ? AND status IN ({marks(statuses)})",
+            [account, *[s.value for s in statuses]],
+        )
 
     def orders_at_broker(self, account: str) -> list[dict]:
         """Orders confirmed at the broker and still live there: what each poll tracks."""
-        return self._rows(f"SELECT * FROM orders WHERE account = ? AND broker_order_id IS NOT NULL"
-                          f" AND status IN ({marks(ORDER_AT_BROKER)})",
-                          (account, *[s.value for s in ORDER_AT_BROKER]))
+        return self._rows(
+            f"SELECT * FROM orders WHERE account = ? AND broker_order_id IS NOT NULL"
+            f" AND status IN ({marks(ORDER_AT_BROKER)})",
+            (account, *[s.value for s in ORDER_AT_BROKER]),
+        )
 
     def ids_at_broker(self, account: str) -> set[str]:
         """The broker ids of orders_at_broker (one missing from the open list: read history)."""
-        return {r[0] for r in self.conn.execute(
-            f"SELECT broker_order_id FROM orders WHERE account = ? AND broker_order_id IS NOT NULL"
-            f" AND status IN ({marks(ORDER_AT_BROKER)})",
-            (account, *[s.value for s in ORDER_AT_BROKER]))}
+        return {
+            r[0]
+            for r in self.conn.execute(
+                "SELECT broker_order_id FROM orders WHERE account = ? AND "
+                f"broker_order_id IS NOT NULL AND status IN ({marks(ORDER_AT_BROKER)})",
+                (account, *[s.value for s in ORDER_AT_BROKER]),
+            )
+        }
 
     def claimed_broker_ids(self, account: str) -> set[str]:
         """Every broker order id already recorded for the account: never adopted twice."""
-        return {r[0] for r in self.conn.execute(
-            "SELECT broker_order_id FROM orders WHERE account = ? AND broker_order_id IS NOT NULL",
-            (account,))}
+        return {
+            r[0]
+            for r in self.conn.execute(
+                "SELECT broker_order_id FROM orders WHERE account = ? AND "
+                "broker_order_id IS NOT NULL",
+                (account,),
+            )
+        }
 
     def unconfirmed_orders(self, account: str) -> list[dict]:
         """INTENT, CLICKED and UNKNOWN rows: reconciled against the broker before any resend."""
-        return self._rows(f"SELECT * FROM orders WHERE account = ? AND status IN "
-                          f"({marks(ORDER_UNCONFIRMED)}) ORDER BY id",
-                          (account, *[s.value for s in ORDER_UNCONFIRMED]))
+        return self._rows(
+            f"SELECT * FROM orders WHERE account = ? AND status IN "
+            f"({marks(ORDER_UNCONFIRMED)}) ORDER BY id",
+            (account, *[s.value for s in ORDER_UNCONFIRMED]),
+        )
 
     def has_unsettled_entry(self, task_id: str) -> bool:
         """Whether the task has an entry order that may be at the broker (anything but NOT_SENT
         or REJECTED): then no new entry is placed."""
-        return self._value("SELECT 1 FROM orders WHERE task_id = ? AND purpose = 'entry' AND "
-                           "status NOT IN (?, ?) LIMIT 1",
-                           (task_id, OrderState.NOT_SENT.value,
-                            OrderState.REJECTED.value)) is not None
+        return (
+            self._value(
+                "SELECT 1 FROM orders WHERE task_id = ? AND purpose = 'entry' AND "
+                "status NOT IN (?, ?) LIMIT 1",
+                (task_id, OrderState.NOT_SENT.value, OrderState.REJECTED.value),
+            )
+            is not None
+        )
 
     # ------------------------------------------------------------------- new order rows
-    def insert_intent(self, task_id: str, account: str, purpose: str, side: str, emiten: str,
-                      price: int, lot: int, tp: int | None, cl: int | None, at: datetime,
-                      dry_run: bool) -> tuple[int, int]:
+    def insert_intent(
+        self,
+        task_id: str,
+        account: str,
+        purpose: str,
+        side: str,
+        emiten: str,
+        price: int,
+        lot: int,
+        tp: int | None,
+        cl: int | None,
+        at: datetime,
+        dry_run: bool,
+    ) -> tuple[int, int]:
         """The INTENT row of the next attempt for (task, purpose), committed before the click by
         the caller's transaction. Returns (order id, attempt)."""
         with self.transaction():
             attempt = self._next_attempt(task_id, purpose)
-            order_id = self.db["orders"].insert({
-                "task_id": task_id, "account": account, "purpose": purpose, "attempt": attempt,
-                "side": side, "emiten": emiten, "price": price, "lot": lot, "tp": tp, "cl": cl,
-                "intent_at": iso(at), "status": OrderState.INTENT.value,
-                "dry_run": int(dry_run)}).last_rowid
+            order_id = self._insert(
+                "orders",
+                {
+                    "task_id": task_id,
+                    "account": account,
+                    "purpose": purpose,
+                    "attempt": attempt,
+                    "side": side,
+                    "emiten": emiten,
+                    "price": price,
+                    "lot": lot,
+                    "tp": tp,
+                    "cl": cl,
+                    "intent_at": iso(at),
+                    "status": OrderState.INTENT.value,
+                    "dry_run": int(dry_run),
+                },
+            )
         return order_id, attempt
 
-    def record_native_exit(self, task_id: str, account: str, purpose: str, seen: BrokerOrder,
-                           at: datetime) -> None:
+    def record_native_exit(
+        self, task_id: str, account: str, purpose: str, seen: BrokerOrder, at: datetime
+    ) -> None:
         """A TP/CL sell the broker placed itself (native auto order), recorded as seen."""
         now = iso(at)
         with self.transaction():
-            self.db["orders"].insert({
-                "task_id": task_id, "account": account, "purpose": purpose,
-                "attempt": self._next_attempt(task_id, purpose), "side": "sell",
-                "emiten": seen.emiten, "price": seen.price, "lot": seen.lot, "intent_at": now,
-                "confirmed_at": now, "broker_order_id": seen.order_id,
-                "status": OrderState.of(seen.status).value, "lots_filled": seen.filled,
-                "last_seen": now, "toast": "placed by the broker's auto order"})
+            self.db.table("orders").insert(
+                {
+                    "task_id": task_id,
+                    "account": account,
+                    "purpose": purpose,
+                    "attempt": self._next_attempt(task_id, purpose),
+                    "side": "sell",
+                    "emiten": seen.emiten,
+                    "price": seen.price,
+                    "lot": seen.lot,
+                    "intent_at": now,
+                    "confirmed_at": now,
+                    "broker_order_id": seen.order_id,
+                    "status": OrderState.of(seen.status).value,
+                    "lots_filled": seen.filled,
+                    "last_seen": now,
+                    "toast": "placed by the broker's auto order",
+                }
+            )
 
     def _next_attempt(self, task_id: str, purpose: str) -> int:
-        return self.db["orders"].count_where("task_id = ? AND purpose = ?", [task_id, purpose]) + 1
+        return (
+            self.db.table("orders").count_where("task_id = ? AND purpose = ?", [task_id, purpose])
+            + 1
+        )
 
     # ---------------------------------------------------------------- an order's life
     def mark_clicked(self, order_id: int, at: datetime) -> None:
@@ -220,12 +303,18 @@ class OrderRows(StoreBase):
     def adopt_order(self, order_id: int, found: BrokerOrder, at: datetime) -> None:
         """Read back: the broker's order for this row, with its id and status."""
         now = iso(at)
-        self._move_order(order_id, OrderState.of(found.status), broker_order_id=found.order_id,
-                         confirmed_at=now, lots_filled=found.filled, last_seen=now)
+        self._move_order(
+            order_id,
+            OrderState.of(found.status),
+            broker_order_id=found.order_id,
+            confirmed_at=now,
+            lots_filled=found.filled,
+            last_seen=now,
+        )
 
     def record_seen(self, order_id: int, seen: BrokerOrder, at: datetime | None = None) -> None:
         """What the broker's lists show now (``last_seen`` set when ``at`` is given)."""
-        cols = {"lots_filled": seen.filled}
+        cols: dict[str, Any] = {"lots_filled": seen.filled}
         if at is not None:
             cols["last_seen"] = iso(at)
         self._move_order(order_id, OrderState.of(seen.status), **cols)
@@ -237,8 +326,8 @@ class OrderRows(StoreBase):
             if status is None:
                 raise LookupError(f"no order {order_id} in the store")
             check_order_move(order_id, OrderState(status), to)
-            self.db["orders"].update(order_id, {"status": to.value, **cols})
+            self.db.table("orders").update(order_id, {"status": to.value, **cols})
 
     def _note_order(self, order_id: int, **cols) -> None:
         with self.transaction():
-            self.db["orders"].update(order_id, cols)
+            self.db.table("orders").update(order_id, cols)

@@ -1,5 +1,6 @@
 """Workers: each account's current lifecycle state (``workers``) and its history
 (``worker_transitions``), written together; plus what the supervisor notes about each worker."""
+
 from __future__ import annotations
 
 import json
@@ -16,38 +17,75 @@ class WorkerRows(StoreBase):
 
     def workers(self) -> list[dict]:
         """Every account's worker row, by account."""
-        return list(self.db["workers"].rows_where(order_by="account"))
+        return list(self.db.table("workers").rows_where(order_by="account"))
 
     def eod_settled(self, account: str, day: date | str) -> bool:
         """Whether the account's worker finished its end-of-day settling on ``day``."""
-        return self._value("SELECT 1 FROM worker_transitions WHERE account = ? AND "
-                           "from_state = 'EOD_REPORT' AND to_state = 'IDLE' AND "
-                           "substr(at, 1, 10) = ?", (account, str(day))) is not None
+        return (
+            self._value(
+                "SELECT 1 FROM worker_transitions WHERE account = ? AND "
+                "from_state = 'EOD_REPORT' AND to_state = 'IDLE' AND "
+                "substr(at, 1, 10) = ?",
+                (account, str(day)),
+            )
+            is not None
+        )
 
     def accounts_settled_on(self, day: date | str) -> set[str]:
-        return {r[0] for r in self.conn.execute(
-            "SELECT DISTINCT account FROM worker_transitions WHERE from_state = 'EOD_REPORT' AND "
-            "to_state = 'IDLE' AND substr(at, 1, 10) = ?", (str(day),))}
+        return {
+            r[0]
+            for r in self.conn.execute(
+                "SELECT DISTINCT account FROM worker_transitions WHERE "
+                "from_state = 'EOD_REPORT' AND to_state = 'IDLE' AND substr(at, 1, 10) = ?",
+                (str(day),),
+            )
+        }
 
     # ----------------------------------------------------------------------------- writes
-    def set_worker_state(self, account: str, broker: str, state: str, at: datetime,
-                         reason: str | None = None, pid: int | None = None,
-                         run_id: int | None = None) -> str | None:
+    def set_worker_state(
+        self,
+        account: str,
+        broker: str,
+        state: str,
+        at: datetime,
+        reason: str | None = None,
+        pid: int | None = None,
+        run_id: int | None = None,
+    ) -> str | None:
         """Record a lifecycle transition; returns the previous state."""
         ts = iso(at)
         with self.transaction() as c:
             previous = self._value("SELECT state FROM workers WHERE account = ?", (account,))
             if previous is not None:
-                c.execute("UPDATE workers SET state = ?, since = ?, reason = ?, pid = COALESCE(?, pid),"
-                          " heartbeat = ?, run_id = COALESCE(?, run_id), broker = ? WHERE account = ?",
-                          (state, ts, reason, pid, ts, run_id, broker, account))
+                c.execute(
+                    "UPDATE workers SET state = ?, since = ?, reason = ?, pid = COALESCE(?, pid),"
+                    " heartbeat = ?, run_id = COALESCE(?, run_id), broker = ? WHERE account = ?",
+                    (state, ts, reason, pid, ts, run_id, broker, account),
+                )
             else:
-                self.db["workers"].insert({"account": account, "broker": broker, "state": state,
-                                           "since": ts, "reason": reason, "pid": pid,
-                                           "heartbeat": ts, "run_id": run_id})
-            self.db["worker_transitions"].insert({
-                "account": account, "from_state": previous, "to_state": state, "at": ts,
-                "reason": reason, "pid": pid, "run_id": run_id})
+                self.db.table("workers").insert(
+                    {
+                        "account": account,
+                        "broker": broker,
+                        "state": state,
+                        "since": ts,
+                        "reason": reason,
+                        "pid": pid,
+                        "heartbeat": ts,
+                        "run_id": run_id,
+                    }
+                )
+            self.db.table("worker_transitions").insert(
+                {
+                    "account": account,
+                    "from_state": previous,
+                    "to_state": state,
+                    "at": ts,
+                    "reason": reason,
+                    "pid": pid,
+                    "run_id": run_id,
+                }
+            )
         return previous
 
     def beat(self, account: str, at: datetime) -> None:

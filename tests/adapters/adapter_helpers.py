@@ -1,29 +1,27 @@
-"""Helpers and the ``env`` fixture for the adapter tests.
+"""Helpers of the adapter tests: the simulator environment, adapters on it, prices, processes.
 
-A module of its own rather than a conftest.py: test modules import it by this unique name (a
-second module named ``conftest`` would shadow tests/conftest.py for ``from conftest import``).
-Browser test modules do ``from adapter_helpers import env``.
+A module of its own, imported by this unique name; the ``env`` fixture that builds a SimEnv lives
+in tests/adapters/conftest.py (test modules never ``from conftest import``: every test folder's
+conftest.py is a module named ``conftest``).
 """
+
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import psutil
-import pytest
 
 from adapters import create_adapter
 from adapters.base import BrokerAdapter
 from robot import rules
 from robot.config import Account, BrokerDef, BrowserSettings, Settings
-from simulator.scenario import parse_scenario
-from simulator.testing import ManualClock, running_simulator
 from waiting import wait_for
 
-os.environ.setdefault("SE_OFFLINE", "true")   # Selenium Manager must never reach the network
+os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never reach the network
 
 ROOT = Path(__file__).resolve().parents[2]
 SELECTORS = {
@@ -33,8 +31,13 @@ SELECTORS = {
     "lotus": ROOT / "tests" / "simulator" / "lotus.json",
     "melati": ROOT / "tests" / "simulator" / "melati.json",
 }
-ADAPTER_MODULES = {"stockbit": "adapters.stockbit", "ipot": "adapters.ipot",
-                   "ajaib": "adapters.ajaib", "lotus": "generic", "melati": "generic"}
+ADAPTER_MODULES = {
+    "stockbit": "adapters.stockbit",
+    "ipot": "adapters.ipot",
+    "ajaib": "adapters.ajaib",
+    "lotus": "generic",
+    "melati": "generic",
+}
 ACCEPTED = ("OPEN", "PARTIAL", "MATCHED")
 PASSWORD = "demo"
 
@@ -45,8 +48,10 @@ def profile_processes(profile: Path) -> list[psutil.Process]:
     out = []
     for proc in psutil.process_iter(["cmdline", "status"]):
         try:
-            if marker in (proc.info["cmdline"] or []) and \
-                    proc.info["status"] != psutil.STATUS_ZOMBIE:
+            if (
+                marker in (proc.info["cmdline"] or [])
+                and proc.info["status"] != psutil.STATUS_ZOMBIE
+            ):
                 out.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
@@ -58,10 +63,8 @@ def crash_browser(profile: Path) -> int:
     procs = profile_processes(profile)
     victims = {p.pid: p for proc in procs for p in [proc, *proc.children(recursive=True)]}
     for p in victims.values():
-        try:
+        with suppress(psutil.NoSuchProcess):
             p.kill()
-        except psutil.NoSuchProcess:
-            pass
 
     def gone() -> bool:
         for p in victims.values():
@@ -71,14 +74,17 @@ def crash_browser(profile: Path) -> int:
             except psutil.NoSuchProcess:
                 continue
         return True
+
     wait_for(gone, 15, "the killed Chromium processes to exit")
     return len(victims)
 
 
 def settings_for(folder: Path) -> Settings:
-    return Settings(state_db=folder / "state.db",
-                    browser=BrowserSettings(driver="selenium", launch_stagger_s=0),
-                    action_timeout_s=10)
+    return Settings(
+        state_db=folder / "state.db",
+        browser=BrowserSettings(driver="selenium", launch_stagger_s=0),
+        action_timeout_s=10,
+    )
 
 
 class Calls:
@@ -112,11 +118,16 @@ class SimEnv:
     def url(self) -> str:
         return self.sim.url
 
-    def adapter(self, skin: str, account_id: str, pin_env: str | None = None,
-                selectors: Path | None = None) -> BrokerAdapter:
-        account = Account(id=account_id, broker=skin,
-                          profile_path=self.folder / f"profile-{account_id}", headless=True,
-                          pin_env=pin_env)
+    def adapter(
+        self, skin: str, account_id: str, pin_env: str | None = None, selectors: Path | None = None
+    ) -> BrokerAdapter:
+        account = Account(
+            id=account_id,
+            broker=skin,
+            profile_path=self.folder / f"profile-{account_id}",
+            headless=True,
+            pin_env=pin_env,
+        )
         broker = BrokerDef(skin, ADAPTER_MODULES[skin], selectors or SELECTORS[skin], self.url)
         return create_adapter(account, broker, settings_for(self.folder), self.clock)
 
@@ -151,17 +162,3 @@ def below(price: int, ticks: int = 10) -> int:
 
 def above(price: int, ticks: int = 10) -> int:
     return rules.add_ticks(price, ticks)
-
-
-@pytest.fixture(scope="module")
-def env(request, tmp_path_factory):
-    """One simulator per module (a ManualClock at 10:00 on Monday 2026-03-02, in session 1).
-
-    A module may set ``SCENARIO`` (a scenario dict) for its simulator.
-    """
-    clock = ManualClock("2026-03-02 10:00")
-    scenario = getattr(request.module, "SCENARIO", None)
-    if isinstance(scenario, dict):
-        scenario = parse_scenario(scenario, source=request.module.__name__)
-    with running_simulator(scenario=scenario, clock=clock) as sim:
-        yield SimEnv(sim, clock, tmp_path_factory.mktemp("adapters"))

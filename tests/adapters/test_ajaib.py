@@ -1,9 +1,10 @@
 """Ajaib: native TP/CL behind the auto-order toggle, and the confirmation dialog check."""
+
 from __future__ import annotations
 
 import pytest
 
-from adapter_helpers import ensure_logged_in, env  # noqa: F401 - env is a fixture
+from adapter_helpers import ensure_logged_in
 from adapters.base import AdapterError, OrderRequest, Side
 
 pytestmark = pytest.mark.browser
@@ -35,12 +36,15 @@ def test_tp_and_cl_reach_the_broker_through_the_toggle(env, ajaib):
     before = len(env.ledger(ACC))
     calls = env.calls(ACC)
     tp, cl = price + 300, price - 300
-    result = ajaib.submit_order(OrderRequest("BBCA", Side.BUY, price, 2, tp=tp, cl=cl),
-                                calls.before, after_click=calls.after)
+    result = ajaib.submit_order(
+        OrderRequest("BBCA", Side.BUY, price, 2, tp=tp, cl=cl),
+        calls.before,
+        after_click=calls.after,
+    )
     (order,) = env.ledger(ACC)[before:]
     assert result.order_id == order["order_id"]
     assert (order["tp"], order["cl"], order["lots"], order["price"]) == (tp, cl, 2, price)
-    assert order["tp_cl_state"] == "armed"                  # filled, exits watched by the broker
+    assert order["tp_cl_state"] == "armed"  # filled, exits watched by the broker
     # the final click is the dialog's confirm button: before_click saw no order yet
     assert calls.events == [("before_click", before), ("after_click", before + 1)]
 
@@ -74,10 +78,10 @@ def test_the_confirmation_refuses_what_we_did_not_mean(env, ajaib, monkeypatch, 
         ajaib.submit_order(order, calls.before, after_click=calls.after)
     shown = order.lot + shift if field == "lot_input" else order.price + shift
     assert f"{shown!r}".strip("'") in str(err.value)
-    assert calls.names == []                        # the order click never happened
+    assert calls.names == []  # the order click never happened
     assert len(env.ledger(ACC)) == before
     dialog = ajaib.driver.find_element("css selector", ajaib.sel["confirm_dialog"]["dialog"])
-    assert dialog.is_displayed()                    # left open, unconfirmed
+    assert dialog.is_displayed()  # left open, unconfirmed
 
 
 def test_probe_sees_dialog_and_toggle_without_using_them(env, ajaib):
@@ -86,8 +90,14 @@ def test_probe_sees_dialog_and_toggle_without_using_them(env, ajaib):
     before = len(env.ledger(ACC))
     report = probe_account(ajaib, ACC, "BBCA")
     checks = {c.key: c for c in report.checks}
-    for key in ("confirm_dialog.dialog", "confirm_dialog.confirm_btn", "confirm_dialog.lot",
-                "auto_order_toggle", "order_form.tp_input", "order_form.submit_btn"):
+    for key in (
+        "confirm_dialog.dialog",
+        "confirm_dialog.confirm_btn",
+        "confirm_dialog.lot",
+        "auto_order_toggle",
+        "order_form.tp_input",
+        "order_form.submit_btn",
+    ):
         assert checks[key].status == FOUND, key
     assert report.ok, report.render_text()
     assert len(env.ledger(ACC)) == before

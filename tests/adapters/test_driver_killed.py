@@ -4,6 +4,7 @@ Selenium's client then fails on its own transport (urllib3's MaxRetryError, Prot
 not with a WebDriverException: every adapter call must still raise BrowserCrashed, which the
 worker answers by relaunching in place, and the profile must come back logged in.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +12,7 @@ import dataclasses
 import psutil
 import pytest
 
-from adapter_helpers import below, ensure_logged_in, env, profile_processes  # noqa: F401
+from adapter_helpers import below, ensure_logged_in, profile_processes
 from adapters.base import BrowserCrashed, OrderRequest, Side
 from waiting import wait_for
 
@@ -42,6 +43,7 @@ def kill_chromedriver(adapter) -> None:
             return proc.status() == psutil.STATUS_ZOMBIE
         except psutil.NoSuchProcess:
             return True
+
     wait_for(gone, 15, "the killed chromedriver to exit")
 
 
@@ -52,26 +54,34 @@ def test_every_call_after_a_chromedriver_kill_raises_browser_crashed(env, adapte
     adapter.close()
     adapter.start()
     kill_chromedriver(adapter)
-    for call in (adapter.get_open_orders, adapter.get_order_history, adapter.is_session_valid,
-                 lambda: adapter.last_price("BBCA"), adapter.get_portfolio,
-                 lambda: adapter.cancel_order("100001")):
+    for call in (
+        adapter.get_open_orders,
+        adapter.get_order_history,
+        adapter.is_session_valid,
+        lambda: adapter.last_price("BBCA"),
+        adapter.get_portfolio,
+        lambda: adapter.cancel_order("100001"),
+    ):
         with pytest.raises(BrowserCrashed):
             call()
-    adapter.close()                                   # what the worker's relaunch does first
+    adapter.close()  # what the worker's relaunch does first
     assert profile_processes(adapter.account.profile_path) == []
     adapter.start()
-    assert adapter.is_session_valid() is True         # the profile is still logged in
+    assert adapter.is_session_valid() is True  # the profile is still logged in
     assert isinstance(adapter.get_open_orders(), list)
 
 
 def test_a_chromedriver_killed_before_the_click_raises_browser_crashed_and_places_nothing(
-        env, adapter):
+    env, adapter
+):
     account = adapter.account.id
     before = env.ledger(account)
     clicked = []
     with pytest.raises(BrowserCrashed):
-        adapter.submit_order(OrderRequest("BBCA", Side.BUY, below(env.sim.quote("BBCA")), 1),
-                             lambda: kill_chromedriver(adapter),
-                             after_click=lambda: clicked.append(True))
+        adapter.submit_order(
+            OrderRequest("BBCA", Side.BUY, below(env.sim.quote("BBCA")), 1),
+            lambda: kill_chromedriver(adapter),
+            after_click=lambda: clicked.append(True),
+        )
     assert clicked == []
     assert env.ledger(account) == before

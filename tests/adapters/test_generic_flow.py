@@ -1,14 +1,25 @@
 """The selector-driven flow (stockbit skin) in real headless Chromium against the simulator."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
 
-from adapter_helpers import (below, crash_browser, ensure_logged_in, env,  # noqa: F401
-                             profile_processes)
-from adapters.base import (BrokerRejected, BrowserCrashed, OrderRequest,
-                           OrderStatus, SessionExpired, Side)
+from adapter_helpers import (
+    below,
+    crash_browser,
+    ensure_logged_in,
+    profile_processes,
+)
+from adapters.base import (
+    BrokerRejected,
+    BrowserCrashed,
+    OrderRequest,
+    OrderStatus,
+    SessionExpired,
+    Side,
+)
 from adapters.browser import Browser, ProfileBusy
 
 pytestmark = pytest.mark.browser
@@ -45,7 +56,7 @@ def new_orders(env, before: list[dict]) -> list[dict]:
 
 # ------------------------------------------------------------------------------------ session
 def test_session_logged_out_then_logged_in(env, started):
-    started.driver.delete_all_cookies()          # the broker forgets us: a logged-out browser
+    started.driver.delete_all_cookies()  # the broker forgets us: a logged-out browser
     assert started.is_session_valid() is False
     started.login(ACC, "demo")
     assert started.is_session_valid() is True
@@ -76,8 +87,9 @@ def test_submit_success_calls_back_once_each_in_order(env, sb):
     price = pinned(env, "BBRI")
     before = env.ledger(ACC)
     calls = env.calls(ACC)
-    result = sb.submit_order(OrderRequest("BBRI", Side.BUY, price, 3), calls.before,
-                             after_click=calls.after)
+    result = sb.submit_order(
+        OrderRequest("BBRI", Side.BUY, price, 3), calls.before, after_click=calls.after
+    )
     (order,) = new_orders(env, before)
     assert result.message == f"Order {order['order_id']} placed"
     assert result.order_id == order["order_id"] and result.dry_run is False
@@ -87,8 +99,13 @@ def test_submit_success_calls_back_once_each_in_order(env, sb):
     # does not wait for the navigation it starts): at most the one order by then, never two.
     assert calls.events[0] == ("before_click", len(before))
     assert calls.events[1][1] in (len(before), len(before) + 1)
-    assert (order["emiten"], order["side"], order["price"], order["lots"], order["status"]) == \
-        ("BBRI", "buy", price, 3, "MATCHED")
+    assert (order["emiten"], order["side"], order["price"], order["lots"], order["status"]) == (
+        "BBRI",
+        "buy",
+        price,
+        3,
+        "MATCHED",
+    )
 
 
 def test_a_long_action_reports_progress_between_its_page_loads(env, sb, monkeypatch):
@@ -99,8 +116,8 @@ def test_a_long_action_reports_progress_between_its_page_loads(env, sb, monkeypa
     price = pinned(env, "BBRI")
     before = env.ledger(ACC)
     sb.submit_order(OrderRequest("BBRI", Side.BUY, price, 1), lambda: None)
-    assert len(ticks) >= 4                      # around the page load and between the steps
-    assert ticks[0] == len(before)              # the first before anything was sent
+    assert len(ticks) >= 4  # around the page load and between the steps
+    assert ticks[0] == len(before)  # the first before anything was sent
     assert len(new_orders(env, before)) == 1
 
 
@@ -118,28 +135,35 @@ def test_submit_off_tick_price_is_rejected_with_the_brokers_words(env, sb):
     before = env.ledger(ACC)
     calls = env.calls(ACC)
     with pytest.raises(BrokerRejected) as err:
-        sb.submit_order(OrderRequest("BBCA", Side.BUY, price + 1, 1), calls.before,
-                        after_click=calls.after)
-    assert err.value.text == (f"Order rejected: Invalid price {price + 1}: price must be a "
-                              f"multiple of 25")
+        sb.submit_order(
+            OrderRequest("BBCA", Side.BUY, price + 1, 1), calls.before, after_click=calls.after
+        )
+    assert err.value.text == (
+        f"Order rejected: Invalid price {price + 1}: price must be a multiple of 25"
+    )
     assert err.value.retryable is False
-    assert calls.names == ["before_click", "after_click"]          # the click did happen
+    assert calls.names == ["before_click", "after_click"]  # the click did happen
     (entry,) = new_orders(env, before)
-    assert entry["status"] == "REJECTED"                           # nothing accepted
-    assert env.accepted(ACC) == [o for o in before if o["status"] in ("OPEN", "PARTIAL",
-                                                                     "MATCHED")]
+    assert entry["status"] == "REJECTED"  # nothing accepted
+    assert env.accepted(ACC) == [o for o in before if o["status"] in ("OPEN", "PARTIAL", "MATCHED")]
 
 
 def test_submit_with_a_forced_error_toast(env, sb):
-    env.sim.add_fault({"kind": "error_toast", "skin": SKIN, "account": ACC,
-                       "message": "Server sibuk, silakan coba lagi"})
+    env.sim.add_fault(
+        {
+            "kind": "error_toast",
+            "skin": SKIN,
+            "account": ACC,
+            "message": "Server sibuk, silakan coba lagi",
+        }
+    )
     price = pinned(env, "TLKM")
     before = env.ledger(ACC)
     calls = env.calls(ACC)
     with pytest.raises(BrokerRejected) as err:
         sb.submit_order(OrderRequest("TLKM", Side.BUY, price, 1), calls.before)
     assert err.value.text == "Server sibuk, silakan coba lagi"
-    assert err.value.retryable is True                            # "coba lagi": try again
+    assert err.value.retryable is True  # "coba lagi": try again
     assert calls.names == ["before_click"]
     (entry,) = new_orders(env, before)
     assert (entry["status"], entry["visible"]) == ("ERROR", False)
@@ -149,14 +173,18 @@ def test_dry_run_fills_the_form_but_never_clicks(env, sb):
     price = pinned(env, "ASII")
     before = env.ledger(ACC)
     calls = env.calls(ACC)
-    result = sb.submit_order(OrderRequest("ASII", Side.BUY, price, 2), calls.before,
-                             dry_run=True, after_click=calls.after)
+    result = sb.submit_order(
+        OrderRequest("ASII", Side.BUY, price, 2),
+        calls.before,
+        dry_run=True,
+        after_click=calls.after,
+    )
     assert result.dry_run is True and result.order_id is None
     assert calls.names == []
     assert new_orders(env, before) == []
     form = sb.sel["order_form"]
     value = sb.driver.find_element("css selector", form["stock_input"]).get_attribute("value")
-    assert value == "ASII"                                         # the form was filled
+    assert value == "ASII"  # the form was filled
 
 
 # ---------------------------------------------------------------------------- cancel, tables
@@ -175,8 +203,9 @@ def test_cancel_an_open_order(env, sb):
 
 
 def test_partial_fill_is_read_from_the_tables(env, sb):
-    env.sim.add_fault({"kind": "partial_fill", "skin": SKIN, "account": ACC, "emiten": "KLBF",
-                       "lots": 2})
+    env.sim.add_fault(
+        {"kind": "partial_fill", "skin": SKIN, "account": ACC, "emiten": "KLBF", "lots": 2}
+    )
     price = pinned(env, "KLBF")
     result = sb.submit_order(OrderRequest("KLBF", Side.BUY, price, 5), lambda: None)
     (row,) = [o for o in sb.get_open_orders() if o.order_id == result.order_id]
@@ -191,22 +220,27 @@ def test_partial_fill_is_read_from_the_tables(env, sb):
 def test_history_statuses_map_to_the_enum(env, sb):
     price = pinned(env, "ICBP")
     ids = {}
-    ids["MATCHED"] = sb.submit_order(OrderRequest("ICBP", Side.BUY, price, 1),
-                                     lambda: None).order_id
-    ids["OPEN"] = sb.submit_order(OrderRequest("ICBP", Side.BUY, below(price), 1),
-                                  lambda: None).order_id
-    ids["WITHDRAWN"] = sb.submit_order(OrderRequest("ICBP", Side.BUY, below(price), 2),
-                                       lambda: None).order_id
+    ids["MATCHED"] = sb.submit_order(
+        OrderRequest("ICBP", Side.BUY, price, 1), lambda: None
+    ).order_id
+    ids["OPEN"] = sb.submit_order(
+        OrderRequest("ICBP", Side.BUY, below(price), 1), lambda: None
+    ).order_id
+    ids["WITHDRAWN"] = sb.submit_order(
+        OrderRequest("ICBP", Side.BUY, below(price), 2), lambda: None
+    ).order_id
     sb.cancel_order(ids["WITHDRAWN"])
     before = env.ledger(ACC)
     with pytest.raises(BrokerRejected):
         sb.submit_order(OrderRequest("ICBP", Side.SELL, price, 500), lambda: None)  # holds 1
     (rejected,) = new_orders(env, before)
     ids["REJECTED"] = rejected["order_id"]
-    env.sim.add_fault({"kind": "partial_fill", "skin": SKIN, "account": ACC, "emiten": "ICBP",
-                       "lots": 1})
-    ids["PARTIAL"] = sb.submit_order(OrderRequest("ICBP", Side.BUY, price, 3),
-                                     lambda: None).order_id
+    env.sim.add_fault(
+        {"kind": "partial_fill", "skin": SKIN, "account": ACC, "emiten": "ICBP", "lots": 1}
+    )
+    ids["PARTIAL"] = sb.submit_order(
+        OrderRequest("ICBP", Side.BUY, price, 3), lambda: None
+    ).order_id
     history = {o.order_id: o for o in sb.get_order_history()}
     ledger = {o["order_id"]: o for o in env.ledger(ACC)}
     for status, oid in ids.items():
@@ -248,7 +282,7 @@ def test_a_second_browser_on_the_same_profile_is_refused_at_once(env, sb):
         other.start()
     assert time.monotonic() - t0 < 1.0
     assert other.driver is None
-    assert sb.is_session_valid() is True                     # the first one is undisturbed
+    assert sb.is_session_valid() is True  # the first one is undisturbed
 
 
 def test_browser_crash_is_classified_and_the_profile_recovers(env, sb):
@@ -263,5 +297,5 @@ def test_browser_crash_is_classified_and_the_profile_recovers(env, sb):
     sb.close()
     assert profile_processes(profile) == []
     sb.start()
-    assert sb.is_session_valid() is True                       # still logged in
+    assert sb.is_session_valid() is True  # still logged in
     assert isinstance(sb.get_open_orders(), list)

@@ -1,17 +1,17 @@
 """IPOT: the trading PIN on a randomised pad, read from the environment, never logged."""
+
 from __future__ import annotations
 
 import logging
 
 import pytest
 
-from adapter_helpers import env  # noqa: F401 - env is a fixture
 from adapters.base import AdapterError, BrokerRejected, OrderRequest, OrderStatus, Side
 
 pytestmark = pytest.mark.browser
 
 ACC = "IPOT_PIN"
-PIN = "482916"                        # not the simulator's default 123456
+PIN = "482916"  # not the simulator's default 123456
 PIN_ENV = "ROBOT_TEST_IPOT_PIN"
 SCENARIO = {"accounts": {ACC: {"broker": "ipot", "pin": PIN}}}
 
@@ -56,15 +56,16 @@ def assert_never_logged(caplog, *secrets: str) -> None:
 def test_the_pad_is_randomised(env, ipot):
     layouts = {pad_layout(ipot) for _ in range(3)}
     assert all(sorted(lay) == list("0123456789") for lay in layouts)
-    assert len(layouts) > 1            # the same shuffle three times: 1 in 10!^2
+    assert len(layouts) > 1  # the same shuffle three times: 1 in 10!^2
 
 
 def test_pin_from_the_environment_unlocks_trading(env, ipot, monkeypatch, caplog):
     price = env.sim.quote("BBCA")
     before = len(env.ledger(ACC))
     calls = env.calls(ACC)
-    result = ipot.submit_order(OrderRequest("BBCA", Side.BUY, price, 2), calls.before,
-                               after_click=calls.after)
+    result = ipot.submit_order(
+        OrderRequest("BBCA", Side.BUY, price, 2), calls.before, after_click=calls.after
+    )
     assert result.message == f"Order {result.order_id} placed"
     assert calls.names == ["before_click", "after_click"]
     (order,) = env.ledger(ACC)[before:]
@@ -101,9 +102,9 @@ def test_wrong_pin_is_refused(env, ipot, monkeypatch, caplog):
     with pytest.raises(BrokerRejected) as err:
         ipot.submit_order(OrderRequest("BBCA", Side.BUY, env.sim.quote("BBCA"), 1), calls.before)
     assert "PIN refused" in str(err.value) and "PIN salah" in err.value.text
-    assert calls.names == []                   # the order form was never reached
+    assert calls.names == []  # the order form was never reached
     assert len(env.ledger(ACC)) == before
-    assert pad_shown(ipot)                     # still locked
+    assert pad_shown(ipot)  # still locked
     assert_never_logged(caplog, wrong, PIN)
 
 
@@ -133,5 +134,5 @@ def test_probe_reports_the_pad_without_typing(env, ipot):
     assert checks["order_form.stock_input"].status == NOT_CHECKED
     assert "PIN pad" in checks["order_form.stock_input"].note
     assert report.ok, report.render_text()
-    assert pad_shown(ipot)                      # nothing was typed: still locked
+    assert pad_shown(ipot)  # nothing was typed: still locked
     assert len(env.ledger(ACC)) == before

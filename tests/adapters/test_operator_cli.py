@@ -1,4 +1,5 @@
 """`robot login` and `robot probe` against the simulator, through the real CLI."""
+
 from __future__ import annotations
 
 import json
@@ -8,25 +9,31 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from adapter_helpers import SELECTORS, env  # noqa: F401 - env is a fixture
+from adapter_helpers import SELECTORS
 from configs import write_config
 from robot.cli import main
 from robot.interactive import OperatorError, open_adapter, start, wait_for_login
 
 pytestmark = pytest.mark.browser
 
-IN = "SB_PROBE"          # logged in once by the fixture; the session lives in its profile
-OUT = "SB_FRESH"         # never logged in
+IN = "SB_PROBE"  # logged in once by the fixture; the session lives in its profile
+OUT = "SB_FRESH"  # never logged in
 
 
 def write_cfg(env, folder, selectors=None, name: str = "accounts.yaml"):
     """IN and OUT on the simulated stockbit (``selectors``: a changed copy of its file)."""
     return write_config(
-        folder, [{"id": IN, "broker": "stockbit", "username": "budi"}, (OUT, "stockbit")],
-        {"state_db": str(folder / "state.db"), "action_timeout_s": 10,
-         "browser": {"driver": "selenium", "launch_stagger_s": 0, "headless": True}},
+        folder,
+        [{"id": IN, "broker": "stockbit", "username": "budi"}, (OUT, "stockbit")],
+        {
+            "state_db": str(folder / "state.db"),
+            "action_timeout_s": 10,
+            "browser": {"driver": "selenium", "launch_stagger_s": 0, "headless": True},
+        },
         brokers={"stockbit": {"selectors": str(selectors)}} if selectors else None,
-        base_url=env.url, name=name)
+        base_url=env.url,
+        name=name,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +48,7 @@ def cfg(env):
         adapter.login(IN, "demo")
         assert adapter.is_session_valid()
     finally:
-        adapter.close()                 # a clean close saves the session cookie in the profile
+        adapter.close()  # a clean close saves the session cookie in the profile
     return path
 
 
@@ -69,11 +76,18 @@ def test_probe_finds_every_selector(env, cfg):
     assert "session: logged in" in out
     assert "result: OK" in out
     assert "MISSING" not in out and "AMBIGUOUS" not in out
-    for key in ("login_check", "order_form.stock_input", "order_form.side_sell", "quote_price",
-                "open_orders_table", "order_history_table", "portfolio_table"):
+    for key in (
+        "login_check",
+        "order_form.stock_input",
+        "order_form.side_sell",
+        "quote_price",
+        "open_orders_table",
+        "order_history_table",
+        "portfolio_table",
+    ):
         line = next(line for line in out.splitlines() if line.startswith(key + " "))
         assert " found " in line, line
-    assert env.ledger(IN) == []                         # nothing was submitted
+    assert env.ledger(IN) == []  # nothing was submitted
 
 
 def test_probe_json(env, cfg):
@@ -82,7 +96,7 @@ def test_probe_json(env, cfg):
     report = json.loads(result.stdout)
     assert report["ok"] is True and report["logged_in"] is True
     status = {c["key"]: c["status"] for c in report["checks"]}
-    assert status["login_form.username"] == "not checked"          # logged in: not visited
+    assert status["login_form.username"] == "not checked"  # logged in: not visited
     assert status["toast_success"] == status["toast_error"] == "needs action"
     assert status["cancel_btn"] == "needs action"
     assert status["quote_price"] == "found"
@@ -105,11 +119,15 @@ def test_probe_reports_what_is_missing(env, broken_cfg):
     result = robot("probe", IN, "--config", broken_cfg, "--json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
-    bad = {c["key"]: c["status"] for c in report["checks"]
-           if c["status"] in ("missing", "ambiguous", "invalid", "unreachable")}
+    bad = {
+        c["key"]: c["status"]
+        for c in report["checks"]
+        if c["status"] in ("missing", "ambiguous", "invalid", "unreachable")
+    }
     assert bad == {"quote_price": "missing"}
-    assert {t["table"]: t["missing"] for t in report["tables"] if t["missing"]} == \
-        {"history": {"parent": "Parent Order"}}
+    assert {t["table"]: t["missing"] for t in report["tables"] if t["missing"]} == {
+        "history": {"parent": "Parent Order"}
+    }
 
 
 def test_probe_when_logged_out_checks_the_login_form(env, cfg):
@@ -137,7 +155,7 @@ def test_login_with_a_saved_session_succeeds_at_once(env, cfg):
     t0 = time.monotonic()
     result = robot("login", IN, "--config", cfg, "--headless", "--timeout", 120)
     assert result.exit_code == 0, result.output
-    assert time.monotonic() - t0 < 60                   # did not wait for the timeout
+    assert time.monotonic() - t0 < 60  # did not wait for the timeout
     assert "as budi" in result.output
     assert f"{IN}: logged in to stockbit" in result.output
 
@@ -155,7 +173,7 @@ def test_login_without_a_display_says_so_at_once(env, cfg, monkeypatch):
     result = robot("login", OUT, "--config", cfg, "--timeout", 60)
     assert result.exit_code == 1
     assert "no display to open the browser window on" in result.output
-    assert time.monotonic() - t0 < 10                   # no minute-long launch attempt
+    assert time.monotonic() - t0 < 10  # no minute-long launch attempt
 
 
 def test_login_unknown_account_exits_2(env, cfg):
@@ -165,7 +183,7 @@ def test_login_unknown_account_exits_2(env, cfg):
 
 def test_login_and_probe_refuse_a_profile_in_use(env, cfg):
     account, worker = open_adapter(str(cfg), IN, headless=True, clock=env.clock)
-    worker.start()                                      # as a robot worker would
+    worker.start()  # as a robot worker would
     try:
         for args in (("login", IN, "--headless", "--timeout", 5), ("probe", IN)):
             t0 = time.monotonic()
@@ -173,7 +191,7 @@ def test_login_and_probe_refuse_a_profile_in_use(env, cfg):
             assert result.exit_code == 1, result.output
             assert "is in use by another process" in result.output
             assert time.monotonic() - t0 < 10
-        assert worker.is_session_valid()                # the worker's browser is untouched
+        assert worker.is_session_valid()  # the worker's browser is untouched
     finally:
         worker.close()
 
@@ -181,7 +199,7 @@ def test_login_and_probe_refuse_a_profile_in_use(env, cfg):
 def test_closing_the_window_ends_the_wait(env, cfg):
     account, adapter = open_adapter(str(cfg), OUT, headless=True, clock=env.clock)
     start(adapter, account)
-    closer = threading.Timer(1.0, adapter.driver.close)   # the user closes the only window
+    closer = threading.Timer(1.0, adapter.driver.close)  # the user closes the only window
     try:
         closer.start()
         t0 = time.monotonic()

@@ -1,4 +1,5 @@
 """robot.probe's pure half: from what the pages showed to a verdict (no browser)."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,19 @@ import json
 import pytest
 
 from adapter_helpers import SELECTORS
-from robot.probe import (AMBIGUOUS, FOUND, INVALID, MISSING, NEEDS_ACTION, NOT_CHECKED,
-                         UNREACHABLE, PageView, build_report, pages_to_visit, selector_keys)
+from robot.probe import (
+    AMBIGUOUS,
+    FOUND,
+    INVALID,
+    MISSING,
+    NEEDS_ACTION,
+    NOT_CHECKED,
+    UNREACHABLE,
+    PageView,
+    build_report,
+    pages_to_visit,
+    selector_keys,
+)
 
 
 def sel(broker: str) -> dict:
@@ -18,23 +30,28 @@ def healthy_views(s: dict, **overrides: int) -> dict[str, PageView]:
     """Every page logged in, every selector matching once (toasts and buttons none), every
     configured header present. ``overrides``: selector key -> count."""
     keys = selector_keys(s)
-    counts = {css: 1 for css in keys.values()}
+    counts = dict.fromkeys(keys.values(), 1)
     for key in ("toast_success", "toast_error", "cancel_btn", "login_error"):
         if key in keys:
             counts[keys[key]] = 0
-    if "pin_pad.container" in keys:           # the PIN was entered: the pad is gone
+    if "pin_pad.container" in keys:  # the PIN was entered: the pad is gone
         for k in ("pin_pad.container", "pin_pad.key", "pin_pad.submit"):
             counts[keys[k]] = 0
     for key, n in overrides.items():
         counts[keys[key]] = n
     headers = {}
-    for table, sel_key in (("open_orders", "open_orders_table"),
-                           ("history", "order_history_table"),
-                           ("portfolio", "portfolio_table")):
+    for table, sel_key in (
+        ("open_orders", "open_orders_table"),
+        ("history", "order_history_table"),
+        ("portfolio", "portfolio_table"),
+    ):
         headers[s[sel_key]] = list(s["columns"][table].values()) + ["Action"]
-    return {page: PageView(page, f"http://x/{page}", "in", dict(counts), dict(headers),
-                           {css: 0 for css in headers})
-            for page in pages_to_visit(s)}
+    return {
+        page: PageView(
+            page, f"http://x/{page}", "in", dict(counts), dict(headers), dict.fromkeys(headers, 0)
+        )
+        for page in pages_to_visit(s)
+    }
 
 
 def by_key(report) -> dict:
@@ -43,11 +60,18 @@ def by_key(report) -> dict:
 
 def test_every_selector_key_is_planned():
     keys = selector_keys(sel("ajaib"))
-    assert {"login_check", "login_form.username", "order_form.tp_input", "confirm_dialog.lot",
-            "auto_order_toggle", "toast_success", "cancel_btn", "quote_price"} <= set(keys)
-    assert "pin_pad.container" not in keys                     # null in ajaib.json
-    assert pages_to_visit(sel("ajaib")) == ["order", "open_orders", "history", "portfolio",
-                                            "quote"]
+    assert {
+        "login_check",
+        "login_form.username",
+        "order_form.tp_input",
+        "confirm_dialog.lot",
+        "auto_order_toggle",
+        "toast_success",
+        "cancel_btn",
+        "quote_price",
+    } <= set(keys)
+    assert "pin_pad.container" not in keys  # null in ajaib.json
+    assert pages_to_visit(sel("ajaib")) == ["order", "open_orders", "history", "portfolio", "quote"]
 
 
 def test_a_healthy_page_set_is_ok():
@@ -61,9 +85,14 @@ def test_a_healthy_page_set_is_ok():
     assert "result: OK" in report.render_text()
 
 
-@pytest.mark.parametrize("key, count, status", [
-    ("quote_price", 0, MISSING), ("order_form.lot_input", 2, AMBIGUOUS),
-    ("open_orders_table", -1, INVALID)])
+@pytest.mark.parametrize(
+    "key, count, status",
+    [
+        ("quote_price", 0, MISSING),
+        ("order_form.lot_input", 2, AMBIGUOUS),
+        ("open_orders_table", -1, INVALID),
+    ],
+)
 def test_problems_fail_the_probe(key, count, status):
     s = sel("stockbit")
     report = build_report(s, healthy_views(s, **{key: count}), "A1", "stockbit", "x.json")
@@ -97,8 +126,16 @@ def test_missing_column_headers():
 
 def test_pin_pad_shown_hides_the_form():
     s = sel("ipot")
-    views = healthy_views(s, **{"pin_pad.container": 1, "pin_pad.key": 10, "pin_pad.submit": 1,
-                                "order_form.stock_input": 0, "order_form.price_input": 0})
+    views = healthy_views(
+        s,
+        **{
+            "pin_pad.container": 1,
+            "pin_pad.key": 10,
+            "pin_pad.submit": 1,
+            "order_form.stock_input": 0,
+            "order_form.price_input": 0,
+        },
+    )
     report = build_report(s, views, "I1", "ipot", "x.json")
     checks = by_key(report)
     assert checks["pin_pad.key"].status == FOUND and checks["pin_pad.key"].count == 10
@@ -124,10 +161,16 @@ def test_dialog_built_only_by_the_click_needs_an_action():
 def test_logged_out():
     s = sel("stockbit")
     keys = selector_keys(s)
-    login_counts = {keys["login_form.username"]: 1, keys["login_form.password"]: 1,
-                    keys["login_form.submit"]: 1, keys["login_error"]: 0}
-    views = {"order": PageView("order", "http://x/login", "out", login_counts),
-             "login": PageView("login", "http://x/login", "out", login_counts)}
+    login_counts = {
+        keys["login_form.username"]: 1,
+        keys["login_form.password"]: 1,
+        keys["login_form.submit"]: 1,
+        keys["login_error"]: 0,
+    }
+    views = {
+        "order": PageView("order", "http://x/login", "out", login_counts),
+        "login": PageView("login", "http://x/login", "out", login_counts),
+    }
     report = build_report(s, views, "A1", "stockbit", "x.json")
     checks = by_key(report)
     assert not report.logged_in and not report.ok

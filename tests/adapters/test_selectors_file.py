@@ -1,4 +1,5 @@
 """Selectors files are validated on load; every message names the broker, the file and the key."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,7 @@ from robot.errors import BadInput
 
 def write(tmp_path: Path, data, name: str = "broker.json") -> Path:
     path = tmp_path / name
-    path.write_text(data if isinstance(data, str) else json.dumps(data, indent=2),
-                    encoding="utf-8")
+    path.write_text(data if isinstance(data, str) else json.dumps(data, indent=2), encoding="utf-8")
     return path
 
 
@@ -29,11 +29,16 @@ def problems(exc: SelectorsError) -> list[str]:
     return [str(p) for p in exc.problems]
 
 
-@pytest.mark.parametrize("broker, steps", [("stockbit", SelectorAdapter.STEPS),
-                                           ("ipot", IpotAdapter.STEPS),
-                                           ("ajaib", AjaibAdapter.STEPS),
-                                           ("lotus", SelectorAdapter.STEPS),
-                                           ("melati", SelectorAdapter.STEPS)])
+@pytest.mark.parametrize(
+    "broker, steps",
+    [
+        ("stockbit", SelectorAdapter.STEPS),
+        ("ipot", IpotAdapter.STEPS),
+        ("ajaib", AjaibAdapter.STEPS),
+        ("lotus", SelectorAdapter.STEPS),
+        ("melati", SelectorAdapter.STEPS),
+    ],
+)
 def test_shipped_files_are_valid(broker, steps):
     data = load_selectors(SELECTORS[broker], broker, steps)
     assert data["broker"] == broker
@@ -45,7 +50,7 @@ def test_missing_key(tmp_path):
     path = write(tmp_path, data)
     with pytest.raises(SelectorsError) as err:
         load_selectors(path, "stockbit", SelectorAdapter.STEPS)
-    assert isinstance(err.value, BadInput)          # the CLI maps it to exit 2
+    assert isinstance(err.value, BadInput)  # the CLI maps it to exit 2
     (msg,) = problems(err.value)
     assert str(path) in msg and "broker stockbit" in msg
     assert "open_orders_table" in msg and "missing" in msg
@@ -63,13 +68,15 @@ def test_missing_nested_key(tmp_path):
 
 def test_unknown_step(tmp_path):
     data = base()
-    data["steps"] = ["fill", "pin", "submit", "toast"]    # a PIN step the generic flow lacks
+    data["steps"] = ["fill", "pin", "submit", "toast"]  # a PIN step the generic flow lacks
     path = write(tmp_path, data)
     with pytest.raises(SelectorsError) as err:
         load_selectors(path, "mybroker", SelectorAdapter.STEPS)
     msgs = problems(err.value)
-    assert any("steps[1]" in m and "unknown step 'pin'" in m and str(path) in m
-               and "broker mybroker" in m for m in msgs), msgs
+    assert any(
+        "steps[1]" in m and "unknown step 'pin'" in m and str(path) in m and "broker mybroker" in m
+        for m in msgs
+    ), msgs
     # the same file is fine for the adapter that knows the step (given its pad)
     data["pin_pad"] = {"container": "#pad", "key": "#pad .k", "submit": "#ok"}
     load_selectors(write(tmp_path, data, "ipotlike.json"), "ipotlike", IpotAdapter.STEPS)
@@ -100,12 +107,12 @@ def test_invalid_json_names_the_line(tmp_path):
     text = SELECTORS["stockbit"].read_text(encoding="utf-8")
     lines = text.splitlines()
     bad_line = next(i for i, line in enumerate(lines) if '"login_check"' in line)
-    lines[bad_line] = lines[bad_line].rstrip(",")          # a missing comma
+    lines[bad_line] = lines[bad_line].rstrip(",")  # a missing comma
     path = write(tmp_path, "\n".join(lines))
     with pytest.raises(SelectorsError) as err:
         load_selectors(path, "stockbit", SelectorAdapter.STEPS)
     (problem,) = err.value.problems
-    assert problem.line == bad_line + 2                    # reported where the parser stopped
+    assert problem.line == bad_line + 2  # reported where the parser stopped
     msg = str(problem)
     assert f"{path} (broker stockbit):{bad_line + 2}:" in msg and "not valid JSON" in msg
 
@@ -113,7 +120,7 @@ def test_invalid_json_names_the_line(tmp_path):
 def test_every_problem_is_reported_at_once(tmp_path):
     data = base("ajaib")
     del data["toast_error"]
-    data["confirm_dialog"] = None                 # "confirm" is among the steps
+    data["confirm_dialog"] = None  # "confirm" is among the steps
     data["number_format"] = "us"
     data["columns"]["history"].pop("status")
     data["urls"]["nope"] = "/x"
@@ -121,8 +128,13 @@ def test_every_problem_is_reported_at_once(tmp_path):
     with pytest.raises(SelectorsError) as err:
         load_selectors(path, "ajaib", AjaibAdapter.STEPS)
     keys = {p.key for p in err.value.problems}
-    assert {"toast_error", "confirm_dialog", "number_format", "columns.history.status",
-            "urls.nope"} <= keys
+    assert {
+        "toast_error",
+        "confirm_dialog",
+        "number_format",
+        "columns.history.status",
+        "urls.nope",
+    } <= keys
     assert all(p.source == f"{path} (broker ajaib)" for p in err.value.problems)
     assert f"{len(err.value.problems)} problems found" in str(err.value)
 
@@ -152,6 +164,7 @@ def test_each_shipped_file_names_the_schema_for_editors(broker):
     """`$schema` is a path relative to the file (VS Code and others follow it), and the schema
     accepts the file with the plain library, as an editor would check it."""
     import jsonschema
+
     data = base(broker)
     assert (SELECTORS[broker].parent / data["$schema"]).resolve() == SCHEMA_FILE
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
@@ -171,7 +184,7 @@ def test_a_problem_names_the_line_of_its_key(tmp_path):
     value = next(i for i, line in enumerate(lines, 1) if '"Part Filled": "PARTLY"' in line)
     assert found["status_map.Part Filled"].line == value
     form = next(i for i, line in enumerate(lines, 1) if '"order_form"' in line)
-    assert found["order_form.lot_input"].line == form           # a missing key: its object
+    assert found["order_form.lot_input"].line == form  # a missing key: its object
     assert f"{path} (broker lotus):{value}:" in str(found["status_map.Part Filled"])
 
 
@@ -183,13 +196,19 @@ def test_tab_indented_json_is_located_too(tmp_path):
     with pytest.raises(SelectorsError) as err:
         load_selectors(path, "stockbit", SelectorAdapter.STEPS)
     (problem,) = err.value.problems
-    assert problem.line == next(i for i, line in enumerate(text.splitlines(), 1)
-                                if '"Buy": "long"' in line)
+    assert problem.line == next(
+        i for i, line in enumerate(text.splitlines(), 1) if '"Buy": "long"' in line
+    )
 
 
-@pytest.mark.parametrize("step, key, value", [("confirm", "confirm_dialog", None),
-                                              ("auto_order", "auto_order_toggle", None),
-                                              ("pin", "pin_pad", ...)])
+@pytest.mark.parametrize(
+    "step, key, value",
+    [
+        ("confirm", "confirm_dialog", None),
+        ("auto_order", "auto_order_toggle", None),
+        ("pin", "pin_pad", ...),
+    ],
+)
 def test_a_step_needs_its_section(tmp_path, step, key, value):
     data = base("ajaib")
     data["steps"] = ["fill", step, "submit", "toast"] if step != "confirm" else data["steps"]
@@ -215,7 +234,7 @@ def test_steps_must_include_fill_submit_and_toast(tmp_path):
 # --------------------------------------------------- tables that lack columns (docs/BROKERS.md)
 def test_a_table_without_a_side_column_needs_a_fixed_side(tmp_path):
     data = base("melati")
-    load_selectors(SELECTORS["melati"], "melati", SelectorAdapter.STEPS)   # buy-only list: fine
+    load_selectors(SELECTORS["melati"], "melati", SelectorAdapter.STEPS)  # buy-only list: fine
     del data["fixed_side"]
     path = write(tmp_path, data)
     with pytest.raises(SelectorsError) as err:
@@ -228,7 +247,7 @@ def test_a_table_without_a_side_column_needs_a_fixed_side(tmp_path):
 
 def test_a_side_column_and_a_fixed_side_for_one_table_is_an_error(tmp_path):
     data = base("melati")
-    data["fixed_side"]["history"] = "sell"               # history has a side column
+    data["fixed_side"]["history"] = "sell"  # history has a side column
     path = write(tmp_path, data)
     with pytest.raises(SelectorsError) as err:
         load_selectors(path, "melati", SelectorAdapter.STEPS)
@@ -241,8 +260,9 @@ def test_a_fixed_side_is_buy_or_sell(tmp_path):
     data["fixed_side"]["open_orders"] = "long"
     with pytest.raises(SelectorsError) as err:
         load_selectors(write(tmp_path, data), "melati", SelectorAdapter.STEPS)
-    assert any(p.key == "fixed_side.open_orders" and "'long'" in p.message
-               for p in err.value.problems), problems(err.value)
+    assert any(
+        p.key == "fixed_side.open_orders" and "'long'" in p.message for p in err.value.problems
+    ), problems(err.value)
 
 
 def test_optional_columns_may_be_left_out(tmp_path):
@@ -253,8 +273,9 @@ def test_optional_columns_may_be_left_out(tmp_path):
     load_selectors(write(tmp_path, data), "lotus", SelectorAdapter.STEPS)
 
 
-@pytest.mark.parametrize("pattern, why", [("(order", "not a valid regular expression"),
-                                          ("Order \\d+", "needs a group")])
+@pytest.mark.parametrize(
+    "pattern, why", [("(order", "not a valid regular expression"), ("Order \\d+", "needs a group")]
+)
 def test_toast_order_id_is_a_regular_expression_with_a_group(tmp_path, pattern, why):
     data = base("lotus")
     data["toast_order_id"] = pattern

@@ -1,4 +1,5 @@
 """Three undetected-chromedriver launches at once, each in its own process and profile."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -9,7 +10,7 @@ import queue
 import pytest
 
 import uc_worker
-from adapter_helpers import env, profile_processes  # noqa: F401 - env is a fixture
+from adapter_helpers import profile_processes
 from robot.chromium import DEFAULT_CHROMEDRIVER
 
 pytestmark = pytest.mark.browser
@@ -26,10 +27,14 @@ def test_three_concurrent_uc_launches(env, tmp_path):
     results = ctx.Queue()
     drivers = tmp_path / ".drivers"
     profiles = [tmp_path / f"profile-UC{i}" for i in range(3)]
-    procs = [ctx.Process(target=uc_worker.visit,
-                         args=(f"UC{i}", str(profiles[i]), str(drivers), env.url, barrier,
-                               results), name=f"uc-{i}")
-             for i in range(3)]
+    procs = [
+        ctx.Process(
+            target=uc_worker.visit,
+            args=(f"UC{i}", str(profiles[i]), str(drivers), env.url, barrier, results),
+            name=f"uc-{i}",
+        )
+        for i in range(3)
+    ]
     for p in procs:
         p.start()
     try:
@@ -49,7 +54,7 @@ def test_three_concurrent_uc_launches(env, tmp_path):
     got.sort(key=lambda r: r["account"])
     assert [r["error"] for r in got] == [None, None, None], got
     assert all(r["heading"] == "Log in to Stockbit" for r in got)
-    assert all(not r["webdriver_flag"] for r in got)          # uc hides navigator.webdriver
+    assert all(not r["webdriver_flag"] for r in got)  # uc hides navigator.webdriver
     assert sorted(r["user_data_dir"] for r in got) == sorted(str(p.resolve()) for p in profiles)
     # the three browsers were up at the same time
     assert max(r["started_at"] for r in got) < min(r["loaded_at"] for r in got)
@@ -58,7 +63,7 @@ def test_three_concurrent_uc_launches(env, tmp_path):
         assert (drivers / f"UC{i}" / "chromedriver").stat().st_size > 0
     assert sha256(DEFAULT_CHROMEDRIVER) == system_driver
     for profile in profiles:
-        assert profile_processes(profile.resolve()) == []    # quit left nothing behind
+        assert profile_processes(profile.resolve()) == []  # quit left nothing behind
 
 
 def test_a_fresh_uc_login_survives_close(env):
@@ -71,7 +76,7 @@ def test_a_fresh_uc_login_survives_close(env):
         try:
             if attempt == 0:
                 assert adapter.is_session_valid() is False
-                adapter.login("UC_PERSIST", "demo")          # and close at once
+                adapter.login("UC_PERSIST", "demo")  # and close at once
             else:
                 assert adapter.is_session_valid() is True, "the login was lost on close"
         finally:

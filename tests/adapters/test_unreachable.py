@@ -1,5 +1,6 @@
 """A broker whose site does not answer: the error names the URL, and `robot probe` / `robot
 login` say what to do (for the shipped configuration: start `robot sim`). Real Chromium."""
+
 from __future__ import annotations
 
 import socket
@@ -7,9 +8,9 @@ import socket
 import pytest
 from click.testing import CliRunner
 
+from adapter_helpers import ADAPTER_MODULES, SELECTORS, settings_for
 from adapters import create_adapter
 from adapters.base import BrokerUnreachable
-from adapter_helpers import ADAPTER_MODULES, SELECTORS, settings_for
 from robot.cli import main
 from robot.config import SIM_DEFAULT_URL, Account, BrokerDef
 from simulator.testing import ManualClock
@@ -27,9 +28,12 @@ def closed_port() -> int:
 def test_the_adapter_names_the_url_that_did_not_answer(tmp_path):
     base = f"http://127.0.0.1:{closed_port()}"
     account = Account(id="ACC_X", broker="stockbit", profile_path=tmp_path / "p", headless=True)
-    adapter = create_adapter(account, BrokerDef("stockbit", ADAPTER_MODULES["stockbit"],
-                                                SELECTORS["stockbit"], base),
-                             settings_for(tmp_path), ManualClock("2026-03-02 10:00"))
+    adapter = create_adapter(
+        account,
+        BrokerDef("stockbit", ADAPTER_MODULES["stockbit"], SELECTORS["stockbit"], base),
+        settings_for(tmp_path),
+        ManualClock("2026-03-02 10:00"),
+    )
     adapter.start()
     try:
         with pytest.raises(BrokerUnreachable) as info:
@@ -41,8 +45,10 @@ def test_the_adapter_names_the_url_that_did_not_answer(tmp_path):
     assert info.value.retryable
 
 
-@pytest.mark.parametrize("command", [["probe", "ACC_STOCKBIT"],
-                                     ["login", "ACC_STOCKBIT", "--headless", "--timeout", "5"]])
+@pytest.mark.parametrize(
+    "command",
+    [["probe", "ACC_STOCKBIT"], ["login", "ACC_STOCKBIT", "--headless", "--timeout", "5"]],
+)
 def test_operator_commands_say_to_start_the_simulator(make_config, command):
     host, port = SIM_DEFAULT_URL.rsplit(":", 1)
     with socket.socket() as s:

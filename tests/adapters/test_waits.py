@@ -1,16 +1,23 @@
 """Every adapter wait reads "the page changed under this look" as "not yet" (adapters/waits.py):
 chromedriver's inspector error and stale elements, raised while a click's navigation replaces the
 page, made a successful login or submit look failed on a loaded machine."""
+
 from __future__ import annotations
 
 import pytest
-from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
-                                        TimeoutException, WebDriverException)
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+    WebDriverException,
+)
 
 from adapters.waits import RaceTolerantWait, is_navigation_race
 
-INSPECTOR = ('unknown error: unhandled inspector error: {"code":-32000,"message":"Node with '
-             'given id does not belong to the document"}')
+INSPECTOR = (
+    'unknown error: unhandled inspector error: {"code":-32000,"message":"Node with '
+    'given id does not belong to the document"}'
+)
 
 
 def looks(*outcomes):
@@ -22,13 +29,20 @@ def looks(*outcomes):
         if isinstance(value, BaseException):
             raise value
         return value
+
     return condition
 
 
-@pytest.mark.parametrize("exc", [WebDriverException(INSPECTOR),
-                                 StaleElementReferenceException("stale element reference"),
-                                 WebDriverException("javascript error: Execution context was "
-                                                    "destroyed, most likely because of a navigation")])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        WebDriverException(INSPECTOR),
+        StaleElementReferenceException("stale element reference"),
+        WebDriverException(
+            "javascript error: Execution context was destroyed, most likely because of a navigation"
+        ),
+    ],
+)
 def test_a_navigation_race_is_looked_at_again(exc):
     assert is_navigation_race(exc)
     wait = RaceTolerantWait(object(), timeout=5, poll_frequency=0.01)
@@ -57,9 +71,15 @@ def test_every_adapter_wait_is_race_tolerant(tmp_path):
     from adapters import create_adapter
     from robot.config import Account, BrokerDef
     from simulator.testing import ManualClock
+
     account = Account(id="ACC_W", broker="stockbit", profile_path=tmp_path / "p")
-    adapter = create_adapter(account, BrokerDef("stockbit", ADAPTER_MODULES["stockbit"],
-                                                SELECTORS["stockbit"], "http://127.0.0.1:9"),
-                             settings_for(tmp_path), ManualClock("2026-03-02 10:00"))
-    adapter.browser.driver = object()          # not started: only the wait's type is looked at
+    adapter = create_adapter(
+        account,
+        BrokerDef(
+            "stockbit", ADAPTER_MODULES["stockbit"], SELECTORS["stockbit"], "http://127.0.0.1:9"
+        ),
+        settings_for(tmp_path),
+        ManualClock("2026-03-02 10:00"),
+    )
+    adapter.browser.driver = object()  # not started: only the wait's type is looked at
     assert isinstance(adapter.wait(), RaceTolerantWait)

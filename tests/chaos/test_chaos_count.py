@@ -3,6 +3,7 @@
 The counts come from the very tables the parametrized tests run over, so dropping cases (or a
 table) makes this fail. docs/RELIABILITY.md quotes the figures.
 """
+
 from __future__ import annotations
 
 import test_chaos_bad_cli as cli

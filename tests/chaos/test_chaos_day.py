@@ -11,6 +11,7 @@ server's event log, not from the robot's own view:
 The bounded version runs in CI (15 worker kills); `scripts/test -m chaos` runs the full version
 (100 worker kills, more accounts and tasks, undetected-chromedriver).
 """
+
 from __future__ import annotations
 
 import json
@@ -43,28 +44,51 @@ def chaos_scenario(accounts: list[tuple[str, str]], tasks_per_account: int, seed
             n += 1
             prev = DEFAULT_UNIVERSE[code]
             price = rules.add_ticks(prev, rnd.randint(-3, 1))
-            tasks.append({"task_id": f"C{n:03d}", "account": acc, "emiten": code, "side": "buy",
-                          "price": price, "lot": rnd.randint(1, 5),
-                          "tp": rules.add_ticks(price, rnd.randint(2, 6)),
-                          "cl": rules.add_ticks(price, -rnd.randint(2, 6)),
-                          "available_at": f"{rnd.choice([9, 9, 10, 11, 13, 14]):02d}:"
-                                          f"{rnd.randint(0, 5) * 10:02d}"})
+            tasks.append(
+                {
+                    "task_id": f"C{n:03d}",
+                    "account": acc,
+                    "emiten": code,
+                    "side": "buy",
+                    "price": price,
+                    "lot": rnd.randint(1, 5),
+                    "tp": rules.add_ticks(price, rnd.randint(2, 6)),
+                    "cl": rules.add_ticks(price, -rnd.randint(2, 6)),
+                    "available_at": f"{rnd.choice([9, 9, 10, 11, 13, 14]):02d}:"
+                    f"{rnd.randint(0, 5) * 10:02d}",
+                }
+            )
     sb, ip, aj = (next(a for a, b in accounts if b == k) for k in ("stockbit", "ipot", "ajaib"))
     faults = [
         {"kind": "error_toast", "account": sb, "nth": 2, "message": "Server sibuk, coba lagi"},
         {"kind": "latency", "skin": "ipot", "seconds": 1.5, "from": "10:00", "until": "10:20"},
         {"kind": "session_expiry", "account": aj, "at": "11:00"},
-        {"kind": "http_500", "skin": "stockbit", "page": "history", "from": "13:40",
-         "until": "13:50"},
+        {
+            "kind": "http_500",
+            "skin": "stockbit",
+            "page": "history",
+            "from": "13:40",
+            "until": "13:50",
+        },
         {"kind": "task_server", "fault": "http_500", "from": "09:20", "until": "09:40"},
         {"kind": "task_server", "fault": "slow", "seconds": 10, "from": "10:30", "until": "10:45"},
         {"kind": "task_server", "fault": "malformed", "from": "11:10", "until": "11:20"},
-        {"kind": "task_server", "fault": "http_500", "endpoint": "events", "from": "12:00",
-         "until": "13:40"},
+        {
+            "kind": "task_server",
+            "fault": "http_500",
+            "endpoint": "events",
+            "from": "12:00",
+            "until": "13:40",
+        },
     ]
-    return {"name": "chaos", "description": "random tasks and scripted faults", "seed": seed,
-            "accounts": {a: {"broker": b, "pin": "123456"} for a, b in accounts},
-            "tasks": tasks, "faults": faults}
+    return {
+        "name": "chaos",
+        "description": "random tasks and scripted faults",
+        "seed": seed,
+        "accounts": {a: {"broker": b, "pin": "123456"} for a, b in accounts},
+        "tasks": tasks,
+        "faults": faults,
+    }
 
 
 class Chaos(threading.Thread):
@@ -76,8 +100,13 @@ class Chaos(threading.Thread):
         self.worker_kills, self.browser_kills = worker_kills, browser_kills
         self.stop = threading.Event()
         self.replacing = threading.Event()
-        self.done = {"worker": 0, "browser": 0, "supervisor": 0, "task_server_down": 0,
-                     "task_changed": 0}
+        self.done = {
+            "worker": 0,
+            "browser": 0,
+            "supervisor": 0,
+            "task_server_down": 0,
+            "task_changed": 0,
+        }
         self.errors: list[str] = []
 
     def wall_day_s(self) -> float:
@@ -101,10 +130,10 @@ class Chaos(threading.Thread):
         span = 0.85 * self.wall_day_s()
         moments = sorted(self.rnd.uniform(0.03, 1.0) * span for _ in plan)
         begin = time.monotonic()
-        for at, action in zip(moments, plan):
+        for at, action in zip(moments, plan, strict=True):
             if self.stop.wait(max(0.0, begin + at - time.monotonic())):
                 return
-            for _ in range(60):          # a worker may be between lives: try again shortly
+            for _ in range(60):  # a worker may be between lives: try again shortly
                 if getattr(self, f"do_{action}")() is not False or self.stop.wait(0.5):
                     break
 
@@ -118,8 +147,9 @@ class Chaos(threading.Thread):
             return []
 
     def do_worker(self) -> None:
-        rows = self.day.rows("SELECT pid FROM workers WHERE state NOT IN ('STOPPED', 'FATAL') "
-                             "AND pid IS NOT NULL")
+        rows = self.day.rows(
+            "SELECT pid FROM workers WHERE state NOT IN ('STOPPED', 'FATAL') AND pid IS NOT NULL"
+        )
         live = [r["pid"] for r in rows if _running(r["pid"])]
         if not live:
             return False
@@ -130,8 +160,11 @@ class Chaos(threading.Thread):
         self.done["worker"] += 1
 
     def do_browser(self) -> None:
-        procs = [p for p in self._robot_processes()
-                 if _name(p) in ("chromium", "chromedriver") or "chromedriver" in _name(p)]
+        procs = [
+            p
+            for p in self._robot_processes()
+            if _name(p) in ("chromium", "chromedriver") or "chromedriver" in _name(p)
+        ]
         if not procs:
             return False
         try:
@@ -149,7 +182,7 @@ class Chaos(threading.Thread):
             old.kill()
             old.wait(10)
             self.done["supervisor"] += 1
-            self.day.start_robot()               # the same clock, the same state.db
+            self.day.start_robot()  # the same clock, the same state.db
         finally:
             self.replacing.clear()
 
@@ -163,11 +196,10 @@ class Chaos(threading.Thread):
         # a task the robot already holds: one not yet served would simply arrive changed
         known = {r["task_id"] for r in self.day.rows("SELECT task_id FROM tasks")}
         with self.day.sim.state.lock:
-            task = next((t for t in self.day.sim.state.tasks._tasks if t["task_id"] in known),
-                        None)
+            task = next((t for t in self.day.sim.state.tasks._tasks if t["task_id"] in known), None)
             if task is None:
-                return False                           # tried again shortly
-            task["lot"] = task["lot"] + 1              # same task_id, other fields
+                return False  # tried again shortly
+            task["lot"] = task["lot"] + 1  # same task_id, other fields
             self.done["task_changed"] += 1
             return True
 
@@ -193,30 +225,58 @@ def leftover_browsers(root: Path) -> list[psutil.Process]:
             cmd = " ".join(p.info["cmdline"] or [])
         except psutil.Error:
             continue
-        if str(root) in cmd and ("chrom" in (p.info["name"] or "").lower()):
-            if p.status() != psutil.STATUS_ZOMBIE:
-                out.append(p)
+        if (
+            str(root) in cmd
+            and "chrom" in (p.info["name"] or "").lower()
+            and p.status() != psutil.STATUS_ZOMBIE
+        ):
+            out.append(p)
     return out
 
 
-def run_chaos_day(tmp_path: Path, accounts, tasks_per_account: int, worker_kills: int,
-                  browser_kills: int, speed: float, driver: str, seed: int) -> dict:
+def run_chaos_day(
+    tmp_path: Path,
+    accounts,
+    tasks_per_account: int,
+    worker_kills: int,
+    browser_kills: int,
+    speed: float,
+    driver: str,
+    seed: int,
+) -> dict:
     scenario = chaos_scenario(accounts, tasks_per_account, seed)
-    day = SimDay(tmp_path, scenario=scenario, speed=speed, start="08:30", accounts=accounts,
-                 driver=driver,
-                 settings={"hang_timeout_s": 45, "reconcile_grace_s": 60,
-                           "restart": {"backoff_initial_s": 0.5, "backoff_max_s": 2,
-                                       "min_uptime_s": 1, "flap_max": 100,
-                                       "flap_window_s": 60}})
+    day = SimDay(
+        tmp_path,
+        scenario=scenario,
+        speed=speed,
+        start="08:30",
+        accounts=accounts,
+        driver=driver,
+        settings={
+            "hang_timeout_s": 45,
+            "reconcile_grace_s": 60,
+            "restart": {
+                "backoff_initial_s": 0.5,
+                "backoff_max_s": 2,
+                "min_uptime_s": 1,
+                "flap_max": 100,
+                "flap_window_s": 60,
+            },
+        },
+    )
     chaos = Chaos(day, worker_kills, browser_kills, seed)
     try:
         day.start_robot()
         chaos.start()
-        while True:                                   # the supervisor may be replaced by chaos
+        while True:  # the supervisor may be replaced by chaos
             proc = day.proc
             proc.wait(timeout=1800)
-            wait_for(lambda: not chaos.replacing.is_set(), 120,
-                     "the chaos thread to finish starting the new supervisor", interval=0.1)
+            wait_for(
+                lambda: not chaos.replacing.is_set(),
+                120,
+                "the chaos thread to finish starting the new supervisor",
+                interval=0.1,
+            )
             if day.proc is proc:
                 break
         chaos.stop.set()
@@ -259,11 +319,16 @@ def check(day: SimDay, chaos: Chaos, root: Path) -> dict:
     assert not alive, alive
     conflicts = day.rows("SELECT 1 FROM events WHERE type = 'TASK_CONFLICT'")
     assert chaos.done["task_changed"] == 0 or conflicts
-    summary = {**{f"kills_{k}": v for k, v in chaos.done.items()}, "faults":
-               len(chaos_scenario_faults(day)), "tasks": len(tasks), "orders": len(ledger),
-               "duplicates": duplicates, "lost_events": len(lost),
-               "restarts": sum(r["restarts"] or 0 for r in day.rows("SELECT restarts FROM workers")),
-               "outcome_unknown": sum(t["state"] == "OUTCOME_UNKNOWN" for t in tasks)}
+    summary = {
+        **{f"kills_{k}": v for k, v in chaos.done.items()},
+        "faults": len(chaos_scenario_faults(day)),
+        "tasks": len(tasks),
+        "orders": len(ledger),
+        "duplicates": duplicates,
+        "lost_events": len(lost),
+        "restarts": sum(r["restarts"] or 0 for r in day.rows("SELECT restarts FROM workers")),
+        "outcome_unknown": sum(t["state"] == "OUTCOME_UNKNOWN" for t in tasks),
+    }
     print("chaos summary: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
     return summary
 
@@ -275,16 +340,36 @@ def chaos_scenario_faults(day: SimDay) -> list:
 @pytest.mark.timeout(1200)
 def test_chaos_day_bounded(tmp_path):
     accounts = [("CH_SB1", "stockbit"), ("CH_IP1", "ipot"), ("CH_AJ1", "ajaib")]
-    summary = run_chaos_day(tmp_path, accounts, tasks_per_account=4, worker_kills=15,
-                            browser_kills=4, speed=100, driver="selenium", seed=11)
+    summary = run_chaos_day(
+        tmp_path,
+        accounts,
+        tasks_per_account=4,
+        worker_kills=15,
+        browser_kills=4,
+        speed=100,
+        driver="selenium",
+        seed=11,
+    )
     assert summary["kills_worker"] >= 15 and summary["kills_supervisor"] == 1
 
 
 @pytest.mark.chaos
 @pytest.mark.timeout(3600)
 def test_chaos_day_full(tmp_path):
-    accounts = [("CH_SB1", "stockbit"), ("CH_IP1", "ipot"), ("CH_AJ1", "ajaib"),
-                ("CH_SB2", "stockbit")]
-    summary = run_chaos_day(tmp_path, accounts, tasks_per_account=8, worker_kills=100,
-                            browser_kills=20, speed=25, driver="uc", seed=12)
+    accounts = [
+        ("CH_SB1", "stockbit"),
+        ("CH_IP1", "ipot"),
+        ("CH_AJ1", "ajaib"),
+        ("CH_SB2", "stockbit"),
+    ]
+    summary = run_chaos_day(
+        tmp_path,
+        accounts,
+        tasks_per_account=8,
+        worker_kills=100,
+        browser_kills=20,
+        speed=25,
+        driver="uc",
+        seed=12,
+    )
     assert summary["kills_worker"] >= 100 and summary["kills_supervisor"] == 1

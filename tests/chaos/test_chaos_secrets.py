@@ -8,8 +8,9 @@ end-of-day report is then rebuilt with `robot report --json`. Then:
 - the task-server token, the PIN, the password and every broker session cookie value the
   simulator ever issued appear nowhere the robot writes: logs/, state.db (its raw bytes, -wal and
   -shm included, and every value read back through SQL), reports/ and the report, the
-  supervisor's output, and the events the task server received. The profiles may hold the session cookie (Chromium keeps it
-  there, encrypted) but never the token, PIN or password, in UTF-8 or UTF-16;
+  supervisor's output, and the events the task server received. The profiles may hold the
+  session cookie (Chromium keeps it there, encrypted) but never the token, PIN or password, in
+  UTF-8 or UTF-16;
 - every socket the robot's process tree listened on (chromedriver, Chromium's DevTools) and the
   simulator's server are bound to loopback, and the simulator refuses a connection made to this
   machine's other addresses; `robot sim` offers no way to bind elsewhere;
@@ -17,6 +18,7 @@ end-of-day report is then rebuilt with `robot report --json`. Then:
 
 The `chaos`-marked variant runs the whole demo day (08:30-16:15, about four minutes).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -42,12 +44,12 @@ from waiting import wait_for
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "Pw7xQchaosZ3kL9v"            # distinctive: cannot occur by chance in any output
-PIN = "80417263"                          # no order id (100001...), price or time looks like it
+PASSWORD = "Pw7xQchaosZ3kL9v"  # distinctive: cannot occur by chance in any output
+PIN = "80417263"  # no order id (100001...), price or time looks like it
 # Stopped as soon as every secret was used (about 20 s on an idle machine); the long window is
 # only the margin for a loaded one (15:50 is 4 minutes away at 100x)
-SHORT = dict(start="08:50", speed=100)
-FULL = dict(start="08:30", speed=150)
+SHORT = {"start": "08:50", "speed": 100}
+FULL = {"start": "08:30", "speed": 150}
 
 
 @dataclass
@@ -56,9 +58,9 @@ class Finished:
     code: int
     output: str
     cookies: set[str]
-    sessions: list = field(default_factory=list)                         # the simulator's
-    listening: set[tuple[str, int, str]] = field(default_factory=set)   # (ip, port, process)
-    report: str = ""                                                    # `robot report --json`
+    sessions: list = field(default_factory=list)  # the simulator's
+    listening: set[tuple[str, int, str]] = field(default_factory=set)  # (ip, port, process)
+    report: str = ""  # `robot report --json`
 
 
 def _listening(pid: int) -> set[tuple[str, int, str]]:
@@ -89,7 +91,7 @@ def run_day(root: Path, stop_when_used: bool, **kw) -> Finished:
     sessions = day.sim.state.sessions
     issue = sessions.create
 
-    def create(*args, **kwargs):               # remember every session (cookie) ever issued
+    def create(*args, **kwargs):  # remember every session (cookie) ever issued
         session = issue(*args, **kwargs)
         finished.cookies.add(session.token)
         finished.sessions.append(session)
@@ -100,7 +102,7 @@ def run_day(root: Path, stop_when_used: bool, **kw) -> Finished:
     try:
         proc = day.start_robot()
 
-        def watch() -> None:                    # sampling what listens, until the day ends
+        def watch() -> None:  # sampling what listens, until the day ends
             while not done.is_set():
                 finished.listening |= _listening(proc.pid)
                 done.wait(0.3)
@@ -108,15 +110,32 @@ def run_day(root: Path, stop_when_used: bool, **kw) -> Finished:
         watcher = threading.Thread(target=watch, name="listen-watch", daemon=True)
         watcher.start()
         if stop_when_used:
-            wait_for(lambda: secrets_used(finished) and proc.poll() is None, 600,
-                     "logins on every broker, the IPOT PIN and delivered events")
+            wait_for(
+                lambda: secrets_used(finished) and proc.poll() is None,
+                600,
+                "logins on every broker, the IPOT PIN and delivered events",
+            )
             proc.send_signal(signal.SIGTERM)
         finished.code, finished.output = day.finish(timeout=1500)
         done.set()
         watcher.join(10)
-        report = subprocess.run([sys.executable, "-m", "robot", "report", "--config",
-                                 str(day.config), "--date", day.day.isoformat(), "--json"],
-                                capture_output=True, text=True, timeout=120, cwd=root)
+        report = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "robot",
+                "report",
+                "--config",
+                str(day.config),
+                "--date",
+                day.day.isoformat(),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=root,
+        )
         assert report.returncode == 0, report.stderr
         finished.report = report.stdout
     except BaseException:
@@ -129,9 +148,11 @@ def run_day(root: Path, stop_when_used: bool, **kw) -> Finished:
 def secrets_used(f: Finished) -> bool:
     """Every broker logged in (a cookie each), the PIN unlocked IPOT's pad, events delivered."""
     skins = {s.skin for s in f.sessions}
-    return ({"stockbit", "ipot", "ajaib"} <= skins
-            and any(s.skin == "ipot" and s.pin_unlocked for s in f.sessions)
-            and bool(f.day.sim.events()))
+    return (
+        {"stockbit", "ipot", "ajaib"} <= skins
+        and any(s.skin == "ipot" and s.pin_unlocked for s in f.sessions)
+        and bool(f.day.sim.events())
+    )
 
 
 @pytest.fixture(scope="module")
@@ -163,10 +184,14 @@ def _variants(value: str) -> list[bytes]:
 
 def _db_text(db: Path) -> str:
     """Every value of every table, read back through SQLite (a long text can straddle pages)."""
-    tables = [r["name"] for r in statedb.rows(db, "SELECT name FROM sqlite_master "
-                                                 "WHERE type='table'")]
-    return "\n".join(repr(tuple(row.values())) for t in tables
-                     for row in statedb.rows(db, f'SELECT * FROM "{t}"'))
+    tables = [
+        r["name"] for r in statedb.rows(db, "SELECT name FROM sqlite_master WHERE type='table'")
+    ]
+    return "\n".join(
+        repr(tuple(row.values()))
+        for t in tables
+        for row in statedb.rows(db, f'SELECT * FROM "{t}"')
+    )
 
 
 def check_no_secret_outside_the_profiles(f: Finished) -> None:
@@ -180,12 +205,17 @@ def check_no_secret_outside_the_profiles(f: Finished) -> None:
     leaks = []
     for path in files:
         data = path.read_bytes()
-        leaks += [(what, path.name) for what, value in wanted.items()
-                  if any(v in data for v in _variants(value))]
-    text = {"state.db (SQL)": _db_text(root / "state.db"),
-            "supervisor output": f.output,
-            "end-of-day report": f.report,
-            "events received": json.dumps(f.day.sim.events(), ensure_ascii=False)}
+        leaks += [
+            (what, path.name)
+            for what, value in wanted.items()
+            if any(v in data for v in _variants(value))
+        ]
+    text = {
+        "state.db (SQL)": _db_text(root / "state.db"),
+        "supervisor output": f.output,
+        "end-of-day report": f.report,
+        "events received": json.dumps(f.day.sim.events(), ensure_ascii=False),
+    }
     for where, body in text.items():
         leaks += [(what, where) for what, value in wanted.items() if value in body]
     assert not leaks, leaks
@@ -201,8 +231,11 @@ def check_profiles_hold_no_token_pin_or_password(f: Finished) -> None:
             data = path.read_bytes()
         except OSError:
             continue
-        leaks += [(what, str(path.relative_to(profiles))) for what, value in secrets_of(f).items()
-                  if any(v in data for v in _variants(value))]
+        leaks += [
+            (what, str(path.relative_to(profiles)))
+            for what, value in secrets_of(f).items()
+            if any(v in data for v in _variants(value))
+        ]
     assert not leaks, leaks
 
 
@@ -243,21 +276,26 @@ def test_worker_created_profiles_are_0700(short_day):
 
 def test_simulator_binds_loopback_and_refuses_other_addresses(short_day):
     sim = short_day.day.sim
-    sim.start()                                   # stopped only at module teardown
+    sim.start()  # stopped only at module teardown
     host, port = sim._httpd.socket.getsockname()[:2]
     assert host == "127.0.0.1" and sim.url.startswith("http://127.0.0.1:")
-    others = [a.address for addrs in psutil.net_if_addrs().values() for a in addrs
-              if a.family == socket.AF_INET and not ipaddress.ip_address(a.address).is_loopback]
+    others = [
+        a.address
+        for addrs in psutil.net_if_addrs().values()
+        for a in addrs
+        if a.family == socket.AF_INET and not ipaddress.ip_address(a.address).is_loopback
+    ]
     for address in others:
         with pytest.raises(OSError):
             socket.create_connection((address, port), timeout=2).close()
     with socket.create_connection(("127.0.0.1", port), timeout=2):
-        pass                                      # ... while loopback answers
+        pass  # ... while loopback answers
 
 
 def test_robot_sim_offers_no_other_host():
     from robot.cli import main
     from simulator.server import HOST, serve
+
     assert HOST == "127.0.0.1"
     assert not {"host", "bind", "address"} & set(inspect.signature(serve).parameters)
     sim_help = CliRunner().invoke(main, ["sim", "--help"]).output
@@ -286,14 +324,20 @@ def test_the_leak_check_finds_planted_secrets(short_day, tmp_path):
     """The negative control: the same check on a copy of the day with a PIN in a log line, the
     password (UTF-16) in state.db's -wal and a cookie in the report must fail, naming each."""
     import shutil
+
     copy = tmp_path / "copy"
     shutil.copytree(short_day.day.root, copy, ignore=shutil.ignore_patterns("profiles", "*.lock"))
     log = next((copy / "logs").glob("*.log"))
     log.write_text(log.read_text() + f"oops pin={PIN[:4]} {PIN}\n")
     (copy / "state.db-wal").write_bytes(PASSWORD.encode("utf-16-le"))
     cookie = sorted(short_day.cookies)[0]
-    planted = Finished(SimDay.__new__(SimDay), 0, short_day.output, short_day.cookies,
-                       report=short_day.report + cookie)
+    planted = Finished(
+        SimDay.__new__(SimDay),
+        0,
+        short_day.output,
+        short_day.cookies,
+        report=short_day.report + cookie,
+    )
     planted.day.root = copy
     planted.day.sim = short_day.day.sim
     with pytest.raises(AssertionError) as info:

@@ -1,34 +1,14 @@
-"""Helpers for the Selenium Grid tests (a uniquely named module, imported by the test modules).
+"""Helpers for the Selenium Grid tests (a uniquely named module, imported by the test modules);
+the grid_installed fixture is in tests/grid/conftest.py."""
 
-The jar and Java come from scripts/install-grid, run once per test session; the tests skip, with
-the script's own words, only when it cannot install them here."""
 from __future__ import annotations
 
 import socket
-import subprocess
 from pathlib import Path
 
 import psutil
-import pytest
 
-from robot.config import PROJECT_ROOT
-from robot.grid import hub_status, jar_path
-
-
-@pytest.fixture(scope="session")
-def grid_installed() -> Path:
-    """scripts/install-grid (idempotent: a verified jar is kept); the jar's path."""
-    try:
-        done = subprocess.run([str(PROJECT_ROOT / "scripts" / "install-grid")], cwd=PROJECT_ROOT,
-                              capture_output=True, text=True, timeout=900)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"scripts/install-grid could not run here: {exc}")
-    if done.returncode != 0:
-        pytest.skip("scripts/install-grid could not install Java or the Selenium server jar here:"
-                    f" {done.stderr.strip()[-500:]}")
-    jar = jar_path()
-    assert jar.is_file(), done.stderr
-    return jar
+from robot.grid import hub_status
 
 
 def free_ports(n: int) -> list[int]:
@@ -47,9 +27,16 @@ def free_ports(n: int) -> list[int]:
 
 def grid_settings(nodes: dict[str, int], ports: list[int], **extra) -> dict:
     """settings.grid for a hub on ports[0..2] and the named nodes on their ports."""
-    return {"hub": {"host": "127.0.0.1", "port": ports[0], "publish_port": ports[1],
-                    "subscribe_port": ports[2]},
-            "nodes": [{"name": name, "port": port} for name, port in nodes.items()], **extra}
+    return {
+        "hub": {
+            "host": "127.0.0.1",
+            "port": ports[0],
+            "publish_port": ports[1],
+            "subscribe_port": ports[2],
+        },
+        "nodes": [{"name": name, "port": port} for name, port in nodes.items()],
+        **extra,
+    }
 
 
 def sessions_by_node(hub_url: str) -> dict[str, dict[str, str]]:

@@ -1,15 +1,16 @@
 """Fixtures for the simulator's own tests: a manual clock, a running simulator, Chromium."""
+
 from __future__ import annotations
 
-import json
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
 
 # tests/conftest.py puts tests/ on sys.path, where this very directory (tests/simulator, no
 # __init__.py) looks like a namespace package named "simulator" that shadows the real one. Put the
@@ -20,14 +21,14 @@ if getattr(sys.modules.get("simulator"), "__file__", "") is None:
     for _name in [n for n in sys.modules if n == "simulator" or n.startswith("simulator.")]:
         del sys.modules[_name]
 
-from simulator.scenario import Scenario, parse_scenario
-from simulator.server import SimServer
-from simulator.testing import ManualClock, running_simulator, start_chrome
+from simulator.scenario import Scenario, parse_scenario  # noqa: E402 - after the fix above
+from simulator.server import SimServer  # noqa: E402 - after the fix above
+from simulator.testing import ManualClock, running_simulator, start_chrome  # noqa: E402 - as above
 
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock("2026-03-02 10:00")      # a Monday, in session 1
+    return ManualClock("2026-03-02 10:00")  # a Monday, in session 1
 
 
 @pytest.fixture
@@ -52,11 +53,6 @@ def sim(make_sim: Callable[..., SimServer]) -> SimServer:
     return make_sim()
 
 
-def load_selectors(broker: str) -> dict[str, Any]:
-    path = HERE / "lotus.json" if broker == "lotus" else ROOT / "selectors" / f"{broker}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 @pytest.fixture
 def chrome(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """Start headless Chromium drivers (optionally on a given profile); all quit afterwards."""
@@ -69,7 +65,5 @@ def chrome(tmp_path: Path) -> Iterator[Callable[..., Any]]:
 
     yield start
     for d in drivers:
-        try:
+        with contextlib.suppress(Exception):  # one that will not quit must not keep the rest
             d.quit()
-        except Exception:
-            pass

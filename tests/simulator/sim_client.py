@@ -2,6 +2,7 @@
 
 It posts the same forms a browser would, so scenario-engine tests run in milliseconds.
 """
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -87,21 +88,24 @@ class WebClient:
 
     def login(self, password: str = "demo", follow: bool = False) -> Any:
         user_field, pass_field = self.spec.login_fields
-        return self.http.post(self.spec.path("login"), data={user_field: self.account,
-                                                              pass_field: password},
-                              follow_redirects=follow)
+        return self.http.post(
+            self.spec.path("login"),
+            data={user_field: self.account, pass_field: password},
+            follow_redirects=follow,
+        )
 
     def unlock(self, pin: str = "123456") -> None:
         self.http.post("/ipot/pin", data={"pin": pin})
 
-    def order(self, emiten: str, price: Any, lot: Any, tp: Any = None, cl: Any = None,
-              side: str = "buy") -> tuple[str, str]:
+    def order(
+        self, emiten: str, price: Any, lot: Any, tp: Any = None, cl: Any = None, side: str = "buy"
+    ) -> tuple[str, str]:
         """Submit the order form; returns the toast ("success"|"error", text)."""
         f = self.spec.fields
         data = {f["stock"]: emiten, f["price"]: str(price), f["lot"]: str(lot)}
         if side == "sell":
             data[f["side"]] = self.spec.sell_value
-        if (tp is not None or cl is not None) and "tp" in f:   # ipot has no TP/CL fields
+        if (tp is not None or cl is not None) and "tp" in f:  # ipot has no TP/CL fields
             data[f["tp"]] = "" if tp is None else str(tp)
             data[f["cl"]] = "" if cl is None else str(cl)
             if "auto" in f:
@@ -112,8 +116,9 @@ class WebClient:
         return self.toast(resp.get_data(as_text=True))
 
     def cancel(self, order_id: str) -> tuple[str, str]:
-        resp = self.http.post(f"{self.spec.path('open_orders')}/{order_id}/cancel",
-                              follow_redirects=True)
+        resp = self.http.post(
+            f"{self.spec.path('open_orders')}/{order_id}/cancel", follow_redirects=True
+        )
         return self.toast(resp.get_data(as_text=True))
 
     def toast(self, html: str) -> tuple[str, str]:
@@ -127,4 +132,4 @@ class WebClient:
         """Rows of a table page as {header: cell}."""
         html = self.get(page).get_data(as_text=True)
         table = read(html).tables[self.spec.table_ids[page]]
-        return [dict(zip(table["headers"], row)) for row in table["rows"]]
+        return [dict(zip(table["headers"], row, strict=True)) for row in table["rows"]]

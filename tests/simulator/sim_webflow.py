@@ -7,8 +7,11 @@ Every wait goes through tests/webwait.py: a click that loads a page is followed 
 the new document, never by a question about the old one (``staleness_of`` raced chromedriver
 while the old page was torn down), and a navigation racing a look means "look again".
 """
+
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from selenium.webdriver.common.by import By
@@ -18,6 +21,15 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from webwait import click_to_new_page, mark_page, settled, wait_new_page
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+def load_selectors(broker: str) -> dict[str, Any]:
+    """A skin's selectors file: the shipped one, or lotus's (a test-only skin) from this folder."""
+    path = HERE / "lotus.json" if broker == "lotus" else ROOT / "selectors" / f"{broker}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 class Flow:
@@ -50,7 +62,9 @@ class Flow:
 
     def number(self, text: str) -> int:
         text = text.strip()
-        return int(text.replace(".", "") if self.sel["number_format"] == "id" else text.replace(",", ""))
+        return int(
+            text.replace(".", "") if self.sel["number_format"] == "id" else text.replace(",", "")
+        )
 
     def logged_in(self) -> bool:
         return self.present(self.sel["login_check"])
@@ -79,8 +93,16 @@ class Flow:
 
     # -- orders ----------------------------------------------------------------------------------
 
-    def place(self, emiten: str, price: int, lot: int, tp: int | None = None,
-              cl: int | None = None, side: str = "buy", pin: str | None = None) -> tuple[str, str]:
+    def place(
+        self,
+        emiten: str,
+        price: int,
+        lot: int,
+        tp: int | None = None,
+        cl: int | None = None,
+        side: str = "buy",
+        pin: str | None = None,
+    ) -> tuple[str, str]:
         """Run the skin's steps; returns ("success"|"error", toast text)."""
         self.open("order")
         form = self.sel["order_form"]
@@ -102,7 +124,7 @@ class Flow:
                     self.fill_tp_cl(tp, cl)
             elif step == "submit":
                 submit = self.find(form["submit_btn"])
-                mark_page(self.d)      # this click or the confirm dialog's loads the result
+                mark_page(self.d)  # this click or the confirm dialog's loads the result
                 submit.click()
             elif step == "confirm":
                 dialog = self.sel["confirm_dialog"]
@@ -126,7 +148,7 @@ class Flow:
     def enter_pin(self, pin: str | None) -> None:
         pad = self.sel["pin_pad"]
         if not self.present(pad["container"]):
-            return                                   # already unlocked in this session
+            return  # already unlocked in this session
         assert pin is not None, "this broker wants a trading PIN"
         for digit in pin:
             keys = self.d.find_elements(By.CSS_SELECTOR, pad["key"])
@@ -136,8 +158,10 @@ class Flow:
 
     def toast(self) -> tuple[str, str]:
         ok, err = self.sel["toast_success"], self.sel["toast_error"]
-        self.until(lambda d: d.find_elements(By.CSS_SELECTOR, ok)
-                   or d.find_elements(By.CSS_SELECTOR, err), "a toast")
+        self.until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, ok) or d.find_elements(By.CSS_SELECTOR, err),
+            "a toast",
+        )
         found = self.d.find_elements(By.CSS_SELECTOR, ok)
         if found:
             return "success", found[0].text.strip()
@@ -147,9 +171,11 @@ class Flow:
 
     def table(self, page: str) -> list[dict[str, str]]:
         """Rows of open_orders / history / portfolio as {canonical column: text}."""
-        table_css = {"open_orders": self.sel["open_orders_table"],
-                     "history": self.sel["order_history_table"],
-                     "portfolio": self.sel["portfolio_table"]}[page]
+        table_css = {
+            "open_orders": self.sel["open_orders_table"],
+            "history": self.sel["order_history_table"],
+            "portfolio": self.sel["portfolio_table"],
+        }[page]
         self.open(page)
         table = self.find(table_css)
         headers = [th.text.strip() for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
@@ -157,17 +183,23 @@ class Flow:
         rows = []
         for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr"):
             cells = [td.text.strip() for td in tr.find_elements(By.CSS_SELECTOR, "td")]
-            rows.append({names[h]: c for h, c in zip(headers, cells) if h in names})
+            rows.append({names[h]: c for h, c in zip(headers, cells, strict=True) if h in names})
         return rows
 
     def orders(self, page: str) -> list[dict[str, Any]]:
         """Table rows with side/status mapped and numbers parsed, as an adapter would."""
         out = []
         for row in self.table(page):
-            out.append({**row, "side": self.sel["side_map"][row["side"]],
-                        "status": self.sel["status_map"][row["status"]],
-                        "price": self.number(row["price"]), "lot": self.number(row["lot"]),
-                        "filled": self.number(row["filled"])})
+            out.append(
+                {
+                    **row,
+                    "side": self.sel["side_map"][row["side"]],
+                    "status": self.sel["status_map"][row["status"]],
+                    "price": self.number(row["price"]),
+                    "lot": self.number(row["lot"]),
+                    "filled": self.number(row["filled"]),
+                }
+            )
         return out
 
     def cancel(self, order_id: str) -> tuple[str, str]:

@@ -1,17 +1,16 @@
 """Every skin in real headless Chromium, driven only through its selectors file."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from conftest import load_selectors
-from sim_webflow import Flow
+from sim_webflow import Flow, load_selectors
 
 pytestmark = pytest.mark.browser
 
-SCENARIO = {"emitens": {"BBCA": {"prev_close": 9800,
-                                 "path": [["09:00", 9800], ["10:30", 9700]]}}}
+SCENARIO = {"emitens": {"BBCA": {"prev_close": 9800, "path": [["09:00", 9800], ["10:30", 9700]]}}}
 
 
 def order_id(text: str) -> str:
@@ -27,12 +26,13 @@ def test_login_order_fill_cancel(make_sim, clock, chrome, broker):
     account = f"ACC_{broker.upper()}"
     flow = Flow(chrome(), sim.url, sel)
     flow.open("history")
-    assert flow.on_login_page()                       # logged out: redirected to the login page
+    assert flow.on_login_page()  # logged out: redirected to the login page
     flow.login(account, "demo")
 
     native = sel["native_tp_cl"]
-    kind, text = flow.place("BBCA", 9700, 2, tp=9900 if native else None,
-                            cl=9600 if native else None, pin="123456")
+    kind, text = flow.place(
+        "BBCA", 9700, 2, tp=9900 if native else None, cl=9600 if native else None, pin="123456"
+    )
     assert kind == "success", text
     filled_id = order_id(text)
     kind, text = flow.place("BBCA", 9500, 1, pin="123456")
@@ -40,11 +40,15 @@ def test_login_order_fill_cancel(make_sim, clock, chrome, broker):
     open_id = order_id(text)
     rows = {r["order_id"]: r for r in flow.orders("open_orders")}
     assert set(rows) == {filled_id, open_id}
-    assert (rows[filled_id]["status"], rows[filled_id]["price"], rows[filled_id]["lot"],
-            rows[filled_id]["side"]) == ("OPEN", 9700, 2, "buy")
+    assert (
+        rows[filled_id]["status"],
+        rows[filled_id]["price"],
+        rows[filled_id]["lot"],
+        rows[filled_id]["side"],
+    ) == ("OPEN", 9700, 2, "buy")
     assert flow.quote("BBCA") == 9800
 
-    clock.set("10:30")                                # the price comes down to 9700
+    clock.set("10:30")  # the price comes down to 9700
     history = {r["order_id"]: r for r in flow.orders("history")}
     assert (history[filled_id]["status"], history[filled_id]["filled"]) == ("MATCHED", 2)
     (holding,) = flow.table("portfolio")
@@ -55,7 +59,7 @@ def test_login_order_fill_cancel(make_sim, clock, chrome, broker):
     assert kind == "success" and open_id in text
     assert {r["order_id"]: r["status"] for r in flow.orders("history")}[open_id] == "WITHDRAWN"
 
-    kind, text = flow.place("BBCA", 9710, 1, pin="123456")   # off the 25-rupiah tick
+    kind, text = flow.place("BBCA", 9710, 1, pin="123456")  # off the 25-rupiah tick
     assert kind == "error" and "multiple of 25" in text
 
     # Sells of held lots (how the robot emulates TP/CL where the broker has none).
@@ -69,7 +73,9 @@ def test_login_order_fill_cancel(make_sim, clock, chrome, broker):
     ledger = {o["order_id"]: o for o in sim.ledger()}
     assert {o["account"] for o in ledger.values()} == {account}
     assert ledger[filled_id]["status"] == "MATCHED"
-    assert (ledger[filled_id]["tp"], ledger[filled_id]["cl"]) == ((9900, 9600) if native else (None, None))
+    assert (ledger[filled_id]["tp"], ledger[filled_id]["cl"]) == (
+        (9900, 9600) if native else (None, None)
+    )
     assert ledger[open_id]["status"] == "WITHDRAWN"
     assert (ledger[sell_id]["side"], ledger[sell_id]["status"]) == ("sell", "MATCHED")
     assert sum(o["status"] == "REJECTED" for o in ledger.values()) == 2
@@ -88,8 +94,13 @@ def test_session_survives_a_browser_restart(make_sim, chrome, tmp_path):
 
 
 def test_session_expiry_redirects_to_login(make_sim, clock, chrome):
-    sim = make_sim({"faults": [{"kind": "session_expiry", "skin": "ajaib",
-                                "account": "ACC_AJAIB", "at": "10:30"}]})
+    sim = make_sim(
+        {
+            "faults": [
+                {"kind": "session_expiry", "skin": "ajaib", "account": "ACC_AJAIB", "at": "10:30"}
+            ]
+        }
+    )
     flow = Flow(chrome(), sim.url, load_selectors("ajaib"))
     flow.login("ACC_AJAIB", "demo")
     flow.open("portfolio")
@@ -98,5 +109,5 @@ def test_session_expiry_redirects_to_login(make_sim, clock, chrome):
     flow.open("portfolio")
     flow.find(flow.sel["login_form"]["username"])
     assert not flow.logged_in() and "/ajaib/masuk?next=" in flow.d.current_url
-    flow.login("ACC_AJAIB", "demo")                   # logging in again works
+    flow.login("ACC_AJAIB", "demo")  # logging in again works
     assert flow.logged_in()

@@ -1,5 +1,6 @@
 """Broker-UI faults and login behaviour: error toasts, forced rejections, latency, session expiry,
 HTTP 500 windows, cookies, the IPOT PIN pad."""
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,19 @@ from sim_client import WebClient, read
 
 
 def test_error_toast_on_nth_submit_places_nothing(make_sim):
-    sim = make_sim({"faults": [{"kind": "error_toast", "skin": "stockbit", "account": "ACC1",
-                                "nth": 2, "message": "Server sibuk"}]})
+    sim = make_sim(
+        {
+            "faults": [
+                {
+                    "kind": "error_toast",
+                    "skin": "stockbit",
+                    "account": "ACC1",
+                    "nth": 2,
+                    "message": "Server sibuk",
+                }
+            ]
+        }
+    )
     web = WebClient(sim, "stockbit")
     web.login()
     assert web.order("BBCA", 9500, 1)[0] == "success"
@@ -22,7 +34,7 @@ def test_error_toast_on_nth_submit_places_nothing(make_sim):
     assert web.order("BBCA", 9500, 1)[0] == "success"
     statuses = [(o["status"], o["visible"], o["rejected"]) for o in sim.ledger()]
     assert statuses == [("OPEN", True, False), ("ERROR", False, True), ("OPEN", True, False)]
-    assert len(web.table("history")) == 2       # the failed attempt never shows in the UI
+    assert len(web.table("history")) == 2  # the failed attempt never shows in the UI
 
 
 def test_error_toast_that_still_places_the_order(make_sim):
@@ -45,8 +57,9 @@ def test_error_toast_is_per_account(make_sim):
 
 
 def test_forced_rejection(make_sim):
-    sim = make_sim({"faults": [{"kind": "reject", "emiten": "TLKM",
-                                "message": "Saham dalam suspensi"}]})
+    sim = make_sim(
+        {"faults": [{"kind": "reject", "emiten": "TLKM", "message": "Saham dalam suspensi"}]}
+    )
     web = WebClient(sim, "ajaib")
     web.login()
     assert web.order("TLKM", 2700, 1) == ("error", "Order rejected: Saham dalam suspensi")
@@ -71,22 +84,34 @@ def ui_sleeps(monkeypatch) -> list[float]:
     def sleep(seconds: float) -> None:
         slept.append(seconds)
         time.sleep(seconds)
+
     monkeypatch.setattr(simulator.web, "time", SimpleNamespace(sleep=sleep))
     return slept
 
 
 def test_slow_ui_window(make_sim, clock, ui_sleeps):
-    sim = make_sim({"faults": [{"kind": "latency", "skin": "stockbit", "seconds": 0.4,
-                                "from": "10:00", "until": "10:30"}]})
+    sim = make_sim(
+        {
+            "faults": [
+                {
+                    "kind": "latency",
+                    "skin": "stockbit",
+                    "seconds": 0.4,
+                    "from": "10:00",
+                    "until": "10:30",
+                }
+            ]
+        }
+    )
     web = WebClient(sim, "stockbit")
     assert _timed(web.login) >= 0.4
     assert _timed(lambda: web.get("open_orders")) >= 0.4
     ui_sleeps.clear()
     assert WebClient(sim, "ipot").get("login").status_code == 200
-    assert ui_sleeps == []                       # another skin is not slowed
+    assert ui_sleeps == []  # another skin is not slowed
     clock.set("10:30")
     assert web.get("open_orders").status_code == 200
-    assert ui_sleeps == []                       # the window is over
+    assert ui_sleeps == []  # the window is over
 
 
 def test_server_wide_and_per_skin_latency(make_sim, ui_sleeps):
@@ -113,8 +138,9 @@ def test_logged_out_pages_redirect_to_login(sim):
 
 def test_login_sets_a_persistent_cookie_and_returns_to_next(sim):
     web = WebClient(sim, "stockbit")
-    resp = web.http.post("/stockbit/login?next=/stockbit/history",
-                         data={"username": "ACC1", "password": "demo"})
+    resp = web.http.post(
+        "/stockbit/login?next=/stockbit/history", data={"username": "ACC1", "password": "demo"}
+    )
     assert resp.status_code == 303 and resp.headers["Location"] == "/stockbit/history"
     cookie = resp.headers["Set-Cookie"]
     assert "Max-Age=" in cookie and "Expires=" in cookie and "Path=/stockbit" in cookie
@@ -133,21 +159,23 @@ def test_wrong_password_shows_the_error(make_sim):
 
 def test_open_redirects_are_refused(sim):
     web = WebClient(sim, "stockbit")
-    resp = web.http.post("/stockbit/login?next=//evil.example/x",
-                         data={"username": "ACC1", "password": "demo"})
+    resp = web.http.post(
+        "/stockbit/login?next=//evil.example/x", data={"username": "ACC1", "password": "demo"}
+    )
     assert resp.headers["Location"] == "/stockbit/trade"
 
 
 def test_session_expiry_by_scenario(make_sim, clock):
-    sim = make_sim({"faults": [{"kind": "session_expiry", "skin": "lotus", "account": "ACC1",
-                                "at": "10:30"}]})
+    sim = make_sim(
+        {"faults": [{"kind": "session_expiry", "skin": "lotus", "account": "ACC1", "at": "10:30"}]}
+    )
     web, other = WebClient(sim, "lotus"), WebClient(sim, "lotus", "ACC2")
     web.login(), other.login()
     assert web.get("order").status_code == 200
     clock.set("10:30")
     assert web.get("order").status_code == 302
     assert other.get("order").status_code == 200
-    web.login()                                  # a new session after the expiry is fine
+    web.login()  # a new session after the expiry is fine
     assert web.get("order").status_code == 200
 
 
@@ -158,12 +186,23 @@ def test_expire_session_control(sim):
     assert sim.expire_session("ipot", "ACC1") == 1
     assert web.get("order").status_code == 302
     web.login()
-    assert "ipot-pin-pad" in web.get("order").get_data(as_text=True)   # the PIN again
+    assert "ipot-pin-pad" in web.get("order").get_data(as_text=True)  # the PIN again
 
 
 def test_http_500_window_on_one_page(make_sim, clock):
-    sim = make_sim({"faults": [{"kind": "http_500", "skin": "stockbit", "page": "open_orders",
-                                "from": "10:00", "until": "10:05"}]})
+    sim = make_sim(
+        {
+            "faults": [
+                {
+                    "kind": "http_500",
+                    "skin": "stockbit",
+                    "page": "open_orders",
+                    "from": "10:00",
+                    "until": "10:05",
+                }
+            ]
+        }
+    )
     web = WebClient(sim, "stockbit")
     web.login()
     resp = web.get("open_orders")
@@ -187,11 +226,11 @@ def test_ipot_pin_pad(sim):
     layouts = set()
     for _ in range(6):
         html = web.get("order").get_data(as_text=True)
-        assert "ipot-code" not in html            # no order form before the PIN
+        assert "ipot-code" not in html  # no order form before the PIN
         layouts.add(tuple(re.findall(r'class="pin-key">(\d)<', html)))
     assert all(sorted(layout) == list("0123456789") for layout in layouts)
-    assert len(layouts) > 1                       # shuffled each time
-    kind, _ = web.order("BBCA", 9500, 1)          # posting past the pad is refused
+    assert len(layouts) > 1  # shuffled each time
+    kind, _ = web.order("BBCA", 9500, 1)  # posting past the pad is refused
     assert kind == "error" and sim.ledger() == []
     web.unlock("000000")
     html = web.get("order").get_data(as_text=True)

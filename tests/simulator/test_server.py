@@ -1,4 +1,5 @@
 """The server object: serve() for the CLI, the background ticker, a real accelerated clock."""
+
 from __future__ import annotations
 
 import threading
@@ -15,9 +16,20 @@ from waiting import wait_for
 def test_serve_prints_the_urls_and_stops(clock):
     lines: list[str] = []
     ready, stop = threading.Event(), threading.Event()
-    thread = threading.Thread(target=serve, kwargs=dict(
-        port=0, scenario="demo", clock=clock, token="tok", ui_latency=0.0, out=lines.append,
-        ready=ready, stop=stop), daemon=True)
+    thread = threading.Thread(
+        target=serve,
+        kwargs={
+            "port": 0,
+            "scenario": "demo",
+            "clock": clock,
+            "token": "tok",
+            "ui_latency": 0.0,
+            "out": lines.append,
+            "ready": ready,
+            "stop": stop,
+        },
+        daemon=True,
+    )
     thread.start()
     assert ready.wait(10)
     text = "\n".join(lines)
@@ -31,15 +43,20 @@ def test_serve_prints_the_urls_and_stops(clock):
 
 
 def test_background_ticker_runs_native_exits_without_requests(make_sim, clock):
-    sim = make_sim({"emitens": {"BBCA": {"prev_close": 9800,
-                                         "path": [["09:00", 9800], ["10:30", 9900]]}}})
+    sim = make_sim(
+        {"emitens": {"BBCA": {"prev_close": 9800, "path": [["09:00", 9800], ["10:30", 9900]]}}}
+    )
     web = WebClient(sim, "stockbit")
     web.login()
     web.order("BBCA", 9800, 1, tp=9900, cl=9700)
-    clock.set("10:31")                        # nobody asks the server anything now
-    ledger = sim.state.ledger                 # read without syncing: only the ticker moves it
-    wait_for(lambda: len(ledger.orders) == 2 and ledger.armed() == [], 10,
-             "the ticker to run the native exit", interval=0.02)
+    clock.set("10:31")  # nobody asks the server anything now
+    ledger = sim.state.ledger  # read without syncing: only the ticker moves it
+    wait_for(
+        lambda: len(ledger.orders) == 2 and ledger.armed() == [],
+        10,
+        "the ticker to run the native exit",
+        interval=0.02,
+    )
     exit_order = list(ledger.orders.values())[1]
     assert exit_order.exit_kind == "tp"
 
@@ -54,8 +71,7 @@ def test_with_an_accelerated_clock():
         assert web.order("BBCA", 9775, 1)[0] == "success"
         assert sim.ledger()[0]["status"] == "OPEN"
         sim.add_fault({"kind": "price", "emiten": "BBCA", "price": 9775, "at": "10:05"})
-        wait_for(lambda: sim.ledger()[0]["status"] == "MATCHED", 10, "the fill",
-                 interval=0.02)
+        wait_for(lambda: sim.ledger()[0]["status"] == "MATCHED", 10, "the fill", interval=0.02)
         assert sim.ledger()[0]["fills"][0]["time"] >= "2026-03-02T10:05"
     finally:
         sim.stop()

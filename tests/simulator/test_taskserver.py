@@ -1,4 +1,6 @@
-"""The task server over real HTTP: auth, tasks over the day, events idempotency, faults, restarts."""
+"""The task server over real HTTP: auth, tasks over the day, events idempotency, faults,
+restarts."""
+
 from __future__ import annotations
 
 import json
@@ -13,12 +15,37 @@ from simulator import protocol
 TASKS = {
     "date": "2026-03-02",
     "tasks": [
-        {"task_id": "A", "account": "ACC1", "emiten": "BBCA", "price": 9750, "lot": 1,
-         "tp": 9900, "cl": 9600, "available_at": "09:00"},
-        {"task_id": "B", "account": "ACC2", "emiten": "TLKM", "price": 2690, "lot": 2,
-         "tp": None, "cl": None, "available_at": "10:30", "note": "later"},
-        {"task_id": "C", "account": "ACC1", "emiten": "GOTO", "price": 69, "lot": 10,
-         "tp": 74, "cl": 66, "prev_close": 70},
+        {
+            "task_id": "A",
+            "account": "ACC1",
+            "emiten": "BBCA",
+            "price": 9750,
+            "lot": 1,
+            "tp": 9900,
+            "cl": 9600,
+            "available_at": "09:00",
+        },
+        {
+            "task_id": "B",
+            "account": "ACC2",
+            "emiten": "TLKM",
+            "price": 2690,
+            "lot": 2,
+            "tp": None,
+            "cl": None,
+            "available_at": "10:30",
+            "note": "later",
+        },
+        {
+            "task_id": "C",
+            "account": "ACC1",
+            "emiten": "GOTO",
+            "price": 69,
+            "lot": 10,
+            "tp": 74,
+            "cl": 66,
+            "prev_close": 70,
+        },
     ],
 }
 
@@ -28,13 +55,26 @@ def auth(sim) -> dict[str, str]:
 
 
 def event(i: int | str, **kw) -> dict:
-    return {"id": f"ev-{i}", "type": "order_placed", "account": "ACC1",
-            "time": "2026-03-02T10:00:00+07:00", "payload": {"order_id": "100001"}, **kw}
+    return {
+        "id": f"ev-{i}",
+        "type": "order_placed",
+        "account": "ACC1",
+        "time": "2026-03-02T10:00:00+07:00",
+        "payload": {"order_id": "100001"},
+        **kw,
+    }
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/api/tasks"), ("POST", "/api/tasks"),
-                                          ("POST", "/api/events"), ("GET", "/api/events"),
-                                          ("POST", "/api/_control/clear_faults")])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/api/tasks"),
+        ("POST", "/api/tasks"),
+        ("POST", "/api/events"),
+        ("GET", "/api/events"),
+        ("POST", "/api/_control/clear_faults"),
+    ],
+)
 @pytest.mark.parametrize("header", [None, "Bearer wrong", "Basic dGVzdA==", "test-token"])
 def test_wrong_or_missing_token_is_401(sim, method, path, header):
     headers = {"Authorization": header} if header else {}
@@ -46,42 +86,65 @@ def test_wrong_or_missing_token_is_401(sim, method, path, header):
 
 def test_tasks_appear_at_available_at(make_sim, clock):
     sim = make_sim(TASKS)
-    get = lambda **p: requests.get(f"{sim.task_url}/tasks", params=p, headers=auth(sim), timeout=5)
+
+    def get(**p):
+        return requests.get(f"{sim.task_url}/tasks", params=p, headers=auth(sim), timeout=5)
+
     body = get(date="2026-03-02").json()
     assert body["date"] == "2026-03-02"
     assert [t["task_id"] for t in body["tasks"]] == ["C", "A"]
-    assert body["tasks"][1] == {"task_id": "A", "account": "ACC1", "emiten": "BBCA",
-                                "side": "buy", "price": 9750, "lot": 1, "tp": 9900, "cl": 9600,
-                                "date": "2026-03-02"}
+    assert body["tasks"][1] == {
+        "task_id": "A",
+        "account": "ACC1",
+        "emiten": "BBCA",
+        "side": "buy",
+        "price": 9750,
+        "lot": 1,
+        "tp": 9900,
+        "cl": 9600,
+        "date": "2026-03-02",
+    }
     assert not protocol.validate_task_list(body)
     clock.set("10:30")
-    assert [t["task_id"] for t in get().json()["tasks"]] == ["C", "A", "B"]   # default: today
-    assert get(date="2026-03-03").json()["tasks"] == []                       # future
+    assert [t["task_id"] for t in get().json()["tasks"]] == ["C", "A", "B"]  # default: today
+    assert get(date="2026-03-03").json()["tasks"] == []  # future
     clock.set("2026-03-03 08:00")
-    assert len(get(date="2026-03-02").json()["tasks"]) == 3                   # past: all
+    assert len(get(date="2026-03-02").json()["tasks"]) == 3  # past: all
     resp = get(date="02-03-2026")
     assert resp.status_code == 400 and "date" in resp.json()["error"]
 
 
 def test_tasks_can_be_added_at_runtime(sim, clock):
     url = f"{sim.task_url}/tasks"
-    new = {"task_id": "N1", "account": "ACC1", "emiten": "ZZZZ", "side": "buy", "price": 500,
-           "lot": 1, "tp": 520, "cl": 490, "available_at": "10:15"}
+    new = {
+        "task_id": "N1",
+        "account": "ACC1",
+        "emiten": "ZZZZ",
+        "side": "buy",
+        "price": 500,
+        "lot": 1,
+        "tp": 520,
+        "cl": 490,
+        "available_at": "10:15",
+    }
     assert requests.post(url, json=new, headers=auth(sim), timeout=5).status_code == 201
     assert requests.get(url, headers=auth(sim), timeout=5).json()["tasks"] == []
     clock.set("10:15")
     (task,) = requests.get(url, headers=auth(sim), timeout=5).json()["tasks"]
     assert task["task_id"] == "N1"
-    assert 425 <= sim.quote("ZZZZ") <= 625   # an unknown emiten became tradable (prev close 500)
+    assert 425 <= sim.quote("ZZZZ") <= 625  # an unknown emiten became tradable (prev close 500)
     again = requests.post(url, json=new, headers=auth(sim), timeout=5)
     assert again.status_code == 409
-    bad = requests.post(url + "?validate=1", json=[{**new, "task_id": "N2"},
-                                                   {**new, "task_id": "N3", "lot": 0}],
-                        headers=auth(sim), timeout=5)
+    bad = requests.post(
+        url + "?validate=1",
+        json=[{**new, "task_id": "N2"}, {**new, "task_id": "N3", "lot": 0}],
+        headers=auth(sim),
+        timeout=5,
+    )
     assert bad.status_code == 400 and "lot" in bad.json()["error"]
     sim.add_task(task_id="N4", account="ACC2", emiten="BBCA", price=9800, lot=1, tp=None, cl=None)
     served = requests.get(url, headers=auth(sim), timeout=5).json()["tasks"]
-    assert [t["task_id"] for t in served] == ["N4", "N1"]     # all or nothing: no N2
+    assert [t["task_id"] for t in served] == ["N4", "N1"]  # all or nothing: no N2
 
 
 def test_broken_tasks_can_be_served_on_purpose(sim):
@@ -90,23 +153,41 @@ def test_broken_tasks_can_be_served_on_purpose(sim):
     assert requests.post(url, json=broken, headers=auth(sim), timeout=5).status_code == 201
     sim.add_task({"task_id": "Y", "emiten": "bbca", "lot": "two"})
     tasks = requests.get(url, headers=auth(sim), timeout=5).json()["tasks"]
-    assert tasks == [{**broken, "date": "2026-03-02"},
-                     {"task_id": "Y", "emiten": "bbca", "lot": "two", "date": "2026-03-02"}]
+    assert tasks == [
+        {**broken, "date": "2026-03-02"},
+        {"task_id": "Y", "emiten": "bbca", "lot": "two", "date": "2026-03-02"},
+    ]
     no_id = requests.post(url, json={"emiten": "BBCA"}, headers=auth(sim), timeout=5)
     assert no_id.status_code == 400 and "task_id" in no_id.json()["error"]
     with pytest.raises(ValueError, match="lot"):
-        sim.add_task({"task_id": "Z", "account": "A", "emiten": "BBCA", "price": 9750, "lot": 0},
-                     validate=True)
+        sim.add_task(
+            {"task_id": "Z", "account": "A", "emiten": "BBCA", "price": 9750, "lot": 0},
+            validate=True,
+        )
 
 
 def test_tasks_can_be_cancelled(make_sim, clock):
-    sim = make_sim({"tasks": [
-        {"task_id": "A", "account": "ACC1", "emiten": "BBCA", "price": 9750, "lot": 1},
-        {"task_id": "B", "account": "ACC1", "emiten": "BBCA", "price": 9700, "lot": 1,
-         "cancel_at": "10:20"}]})
+    sim = make_sim(
+        {
+            "tasks": [
+                {"task_id": "A", "account": "ACC1", "emiten": "BBCA", "price": 9750, "lot": 1},
+                {
+                    "task_id": "B",
+                    "account": "ACC1",
+                    "emiten": "BBCA",
+                    "price": 9700,
+                    "lot": 1,
+                    "cancel_at": "10:20",
+                },
+            ]
+        }
+    )
     url = f"{sim.task_url}/tasks"
-    cancelled = lambda: {t["task_id"]: t.get("cancel") for t in
-                         requests.get(url, headers=auth(sim), timeout=5).json()["tasks"]}
+
+    def cancelled():
+        tasks = requests.get(url, headers=auth(sim), timeout=5).json()["tasks"]
+        return {t["task_id"]: t.get("cancel") for t in tasks}
+
     assert cancelled() == {"A": None, "B": None}
     resp = requests.post(f"{url}/A/cancel", headers=auth(sim), timeout=5)
     assert resp.status_code == 200 and resp.json() == {"task_id": "A", "cancel": True}
@@ -131,21 +212,39 @@ def test_events_are_idempotent_by_id(sim):
     assert "received_at" in listed["events"][0]
 
 
-@pytest.mark.parametrize("body, message", [
-    ("{not json", "body is not valid JSON"),
-    ('"hello"', "expected an event object or a list"),
-    (json.dumps({k: v for k, v in event(1).items() if k != "type"}), "type: missing required key"),
-    (json.dumps(event(1, time="10:00")), "time: '10:00' is not a valid date-time"),
-    (json.dumps(event(1, time="2026-03-02T10:00:00")), "is not a valid date-time"),
-    (json.dumps(event(1, payload=[1])), "payload: expected object"),
-    (json.dumps([event(1), {"id": 5}]), "[1].id: expected string"),
-    # a registered type's payload is checked against that type's schema
-    (json.dumps([event(1), event(2, type="FILLED", payload={"state": "FILLED", "from": "OPEN",
-                                                             "lots": 2, "price": 9750})]),
-     "[1].payload.order_id: missing required key (FILLED event)"),
-    (json.dumps(event(1, type="WORKER_FATAL", payload={"reason": None})),
-     "payload.reason: expected string, got null (WORKER_FATAL event)"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("{not json", "body is not valid JSON"),
+        ('"hello"', "expected an event object or a list"),
+        (
+            json.dumps({k: v for k, v in event(1).items() if k != "type"}),
+            "type: missing required key",
+        ),
+        (json.dumps(event(1, time="10:00")), "time: '10:00' is not a valid date-time"),
+        (json.dumps(event(1, time="2026-03-02T10:00:00")), "is not a valid date-time"),
+        (json.dumps(event(1, payload=[1])), "payload: expected object"),
+        (json.dumps([event(1), {"id": 5}]), "[1].id: expected string"),
+        # a registered type's payload is checked against that type's schema
+        (
+            json.dumps(
+                [
+                    event(1),
+                    event(
+                        2,
+                        type="FILLED",
+                        payload={"state": "FILLED", "from": "OPEN", "lots": 2, "price": 9750},
+                    ),
+                ]
+            ),
+            "[1].payload.order_id: missing required key (FILLED event)",
+        ),
+        (
+            json.dumps(event(1, type="WORKER_FATAL", payload={"reason": None})),
+            "payload.reason: expected string, got null (WORKER_FATAL event)",
+        ),
+    ],
+)
 def test_bad_events_are_400_and_store_nothing(sim, body, message):
     resp = requests.post(f"{sim.task_url}/events", data=body, headers=auth(sim), timeout=5)
     assert resp.status_code == 400 and message in resp.json()["error"]
@@ -156,8 +255,12 @@ def test_unknown_keys_and_types_are_stored(sim):
     """Consumers ignore what they do not know: a payload key no schema declares, or a type a
     newer robot may send, is stored (the tests check the robot's own events strictly)."""
     fatal = event(1, type="WORKER_FATAL", payload={"reason": "5 failures", "extra": 1})
-    resp = requests.post(f"{sim.task_url}/events", json=[fatal, event(2, type="NEW_THING")],
-                         headers=auth(sim), timeout=5)
+    resp = requests.post(
+        f"{sim.task_url}/events",
+        json=[fatal, event(2, type="NEW_THING")],
+        headers=auth(sim),
+        timeout=5,
+    )
     assert resp.status_code == 200 and resp.json()["accepted"] == 2
     assert [e["type"] for e in sim.events()] == ["WORKER_FATAL", "NEW_THING"]
 
@@ -194,32 +297,52 @@ def test_event_endpoint_500_stores_nothing(sim):
     url = f"{sim.task_url}/events"
     assert requests.post(url, json=event(1), headers=auth(sim), timeout=5).status_code == 500
     assert sim.events() == []
-    assert requests.post(url, json=event(1), headers=auth(sim), timeout=5).json()["duplicate"] is False
+    assert (
+        requests.post(url, json=event(1), headers=auth(sim), timeout=5).json()["duplicate"] is False
+    )
     assert requests.get(f"{sim.task_url}/tasks", headers=auth(sim), timeout=5).status_code == 200
 
 
 def test_scenario_task_server_fault_window(make_sim, clock):
-    sim = make_sim({"faults": [{"kind": "task_server", "fault": "http_500", "endpoint": "all",
-                                "from": "10:00", "until": "10:10"}]})
+    sim = make_sim(
+        {
+            "faults": [
+                {
+                    "kind": "task_server",
+                    "fault": "http_500",
+                    "endpoint": "all",
+                    "from": "10:00",
+                    "until": "10:10",
+                }
+            ]
+        }
+    )
     url = f"{sim.task_url}/tasks"
     assert requests.get(url, headers=auth(sim), timeout=5).status_code == 500
-    assert requests.post(f"{sim.task_url}/events", json=event(1), headers=auth(sim),
-                         timeout=5).status_code == 500
+    assert (
+        requests.post(
+            f"{sim.task_url}/events", json=event(1), headers=auth(sim), timeout=5
+        ).status_code
+        == 500
+    )
     clock.set("10:10")
     assert requests.get(url, headers=auth(sim), timeout=5).status_code == 200
 
 
 def test_control_api_over_http(sim):
     url = f"{sim.url}/api/_control"
-    resp = requests.post(f"{url}/task_fault", json={"kind": "http_500", "count": 1},
-                         headers=auth(sim), timeout=5)
+    resp = requests.post(
+        f"{url}/task_fault", json={"kind": "http_500", "count": 1}, headers=auth(sim), timeout=5
+    )
     assert resp.json() == {"ok": True}
     assert requests.get(f"{sim.task_url}/tasks", headers=auth(sim), timeout=5).status_code == 500
-    resp = requests.post(f"{url}/price", json={"emiten": "BBCA", "price": 9825},
-                         headers=auth(sim), timeout=5)
+    resp = requests.post(
+        f"{url}/price", json={"emiten": "BBCA", "price": 9825}, headers=auth(sim), timeout=5
+    )
     assert resp.status_code == 200 and sim.quote("BBCA") == 9825
-    bad = requests.post(f"{url}/price", json={"emiten": "BBCA", "price": 9826},
-                        headers=auth(sim), timeout=5)
+    bad = requests.post(
+        f"{url}/price", json={"emiten": "BBCA", "price": 9826}, headers=auth(sim), timeout=5
+    )
     assert bad.status_code == 400 and "tick" in bad.json()["error"]
     bad = requests.post(f"{url}/fault", json={"kind": "latency"}, headers=auth(sim), timeout=5)
     assert bad.status_code == 400 and "seconds" in bad.json()["error"]
@@ -246,7 +369,7 @@ def test_stop_and_start_on_the_same_port_keeps_state(sim):
     port = sim.port
     sim.stop()
     with pytest.raises(requests.ConnectionError):
-        keepalive.post(url, json=event(2), headers=auth(sim), timeout=2)   # cut, not served
+        keepalive.post(url, json=event(2), headers=auth(sim), timeout=2)  # cut, not served
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
     sim.start()
