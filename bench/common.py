@@ -155,6 +155,47 @@ class CpuLedger:
         return sum(self.seen.values())
 
 
+class WorkerTrees:
+    """Each account's worker process tree (worker + chromedriver + Chromium), looked at now and
+    then: cumulative CPU per account and per part of the tree (a CpuLedger each, so processes
+    that came and went, a restarted worker's included, still count), and PSS when asked."""
+
+    PARTS = ("worker", "chromedriver", "chromium")
+
+    def __init__(self, accounts: Iterable[str]) -> None:
+        self.parts = {a: {k: CpuLedger() for k in self.PARTS} for a in accounts}
+
+    def look(self, pids: dict[str, int], memory: bool = True) -> dict[str, int]:
+        """Add what each tree used so far; return each account's PSS (bytes) when ``memory``
+        (reading smaps costs far more than reading CPU times, so a caller may sample it less)."""
+        per = {}
+        for acc, pid in pids.items():
+            procs = tree(pid)
+            for p in procs:
+                self.parts[acc][_part(p, pid)].look([p])
+            if memory:
+                per[acc] = sum(pss(p) for p in procs)
+        return per
+
+    def cpu_s(self) -> dict[str, float]:
+        """Cumulative CPU seconds per account (the whole tree)."""
+        return {a: sum(c.total for c in parts.values()) for a, parts in self.parts.items()}
+
+    def cpu_s_by_part(self) -> dict[str, dict[str, float]]:
+        return {a: {k: c.total for k, c in parts.items()} for a, parts in self.parts.items()}
+
+
+def _part(proc: psutil.Process, root_pid: int) -> str:
+    if proc.pid == root_pid:
+        return "worker"
+    try:
+        name = proc.name()
+    except psutil.Error:
+        return "chromium"
+    # undetected-chromedriver runs a patched copy under its own name
+    return "chromedriver" if "chromedriver" in name else "chromium"
+
+
 def chromium_args() -> list[str]:
     """The flags the robot's Browser uses (plain Selenium), for the baselines written here."""
     from robot.chromium import BASE_ARGS, LOOPBACK_ONLY_ARG

@@ -159,6 +159,19 @@ class BenchDay:
     def rows(self, sql: str, params=()) -> list[dict]:
         return statedb.rows(self.root / "state.db", sql, params)
 
+    def worker_pids(self) -> dict[str, int]:
+        """Each running worker's pid, by account (the supervisor's workers table)."""
+        return {
+            r["account"]: r["pid"]
+            for r in self.rows(
+                "SELECT account, pid FROM workers WHERE state NOT IN "
+                "('STOPPED', 'FATAL') AND pid IS NOT NULL"
+            )
+        }
+
+    def worker_states(self) -> dict[str, str]:
+        return {r["account"]: r["state"] for r in self.rows("SELECT account, state FROM workers")}
+
     def tasks(self) -> dict[str, dict]:
         return {r["task_id"]: r for r in self.rows("SELECT * FROM tasks")}
 

@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 
 import psutil
 
-from common import CpuLedger, cleanup, cpu_s, loadavg, log, pss, scratch, summary, tree
+from common import WorkerTrees, cleanup, cpu_s, loadavg, log, pss, scratch, summary
 from harness import BenchDay
 
 SKINS = ("stockbit", "ipot", "ajaib")
@@ -273,24 +273,13 @@ def run_one(
         proc = day.start_robot()
         sup = psutil.Process(proc.pid)
         sup_cpu = 0.0
-        worker_cpu: dict[str, CpuLedger] = {a: CpuLedger() for a, _ in accounts}
+        trees = WorkerTrees(a for a, _ in accounts)
         samples = []
         while proc.poll() is None:
             t = time.time()
             with contextlib.suppress(psutil.Error):
                 sup_cpu = cpu_s(sup)
-            pids = {
-                r["account"]: r["pid"]
-                for r in day.rows(
-                    "SELECT account, pid FROM workers WHERE state NOT IN "
-                    "('STOPPED', 'FATAL') AND pid IS NOT NULL"
-                )
-            }
-            per = {}
-            for acc, pid in pids.items():
-                procs = tree(pid)
-                per[acc] = sum(pss(p) for p in procs)
-                worker_cpu[acc].look(procs)
+            per = trees.look(day.worker_pids())
             samples.append(
                 {
                     "t": round(t - day.started_wall, 2),
@@ -343,7 +332,7 @@ def run_one(
             "supervisor_cpu_pct_of_core": round(100 * sup_cpu / wall, 2),
             "supervisor_pss_mib": round(max((s["sup_pss"] for s in samples), default=0) / mib, 1),
             "worker_tree_cpu_pct_of_core_per_account": summary(
-                [100 * c.total / wall for c in worker_cpu.values()], 1
+                [100 * c / wall for c in trees.cpu_s().values()], 1
             ),
             "pss_total_mib": {
                 "peak": round(max(totals, default=0) / mib, 1),
