@@ -9,6 +9,7 @@ GOALS = {
     "latency": "robot overhead per order p95 <= 250 ms",
     "burst": "opening burst >= 8x faster than the sequential bot (N = 10)",
     "recovery": "recovery <= 5 s median",
+    "steady": "<= 3 % of a core per account, 20 accounts TRADING at real time",
 }
 
 
@@ -142,7 +143,28 @@ def goals(res: dict) -> list[tuple[str, str, str]]:
                 "met" if m <= 5 else "not met",
             )
         )
+    out += steady_goal(res)
     return out
+
+
+def steady_goal(res: dict) -> list[tuple[str, str, str]]:
+    """Listed only once the steady benchmark has run (its results or its error)."""
+    st = res.get("steady")
+    if not isinstance(st, dict):
+        return []
+    med = _g(st, "cpu_pct_per_account", "median")
+    if med is None:
+        return [(GOALS["steady"], "no run completed (see Errors)", "not measured")]
+    full = st["accounts"] >= 20 and st["minutes"] >= 10
+    return [
+        (
+            GOALS["steady"],
+            f"N = {st['accounts']} for {_fmt(st['minutes'])} min: worker tree CPU per account "
+            f"median {_fmt(med)} %, max {_fmt(st['cpu_pct_per_account']['max'])} % of a core "
+            f"(supervisor {_fmt(st['supervisor_cpu_pct'])} %)",
+            ("met" if med <= 3 else "not met") if full else "not measured at N = 20, 10 min",
+        )
+    ]
 
 
 def render(info: dict, res: dict) -> str:
@@ -157,6 +179,7 @@ def render(info: dict, res: dict) -> str:
         latency_section(res),
         burst_section(res),
         recovery_section(res),
+        steady_section(res),
         errors_section(res),
     )
     return "\n".join(line for section in sections for line in section)
@@ -381,6 +404,36 @@ def recovery_section(res: dict) -> list[str]:
         f"{'yes' if rec['exactly_one_order'] else 'NO'}; the task stayed OPEN: "
         f"{'yes' if rec['task_open_throughout'] else 'NO'}.\n"
     )
+    return L
+
+
+def steady_section(res: dict) -> list[str]:
+    st = res.get("steady") or {}
+    if _g(st, "cpu_pct_per_account", "median") is None:
+        return []
+    cpu, parts = st["cpu_pct_per_account"], st["cpu_pct_by_part"]
+    L = [
+        f"### 7. Steady state (N = {st['accounts']} TRADING at clock 1x, each with a held "
+        f"position and an open order; measured for {_fmt(st['minutes'])} min after a "
+        f"{st['warmup_s']:g} s warm-up; UI latency {st['ui_latency_s']} s)\n",
+        "| N | window (s) | worker tree CPU per account median / max (% of a core) | "
+        "worker / chromedriver / Chromium (median, % of a core) | supervisor CPU (% of a "
+        "core) | simulator + sampler (% of a core) | machine busy (% of all cores) | PSS per "
+        "account median / max (MiB) | supervisor PSS (MiB) | broker requests per account per "
+        "minute | all in place after (s) | stayed TRADING | load at window start → end |",
+        "|" + "---|" * 13,
+        f"| {st['accounts']} | {_fmt(st['window_s'])} | {_fmt(cpu['median'])} / "
+        f"{_fmt(cpu['max'])} | "
+        + " / ".join(_fmt(parts[k].get("median")) for k in ("worker", "chromedriver", "chromium"))
+        + f" | {_fmt(st['supervisor_cpu_pct'])} | {_fmt(st['bench_process_cpu_pct'])} | "
+        f"{_fmt(st['machine_busy_pct_of_all_cores'])} | "
+        f"{_fmt(_g(st, 'pss_per_account_mib', 'median'))} / "
+        f"{_fmt(_g(st, 'pss_per_account_mib', 'max'))} | {_fmt(st['supervisor_pss_mib'])} | "
+        f"{_fmt(st['requests_per_account_min'])} | {_fmt(st['in_place_s'])} | "
+        f"{'yes' if st['stayed_trading'] else 'NO'} | "
+        f"{_load({'load_before': st['load_at_window_start'], 'load_after': st['load_after']})} |",
+        "",
+    ]
     return L
 
 

@@ -1,8 +1,9 @@
 """Run the benchmarks and write BENCHMARKS.md.
 
     .venv/bin/python bench/run.py --quick      # a few minutes: smaller N, fewer repetitions
-    .venv/bin/python bench/run.py              # the full set (about 40 minutes on 2 cores)
+    .venv/bin/python bench/run.py              # the full set (about an hour on 2 cores)
     .venv/bin/python bench/run.py --only poll,latency
+    .venv/bin/python bench/run.py --only steady --quick --md /tmp/B.md   # tables into another file
 
 Raw results go to bench/out/<name>[-quick].json (git-ignored); the tables replace the generated
 part of BENCHMARKS.md (between its bench:begin/bench:end markers; the notes around it are kept).
@@ -22,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import OUT, ROOT, loadavg, log, machine, save
 
-ORDER = ("poll", "latency", "recovery", "burst", "scale")
+ORDER = ("poll", "latency", "recovery", "burst", "scale", "steady")
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
