@@ -4,6 +4,7 @@ threads matter: the order and cancel posts, the lists' long poll, and what enter
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from types import SimpleNamespace
@@ -258,3 +259,18 @@ def test_the_hold_is_bounded_on_the_simulators_clock():
         assert answer["changed"] is False
     finally:
         sim.stop()
+
+
+def test_an_aborted_poll_lets_go_of_its_thread(sim):
+    """A page that navigates away aborts its poll: the server stops holding it long before the
+    end of the hold, so a robot that loads pages leaves no pile of waiting threads."""
+    sim.state.long_poll_wall_s = sim.state.long_poll_sim_s = 3600.0
+    http = logged_in(sim, "stockbit", "ACC1")
+    cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+    with socket.create_connection(("127.0.0.1", sim.port), timeout=10) as conn:
+        conn.sendall(
+            b"GET /stockbit/api/lists/history?since=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + f"Cookie: {cookie}\r\n\r\n".encode()
+        )
+        wait_for(lambda: sim.state.held_polls == 1, 10, "the poll to be held")
+    wait_for(lambda: sim.state.held_polls == 0, 30, "the aborted poll to be let go")
