@@ -34,10 +34,10 @@ import urllib3.exceptions
 
 from robot import proctree
 from robot.chromium import (
-    BASE_ARGS,
     DEFAULT_CHROMEDRIVER,
     LOOPBACK_ONLY_ARG,
     browser_binary,
+    chromium_args,
     headless_shell_launcher,
     is_loopback,
     merge_feature_switches,
@@ -182,7 +182,7 @@ class Browser:
         log.info("browser started (%s, pids %s)", self.settings.driver, self.process_ids())
 
     def _args(self) -> list[str]:
-        args = list(BASE_ARGS)
+        args = chromium_args(self.settings.site_isolation)
         if is_loopback(self.base_url):
             args.append(LOOPBACK_ONLY_ARG)
         if self.headless:

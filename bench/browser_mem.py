@@ -1,7 +1,12 @@
 """Memory of one account's browser under Chromium flag sets and the two browser flavors.
 
     .venv/bin/python bench/browser_mem.py                 # every variant, 3 browsers each
-    .venv/bin/python bench/browser_mem.py --only base,lean --browsers 2 --driver uc
+    .venv/bin/python bench/browser_mem.py --only previous,default,shell --browsers 2 --driver uc
+
+The variants: ``previous`` (the flags before issue 17), ``default`` (robot/chromium.py's flags
+now), ``no-site-isolation`` (settings.browser.site_isolation false), single flags on top of the
+default that were measured and not kept (+...), and the headless shell (settings.browser.flavor
+headless-shell) with and without site isolation.
 
 For each variant, K browsers are started through the robot's own Browser (adapters/browser.py,
 so the flags are exactly the robot's), each on its own account and profile, logged in to the
@@ -42,55 +47,32 @@ from common import (
     write_config,
 )
 
-# The features a headless robot never uses (each is a service, a prefetch or a spare process);
-# Translate and MediaRouter are already off in robot/chromium.py's BASE_ARGS.
-FEATURES_OFF = (
-    "--disable-features=OptimizationHints,OptimizationHintsFetching,OptimizationTargetPrediction,"
-    "OptimizationGuideModelDownloading,AutofillServerCommunication,"
-    "CertificateTransparencyComponentUpdater,SpareRendererForSitePerProcess,BackForwardCache,"
-    "DialMediaRouteProvider,GlobalMediaControls,InterestFeedContentSuggestions,LensOverlay,"
-    "PrivacySandboxSettings4,HeavyAdIntervention"
-)
-NO_ISOLATION = [
-    "--disable-site-isolation-trials",
-    "--disable-features=IsolateOrigins,site-per-process",
+# What robot/chromium.py's BASE_ARGS were before issue 17 (the "previous" variant puts them
+# back for its run): only Translate and MediaRouter off, one renderer per tab.
+PREVIOUS_BASE_ARGS = [
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-default-browser-check",
+    "--disable-features=Translate,MediaRouter",
+    "--password-store=basic",
 ]
-VARIANTS: dict[str, tuple[str, list[str]]] = {
-    # name: (flavor, extra flags on top of the robot's own)
-    "base": ("chromium", []),
-    "renderer-limit-1": ("chromium", ["--renderer-process-limit=1"]),
-    "no-site-isolation": ("chromium", NO_ISOLATION),
-    "features-off": ("chromium", [FEATURES_OFF]),
-    "in-process-gpu": ("chromium", ["--in-process-gpu"]),
-    "no-zygote": ("chromium", ["--no-zygote"]),
-    "js-small-heap": ("chromium", ["--js-flags=--max-semi-space-size=1 --max-old-space-size=128"]),
-    "low-end-device": ("chromium", ["--enable-low-end-device-mode"]),
-    "all": (
-        "chromium",
-        [
-            "--renderer-process-limit=1",
-            *NO_ISOLATION,
-            FEATURES_OFF,
-            "--in-process-gpu",
-            "--no-zygote",
-            "--js-flags=--max-semi-space-size=1 --max-old-space-size=128",
-        ],
-    ),
-    # the flags that are invisible to a page (no fingerprint change), together
-    "lean": ("chromium", ["--renderer-process-limit=1", *NO_ISOLATION, FEATURES_OFF]),
-    "shell-base": ("headless-shell", []),
-    "shell-lean": ("headless-shell", ["--renderer-process-limit=1", *NO_ISOLATION, FEATURES_OFF]),
-    "shell-all": (
-        "headless-shell",
-        [
-            "--renderer-process-limit=1",
-            *NO_ISOLATION,
-            FEATURES_OFF,
-            "--in-process-gpu",
-            "--no-zygote",
-            "--js-flags=--max-semi-space-size=1 --max-old-space-size=128",
-        ],
-    ),
+JS_SMALL_HEAP = "--js-flags=--max-semi-space-size=1 --max-old-space-size=128"
+# name: (flavor, settings.browser.site_isolation, extra flags on top of the robot's own)
+VARIANTS: dict[str, tuple[str, bool, list[str]]] = {
+    "previous": ("chromium", True, []),
+    "default": ("chromium", True, []),
+    "no-site-isolation": ("chromium", False, []),
+    "+in-process-gpu": ("chromium", True, ["--in-process-gpu"]),
+    "+no-zygote": ("chromium", True, ["--no-zygote"]),
+    "+js-small-heap": ("chromium", True, [JS_SMALL_HEAP]),
+    "+low-end-device": ("chromium", True, ["--enable-low-end-device-mode"]),
+    "shell": ("headless-shell", True, []),
+    "shell-no-site-isolation": ("headless-shell", False, []),
 }
 TABS = ("open_orders", "order", "history")
 
@@ -119,13 +101,26 @@ def memory(procs: list[psutil.Process]) -> tuple[float, float]:
     return pss / 2**20, uss / 2**20
 
 
-def run_variant(name: str, flavor: str, extra: list[str], k: int, driver: str, sim, root: Path):
+def run_variant(
+    name: str, flavor: str, isolation: bool, extra: list[str], k: int, driver: str, sim, root: Path
+):
     from adapters import create_adapter
+    from robot import chromium
     from robot.config import load_config
 
     accounts = [(f"MEM{i}", "stockbit") for i in range(k)]
     work = root / name
-    settings = {"browser": {"driver": driver, "flavor": flavor, "extra_args": extra}}
+    settings = {
+        "browser": {
+            "driver": driver,
+            "flavor": flavor,
+            "site_isolation": isolation,
+            "extra_args": extra,
+        }
+    }
+    saved = list(chromium.BASE_ARGS)
+    if name == "previous":
+        chromium.BASE_ARGS[:] = PREVIOUS_BASE_ARGS
     cfg = load_config(write_config(work, sim.url, accounts, settings, driver=driver))
     me = psutil.Process()
     adapters, roots, launch_s = [], [], []
@@ -163,6 +158,7 @@ def run_variant(name: str, flavor: str, extra: list[str], k: int, driver: str, s
         return {
             "variant": name,
             "flavor": flavor,
+            "site_isolation": isolation,
             "flags": extra,
             "browsers": k,
             "pss_mib": round(statistics.median(pss), 1),
@@ -172,6 +168,7 @@ def run_variant(name: str, flavor: str, extra: list[str], k: int, driver: str, s
             "browser_cmdline": cmdline,
         }
     finally:
+        chromium.BASE_ARGS[:] = saved
         for adapter in adapters:
             adapter.close()
 
@@ -194,8 +191,8 @@ def main() -> None:
     load_before = loadavg()
     try:
         for name in names:
-            flavor, extra = VARIANTS[name]
-            res = run_variant(name, flavor, extra, args.browsers, args.driver, sim, root)
+            flavor, isolation, extra = VARIANTS[name]
+            res = run_variant(name, flavor, isolation, extra, args.browsers, args.driver, sim, root)
             results.append(res)
             log(
                 f"{name:18} PSS {res['pss_mib']:6.1f} MiB  USS {res['uss_mib']:6.1f} MiB  "

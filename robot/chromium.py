@@ -35,6 +35,24 @@ else:
 DEFAULT_HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
 FLAVORS = ("chromium", "headless-shell")
 
+# Browser features a headless robot never uses: each is a background service, a prefetch, a
+# model download or a spare renderer kept warm. None of them changes what a page can see.
+FEATURES_OFF = (
+    "Translate",
+    "MediaRouter",
+    "DialMediaRouteProvider",
+    "GlobalMediaControls",
+    "OptimizationHints",
+    "OptimizationHintsFetching",
+    "OptimizationTargetPrediction",
+    "OptimizationGuideModelDownloading",
+    "AutofillServerCommunication",
+    "CertificateTransparencyComponentUpdater",
+    "InterestFeedContentSuggestions",
+    "LensOverlay",
+    "PrivacySandboxSettings4",
+    "SpareRendererForSitePerProcess",
+)
 BASE_ARGS = [
     "--no-sandbox",
     "--disable-dev-shm-usage",
@@ -44,8 +62,20 @@ BASE_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-default-browser-check",
-    "--disable-features=Translate,MediaRouter",
+    "--disable-features=" + ",".join(FEATURES_OFF),
     "--password-store=basic",
+    # The account's tabs (one per live page of one broker) share one renderer process rather
+    # than one each: fewer processes, nothing a page can see (bench/browser_mem.py).
+    "--renderer-process-limit=1",
+]
+# settings.browser.site_isolation false: one renderer for every site, cross-site frames
+# included. Less memory (bench/browser_mem.py); but a third-party frame on the broker's page
+# (ads, chat widgets) then shares the broker page's process, which site isolation exists to
+# prevent (a renderer exploit or a side channel could read the session): off only where that
+# is acceptable. Pages cannot tell either way.
+NO_SITE_ISOLATION_ARGS = [
+    "--disable-site-isolation-trials",
+    "--disable-features=IsolateOrigins,site-per-process",
 ]
 # Only against servers on this machine (the simulator): no DNS look-ups at all.
 LOOPBACK_ONLY_ARG = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
@@ -73,6 +103,12 @@ def merge_feature_switches(args: list[str]) -> list[str]:
             if name and name not in merged[prefix]:
                 merged[prefix].append(name)
     return [a + ",".join(merged[a]) if a in merged else a for a in out]
+
+
+def chromium_args(site_isolation: bool = True) -> list[str]:
+    """The command line every account's browser gets (before the window, the profile and
+    extra_args)."""
+    return list(BASE_ARGS) + ([] if site_isolation else list(NO_SITE_ISOLATION_ARGS))
 
 
 def is_loopback(url: str) -> bool:

@@ -77,6 +77,7 @@ class TaskServer:
 class BrowserSettings:
     driver: str = _default("settings.browser.driver")  # "uc" (undetected-chromedriver), "selenium"
     flavor: str = _default("settings.browser.flavor")  # "chromium", "headless-shell"
+    site_isolation: bool = _default("settings.browser.site_isolation")  # off: less memory
     chromium_path: str | None = None  # None: the OS default (see robot.chromium)
     chromedriver_path: str | None = None
     remote_url: str | None = None  # Selenium Grid hub, when set
