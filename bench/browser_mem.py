@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def run_variant(
     from robot.config import load_config
 
     accounts = [(f"MEM{i}", "stockbit") for i in range(k)]
-    work = root / name
+    work = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))  # a variant may run twice
     settings = {
         "browser": {
             "driver": driver,
