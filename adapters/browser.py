@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import http.client
 import logging
 import os
@@ -110,6 +111,20 @@ def _import_stdlib_distutils() -> None:
         sys.meta_path[:0] = hooks
 
 
+def release_free_heap() -> None:
+    """Give the C heap's free memory back to the OS (glibc only; elsewhere nothing to do).
+
+    uc reads its whole chromedriver copy (25 MB) to check and patch it, more than once per
+    launch. glibc serves the first read from mmap and, once it is freed, raises its mmap
+    threshold, so the next reads come from the heap, whose free pages the process then keeps:
+    24 MiB of the worker's 62 (bench/worker_mem.py). malloc_trim(0) returns them."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl, macOS, Windows)
+        return
+
+
 def driver_copy(source: str, folder: Path) -> Path:
     """A project-owned copy of chromedriver for uc to patch (never the system binary)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -179,6 +194,7 @@ class Browser:
         except Exception:
             self._lock.release()
             raise
+        release_free_heap()
         log.info("browser started (%s, pids %s)", self.settings.driver, self.process_ids())
 
     def _args(self) -> list[str]:
