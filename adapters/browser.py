@@ -15,14 +15,17 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import http.client
 import logging
 import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
+import warnings
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,11 +35,13 @@ import urllib3.exceptions
 
 from robot import proctree
 from robot.chromium import (
-    BASE_ARGS,
     DEFAULT_CHROMEDRIVER,
-    DEFAULT_CHROMIUM,
     LOOPBACK_ONLY_ARG,
+    browser_binary,
+    chromium_args,
+    headless_shell_launcher,
     is_loopback,
+    merge_feature_switches,
 )
 from robot.config import BrowserSettings
 
@@ -76,13 +81,48 @@ def import_uc():
     semaphore registered with the supervisor's resource tracker: a worker SIGKILLed after the
     import could not unlink it, and the supervisor's exit printed "resource_tracker: There
     appear to be N leaked semaphore objects". Replacing it with a thread lock drops the last
-    reference: multiprocessing's own finalizer unlinks and unregisters the semaphore at once."""
+    reference: multiprocessing's own finalizer unlinks and unregisters the semaphore at once.
+
+    uc also imports ``distutils``; on Python 3.11 setuptools' import hook answers that with
+    setuptools' own copy, which imports setuptools and pkg_resources whole: 11 MiB more in
+    every worker (bench/worker_mem.py). The standard library's distutils (there until 3.12)
+    serves uc's one use, LooseVersion, as well. From 3.12 on, setuptools is the only distutils."""
+    if sys.version_info < (3, 12) and "distutils" not in sys.modules:
+        _import_stdlib_distutils()
     import undetected_chromedriver as uc
     from undetected_chromedriver.patcher import Patcher
 
     if not isinstance(Patcher.lock, type(threading.Lock())):
         Patcher.lock = threading.Lock()
     return uc
+
+
+def _import_stdlib_distutils() -> None:
+    """Import the standard library's distutils past setuptools' import hook (the finder its
+    ``distutils-precedence.pth`` put on sys.meta_path at start-up), which is put back after."""
+    hooks = [f for f in sys.meta_path if type(f).__module__ == "_distutils_hack"]
+    for hook in hooks:
+        sys.meta_path.remove(hook)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # "distutils is deprecated"
+            import distutils.version  # noqa: F401 - the stdlib's, before uc asks for it
+    finally:
+        sys.meta_path[:0] = hooks
+
+
+def release_free_heap() -> None:
+    """Give the C heap's free memory back to the OS (glibc only; elsewhere nothing to do).
+
+    uc reads its whole chromedriver copy (25 MB) to check and patch it, more than once per
+    launch. glibc serves the first read from mmap and, once it is freed, raises its mmap
+    threshold, so the next reads come from the heap, whose free pages the process then keeps:
+    24 MiB of the worker's 62 (bench/worker_mem.py). malloc_trim(0) returns them."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl, macOS, Windows)
+        return
 
 
 def driver_copy(source: str, folder: Path) -> Path:
@@ -154,18 +194,27 @@ class Browser:
         except Exception:
             self._lock.release()
             raise
+        release_free_heap()
         log.info("browser started (%s, pids %s)", self.settings.driver, self.process_ids())
 
     def _args(self) -> list[str]:
-        args = list(BASE_ARGS)
+        args = chromium_args(self.settings.site_isolation)
         if is_loopback(self.base_url):
             args.append(LOOPBACK_ONLY_ARG)
         if self.headless:
             args.append("--window-size=1280,900")
-        return args + list(self.settings.extra_args)
+        return merge_feature_switches(args + list(self.settings.extra_args))
+
+    def _chromium(self) -> str:
+        """The browser binary chromedriver (or uc) starts: the flavor's, and for the headless
+        shell its launcher (robot/chromium.py says why it needs one)."""
+        binary = browser_binary(self.settings.flavor, self.settings.chromium_path)
+        if self.settings.flavor == "headless-shell":
+            return str(headless_shell_launcher(binary, self.drivers_dir))
+        return binary
 
     def _launch(self) -> WebDriver:
-        chromium = self.settings.chromium_path or DEFAULT_CHROMIUM
+        chromium = self._chromium()
         chromedriver = self.settings.chromedriver_path or DEFAULT_CHROMEDRIVER
         os.environ.setdefault("SE_OFFLINE", "true")
         if self.settings.remote_url:
@@ -182,7 +231,9 @@ class Browser:
                 driver_executable_path=str(copy),
                 browser_executable_path=chromium,
                 headless=self.headless,
-                version_main=chromium_major(chromium),
+                version_main=chromium_major(
+                    browser_binary(self.settings.flavor, self.settings.chromium_path)
+                ),
                 use_subprocess=True,
             )
         from selenium import webdriver

@@ -5,6 +5,7 @@ restart like a real broker's would) and starts one stand-in "browser" process ca
 ``--user-data-dir=<profile>`` on its command line, so orphan clean-up is exercised for real.
 Behaviour is steered by ``<profile>/fake_behaviour.json``: ``{"session_valid": false}`` makes the
 session look logged out; ``{"hang": true}`` makes every poll block (hang detection);
+``{"slow_start_s": 8}`` makes starting the browser block that long (a launch storm);
 ``{"crash_on_start": true}`` kills the worker process as the browser starts (flapping);
 ``{"expired": true}`` makes every order-list read and submit find the login page (a session
 that expires mid-day). A broker that shows less: ``{"times": false}`` lists orders without their
@@ -55,6 +56,9 @@ class FakeAdapter(BrokerAdapter):
             import os
 
             os._exit(3)
+        slow = self._behaviour().get("slow_start_s")
+        if slow:  # a launch on a loaded machine: one blocking call, no heartbeat from the loop
+            threading.Event().wait(float(slow))
         self.proc = subprocess.Popen(
             [sys.executable, "-c", STAND_IN, f"--user-data-dir={self.profile.resolve()}"],
             stdin=subprocess.DEVNULL,

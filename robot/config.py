@@ -76,6 +76,8 @@ class TaskServer:
 @dataclass(frozen=True)
 class BrowserSettings:
     driver: str = _default("settings.browser.driver")  # "uc" (undetected-chromedriver), "selenium"
+    flavor: str = _default("settings.browser.flavor")  # "chromium", "headless-shell"
+    site_isolation: bool = _default("settings.browser.site_isolation")  # off: less memory
     chromium_path: str | None = None  # None: the OS default (see robot.chromium)
     chromedriver_path: str | None = None
     remote_url: str | None = None  # Selenium Grid hub, when set
@@ -83,6 +85,8 @@ class BrowserSettings:
     launch_stagger_s: float = _default("settings.browser.launch_stagger_s")  # Chromium's start
     # is CPU-bound: spread the launches
     max_parallel_launches: int = _default("settings.browser.max_parallel_launches")  # 0: per core
+    # a launch beats (robot/launchslots.py) this long at most; then the hang timeout applies
+    launch_timeout_s: float = _default("settings.browser.launch_timeout_s")
     extra_args: tuple[str, ...] = tuple(_default("settings.browser.extra_args"))
 
 
@@ -360,6 +364,7 @@ def _build(doc: Located, data: dict, path: Path, check_files: bool) -> Config:
     brokers = _brokers(doc, raw_brokers, base_dir, check_files, used | set(raw_brokers))
     accounts = _accounts(doc, entries, brokers, base_dir)
     _check_nodes(doc, settings, accounts)
+    _check_flavor(doc, settings, accounts)
     if check_files:
         _check_pins(doc, brokers, accounts)
     return Config(
@@ -548,6 +553,30 @@ def _check_nodes(doc: Located, settings: Settings, accounts: list[tuple[int, Acc
                     if hint
                     else f"; settings.grid.nodes has: {', '.join(known)}"
                 ),
+            )
+
+
+def _check_flavor(doc: Located, settings: Settings, accounts: list[tuple[int, Account]]) -> None:
+    """The headless shell has no window to show, and a Grid node starts the binary its own
+    stereotype names: refuse what it cannot do before the day starts."""
+    b = settings.browser
+    if b.flavor != "headless-shell":
+        return
+    at = ("settings", "browser", "flavor")
+    if b.remote_url:
+        doc.add(
+            at,
+            "headless-shell is for browsers on this machine; with remote_url the Grid node's "
+            "configuration names the browser binary",
+        )
+    if not b.headless:
+        doc.add(at, "headless-shell has no window: it needs settings.browser.headless true")
+    for i, acc in accounts:
+        if acc.headless is False and acc.enabled:
+            doc.add(
+                ("accounts", i, "headless"),
+                f"account {acc.id!r} asks for a window, but settings.browser.flavor "
+                "headless-shell has none",
             )
 
 

@@ -125,13 +125,14 @@ def _secret(cfg: Config) -> str | None:
 
 def stereotype(cfg: Config, account: Account) -> dict:
     """What the node's slot for this account offers; requests match it by node and account."""
-    from .chromium import BASE_ARGS, DEFAULT_CHROMIUM
+    from .chromium import DEFAULT_CHROMIUM, chromium_args, merge_feature_switches
 
     b = cfg.settings.browser
     headless = b.headless if account.headless is None else account.headless
-    args = list(BASE_ARGS)
+    args = chromium_args(b.site_isolation)
     if headless:
         args += ["--headless=new", "--window-size=1280,900"]
+    args = merge_feature_switches(args)
     args.append(f"--user-data-dir={account.profile_path}")
     return {
         "browserName": "chrome",

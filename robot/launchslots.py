@@ -6,18 +6,27 @@ timeout, and a killed launch is retried: a restart storm that never converges (B
 20 accounts). A launch takes one of K slots, each a file lock beside ``state.db``, and the others
 wait their turn, beating meanwhile. The kernel releases a lock when its holder dies, so a
 SIGKILLed worker never keeps a slot.
+
+Inside its slot, a launch is one blocking call (chromedriver, or uc, starting Chromium) that can
+take many seconds on a loaded machine while the worker's main loop cannot beat: ``beating``
+beats from a side thread for at most ``settings.browser.launch_timeout_s``, so a slow launch is
+not taken for a hang, and a launch stuck past that bound stops beating and is killed by the
+supervisor's hang timeout as any hang is.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import filelock
 
+log = logging.getLogger("robot.launchslots")
 POLL_S = 0.2
 
 
@@ -48,3 +57,30 @@ def launch_slot(folder: Path, slots: int, waiting: Callable[[], None]) -> Iterat
             return
         waiting()
         time.sleep(POLL_S)
+
+
+@contextlib.contextmanager
+def beating(beat: Callable[[], None], every_s: float, for_at_most_s: float) -> Iterator[None]:
+    """Call ``beat`` every ``every_s`` from a side thread while the body of the ``with`` runs,
+    for at most ``for_at_most_s`` (then the beats stop, and the supervisor's hang timeout
+    sees a launch stuck past its bound). ``beat`` must be safe to call from another thread."""
+    done = threading.Event()
+    started = time.monotonic()
+
+    def run() -> None:
+        while not done.wait(every_s):
+            if time.monotonic() - started >= for_at_most_s:
+                log.warning(
+                    "the browser launch is still running after %.0f s; no more heartbeats",
+                    for_at_most_s,
+                )
+                return
+            beat()
+
+    thread = threading.Thread(target=run, name="launch-beat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from . import calendar as idx, logs, proctree
 from .clock import Clock, clock_from_spec, sleep_until
 from .config import Account, Config, load_config
-from .launchslots import launch_slot, slot_count
+from .launchslots import beating, launch_slot, slot_count
 from .lifecycle import DaySchedule, WorkerState, check_move
 from .store import Store
 
@@ -137,6 +137,7 @@ class Worker:
         self._login_refused = False
         self._last_beat = 0.0
         self._last_db_beat = 0.0
+        self._hb_lock = threading.Lock()  # the main loop and the launch's beat thread share hb
         threading.Thread(target=self._listen, name="ctl", daemon=True).start()
 
     # --------------------------------------------------------------------------- plumbing
@@ -187,13 +188,19 @@ class Worker:
         if not force and now - self._last_beat < min(1.0, self.settings.heartbeat_interval_s):
             return
         self._last_beat = now
-        try:
-            self.hb.send(("hb", self.state.value if self.state else None))
-        except (BrokenPipeError, OSError):
-            self._stop_for("the heartbeat channel closed: the supervisor is gone")
+        self._send_beat()
         if force or now - self._last_db_beat >= self.settings.heartbeat_interval_s:
             self._last_db_beat = now
             self.store.beat(self.account.id, self.clock.now())
+
+    def _send_beat(self) -> None:
+        """The heartbeat itself (pipe only: safe from the launch's beat thread, which must not
+        touch the main thread's SQLite connection)."""
+        try:
+            with self._hb_lock:
+                self.hb.send(("hb", self.state.value if self.state else None))
+        except (BrokenPipeError, OSError):
+            self._stop_for("the heartbeat channel closed: the supervisor is gone")
 
     def check_stop(self) -> None:
         gone = self._supervisor_gone()
@@ -383,17 +390,27 @@ class Worker:
         broker = self.cfg.broker_of(self.account)
         self.adapter = adapter = create_adapter(self.account, broker, self.settings, self.clock)
         adapter.progress = self.beat
+        b = self.settings.browser
         if self.remote:
-            adapter.start()  # the browser starts on its Grid node, not here
+            with self._launch_beats():
+                adapter.start()  # the browser starts on its Grid node, not here
         else:
-            b = self.settings.browser
-            with launch_slot(
-                Path(self.settings.state_db).parent / ".launch-slots",
-                slot_count(b.max_parallel_launches),
-                self._waiting_for_slot,
+            with (
+                launch_slot(
+                    Path(self.settings.state_db).parent / ".launch-slots",
+                    slot_count(b.max_parallel_launches),
+                    self._waiting_for_slot,
+                ),
+                self._launch_beats(),
             ):
                 adapter.start()
+        self.beat(force=True)
         self.store.note_worker_children(self.account.id, adapter.process_ids())
+
+    def _launch_beats(self):
+        """Heartbeats while the browser starts (one blocking call), up to launch_timeout_s."""
+        every = min(1.0, self.settings.heartbeat_interval_s)
+        return beating(self._send_beat, every, self.settings.browser.launch_timeout_s)
 
     def _waiting_for_slot(self) -> None:
         if not getattr(self, "_slot_wait_logged", False):

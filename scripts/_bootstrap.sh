@@ -18,6 +18,13 @@ bootstrap() {
       exit 1
     fi
   fi
+  # Optional: settings.browser.flavor headless-shell. Installed too where we may (root, apt), so
+  # that CI runs its tests rather than skipping them; where it cannot be, they skip saying why.
+  if [ ! -x /usr/lib/chromium/chromium-headless-shell ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing chromium-headless-shell from Debian (optional)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium-headless-shell >/dev/null \
+      || echo "chromium-headless-shell could not be installed: its tests will skip" >&2
+  fi
   local py="${PYTHON:-python3}"
   if [ ! -x "$VENV/bin/python" ]; then
     echo "creating $VENV" >&2

@@ -181,6 +181,25 @@ BROKEN = {
         GOOD.replace("settings:\n", "settings:\n  browser: {driver: chrome}\n"),
         ["settings.browser.driver: must be one of uc, selenium, got 'chrome'"],
     ),
+    "headless-shell asked for a window": (
+        GOOD.replace(
+            "settings:\n", "settings:\n  browser: {flavor: headless-shell, headless: false}\n"
+        ),
+        ["settings.browser.flavor: headless-shell has no window"],
+    ),
+    "headless-shell and one account with a window": (
+        GOOD.replace("settings:\n", "settings:\n  browser: {flavor: headless-shell}\n").replace(
+            "    enabled: true", "    enabled: true\n    headless: false"
+        ),
+        ["accounts[0].headless: account 'ACC_001' asks for a window"],
+    ),
+    "headless-shell on Selenium Grid": (
+        GOOD.replace(
+            "settings:\n",
+            "settings:\n  browser: {flavor: headless-shell, remote_url: 'http://127.0.0.1:4444'}\n",
+        ).replace("    enabled: true", "    enabled: true\n    node: n1"),
+        ["settings.browser.flavor: headless-shell is for browsers on this machine"],
+    ),
     "lowercase emiten": (
         GOOD.replace(
             "    enabled: true", "    enabled: true\n    limits: {allowed_emiten: [BBCA, bbri]}"

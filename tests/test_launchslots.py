@@ -5,8 +5,11 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import threading
+import time
 
-from robot.launchslots import launch_slot, slot_count
+from robot.launchslots import beating, launch_slot, slot_count
+from waiting import wait_for
 
 CTX = mp.get_context("spawn")
 
@@ -76,3 +79,24 @@ def test_a_killed_holder_does_not_keep_its_slot(tmp_path):
 def test_zero_means_one_slot_per_core():
     assert slot_count(0) == max(1, os.cpu_count() or 1)
     assert slot_count(3) == 3
+
+
+def test_a_launch_beats_while_it_runs_then_stops_at_its_bound():
+    """The worker's launch beats from a side thread while its main thread is blocked in the
+    launch, and stops beating after the bound (the hang timeout then applies)."""
+    beats: list[float] = []
+    with beating(lambda: beats.append(time.monotonic()), every_s=0.05, for_at_most_s=60):
+        wait_for(lambda: len(beats) >= 3, 30, "beats during the launch")
+    assert not _beat_thread_alive()  # the launch returned: the thread is gone with it
+
+    short: list[float] = []
+    with beating(lambda: short.append(time.monotonic()), every_s=0.05, for_at_most_s=0.3):
+        wait_for(lambda: not _beat_thread_alive(), 30, "the beats to stop at the bound")
+        stopped_at = len(short)
+        started = time.monotonic()
+        wait_for(lambda: time.monotonic() - started > 0.3, 5, "six beat intervals")
+        assert len(short) == stopped_at  # a launch stuck past its bound beats no more
+
+
+def _beat_thread_alive() -> bool:
+    return any(t.name == "launch-beat" and t.is_alive() for t in threading.enumerate())

@@ -285,6 +285,35 @@ def test_flapping_account_goes_fatal_and_the_others_keep_running(tmp_path, runs)
     assert "EOD_REPORT" in run.states("GOOD")
 
 
+def test_a_browser_launch_slower_than_the_hang_timeout_is_no_hang(tmp_path, runs):
+    """Twenty Chromium starts on two cores each take many times the hang timeout: a worker
+    blocked in its launch keeps beating (up to settings.browser.launch_timeout_s)."""
+    write_config(tmp_path, ["S1"], hang=5, browser={"launch_stagger_s": 0, "launch_timeout_s": 60})
+    behave(tmp_path, "S1", slow_start_s=12)  # the launch blocks 2.4 hang timeouts
+    run = Run(tmp_path, speed=300)
+    runs.append(run)
+    run.wait_state("S1", "TRADING", timeout=90)
+    assert run.events("WORKER_CRASHED") == []
+    assert run.worker("S1")["restarts"] == 0
+    run.kill()
+
+
+def test_a_launch_stuck_past_its_launch_timeout_is_killed_as_a_hang(tmp_path, runs):
+    write_config(tmp_path, ["S2"], hang=5, browser={"launch_stagger_s": 0, "launch_timeout_s": 5})
+    behave(tmp_path, "S2", slow_start_s=3600)  # never comes back by itself
+    run = Run(tmp_path, speed=300)
+    runs.append(run)
+    crash = wait_for(lambda: run.events("WORKER_CRASHED"), 90, "stuck launch detected")[0]
+    assert "hung: no heartbeat" in json.loads(crash["payload"])["reason"]
+    behave(tmp_path, "S2")  # the next launch is quick
+    wait_for(
+        lambda: (w := run.worker("S2")) and w["restarts"] >= 1 and w["state"] == "TRADING",
+        90,
+        "S2 TRADING after its restart",
+    )
+    run.kill()
+
+
 def test_hung_worker_is_killed_with_its_tree_and_restarted(tmp_path, runs):
     write_config(tmp_path, ["H1"], hang=5)
     run = Run(tmp_path, speed=300)

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from adapters.browser import BASE_ARGS, LOOPBACK_ONLY_ARG, Browser, classify
+from adapters.browser import LOOPBACK_ONLY_ARG, Browser, classify
 from configs import write_config
 from robot import grid
+from robot.chromium import BASE_ARGS
 from robot.cli import main
 from robot.config import BrowserSettings, load_config
 from robot.errors import ConfigError
