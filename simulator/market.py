@@ -11,6 +11,7 @@ thread-safe: the server's lock guards every call.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -93,6 +94,25 @@ class Market:
         self.armed_at: dict[str, datetime] = {}
         self.volume_left: dict[tuple[str, datetime, str], int] = {}
         self.submits: Counter[tuple[str, str]] = Counter()
+        # What a live page's long poll waits on: per (skin, account), bumped by every change of
+        # that account's orders (submit, fill, partial fill, cancel, expiry, native exit).
+        self.versions: Counter[tuple[str, str]] = Counter()
+        # Called (lock held) after any change a page could show: an order of any account, or
+        # a new market minute (the portfolio's last prices). The state wakes long polls with it.
+        self.on_change: Callable[[], None] | None = None
+
+    def _changed(self, order: Order) -> None:
+        self.versions[(order.skin, order.account)] += 1
+        if self.on_change is not None:
+            self.on_change()
+
+    def _minute_passed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    def minute_index(self) -> int:
+        """Whole minutes since the epoch at the market's cursor: moves with the last prices."""
+        return int(self.cursor.timestamp()) // 60
 
     # -- prices ----------------------------------------------------------------------------------
 
@@ -114,12 +134,15 @@ class Market:
     def advance(self, now: datetime) -> None:
         """Process every minute start after the cursor up to ``now``."""
         target = floor_minute(to_wib(now))
+        if self.cursor >= target:
+            return
         while self.cursor < target:
             if not self.active:
                 self.cursor = target  # nothing can change: skip idle stretches at once
-                return
+                break
             self.cursor += timedelta(minutes=1)
             self._tick(self.cursor)
+        self._minute_passed()
 
     def _tick(self, t: datetime) -> None:
         self._expire(t)
@@ -145,6 +168,7 @@ class Market:
                 order.tp_cl_state = "lapsed"
             order.updated_at = t
             self.active.pop(order.order_id, None)
+            self._changed(order)
 
     # -- matching --------------------------------------------------------------------------------
 
@@ -169,6 +193,7 @@ class Market:
         order.updated_at = when
         order.status = MATCHED if order.remaining == 0 else PARTIAL
         self._book(order, lots, price)
+        self._changed(order)
         if order.status != MATCHED:
             return
         if order.tp_cl_state == "pending":
@@ -209,6 +234,7 @@ class Market:
             return
         self.active.pop(buy.order_id, None)
         buy.updated_at = t
+        self._changed(buy)
         if self.faults.forgets_exit(buy.skin, buy.account, buy.emiten, t):
             buy.tp_cl_state = "forgotten"  # the broker's watch fires and places nothing
             return
@@ -334,7 +360,9 @@ class Market:
             ui_error=ui_error,
             visible=visible,
         )
-        return self.ledger.add(order)
+        self.ledger.add(order)
+        self._changed(order)
+        return order
 
     def _rejection(self, skin: str, account: str, req: OrderRequest, now: datetime) -> str | None:
         phase = phase_at(now)
@@ -415,6 +443,7 @@ class Market:
         if order.tp_cl_state == "pending":
             order.tp_cl_state = "cancelled"
         self.active.pop(order.order_id, None)
+        self._changed(order)
         return Outcome(True, f"Order {order_id} withdrawn", order)
 
     # -- views -----------------------------------------------------------------------------------

@@ -102,6 +102,7 @@ class SimServer:
         )
         httpd.sim_connections = set()  # type: ignore[attr-defined]
         self._httpd, self.port = httpd, httpd.port
+        self.state.open_polls()
         self._stop.clear()
         self._threads = [
             threading.Thread(
@@ -122,6 +123,7 @@ class SimServer:
         if httpd is None:
             return
         self._stop.set()
+        self.state.stop_polls()  # held long polls answer now, not after their hold
         httpd.shutdown()
         for conn in list(httpd.sim_connections):  # type: ignore[attr-defined]
             with contextlib.suppress(OSError):

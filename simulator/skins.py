@@ -1,8 +1,9 @@
 """The five simulated brokers' look: paths, form field names, labels and table columns.
 
 Element ids and classes live in each skin's templates (``templates/<skin>/``); what the shared
-view code needs to know is here. ``selectors/<skin>.json`` describes the same pages for the
-robot's adapters and a test checks the two agree.
+view code needs to know is here. Stockbit and ajaib are ``live`` (single-page apps, like the real
+sites); ipot, lotus and melati are classic (a page load for everything). ``selectors/<skin>.json``
+describes the same pages for the robot's adapters and a test checks the two agree.
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ class SkinSpec:
     # an accepted order's toast, {side} {emiten} {lots} filled in; None: the market's own
     # "Order 100023 placed", which names the new order's id
     accepted_toast: str | None = None
+    # A live (single-page) skin: the order form and cancel buttons post with fetch and show the
+    # toast in place, the list pages keep themselves current by long polling (simulator/live.py).
+    # A classic skin loads a page for everything and answers forms with post/redirect/get.
+    live: bool = False
+    updated_label: str = "Last updated"  # the text of a live list's #last-updated
 
     def path(self, page: str) -> str:
         return f"/{self.name}/{self.paths[page]}"
@@ -143,6 +149,7 @@ STOCKBIT = SkinSpec(
     },
     cancel_class="cancel-order-btn",
     toast_classes=("toast toast-success", "toast toast-error"),
+    live=True,
 )
 
 IPOT = SkinSpec(
@@ -272,6 +279,8 @@ AJAIB = SkinSpec(
     },
     cancel_class="ajaib-batal-btn",
     toast_classes=("ajaib-toast ajaib-toast--success", "ajaib-toast ajaib-toast--error"),
+    live=True,
+    updated_label="Diperbarui",
 )
 
 LOTUS = SkinSpec(

@@ -4,6 +4,9 @@ The HTTP layer (broker skins and task server) and the Python control API both go
 object. Every access takes ``lock`` and first brings the market up to the clock (``sync``), so
 results only depend on the clock. Wall-clock sleeps (UI latency, slow task server) happen outside
 the lock.
+
+Live pages long-poll here: ``wait_for_change`` holds a request, lock released, until the
+account's orders version moves, the hold is over or the server stops.
 """
 
 from __future__ import annotations
@@ -20,6 +23,12 @@ from .scenario import DEFAULT_PIN, Scenario
 from .sessions import SessionStore
 from .taskbook import EventLog, TaskBook
 
+# A long poll answers "unchanged" after this long (wall seconds) or after this long on the
+# simulator's clock, whichever is first: under an accelerated clock a page must still confirm
+# that it is current often enough for a robot that measures its age on that clock.
+LONG_POLL_WALL_S = 10.0
+LONG_POLL_SIM_S = 15.0
+
 DEFAULT_PASSWORD = "demo"
 DEFAULT_TOKEN = "sim-token"
 
@@ -34,6 +43,13 @@ class SimState:
         ui_latency: float | None = None,
     ) -> None:
         self.lock = threading.RLock()
+        # Notified (lock held) on every change a live page could show, and when serving stops.
+        self.changed = threading.Condition(self.lock)
+        self.serving = 0  # bumped by SimServer.stop(): held long polls end at once
+        self.polls_open = True  # False while stopped: a poll that slips in is not held
+        self.held_polls = 0  # long polls waiting right now (tests look at it)
+        self.long_poll_wall_s = LONG_POLL_WALL_S
+        self.long_poll_sim_s = LONG_POLL_SIM_S
         self.clock = clock
         self.scenario = scenario
         self.token = token
@@ -45,6 +61,7 @@ class SimState:
         self.ledger = Ledger()
         self.faults = Faults(scenario.faults)
         self.market = Market(scenario, self.ledger, self.faults, start)
+        self.market.on_change = self.changed.notify_all
         self.sessions = SessionStore()
         self.tasks = TaskBook(scenario.date or start.date())
         for task in scenario.tasks:
@@ -67,3 +84,40 @@ class SimState:
     def latency(self, skin: str, account: str | None, now: datetime) -> float:
         base = self.latencies.get(skin, self.latencies[None])
         return max(base, self.faults.latency(skin, account, now))
+
+    def version(self, skin: str, account: str, page: str) -> int:
+        """What a live page's long poll compares (lock held). The portfolio's last prices move
+        with the market minute: its version adds the minute to the orders version, so it
+        changes when either does."""
+        orders = self.market.versions[(skin, account)]
+        return orders + self.market.minute_index() if page == "portfolio" else orders
+
+    def wait_for_change(self, skin: str, account: str, page: str, since: int | None) -> int:
+        """Hold until the page's version differs from ``since``, the hold is over or serving
+        stops; call with the lock held (it is released while waiting). Returns the version."""
+        hold = min(self.long_poll_wall_s, self.long_poll_sim_s / max(self.clock.speed, 1e-9))
+        serving = self.serving
+        self.held_polls += 1
+        try:
+            self.changed.wait_for(
+                lambda: (
+                    self.version(skin, account, page) != since
+                    or self.serving != serving
+                    or not self.polls_open
+                ),
+                timeout=hold,
+            )
+        finally:
+            self.held_polls -= 1
+        return self.version(skin, account, page)
+
+    def stop_polls(self) -> None:
+        """End every held long poll now, and hold none until ``open_polls`` (serving stops)."""
+        with self.lock:
+            self.serving += 1
+            self.polls_open = False
+            self.changed.notify_all()
+
+    def open_polls(self) -> None:
+        with self.lock:
+            self.polls_open = True

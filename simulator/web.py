@@ -3,7 +3,8 @@
 Each request: look up the session, sleep the configured UI latency (outside the lock), answer a
 scripted HTTP 500 if one is active, redirect to the login page when logged out, then act under
 the lock. Actions answer with a 303 redirect to a page that shows the result as a toast
-(post/redirect/get), so a browser refresh never submits an order twice.
+(post/redirect/get), so a browser refresh never submits an order twice. A live skin's pages
+also post and poll through JSON endpoints (simulator/live.py) that enter the same way.
 """
 
 from __future__ import annotations
@@ -11,40 +12,24 @@ from __future__ import annotations
 import random
 import secrets
 import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote as urlquote
 
-from flask import Blueprint, make_response, redirect, render_template, request
+from flask import Blueprint, jsonify, make_response, redirect, render_template, request
 
 # werkzeug's Response, which flask's redirect() is declared to return; flask's own Response (what
 # make_response and, at run time, redirect give) is a subclass of it
 from werkzeug.wrappers import Response
 
-from .ledger import Order
+from .live import add_live_routes
 from .market import OrderRequest, Outcome
+from .rows import columns_of, has_cancel, table_rows, updated_iso, updated_text
 from .sessions import COOKIE_MAX_AGE, Session
 from .skins import SkinSpec
 from .state import SimState
 
 _shuffle = random.SystemRandom().shuffle
-
-
-def _cell(spec: SkinSpec, order: Order, key: str) -> str:
-    values: dict[str, Callable[[], str]] = {
-        "order_id": lambda: order.order_id,
-        "time": lambda: order.time.strftime("%H:%M:%S"),
-        "emiten": lambda: order.emiten,
-        "side": lambda: spec.side_labels[order.side],
-        "price": lambda: spec.fmt(order.price),
-        "lot": lambda: spec.fmt(order.lots),
-        "shares": lambda: spec.fmt((order.lots or 0) * 100),
-        "filled": lambda: spec.fmt(order.filled_lots),
-        "status": lambda: spec.status_labels.get(order.status, order.status.title()),
-        "parent": lambda: order.parent_id or "",
-    }
-    return values[key]()
 
 
 class BrokerViews:
@@ -56,8 +41,11 @@ class BrokerViews:
 
     # -- plumbing --------------------------------------------------------------------------------
 
-    def enter(self, page: str, login: bool = True) -> Session | Response | None:
-        """Session lookup, latency, scripted 500, login redirect. A Response means: return it."""
+    def enter(self, page: str, login: bool = True, api: bool = False) -> Session | Response | None:
+        """Session lookup, latency, scripted 500, login redirect. A Response means: return it.
+
+        ``api``: a live page's JSON endpoint; the 500 and the missing session are JSON answers
+        (500, 401) that the page's script acts on."""
         token = request.cookies.get(self.spec.cookie)
         with self.state.lock:
             now = self.state.sync()
@@ -67,7 +55,12 @@ class BrokerViews:
         if delay > 0:
             time.sleep(delay)  # a slow broker: real wall-clock time, lock not held
         if failing:
+            if api:
+                return make_response(jsonify(error="Internal Server Error"), 500)
             return make_response(render_template("error_500.html", spec=self.spec), 500)
+        if login and session is None and api:
+            body = jsonify(error="session expired", login=self.spec.path("login"))
+            return make_response(body, 401)
         if login and session is None:
             return redirect(f"{self.spec.path('login')}?next={urlquote(request.full_path)}")
         return session
@@ -175,27 +168,29 @@ class BrokerViews:
         return self.back("order")
 
     def submit(self, session: Session) -> Response:
+        ok, message = self.submit_outcome(session)
+        with self.state.lock:
+            session.toast(ok, message)
+        return self.back("order")
+
+    def submit_outcome(self, session: Session) -> tuple[bool, str]:
+        """Place the posted order form; the toast to show (success?, text)."""
         if self.spec.name == "ipot" and not session.pin_unlocked:
-            with self.state.lock:
-                session.toast(False, "Masukkan PIN trading terlebih dahulu")
-            return self.back("order")
+            return False, "Masukkan PIN trading terlebih dahulu"
         if self.spec.name == "ajaib" and request.form.get("confirmed") != "1":
-            with self.state.lock:
-                session.toast(False, "Silakan konfirmasi pesanan terlebih dahulu")
-            return self.back("order")
+            return False, "Silakan konfirmasi pesanan terlebih dahulu"
         req = self.parse_order()
         with self.state.lock:
             now = self.state.sync()
             outcome = self.state.market.submit(
                 self.spec.name, session.account, req, now, self.spec.native_tp_cl
             )
-            message = outcome.message
-            if outcome.ok and self.spec.accepted_toast:  # a toast without the order id
-                message = self.spec.accepted_toast.format(
-                    side=self.spec.side_labels[req.side].lower(), emiten=req.emiten, lots=req.lots
-                )
-            session.toast(outcome.ok, message)
-        return self.back("order")
+        message = outcome.message
+        if outcome.ok and self.spec.accepted_toast:  # a toast without the order id
+            message = self.spec.accepted_toast.format(
+                side=self.spec.side_labels[req.side].lower(), emiten=req.emiten, lots=req.lots
+            )
+        return outcome.ok, message
 
     def parse_order(self) -> OrderRequest:
         form, f = request.form, self.spec.fields
@@ -223,89 +218,50 @@ class BrokerViews:
         if isinstance(got, Response):
             return got
         assert got is not None
+        outcome = self.cancel_outcome(got, order_id)
         with self.state.lock:
-            now = self.state.sync()
-            outcome: Outcome = self.state.market.cancel(self.spec.name, got.account, order_id, now)
             got.toast(outcome.ok, outcome.message)
         return self.back("open_orders")
 
+    def cancel_outcome(self, session: Session, order_id: str) -> Outcome:
+        with self.state.lock:
+            now = self.state.sync()
+            return self.state.market.cancel(self.spec.name, session.account, order_id, now)
+
     def open_orders(self) -> Any:
-        return self.table_page("open_orders", self.spec.open_columns, cancel=True)
+        return self.table_page("open_orders")
 
     def other_orders(self) -> Any:
         """The live orders of the side the open orders page leaves out (open_side)."""
-        return self.table_page("other_orders", self.spec.open_columns, cancel=True)
+        return self.table_page("other_orders")
 
     def history(self) -> Any:
-        return self.table_page("history", self.spec.history_columns, cancel=False)
+        return self.table_page("history")
 
-    def table_page(self, page: str, columns: tuple, cancel: bool) -> Any:
+    def portfolio(self) -> Any:
+        return self.table_page("portfolio")
+
+    def table_page(self, page: str) -> Any:
         got = self.enter(page)
         if isinstance(got, Response):
             return got
         assert got is not None
         with self.state.lock:
             now = self.state.sync()
-            market = self.state.market
-            orders = (
-                market.open_orders(self.spec.name, got.account)
-                if page != "history"
-                else market.history(self.spec.name, got.account, now)
-            )
-            if page != "history" and self.spec.open_side:
-                orders = [
-                    o for o in orders if (o.side == self.spec.open_side) == (page == "open_orders")
-                ]
-            rows = [
-                {
-                    "order_id": o.order_id,
-                    "cells": [_cell(self.spec, o, c.key) for c in columns],
-                    "cancel_url": f"{self.spec.path('open_orders')}/{o.order_id}/cancel",
-                }
-                for o in orders
-            ]
+            rows = table_rows(self.spec, self.state.market, page, got.account, now)
+            # read with the rows, under the same lock: the page's long poll starts from here
+            version = self.state.version(self.spec.name, got.account, page)
         return self.render(
             "table_page.html",
             got,
             page=page,
-            columns=columns,
+            columns=columns_of(self.spec, page),
             rows=rows,
-            cancel=cancel,
+            cancel=has_cancel(page),
             table_id=self.spec.table_ids[page],
-        )
-
-    def portfolio(self) -> Any:
-        got = self.enter("portfolio")
-        if isinstance(got, Response):
-            return got
-        assert got is not None
-        fmt = self.spec.fmt
-        with self.state.lock:
-            now = self.state.sync()
-            rows = []
-            for code, pos, last in self.state.market.holdings(self.spec.name, got.account, now):
-                values = {
-                    "emiten": code,
-                    "lot": fmt(pos.lots),
-                    "shares": fmt(pos.lots * 100),
-                    "avg_price": fmt(pos.avg_price),
-                    "last_price": fmt(last),
-                }
-                rows.append(
-                    {
-                        "order_id": code,
-                        "cancel_url": "",
-                        "cells": [values[c.key] for c in self.spec.portfolio_columns],
-                    }
-                )
-        return self.render(
-            "table_page.html",
-            got,
-            page="portfolio",
-            columns=self.spec.portfolio_columns,
-            rows=rows,
-            cancel=False,
-            table_id=self.spec.table_ids["portfolio"],
+            version=version,
+            updated=updated_iso(now),
+            updated_text=updated_text(self.spec, now),
         )
 
     def quote(self, emiten: str | None = None) -> Any:
@@ -343,6 +299,8 @@ def broker_blueprint(spec: SkinSpec, state: SimState) -> Blueprint:
         bp.add_url_rule(f"/{p['quote']}", "quote", v.quote)
     else:
         bp.add_url_rule(f"/{p['quote']}/<emiten>", "quote", v.quote)
+    if spec.live:
+        add_live_routes(bp, v)
     return bp
 
 

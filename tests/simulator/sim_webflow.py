@@ -6,6 +6,10 @@ broker (lotus) can be defined by a selectors file alone.
 Every wait goes through tests/webwait.py: a click that loads a page is followed by a wait for
 the new document, never by a question about the old one (``staleness_of`` raced chromedriver
 while the old page was torn down), and a navigation racing a look means "look again".
+
+On a live skin (stockbit, ajaib: the form carries ``data-sim-api``) the order and cancel posts
+are fetches answered in place: the flow then waits for the toast on the same document and checks
+that the document was not replaced.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from webwait import click_to_new_page, mark_page, settled, wait_new_page
+
+# A live page posts this form with fetch (simulator/templates/live_js.html).
+LIVE_FORM_JS = "return !!(arguments[0].closest('form') || {dataset: {}}).dataset.simApi;"
+STILL_MARKED_JS = "return window.__webwaitOldPage === true;"
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -73,6 +81,16 @@ class Flow:
         """A click that loads a page: wait for the new document."""
         click_to_new_page(self.d, element, self.wait)
 
+    def is_live_form(self, element: WebElement) -> bool:
+        """The element's form posts with fetch and answers in place (a live skin)."""
+        return bool(self.d.execute_script(LIVE_FORM_JS, element))
+
+    def toast_in_place(self) -> tuple[str, str]:
+        """The toast of a fetch answered in place: the marked document must still be there."""
+        result = self.toast()
+        assert self.d.execute_script(STILL_MARKED_JS), "a live page navigated"
+        return result
+
     # -- login -----------------------------------------------------------------------------------
 
     def open(self, page: str, **kw: str) -> None:
@@ -106,6 +124,7 @@ class Flow:
         """Run the skin's steps; returns ("success"|"error", toast text)."""
         self.open("order")
         form = self.sel["order_form"]
+        live = False
         for step in self.sel["steps"]:
             if step == "pin":
                 self.enter_pin(pin)
@@ -124,6 +143,7 @@ class Flow:
                     self.fill_tp_cl(tp, cl)
             elif step == "submit":
                 submit = self.find(form["submit_btn"])
+                live = self.is_live_form(submit)
                 mark_page(self.d)  # this click or the confirm dialog's loads the result
                 submit.click()
             elif step == "confirm":
@@ -134,6 +154,8 @@ class Flow:
                 confirm = self.find(dialog["confirm_btn"])
                 confirm.click()
             elif step == "toast":
+                if live:
+                    return self.toast_in_place()
                 wait_new_page(self.d, self.wait)
                 return self.toast()
         raise AssertionError("steps without a toast step")
@@ -209,7 +231,12 @@ class Flow:
         id_col = headers.index(self.sel["columns"]["open_orders"]["order_id"])
         for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr"):
             if tr.find_elements(By.CSS_SELECTOR, "td")[id_col].text.strip() == order_id:
-                self.click_to_new_page(tr.find_element(By.CSS_SELECTOR, self.sel["cancel_btn"]))
+                button = tr.find_element(By.CSS_SELECTOR, self.sel["cancel_btn"])
+                if self.is_live_form(button):
+                    mark_page(self.d)
+                    button.click()
+                    return self.toast_in_place()
+                self.click_to_new_page(button)
                 return self.toast()
         raise AssertionError(f"order {order_id} is not in the open orders")
 
