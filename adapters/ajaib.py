@@ -15,12 +15,14 @@ class AjaibAdapter(SelectorAdapter):
     STEPS = SelectorAdapter.STEPS | {"auto_order", "confirm"}
 
     def step_auto_order(self, order: OrderRequest) -> None:
-        """Switch the auto-order toggle on only when there is a TP or CL to fill."""
-        if order.side != Side.BUY or (order.tp is None and order.cl is None):
-            return
+        """The auto-order toggle on only when there is a TP or CL to fill, off otherwise (a live
+        order page keeps the toggle as the last order left it)."""
+        wanted = order.side == Side.BUY and (order.tp is not None or order.cl is not None)
         toggle = self.find("auto_order_toggle", self.sel["auto_order_toggle"])
-        if not toggle.is_selected():
+        if toggle.is_selected() != wanted:
             toggle.click()
+        if not wanted:
+            return
         tp_sel = self.sel["order_form"]["tp_input"]
         self.wait().until(lambda d: d.find_element(By.CSS_SELECTOR, tp_sel).is_displayed())
         self.fill_tp_cl(order)

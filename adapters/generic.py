@@ -87,6 +87,8 @@ class FillPlan:
     fields: dict[str, str]
     typed: list[tuple[str, str]] = dc_field(default_factory=list)
     clicks: list[str] = dc_field(default_factory=list)
+    # emptied and left so: a live form keeps what an earlier order typed (its TP/CL)
+    cleared: list[str] = dc_field(default_factory=list)
 
 
 class SelectorAdapter(OperatorPages, BrokerAdapter):
@@ -105,6 +107,7 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
         # The order form as FORM_JS found it during the current submission (None: look again).
         self._form: dict | None = None
         self._plan: FillPlan | None = None  # the current submission's
+        self._order_page_dirty = False  # the live order form needs a reload before the next
         # Live lists that changed by our click (page -> when): their next read waits for it.
         self._changing: dict[str, datetime] = {}
         self._timeouts_set_for: WebDriver | None = None
@@ -311,6 +314,8 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
         self._form = None
         self._plan = plan = self.fill_plan(order)
         self._open_form(plan)
+        self.progress()  # the form is shown (loaded, or found on its live tab)
+        self._order_page_dirty = True  # until the toast: whatever happens, a new page next time
         steps = self.sel["steps"]
         final = "confirm" if "confirm" in steps else "submit"  # the click that places the order
         result = None
@@ -327,7 +332,12 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
                     after_click()
             elif step == "toast":
                 fault_point_meanwhile("toast_pending")
-                result = self.wait_toast()
+                try:
+                    result = self.wait_toast()
+                except BrokerRejected:
+                    self._order_page_dirty = bool(plan.clicks)  # answered: the page is usable
+                    raise
+                self._order_page_dirty = bool(plan.clicks)
             else:
                 getattr(self, f"step_{step}")(order)
         if result is None:  # the selectors schema requires a toast step
@@ -351,11 +361,15 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
             ("price_input", str(order.price)),
             ("lot_input", str(order.lot)),
         ]
-        if order.side == Side.BUY and self.native_tp_cl and "auto_order" not in self.sel["steps"]:
-            for key, value in (("tp_input", order.tp), ("cl_input", order.cl)):
-                if value is not None:
-                    keys.append(key)
-                    plan.typed.append((key, str(value)))
+        own_tp_cl = self.native_tp_cl and "auto_order" not in self.sel["steps"]
+        for key, value in (("tp_input", order.tp), ("cl_input", order.cl)):
+            if not form.get(key):
+                continue
+            keys.append(key)
+            if order.side == Side.BUY and own_tp_cl and value is not None:
+                plan.typed.append((key, str(value)))
+            else:
+                plan.cleared.append(key)
         plan.fields = {k: form[k] for k in keys}
         return plan
 
@@ -370,8 +384,8 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
             self.sel["login_check"],
             self.sel["login_form"]["username"],
             pad.get("container"),
-            [k for k, _ in plan.typed],
-            dict(plan.typed) if script else None,
+            [k for k, _ in plan.typed] + plan.cleared,
+            {**dict(plan.typed), **dict.fromkeys(plan.cleared, "")} if script else None,
             plan.clicks if script else [],
             [self.sel["toast_success"], self.sel["toast_error"]],
         )
@@ -380,6 +394,13 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
         """The order page shown (a live page's tab, or loaded in the first tab) and looked at."""
         if self.tabs.is_live("order"):
             tab, loaded = self._live_tab("order")
+            if not loaded and self._order_page_dirty:
+                # the last submission clicked the sell side (the page's default, buy, is back
+                # only with a new page: the selectors name no buy side to click), or ended
+                # before its toast (a dialog may be left open): start from a new page
+                self._load_live(tab)
+                loaded = True
+            self._order_page_dirty = False
             form = self._form_look(plan)
             if not loaded and (
                 form["state"] not in ("in", "pin")

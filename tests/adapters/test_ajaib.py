@@ -45,8 +45,11 @@ def test_tp_and_cl_reach_the_broker_through_the_toggle(env, ajaib):
     assert result.order_id == order["order_id"]
     assert (order["tp"], order["cl"], order["lots"], order["price"]) == (tp, cl, 2, price)
     assert order["tp_cl_state"] == "armed"  # filled, exits watched by the broker
-    # the final click is the dialog's confirm button: before_click saw no order yet
-    assert calls.events == [("before_click", before), ("after_click", before + 1)]
+    # the final click is the dialog's confirm button: before_click saw no order yet. The live
+    # skin posts with fetch, so after_click may run before the post reached the broker (never
+    # after a second order)
+    assert calls.events[0] == ("before_click", before)
+    assert calls.events[1] in (("after_click", before), ("after_click", before + 1))
 
 
 def test_without_tp_cl_the_toggle_stays_off(env, ajaib):
