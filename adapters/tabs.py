@@ -131,13 +131,16 @@ class Tabs:
         tab.updated = data.get("updated")
 
     def updated_since(self, page: str, data: dict, since: datetime, before_rows) -> bool:
-        """Whether ``data`` shows the page as it is after ``since`` (a click): its last_updated
-        time at or past it, or, without such an element, rows that changed since the click."""
+        """Whether ``data`` shows the page as it is after ``since`` (a click): rows that changed
+        since the last read before the click (a new row), or a last_updated time at or past the
+        click (the broker's clock may lag the robot's a little: the rows then tell first)."""
+        table = data.get("table")
+        if table is not None and before_rows is not None and table["rows"] != before_rows:
+            return True
         if page in self.last_updated:
             when = parse_updated(data.get("updated"))
             return when is not None and when >= since
-        table = data.get("table")
-        return table is not None and table["rows"] != before_rows
+        return False
 
 
 def path_of(url: str) -> str:

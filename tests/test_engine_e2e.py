@@ -227,9 +227,15 @@ def test_sigkill_at_each_step_of_a_submission_sends_exactly_one_order(tmp_path, 
     )
     days.append(day)
     if point == "toast_pending":
-        # the broker answers slowly: the kill lands while the toast is still to come
-        day.sim.set_latency(1.0)
+        # the broker answers a little slowly (0.2 s wall, 30 s simulated: the order still goes
+        # in while the price is at its limit): the kill lands while the toast is still to come
+        day.sim.set_latency(0.2)
     day.start_robot()
+    if point == "toast_pending":
+        from waiting import wait_for
+
+        wait_for(marker.exists, 300, "the worker to reach the toast observer")
+        day.sim.set_latency(0.0)  # the rest of the day at full speed (the TP at 10:00)
     code, out = day.finish()
     assert code == 0, out[-3000:]
     assert marker.exists(), f"the fault point {point} was never reached"
