@@ -89,6 +89,9 @@ class FillPlan:
     clicks: list[str] = dc_field(default_factory=list)
     # emptied and left so: a live form keeps what an earlier order typed (its TP/CL)
     cleared: list[str] = dc_field(default_factory=list)
+    # checkboxes set to a state (key -> checked), before anything is typed: a toggle that
+    # shows fields (Ajaib's auto order)
+    toggles: dict[str, bool] = dc_field(default_factory=dict)
 
 
 class SelectorAdapter(OperatorPages, BrokerAdapter):
@@ -388,6 +391,7 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
             {**dict(plan.typed), **dict.fromkeys(plan.cleared, "")} if script else None,
             plan.clicks if script else [],
             [self.sel["toast_success"], self.sel["toast_error"]],
+            plan.toggles if script else {},
         )
 
     def _open_form(self, plan: FillPlan) -> dict:
@@ -460,6 +464,9 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
             # which a pointer action cannot click
             found[key].click()
         chain = ActionChains(self.driver, duration=0)
+        for key, want in plan.toggles.items():
+            if form["checked"].get(key) != want:
+                chain.click(found[key])  # its change handler shows the fields typed next
         for key, text in plan.typed:
             chain.click(found[key])
             chain.send_keys(text)

@@ -35,13 +35,14 @@ const setValue = (e, v) => {
 # The order form in one call. arguments: fields {key: css}, check, login, pin (css or null),
 # typed (keys of the fields to clear, or with values to set), values ({key: text} to set with
 # the native setter: fill "script"; null: only clear them, the keys are typed after), clicks
-# (keys of fields to click in script mode), toast selectors.
+# (keys of fields to click in script mode), toast selectors, toggles ({key: checked} to set in
+# script mode).
 # Returns {state, found: {key: element}, missing: [key], checked: {key: bool}, url}; the form is
 # touched only when the page is logged in and every field is there.
 FORM_JS = (
     _HELPERS
     + """
-const [fields, check, login, pin, typed, values, clicks, toasts] = arguments;
+const [fields, check, login, pin, typed, values, clicks, toasts, toggles] = arguments;
 const st = state(check, login, pin);
 const found = {}, missing = [], checked = {};
 for (const [k, s] of Object.entries(fields)) {
@@ -58,6 +59,9 @@ if (st === 'in' && missing.length === 0) {
     e.selected = true;  // a script's click does not select an option
     const box = e.closest('select');
     if (box) { box.dispatchEvent(new Event('change', {bubbles: true})); }
+  }
+  for (const [k, want] of Object.entries(toggles || {})) {
+    if (!!found[k].checked !== want) { found[k].click(); }  /* its handler shows fields */
   }
   for (const k of typed) { setValue(found[k], values ? String(values[k]) : ''); }
 }
@@ -170,5 +174,24 @@ if (table) {
 }
 markToasts(toasts);
 return {state: st, url: location.href, table: !!table, button: button};
+"""
+)
+
+# A confirmation dialog, once it shows (null before): the texts that repeat the order, and the
+# button that places it. arguments: dialog, {key: css} of the texts, confirm button.
+DIALOG_JS = (
+    _HELPERS
+    + """
+const [dialog, texts, confirm] = arguments;
+const box = one(dialog);
+if (!box || box.getClientRects().length === 0 || getComputedStyle(box).display === 'none') {
+  return null;
+}
+const out = {};
+for (const [k, s] of Object.entries(texts)) {
+  const e = one(s);
+  out[k] = e ? e.textContent.trim() : null;
+}
+return {texts: out, confirm: one(confirm)};
 """
 )
