@@ -195,3 +195,14 @@ for (const [k, s] of Object.entries(texts)) {
 return {texts: out, confirm: one(confirm)};
 """
 )
+
+# The table alone (headers and cell texts) on the page as it is: bench/poll.py's reader.
+READ_TABLE_JS = """
+const table = document.querySelector(arguments[0]);
+if (!table) { return null; }
+const headers = Array.from(table.querySelectorAll('thead th, tr:first-child th'))
+    .map(th => th.textContent.trim());
+const rows = Array.from(table.querySelectorAll('tbody tr')).map(tr =>
+    Array.from(tr.querySelectorAll('td')).map(td => td.textContent.trim()));
+return {headers: headers, rows: rows};
+"""
