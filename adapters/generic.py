@@ -669,10 +669,11 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
         resolves on the first change, which may still be an older answer of the page's long
         poll, so it is asked again with the new baseline, within READBACK_WAIT_S. None when
         the page navigated under the script (a live page sent to the login page)."""
-        deadline = time.monotonic() + min(self.timeout, READBACK_WAIT_S)
+        started = time.monotonic()
+        deadline = started + min(self.timeout, READBACK_WAIT_S)
         rows, updated = tab.rows, tab.updated
         args = self._read_args(page, table_key)
-        while True:
+        for looks in range(1, 1000):
             bound = max(0.0, deadline - time.monotonic())
             try:
                 data = self.driver.execute_async_script(
@@ -695,8 +696,16 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
                 or data["table"] is None
                 or self.tabs.updated_since(page, data, since, tab.rows)
             ):
+                log.debug(
+                    "%s page after the click: %d look(s), %.0f ms%s",
+                    page,
+                    looks,
+                    (time.monotonic() - started) * 1000,
+                    " (timed out)" if data["timed_out"] else "",
+                )
                 return data
             rows, updated = data["table"]["rows"], data["updated"]
+        return None
 
     def _rows(
         self, data: dict, columns: dict, table_key: str, required: tuple[str, ...]
