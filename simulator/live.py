@@ -21,6 +21,9 @@ session is a JSON 401 that sends the page to its login page.
 
 from __future__ import annotations
 
+import select
+import socket
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, jsonify, make_response, request
@@ -63,8 +66,9 @@ class LiveApi:
         assert got is not None
         since = _int_or_none(request.args.get("since"))
         skin, account = self.spec.name, got.account
+        gone = _client_gone(request.environ.get("werkzeug.socket"))
         with self.state.lock:
-            version = self.state.wait_for_change(skin, account, page, since)
+            self.state.wait_for_change(skin, account, page, since, gone)
             now = self.state.sync()
             version = self.state.version(skin, account, page)  # sync may have moved it
             body: dict[str, Any] = {
@@ -77,6 +81,22 @@ class LiveApi:
             if body["changed"]:
                 body["rows"] = table_rows(self.spec, self.state.market, page, account, now)
         return _no_store(jsonify(body))
+
+
+def _client_gone(sock: socket.socket | None) -> Callable[[], bool]:
+    """Whether the client closed the connection (an orderly close reads as b""). A browser
+    sends nothing else on a connection while its request waits, so readable means closed."""
+
+    def gone() -> bool:
+        if sock is None:  # not the werkzeug server (Flask's test client): never
+            return False
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+            return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):  # reset, or already closed
+            return True
+
+    return gone
 
 
 def _toast(ok: bool, message: str) -> Response:

@@ -12,6 +12,8 @@ account's orders version moves, the hold is over or the server stops.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 from robot.clock import Clock, to_wib
@@ -28,6 +30,9 @@ from .taskbook import EventLog, TaskBook
 # that it is current often enough for a robot that measures its age on that clock.
 LONG_POLL_WALL_S = 10.0
 LONG_POLL_SIM_S = 15.0
+# How often a held poll looks whether its client went away (a page that navigated elsewhere
+# aborts its poll): the thread is let go within this long instead of at the end of the hold.
+CLIENT_CHECK_S = 1.0
 
 DEFAULT_PASSWORD = "demo"
 DEFAULT_TOKEN = "sim-token"
@@ -92,21 +97,35 @@ class SimState:
         orders = self.market.versions[(skin, account)]
         return orders + self.market.minute_index() if page == "portfolio" else orders
 
-    def wait_for_change(self, skin: str, account: str, page: str, since: int | None) -> int:
-        """Hold until the page's version differs from ``since``, the hold is over or serving
-        stops; call with the lock held (it is released while waiting). Returns the version."""
+    def wait_for_change(
+        self,
+        skin: str,
+        account: str,
+        page: str,
+        since: int | None,
+        client_gone: Callable[[], bool] = lambda: False,
+    ) -> int:
+        """Hold until the page's version differs from ``since``, the hold is over, serving
+        stops or ``client_gone()`` (the page navigated away: its poll was aborted); call with the
+        lock held (it is released while waiting). Returns the version."""
         hold = min(self.long_poll_wall_s, self.long_poll_sim_s / max(self.clock.speed, 1e-9))
+        deadline = time.monotonic() + hold
         serving = self.serving
+
+        def done() -> bool:
+            return (
+                self.version(skin, account, page) != since
+                or self.serving != serving
+                or not self.polls_open
+            )
+
         self.held_polls += 1
         try:
-            self.changed.wait_for(
-                lambda: (
-                    self.version(skin, account, page) != since
-                    or self.serving != serving
-                    or not self.polls_open
-                ),
-                timeout=hold,
-            )
+            while not done():
+                left = deadline - time.monotonic()
+                if left <= 0 or client_gone():
+                    break
+                self.changed.wait(min(left, CLIENT_CHECK_S))
         finally:
             self.held_polls -= 1
         return self.version(skin, account, page)

@@ -4,6 +4,7 @@ threads matter: the order and cancel posts, the lists' long poll, and what enter
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from types import SimpleNamespace
@@ -258,3 +259,50 @@ def test_the_hold_is_bounded_on_the_simulators_clock():
         assert answer["changed"] is False
     finally:
         sim.stop()
+
+
+def test_an_aborted_poll_lets_go_of_its_thread(sim):
+    """A page that navigates away aborts its poll: the server stops holding it long before the
+    end of the hold, so a robot that loads pages leaves no pile of waiting threads."""
+    sim.state.long_poll_wall_s = sim.state.long_poll_sim_s = 3600.0
+    http = logged_in(sim, "stockbit", "ACC1")
+    cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+    with socket.create_connection(("127.0.0.1", sim.port), timeout=10) as conn:
+        conn.sendall(
+            b"GET /stockbit/api/lists/history?since=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + f"Cookie: {cookie}\r\n\r\n".encode()
+        )
+        wait_for(lambda: sim.state.held_polls == 1, 10, "the poll to be held")
+    wait_for(lambda: sim.state.held_polls == 0, 30, "the aborted poll to be let go")
+
+
+def test_a_request_log_on_the_app_counts_the_api_requests(clock):
+    """What the benchmarks count as broker requests (an after_request hook on SimServer.app)
+    sees every API answer: posts, polls, and the 500s and 401s too."""
+    from simulator.server import SimServer
+
+    sim = SimServer(clock=clock, scenario=None, token="t")  # not started: a hook goes on first
+    seen: list[tuple[str, str, int]] = []
+
+    @sim.app.after_request
+    def record(resp: Any) -> Any:
+        from flask import request
+
+        seen.append((request.method, request.path, resp.status_code))
+        return resp
+
+    web = WebClient(sim, "stockbit")
+    assert web.http.get("/stockbit/api/lists/history").status_code == 401
+    web.login()
+    seen.clear()
+    web.http.post("/stockbit/api/order", data=order_form("stockbit", "BBCA", 9500, 1))
+    web.http.get("/stockbit/api/lists/history")
+    web.http.post("/stockbit/api/cancel/100001")
+    sim.add_fault({"kind": "http_500", "skin": "stockbit", "page": "history"})
+    web.http.get("/stockbit/api/lists/history")
+    assert seen == [
+        ("POST", "/stockbit/api/order", 200),
+        ("GET", "/stockbit/api/lists/history", 200),
+        ("POST", "/stockbit/api/cancel/100001", 200),
+        ("GET", "/stockbit/api/lists/history", 500),
+    ]
