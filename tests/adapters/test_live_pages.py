@@ -125,3 +125,28 @@ def test_the_form_filled_by_a_script(env, tmp_path, monkeypatch):
         (second,) = env.ledger("SB_SCRIPT")[before + 1 :]
         assert (second["tp"], second["cl"]) == (None, None)
         assert commands.names.count("actions") == 0  # no key events: the script set them
+
+
+def test_a_live_page_without_a_last_updated_element_is_reloaded_when_unchanged_too_long(
+    env, tmp_path, monkeypatch
+):
+    """No time on the page: a change since the last read shows it is live; rows unchanged for
+    max_age_s (the robot's clock) are not trusted, and the page is reloaded."""
+    data = json.loads(SELECTORS[SKIN].read_text())
+    del data["live"]["last_updated"]
+    path = tmp_path / "stockbit-no-stamp.json"
+    path.write_text(json.dumps(data))
+    with env.started(SKIN, "SB_NOSTAMP", selectors=path) as adapter:
+        ensure_logged_in(adapter)
+        open_ids(adapter)
+        price = env.sim.quote("BBNI")
+        oid = adapter.submit_order(
+            OrderRequest("BBNI", Side.BUY, below(price), 1), lambda: None
+        ).order_id  # (its order tab is loaded now, the first time)
+        commands = Commands(adapter, monkeypatch)
+        assert oid in open_ids(adapter)  # the new row: the page is live
+        open_ids(adapter)
+        assert commands.loads() == 0
+        env.clock.advance(seconds=adapter.tabs.max_age.total_seconds() + 5)
+        assert oid in open_ids(adapter)
+        assert commands.loads() == 1  # unchanged for longer than max_age_s: reloaded
