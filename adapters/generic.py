@@ -11,18 +11,27 @@ step of their own (a PIN pad, a confirmation dialog, an auto-order toggle).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field as dc_field
 from datetime import datetime, time as dtime
 from urllib.parse import urlsplit
 
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import (
+    StaleElementReferenceException,
+    TimeoutException,
+    WebDriverException,
+)
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from robot.clock import WIB
+from robot.faults import fault_point, fault_point_meanwhile
 
 from .base import (
     TOAST_ORDER_ID,
@@ -43,8 +52,10 @@ from .base import (
 from .browser import Browser, classify, driver_errors
 from .numbers import parse_int
 from .operator import OperatorPages
+from .pagejs import AWAIT_LIVE_JS, FIND_CANCEL_JS, FORM_JS, READ_LIVE_JS, TOAST_JS
 from .selectors import load_selectors
-from .waits import RaceTolerantWait
+from .tabs import LiveTab, Tabs, path_of
+from .waits import RaceTolerantWait, is_navigation_race
 
 log = logging.getLogger("adapters")
 _DRIVER_ERRORS = driver_errors()
@@ -59,31 +70,28 @@ WAIT_POLL_S = 0.1
 ORDER_FIELDS = ("order_id", "emiten", "price", "lot", "filled", "status")
 PORTFOLIO_FIELDS = ("emiten", "lot")
 
-# One round trip: headers and cell texts of a table, plus each row's data-key if it has one.
-READ_TABLE_JS = """
-const table = document.querySelector(arguments[0]);
-if (!table) { return null; }
-const headers = Array.from(table.querySelectorAll('thead th, tr:first-child th'))
-    .map(th => th.textContent.trim());
-const rows = Array.from(table.querySelectorAll('tbody tr')).map(tr =>
-    Array.from(tr.querySelectorAll('td')).map(td => td.textContent.trim()));
-return {headers: headers, rows: rows};
-"""
+# How long a read of a live list waits, after an order or cancel click, for the page to show
+# the list as it is after the click (its own long poll answers at once when the broker's lists
+# changed), before it is reloaded instead (bounded by the action timeout too).
+READBACK_WAIT_S = 5.0
 
-# The cancel button in the row whose order-id cell equals arguments[2].
-FIND_CANCEL_JS = """
-const table = document.querySelector(arguments[0]);
-if (!table) { return null; }
-const headers = Array.from(table.querySelectorAll('thead th')).map(th => th.textContent.trim());
-const col = headers.indexOf(arguments[1]);
-for (const tr of table.querySelectorAll('tbody tr')) {
-  const cells = tr.querySelectorAll('td');
-  if (col >= 0 && cells[col] && cells[col].textContent.trim() === arguments[2]) {
-    return tr.querySelector(arguments[3]);
-  }
-}
-return null;
-"""
+# The script timeout: above the longest bound a page script is given (the action timeout).
+SCRIPT_TIMEOUT_MARGIN_S = 10.0
+
+
+@dataclass
+class FillPlan:
+    """What the order form needs for one order: the fields to find (key -> css), the ones to
+    type (key, text) and the ones to click first (the sell side)."""
+
+    fields: dict[str, str]
+    typed: list[tuple[str, str]] = dc_field(default_factory=list)
+    clicks: list[str] = dc_field(default_factory=list)
+    # emptied and left so: a live form keeps what an earlier order typed (its TP/CL)
+    cleared: list[str] = dc_field(default_factory=list)
+    # checkboxes set to a state (key -> checked), before anything is typed: a toggle that
+    # shows fields (Ajaib's auto order)
+    toggles: dict[str, bool] = dc_field(default_factory=dict)
 
 
 class SelectorAdapter(OperatorPages, BrokerAdapter):
@@ -97,6 +105,15 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
         self.native_tp_cl = bool(self.sel.get("native_tp_cl"))
         self.fmt = self.sel.get("number_format", "plain")
         self.timeout = settings.action_timeout_s
+        self.fill_mode = self.sel.get("fill", "keys")
+        self.tabs = Tabs(self.sel.get("live"))
+        # The order form as FORM_JS found it during the current submission (None: look again).
+        self._form: dict | None = None
+        self._plan: FillPlan | None = None  # the current submission's
+        self._order_page_dirty = False  # the live order form needs a reload before the next
+        # Live lists that changed by our click (page -> when): their next read waits for it.
+        self._changing: dict[str, datetime] = {}
+        self._timeouts_set_for: WebDriver | None = None
         drivers_dir = settings.state_db.parent / ".drivers"
         self.browser = Browser(
             account.id,
@@ -159,7 +176,9 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
         self.progress()
 
     def open_page(self, key: str, **params) -> None:
-        """Navigate and wait until the page is either logged in or the login page."""
+        """Load a page in the first tab and wait until it is either logged in or the login
+        page (SessionExpired)."""
+        self.tabs.show_main(self.driver)
         self.navigate(self.url(key, **params))
         self._wait_logged_in_page(key)
 
@@ -182,6 +201,27 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
             ) from None
         if state == "out":
             raise SessionExpired(f"{self.broker.name}: the broker shows its login page")
+
+    def _prepare_driver(self) -> None:
+        """Once per browser: the script timeout above every bound a page script is given."""
+        if self._timeouts_set_for is not self.driver:
+            self.driver.set_script_timeout(self.timeout + SCRIPT_TIMEOUT_MARGIN_S)
+            self._timeouts_set_for = self.driver
+
+    def _live_tab(self, page: str) -> tuple[LiveTab, bool]:
+        """``page``'s tab, made the active one; opened and loaded when it had none (then the
+        second value is True: what it shows was loaded just now)."""
+        tab = self.tabs.show(self.driver, page)
+        if tab is not None:
+            return tab, False
+        tab = self.tabs.open_new(self.driver, page, self.url(page), self.clock.now())
+        self._load_live(tab)
+        return tab, True
+
+    def _load_live(self, tab: LiveTab) -> None:
+        self.navigate(tab.url)
+        tab.loaded_at = tab.fresh_at = self.clock.now()
+        tab.rows, tab.updated = None, None
 
     def wait(self, timeout: float | None = None) -> WebDriverWait:
         """Every wait of the adapters: a navigation racing a look is "not yet" (adapters/waits.py),
@@ -209,14 +249,26 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
         ).path.rstrip("/")
 
     def is_session_valid(self) -> bool:
+        """Always a fresh load: a live page may not have noticed yet that the session ended."""
+
+        def run():
+            if not self.tabs.is_live("open_orders"):
+                self.open_page("open_orders")
+                return
+            tab, loaded = self._live_tab("open_orders")
+            if not loaded:
+                self._load_live(tab)
+            self._wait_logged_in_page("open_orders")
+
         try:
-            self._guard(self.open_page, "open_orders")
+            self._guard(run)
             return True
         except SessionExpired:
             return False
 
     def login(self, username: str, password: str) -> None:
         def run():
+            self.tabs.show_main(self.driver)
             self.navigate(self.url("login"))
             form = self.sel["login_form"]
             self.type_into("login_form.username", form["username"], username)
@@ -261,7 +313,12 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
         return self._guard(self._submit, order, before_click, dry_run, after_click)
 
     def _submit(self, order, before_click, dry_run, after_click) -> SubmitResult:
-        self.open_page("order")
+        self._prepare_driver()
+        self._form = None
+        self._plan = plan = self.fill_plan(order)
+        self._open_form(plan)
+        self.progress()  # the form is shown (loaded, or found on its live tab)
+        self._order_page_dirty = True  # until the toast: whatever happens, a new page next time
         steps = self.sel["steps"]
         final = "confirm" if "confirm" in steps else "submit"  # the click that places the order
         result = None
@@ -270,29 +327,150 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
             if step == final:
                 if dry_run:
                     return SubmitResult("dry run: form filled, submit not clicked", dry_run=True)
+                fault_point("after_fill")  # the form is complete, nothing is clicked
                 before_click()
+                self._lists_change()
                 getattr(self, f"step_{step}")(order)
                 if after_click:
                     after_click()
             elif step == "toast":
-                result = self.wait_toast()
+                fault_point_meanwhile("toast_pending")
+                try:
+                    result = self.wait_toast()
+                except BrokerRejected:
+                    self._order_page_dirty = bool(plan.clicks)  # answered: the page is usable
+                    raise
+                self._order_page_dirty = bool(plan.clicks)
             else:
                 getattr(self, f"step_{step}")(order)
         if result is None:  # the selectors schema requires a toast step
             raise AdapterError(f"{self.broker.name}: the order steps read no toast")
         return result
 
-    def step_fill(self, order: OrderRequest) -> None:
+    # The order form: one script finds every field (and clears them, or in fill "script" mode
+    # sets them), one W3C Actions perform() types them with trusted key events.
+    def fill_plan(self, order: OrderRequest) -> FillPlan:
+        """The fields this order needs, what to type into each, and what to click first."""
         form = self.sel["order_form"]
+        keys = ["stock_input", "price_input", "lot_input", "submit_btn"]
+        plan = FillPlan({})
         if order.side == Side.SELL:
             if not form.get("side_sell"):
                 raise AdapterError(f"{self.broker.name}: selectors have no order_form.side_sell")
-            self.find("order_form.side_sell", form["side_sell"]).click()
-        self.type_into("order_form.stock_input", form["stock_input"], order.emiten)
-        self.type_into("order_form.price_input", form["price_input"], order.price)
-        self.type_into("order_form.lot_input", form["lot_input"], order.lot)
-        if order.side == Side.BUY and self.native_tp_cl and "auto_order" not in self.sel["steps"]:
-            self.fill_tp_cl(order)
+            keys.append("side_sell")
+            plan.clicks.append("side_sell")
+        plan.typed += [
+            ("stock_input", order.emiten),
+            ("price_input", str(order.price)),
+            ("lot_input", str(order.lot)),
+        ]
+        own_tp_cl = self.native_tp_cl and "auto_order" not in self.sel["steps"]
+        for key, value in (("tp_input", order.tp), ("cl_input", order.cl)):
+            if not form.get(key):
+                continue
+            keys.append(key)
+            if order.side == Side.BUY and own_tp_cl and value is not None:
+                plan.typed.append((key, str(value)))
+            else:
+                plan.cleared.append(key)
+        plan.fields = {k: form[k] for k in keys}
+        return plan
+
+    def _form_look(self, plan: FillPlan) -> dict:
+        """FORM_JS once: where the browser is, the form's elements; the fields are cleared (or,
+        in fill "script" mode, set) when the page is logged in and has them all."""
+        pad = self.sel.get("pin_pad") or {}
+        script = self.fill_mode == "script"
+        return self.driver.execute_script(
+            FORM_JS,
+            plan.fields,
+            self.sel["login_check"],
+            self.sel["login_form"]["username"],
+            pad.get("container"),
+            [k for k, _ in plan.typed] + plan.cleared,
+            {**dict(plan.typed), **dict.fromkeys(plan.cleared, "")} if script else None,
+            plan.clicks if script else [],
+            [self.sel["toast_success"], self.sel["toast_error"]],
+            plan.toggles if script else {},
+        )
+
+    def _open_form(self, plan: FillPlan) -> dict:
+        """The order page shown (a live page's tab, or loaded in the first tab) and looked at."""
+        if self.tabs.is_live("order"):
+            tab, loaded = self._live_tab("order")
+            if not loaded and self._order_page_dirty:
+                # the last submission clicked the sell side (the page's default, buy, is back
+                # only with a new page: the selectors name no buy side to click), or ended
+                # before its toast (a dialog may be left open): start from a new page
+                self._load_live(tab)
+                loaded = True
+            self._order_page_dirty = False
+            form = self._form_look(plan)
+            if not loaded and (
+                form["state"] not in ("in", "pin")
+                or form["missing"]
+                or path_of(form["url"]) != path_of(tab.url)
+            ):
+                log.info("reloading the order page (%s, %s)", form["state"], form["url"])
+                self._load_live(tab)
+                form = self._form_look(plan)
+        else:
+            self.tabs.show_main(self.driver)
+            self.navigate(self.url("order"))
+            form = self._form_look(plan)
+        return self._settled_form(plan, form)
+
+    def _settled_form(self, plan: FillPlan, form: dict | None = None) -> dict:
+        """Wait (if need be) until the page is the logged-in form with every field, the PIN pad
+        or the login page; remember it as the form of this submission."""
+
+        def ready(form: dict) -> bool:
+            return form["state"] in ("out", "pin") or (
+                form["state"] == "in" and not form["missing"]
+            )
+
+        if form is None or not ready(form):
+            try:
+                form = self.wait().until(
+                    lambda d: (lambda f: f if ready(f) else False)(self._form_look(plan))
+                )
+            except TimeoutException:
+                form = self._form_look(plan)
+                if form["state"] == "in":
+                    key = form["missing"][0]
+                    raise SelectorMissing(
+                        f"order_form.{key}", plan.fields[key], self.driver.current_url
+                    ) from None
+                if form["state"] != "out":
+                    raise AdapterError(
+                        f"unexpected order page ({form['url']}): neither logged in nor the "
+                        "login page"
+                    ) from None
+        if form["state"] == "out":
+            raise SessionExpired(f"{self.broker.name}: the broker shows its login page")
+        self._form = form
+        return form
+
+    def step_fill(self, order: OrderRequest) -> None:
+        plan = self._plan or self.fill_plan(order)
+        form = self._form or self._settled_form(plan)
+        if form["state"] == "pin":
+            raise AdapterError(f"{self.broker.name}: the PIN pad shows, and no step types it")
+        if self.fill_mode == "script":
+            return  # FORM_JS set every value when it found the form
+        found = form["found"]
+        for key in plan.clicks:
+            # WebDriver's element click: it also selects an <option> (the side of some forms),
+            # which a pointer action cannot click
+            found[key].click()
+        chain = ActionChains(self.driver, duration=0)
+        for key, want in plan.toggles.items():
+            if form["checked"].get(key) != want:
+                chain.click(found[key])  # its change handler shows the fields typed next
+        for key, text in plan.typed:
+            chain.click(found[key])
+            chain.send_keys(text)
+        chain.perform()
 
     def fill_tp_cl(self, order: OrderRequest) -> None:
         form = self.sel["order_form"]
@@ -302,32 +480,62 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
             self.type_into("order_form.cl_input", form["cl_input"], order.cl)
 
     def step_submit(self, order: OrderRequest) -> None:
-        self.find("order_form.submit_btn", self.sel["order_form"]["submit_btn"]).click()
+        button = (self._form or {}).get("found", {}).get("submit_btn")
+        if button is None:
+            button = self.find("order_form.submit_btn", self.sel["order_form"]["submit_btn"])
+        button.click()
 
+    def _lists_change(self) -> None:
+        """Our click is about to change the broker's lists: the next read of each live list
+        waits until the page shows them as they are after it."""
+        now = self.clock.now()
+        for page in ("open_orders", "history", "portfolio"):
+            if self.tabs.is_live(page):
+                self._changing[page] = now
+
+    # The answer to a click: one execute_async_script with a MutationObserver (TOAST_JS).
     def wait_toast(self) -> SubmitResult:
-        ok, err = self.sel["toast_success"], self.sel["toast_error"]
-
-        def toast(d):
-            for css, kind in ((ok, "ok"), (err, "err")):
-                for el in d.find_elements(By.CSS_SELECTOR, css):
-                    text = el.text.strip()
-                    if text:
-                        return kind, text
-            if d.find_elements(
-                By.CSS_SELECTOR, self.sel["login_form"]["username"]
-            ) and not d.find_elements(By.CSS_SELECTOR, self.sel["login_check"]):
-                return "login", ""
-            return False
-
-        try:
-            kind, text = self.wait().until(toast)
-        except TimeoutException:
-            raise ActionTimeout("no success or error toast after the click") from None
+        self._prepare_driver()
+        found = self._toast_once(self.timeout)
+        if found is None:
+            raise ActionTimeout("no success or error toast after the click")
+        kind, text = found
         if kind == "login":
             raise SessionExpired("the broker asked for a login after the click")
         if kind == "err":
             raise BrokerRejected(text, retryable=self._retryable(text))
         return SubmitResult(text, self.toast_order_id(text))
+
+    def _toast_script(self, bound_s: float):
+        return self.driver.execute_async_script(
+            TOAST_JS,
+            self.sel["toast_success"],
+            self.sel["toast_error"],
+            self.sel["login_form"]["username"],
+            self.sel["login_check"],
+            int(bound_s * 1000),
+        )
+
+    def _toast_once(self, bound_s: float):
+        """The first new toast (or the login form) within ``bound_s``; None when none came. A
+        click that navigates replaces the document under the script: then the race-tolerant
+        wait looks again on the new page."""
+        started = time.monotonic()
+        try:
+            return self._toast_script(bound_s)
+        except TimeoutException:
+            # chromedriver also ends an async script whose document was replaced with "script
+            # timeout", well before its timeout: that is the navigation, not the bound
+            if time.monotonic() - started >= bound_s:
+                raise
+        except WebDriverException as exc:
+            if not (is_navigation_race(exc) or "unloaded" in (exc.msg or "").lower()):
+                raise
+        log.debug("the page changed under the toast observer; looking on the new page")
+        try:
+            return self.wait().until(lambda d: self._toast_script(0) or False)
+        except TimeoutException:
+            return None
 
     def toast_order_id(self, text: str | None) -> str | None:
         """The selectors file's toast_order_id pattern (null: the toast names none)."""
@@ -345,35 +553,159 @@ class SelectorAdapter(OperatorPages, BrokerAdapter):
         return any(re.search(p, text) for p in patterns)
 
     def cancel_order(self, order_id: str) -> str:
-        def run():
-            self.open_page("open_orders")
+        def look() -> dict:
             cols = self.sel["columns"]["open_orders"]
-            button = self.driver.execute_script(
+            return self.driver.execute_script(
                 FIND_CANCEL_JS,
                 self.sel["open_orders_table"],
                 cols["order_id"],
                 str(order_id),
                 self.sel["cancel_btn"],
+                self.sel["login_check"],
+                self.sel["login_form"]["username"],
+                [self.sel["toast_success"], self.sel["toast_error"]],
             )
-            if button is None:
+
+        def run():
+            self._prepare_driver()
+            if self.tabs.is_live("open_orders"):
+                tab, loaded = self._live_tab("open_orders")
+                found = look()
+                if not loaded and (found["button"] is None or found["state"] != "in"):
+                    self._load_live(tab)  # an older view of the list: look at a fresh one
+                    found = look()
+            else:
+                self.open_page("open_orders")
+                found = look()
+            if found["state"] == "out":
+                raise SessionExpired(f"{self.broker.name}: the broker shows its login page")
+            if not found["table"]:
+                raise SelectorMissing(
+                    "open_orders_table", self.sel["open_orders_table"], found["url"]
+                )
+            if found["button"] is None:
                 raise BrokerRejected(f"order {order_id} is not in the open orders (already done?)")
-            button.click()
+            self._lists_change()
+            found["button"].click()
             return self.wait_toast().message
 
         return self._guard(run)
 
     # ------------------------------------------------------------------------------- tables
+    def _read_args(self, page: str, table_key: str) -> list:
+        return [
+            self.sel[table_key],
+            self.sel["login_check"],
+            self.sel["login_form"]["username"],
+            self.tabs.last_updated.get(page),
+        ]
+
+    def _read_loaded(self, page: str, table_key: str) -> dict:
+        """Read a page just loaded: one script, looked at again only while the page is neither
+        logged in nor the login page (SessionExpired; SelectorMissing without the table)."""
+        args = self._read_args(page, table_key)
+        data = self.driver.execute_script(READ_LIVE_JS, *args)
+        if data["state"] == "none":
+            try:
+                data = self.wait().until(
+                    lambda d: (lambda r: r if r["state"] != "none" else False)(
+                        d.execute_script(READ_LIVE_JS, *args)
+                    )
+                )
+            except TimeoutException:
+                raise AdapterError(
+                    f"unexpected page for {page!r} ({self.driver.title!r}): neither logged in "
+                    "nor the login page"
+                ) from None
+        if data["state"] == "out":
+            raise SessionExpired(f"{self.broker.name}: the broker shows its login page")
+        if data["table"] is None:
+            raise SelectorMissing(table_key, self.sel[table_key], data["url"])
+        return data
+
     def read_table(self, page: str, table_key: str) -> dict:
-        """Headers and rows of a page's table in one round trip."""
+        """Headers and rows of a page's table: a classic page is loaded and read in one script;
+        a live page is read on its tab in one script, and reloaded only when stale."""
 
         def run():
-            self.open_page(page)
-            data = self.driver.execute_script(READ_TABLE_JS, self.sel[table_key])
-            if data is None:
-                raise SelectorMissing(table_key, self.sel[table_key], self.driver.current_url)
-            return data
+            if self.tabs.is_live(page):
+                return self._read_live(page, table_key)["table"]
+            self.tabs.show_main(self.driver)
+            self.navigate(self.url(page))
+            return self._read_loaded(page, table_key)["table"]
 
         return self._guard(run)
+
+    def _read_live(self, page: str, table_key: str) -> dict:
+        self._prepare_driver()
+        tab, loaded = self._live_tab(page)
+        since = self._changing.pop(page, None)
+        if loaded:
+            data = self._read_loaded(page, table_key)
+        else:
+            before_rows = tab.rows
+            seen = self._await_change(page, table_key, tab, since) if since else None
+            data = seen or self.driver.execute_script(
+                READ_LIVE_JS, *self._read_args(page, table_key)
+            )
+            why = self.tabs.stale(page, tab, data, self.clock.now())
+            if (
+                why is None
+                and since is not None
+                and not self.tabs.updated_since(page, data, since, before_rows)
+            ):
+                why = "it did not show the lists after our click in time"
+            if why:
+                log.info("reloading the %s page: %s", page, why)
+                self._load_live(tab)
+                data = self._read_loaded(page, table_key)
+        self.tabs.seen(tab, data)
+        return data
+
+    def _await_change(
+        self, page: str, table_key: str, tab: LiveTab, since: datetime
+    ) -> dict | None:
+        """Read a live list once it shows the lists after ``since`` (our click): AWAIT_LIVE_JS
+        resolves on the first change, which may still be an older answer of the page's long
+        poll, so it is asked again with the new baseline, within READBACK_WAIT_S. None when
+        the page navigated under the script (a live page sent to the login page)."""
+        started = time.monotonic()
+        deadline = started + min(self.timeout, READBACK_WAIT_S)
+        rows, updated = tab.rows, tab.updated
+        args = self._read_args(page, table_key)
+        for looks in range(1, 1000):
+            bound = max(0.0, deadline - time.monotonic())
+            try:
+                data = self.driver.execute_async_script(
+                    AWAIT_LIVE_JS,
+                    *args,
+                    json.dumps(rows, separators=(",", ":"), ensure_ascii=False),
+                    updated,
+                    int(bound * 1000),
+                )
+            except TimeoutException:
+                return None  # the page went away under the script (below): read it again
+            except WebDriverException as exc:
+                if not (is_navigation_race(exc) or "unloaded" in (exc.msg or "").lower()):
+                    raise
+                return None
+            if (
+                data["timed_out"]
+                or bound == 0
+                or data["state"] != "in"
+                or data["table"] is None
+                or self.tabs.updated_since(page, data, since, tab.rows)
+            ):
+                log.debug(
+                    "%s page after the click: %d look(s), %.0f ms%s",
+                    page,
+                    looks,
+                    (time.monotonic() - started) * 1000,
+                    " (timed out)" if data["timed_out"] else "",
+                )
+                return data
+            rows, updated = data["table"]["rows"], data["updated"]
+        return None
 
     def _rows(
         self, data: dict, columns: dict, table_key: str, required: tuple[str, ...]

@@ -35,8 +35,12 @@ class IpotAdapter(SelectorAdapter):
         """Unlock trading if the page asks for the PIN (once per broker session)."""
         pad = self.sel["pin_pad"]
         form = self.sel["order_form"]
-        if not self.driver.find_elements(By.CSS_SELECTOR, pad["container"]):
+        if self._form is not None:  # the order page was looked at in one script (FORM_JS)
+            if self._form["state"] != "pin":
+                return
+        elif not self.driver.find_elements(By.CSS_SELECTOR, pad["container"]):
             return
+        self._form = None  # the page changes: the fill looks at the form again
         keys = {k.text.strip(): k for k in self.driver.find_elements(By.CSS_SELECTOR, pad["key"])}
         for digit in self._pin():
             if digit not in keys:

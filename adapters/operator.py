@@ -22,6 +22,8 @@ from .waits import RaceTolerantWait
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
 
+    from .tabs import Tabs
+
 log = logging.getLogger("adapters")
 
 # `robot login`: how long the browser must have left the login page before the logged-in marker
@@ -93,13 +95,16 @@ class OperatorPages:
 
         def navigate(self, url: str) -> None: ...
 
+        tabs: Tabs
+
     def wait_for_login(self, timeout: float, poll: float) -> bool:
         """Open the login page and wait until logged in (LoginWatch: on the page the broker
         lands on, or on the open orders page once the login page was left)."""
         watch = LoginWatch(self)
         try:
             # navigate() raises the typed errors itself (BrokerUnreachable names the URL); only
-            # the wait below can time out
+            # the wait below can time out; the first tab, where classic pages load
+            self.tabs.show_main(self.driver)
             self.navigate(self.url("login"))
             RaceTolerantWait(self.driver, timeout, poll_frequency=poll).until(
                 lambda d: watch.seen()
@@ -115,4 +120,8 @@ class OperatorPages:
     def probe(self, emiten: str) -> dict[str, PageView]:
         from .probe import walk  # only the operator's probe needs it, never a worker
 
+        try:
+            self.tabs.show_main(self.driver)  # it loads every page in the first tab
+        except Exception as exc:  # noqa: BLE001 - a closed window is BrowserCrashed
+            raise classify(exc) from None
         return walk(self, emiten)

@@ -29,6 +29,7 @@ NAVIGATION_RACES = (
     "cannot find context with specified id",
     "inspected target navigated or closed",
     "no node with given id",
+    "document unloaded while waiting for result",  # an async script whose page went away
 )
 
 

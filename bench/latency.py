@@ -94,13 +94,16 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
         def robot_procs():
             return [me] + [p for pid in browser_pids for p in tree(pid)]
 
-        # count WebDriver commands (every Selenium call goes through driver.execute)
+        # count WebDriver commands, by kind (every Selenium call goes through driver.execute:
+        # wrapped here, in the bench process, so the product's code stays as it runs)
         commands = [0]
+        kinds: dict[str, int] = {}
         orig_execute = adapter.driver.execute
 
-        def counting_execute(*a, **kw):
+        def counting_execute(command, *a, **kw):
             commands[0] += 1
-            return orig_execute(*a, **kw)
+            kinds[command] = kinds.get(command, 0) + 1
+            return orig_execute(command, *a, **kw)
 
         adapter.driver.execute = counting_execute
 
@@ -138,6 +141,7 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
                 )
                 spans.clear()
                 commands[0] = 0
+                kinds.clear()
                 cpu, sim_cpu = CpuLedger(), CpuLedger()
                 c0, s0 = cpu.look(robot_procs()), sim_cpu.look([sim_proc])
                 t_epoch = time.time()
@@ -172,6 +176,7 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
                         "robot_cpu_s": robot_cpu,
                         "sim_cpu_s": broker_cpu,
                         "webdriver_commands": commands[0],
+                        "commands_by_kind": dict(kinds),
                         "adapter_s": by,
                         "engine_s": wall - sum(by.values()),
                     }
@@ -184,6 +189,7 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
                 "overhead_ms": summary([r["overhead_s"] * 1000 for r in rs], 1),
                 "requests": summary([r["requests"] for r in rs], 1),
                 "webdriver_commands": summary([r["webdriver_commands"] for r in rs], 1),
+                "commands_by_kind_last": rs[-1]["commands_by_kind"] if rs else {},
                 "robot_cpu_ms": summary([r["robot_cpu_s"] * 1000 for r in rs], 1),
                 "simulator_cpu_ms": summary([r["sim_cpu_s"] * 1000 for r in rs], 1),
                 "steps": summary([r["steps"] for r in rs], 1),
@@ -218,16 +224,27 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
 
 
 if __name__ == "__main__":
+    import argparse
     import json
-    import sys
 
-    if "--wait-poll" in sys.argv:  # before/after of adapters.generic.WAIT_POLL_S
-        r = run(variants=[(0.0, 0.5), (0.0, 0.1)], n=10 if "--quick" in sys.argv else 20)
+    ap = argparse.ArgumentParser(
+        description="Order latency (task PENDING -> confirmed by read-back) on the stockbit "
+        "skin: wall time, robot overhead, WebDriver commands and broker requests per order."
+    )
+    ap.add_argument("--quick", action="store_true", help="4 orders per latency instead of 20")
+    ap.add_argument(
+        "--wait-poll",
+        action="store_true",
+        help="compare adapters.generic.WAIT_POLL_S 0.5 s and 0.1 s at UI latency 0 instead",
+    )
+    args = ap.parse_args()
+    if args.wait_poll:  # before/after of adapters.generic.WAIT_POLL_S
+        r = run(variants=[(0.0, 0.5), (0.0, 0.1)], n=10 if args.quick else 20)
         from common import save
 
         save("latency-wait-poll", r)
     else:
-        r = run("--quick" in sys.argv)
+        r = run(args.quick)
     for v in r["by_latency"].values():
         v.pop("raw")
     print(json.dumps(r, indent=1))

@@ -48,7 +48,8 @@ def per_cell_read(driver, css: str) -> dict:
 
 def run(quick: bool = False) -> dict:
     from adapters.base import OrderRequest, Side
-    from adapters.generic import READ_TABLE_JS
+    from adapters.generic import ORDER_FIELDS
+    from adapters.pagejs import READ_TABLE_JS
 
     blocks, per_block = (4, 3) if quick else (6, 6)
     root = scratch("poll")
@@ -78,11 +79,11 @@ def run(quick: bool = False) -> dict:
 
         def project_read():
             data = driver.execute_script(READ_TABLE_JS, css)
-            return adapter._rows(data, cols, "open_orders")
+            return adapter._rows(data, cols, "open_orders", ORDER_FIELDS)
 
         def cell_read():
             data = per_cell_read(driver, css)
-            return adapter._rows(data, cols, "open_orders")
+            return adapter._rows(data, cols, "open_orders", ORDER_FIELDS)
 
         def project_poll():
             return adapter.get_open_orders()

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -38,6 +36,7 @@ from adapters.base import (
 from . import calendar as idx, rules
 from .clock import Clock
 from .config import Account, Settings
+from .faults import fault_point
 from .orders import (
     ORDER_AT_BROKER,
     ORDER_LIVE,
@@ -56,34 +55,6 @@ RETRY_BASE_S = 5.0  # simulated seconds, doubled per attempt
 IDLE_READ_S = 30.0  # simulated seconds between reads while nothing of ours is live
 NATIVE_PRICE_EVERY_S = 60.0  # simulated seconds between price reads of a stock whose native
 # TP/CL is watched (each read is a page load)
-
-
-def fault_point(name: str) -> None:
-    """Test instrumentation: SIGKILL this process at a named point of the submission.
-
-    Armed by ROBOT_FAULT_POINT=<name> and ROBOT_FAULT_ONCE=<marker file>; it fires once (the
-    marker is created first), so the restarted worker proceeds. With ROBOT_FAULT_HOLD=<FIFO>
-    the process is held at the point instead, until a test opens that FIFO for writing and
-    closes it (a deterministic "meanwhile", no sleeps). Inert in normal runs.
-    """
-    if os.environ.get("ROBOT_FAULT_POINT") != name:
-        return
-    marker = os.environ.get("ROBOT_FAULT_ONCE")
-    if marker:
-        try:
-            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            os.close(fd)
-        except FileExistsError:
-            return
-    hold = os.environ.get("ROBOT_FAULT_HOLD")
-    if hold:
-        log.warning("fault point %s: holding until %s is written to", name, hold)
-        with open(hold, "rb") as fifo:  # a FIFO: blocks until the test opens it to write
-            fifo.read()  # ... and returns when the test closes it
-        log.warning("fault point %s: released", name)
-        return
-    log.warning("fault point %s: killing this worker", name)
-    os.kill(os.getpid(), signal.SIGKILL)
 
 
 class ClickWithheld(AdapterError):

@@ -197,7 +197,16 @@ FAULT_SCENARIO = {
 
 
 @pytest.mark.parametrize(
-    "point", ["before_intent", "after_intent", "after_click", "after_toast", "after_readback"]
+    "point",
+    [
+        "before_intent",
+        "after_intent",
+        "after_fill",  # the adapter: the form is filled in one script/perform, nothing clicked
+        "after_click",
+        "toast_pending",  # the adapter: clicked, its toast observer waiting in the browser
+        "after_toast",
+        "after_readback",
+    ],
 )
 def test_sigkill_at_each_step_of_a_submission_sends_exactly_one_order(tmp_path, days, point):
     scenario = tmp_path / "one-order.yaml"
@@ -217,14 +226,23 @@ def test_sigkill_at_each_step_of_a_submission_sends_exactly_one_order(tmp_path, 
         env={"ROBOT_FAULT_POINT": point, "ROBOT_FAULT_ONCE": str(marker)},
     )
     days.append(day)
+    if point == "toast_pending":
+        # the broker answers a little slowly (0.2 s wall, 30 s simulated: the order still goes
+        # in while the price is at its limit): the kill lands while the toast is still to come
+        day.sim.set_latency(0.2)
     day.start_robot()
+    if point == "toast_pending":
+        from waiting import wait_for
+
+        wait_for(marker.exists, 300, "the worker to reach the toast observer")
+        day.sim.set_latency(0.0)  # the rest of the day at full speed (the TP at 10:00)
     code, out = day.finish()
     assert code == 0, out[-3000:]
     assert marker.exists(), f"the fault point {point} was never reached"
     crashes = day.rows("SELECT payload FROM events WHERE type = 'WORKER_CRASHED'")
     assert len(crashes) == 1 and "-9" in json.loads(crashes[0]["payload"])["reason"]
     buys = day.entries("ACC_STOCKBIT", "BBCA")
-    if point == "after_click" and not buys:
+    if point in ("after_click", "toast_pending") and not buys:
         # the click returned but the browser died with the worker before its POST left (seen on
         # a loaded machine): nothing at the broker, and the robot must say it does not know,
         # never resend and never call it unsent
@@ -238,7 +256,7 @@ def test_sigkill_at_each_step_of_a_submission_sends_exactly_one_order(tmp_path, 
     assert task["state"] == "TP_HIT" == ledger_outcome(buys[0], day.ledger())
     orders = day.rows("SELECT * FROM orders WHERE task_id = 'K1' AND purpose = 'entry' ORDER BY id")
     assert [o["broker_order_id"] for o in orders if o["broker_order_id"]] == [buys[0]["order_id"]]
-    if point == "after_intent":
+    if point in ("after_intent", "after_fill"):
         # the first intent never got its click: settled NOT_SENT, the second attempt placed it
         assert [o["status"] for o in orders][0] == "NOT_SENT" and len(orders) == 2
     else:

@@ -285,3 +285,31 @@ def test_toast_order_id_is_a_regular_expression_with_a_group(tmp_path, pattern, 
     assert problem.key == "toast_order_id" and why in problem.message and problem.line
     data["toast_order_id"] = "Ref (\\d+)"
     load_selectors(write(tmp_path, data, "ok.json"), "lotus", SelectorAdapter.STEPS)
+
+
+def test_fill_is_keys_or_script(tmp_path):
+    data = base("stockbit")
+    data["fill"] = "typing"
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(write(tmp_path, data), "stockbit", SelectorAdapter.STEPS)
+    (problem,) = err.value.problems
+    assert problem.key == "fill" and "'keys'" in problem.message and problem.line
+    data["fill"] = "script"
+    load_selectors(write(tmp_path, data, "ok.json"), "stockbit", SelectorAdapter.STEPS)
+
+
+@pytest.mark.parametrize(
+    "live, key",
+    [
+        ({"pages": ["orders"]}, "live.pages[0]"),
+        ({"pages": ["open_orders"], "max_age_s": 0}, "live.max_age_s"),
+        ({"pages": ["open_orders"], "last_updated": {"open_orders": ""}}, "live.last_updated"),
+        ({"last_updated": {}}, "live"),
+    ],
+)
+def test_live_pages_are_checked(tmp_path, live, key):
+    data = base("stockbit")
+    data["live"] = live
+    with pytest.raises(SelectorsError) as err:
+        load_selectors(write(tmp_path, data), "stockbit", SelectorAdapter.STEPS)
+    assert any(p.key.startswith(key) for p in err.value.problems), problems(err.value)
