@@ -13,11 +13,15 @@ alternating in blocks:
 
 Wall time is taken per call. CPU is the user+system time of this Python process, chromedriver
 and the whole Chromium tree over a block of calls (psutil), divided by the calls in the block.
+WebDriver commands and page loads (the ``get`` and ``refresh`` commands: every navigation the
+adapter makes) are counted per block too, by wrapping ``driver.execute`` as bench/latency.py
+does: a live page that is current is read without one (issue 17's goal for a poll).
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 from common import (
     PASSWORD,
@@ -44,6 +48,25 @@ def per_cell_read(driver, css: str) -> dict:
     for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr"):
         rows.append([td.text.strip() for td in tr.find_elements(By.CSS_SELECTOR, "td")])
     return {"headers": headers, "rows": rows}
+
+
+# the WebDriver commands that load a page (selenium's Command.GET and Command.REFRESH)
+PAGE_LOADS = ("get", "refresh")
+
+
+def count_commands(driver) -> Counter:
+    """Count the WebDriver commands ``driver`` sends, by kind, from now on: every Selenium call
+    goes through driver.execute, wrapped here in the bench process so the product's code stays
+    as it runs (as bench/latency.py counts an order's commands)."""
+    count: Counter = Counter()
+    orig = driver.execute
+
+    def counting_execute(command, *a, **kw):
+        count[command] += 1
+        return orig(command, *a, **kw)
+
+    driver.execute = counting_execute
+    return count
 
 
 def run(quick: bool = False) -> dict:
@@ -107,6 +130,7 @@ def run(quick: bool = False) -> dict:
                 out += tree(pid)
             return out
 
+        count = count_commands(driver)
         results = {}
         for variant, fns in (
             ("read", (("project", project_read), ("per_cell", cell_read))),
@@ -114,6 +138,8 @@ def run(quick: bool = False) -> dict:
         ):
             walls = {name: [] for name, _ in fns}
             cpus = {name: [] for name, _ in fns}
+            cmds = {name: [] for name, _ in fns}
+            loads = {name: [] for name, _ in fns}
             if variant == "read":
                 adapter.open_page("open_orders")
             for blk in range(blocks):
@@ -121,6 +147,7 @@ def run(quick: bool = False) -> dict:
                 for name, fn in order:
                     fn()  # warm
                     ledger = CpuLedger()
+                    count.clear()
                     c0 = ledger.look(procs())
                     for _ in range(per_block):
                         t0 = time.perf_counter()
@@ -129,10 +156,16 @@ def run(quick: bool = False) -> dict:
                         assert len(rows) == 10
                     c1 = ledger.look(procs())
                     cpus[name].append((c1 - c0) / per_block * 1000)
+                    cmds[name].append(sum(count.values()) / per_block)
+                    loads[name].append(sum(count[k] for k in PAGE_LOADS) / per_block)
             res = {
                 name: {
                     "ms_per_poll": summary(walls[name], 2),
                     "cpu_ms_per_poll": summary(cpus[name], 2),
+                    "webdriver_commands_per_poll": summary(cmds[name], 2),
+                    "page_loads_per_poll": summary(loads[name], 2),
+                    "page_loads": round(sum(loads[name]) * per_block),
+                    "calls": blocks * per_block,
                 }
                 for name, _ in fns
             }
