@@ -2,14 +2,70 @@
 
 from __future__ import annotations
 
+# Issue 17's goals, in its order: (figure, goal). Each is judged from this run's results by its
+# function in JUDGES (<key>_goal), which returns the "now" text and the verdict.
 GOALS = {
-    "scale": "20 accounts through the day, no missed deadline",
-    "memory": "<= 200 MB per account",
-    "poll": "poll >= 10x cheaper than per-cell reading",
-    "latency": "robot overhead per order p95 <= 250 ms",
-    "burst": "opening burst >= 8x faster than the sequential bot (N = 10)",
-    "recovery": "recovery <= 5 s median",
-    "steady": "<= 3 % of a core per account, 20 accounts TRADING at real time",
+    "latency": (
+        "robot overhead per order, p95 at UI latency 0 (task PENDING → confirmed by read-back)",
+        "<= 250 ms, <= 8 WebDriver commands, <= 3 broker requests (medians per order)",
+    ),
+    "poll": (
+        "whole poll (what a TRADING account does every 2 s): CPU of robot + chromedriver + "
+        "Chromium per poll",
+        "<= 25 ms per poll, no page load while the page is current",
+    ),
+    "scale": (
+        "accounts through a whole 25x accelerated day with every deadline met",
+        "20, in every run",
+    ),
+    "memory": (
+        "memory per account, PSS of worker + chromedriver + Chromium, at N = 20",
+        "<= 200 MiB",
+    ),
+    "burst": (
+        "opening burst, N = 10, UI latency 1.5 s, vs the sequential bot (same run)",
+        ">= 15x to the last toast, >= 12x to read-back",
+    ),
+    "cold_start": (
+        "cold start, N = 20, supervisor start → every account READY",
+        "<= 60 s, 0 crashes",
+    ),
+    "steady": (
+        "steady state at real time (clock 1x), 20 accounts TRADING for 10 minutes: CPU per account",
+        "measured; <= 3 % of a core",
+    ),
+    "recovery": (
+        "recovery after SIGKILL of a TRADING worker: kill → reconciled",
+        "median <= 5 s",
+    ),
+}
+
+# The figures before issue 17: the full run of 2026-11-25 that BENCHMARKS.md's notes describe
+# (poll, latency and recovery at commit b5a7de7; burst and scale, with the cold start, at commit
+# 10040e5; the steady state did not exist yet). Constants, because that run's raw JSON
+# (bench/out/, git-ignored) is not kept.
+PREVIOUS_RUN = "full run of 2026-11-25, commits b5a7de7 / 10040e5"
+PREVIOUS = {
+    "latency": "1248 ms (27 WebDriver commands, 5 broker requests)",
+    "poll": "168 ms (a page load each time)",
+    "scale": "5 (10 in one of two runs, 20 in none: 16 of 40 tasks placed late, 3 never)",
+    "memory": "293 MiB",
+    "burst": "8.8x to the last toast, 7.5x to read-back",
+    "cold_start": "297 s, 6 worker crashes",
+    "steady": "not measured",
+    "recovery": "median 4.68 s",
+}
+
+# the benchmark whose results judge each goal (to say when they come from an earlier run)
+SOURCE = {
+    "latency": "latency",
+    "poll": "poll",
+    "scale": "scale",
+    "memory": "scale",
+    "burst": "burst",
+    "cold_start": "scale",
+    "steady": "steady",
+    "recovery": "recovery",
 }
 
 
@@ -46,125 +102,248 @@ def _split(r) -> tuple[int, int]:
     return len(missed) - tp, tp
 
 
-def goals(res: dict) -> list[tuple[str, str, str]]:
-    out = []
-    scale = res.get("scale") or {}
-    runs = {r["accounts"]: r for r in scale.get("runs", []) if "accounts" in r}
-    if 20 in runs:
-        r = runs[20]
-        ok = r["deadlines_met"] and r["exit_code"] == 0
-        never, tp = _split(r)
-        out.append(
-            (
-                GOALS["scale"],
-                f"N = 20 at {_fmt(r['speed'])}x: {r['rejected_market_closed']} "
-                f"rejected for a closed market, {r['accepted_outside_submit_phase']} accepted "
-                f"outside a submit phase, {never} of {r['tasks']} tasks never placed, {tp} "
-                f"missed TP/CL, {len(r['filled_after_move'])} filled only after their price "
-                f"move (placed late)",
-                "met" if ok else "not met",
-            )
-        )
-    else:
-        out.append((GOALS["scale"], "N = 20 not run (quick mode or error)", "not measured"))
-    if runs:
-        n = max(runs)
-        r = runs[n]
-        peak = _g(r, "pss_per_account_mib", "peak", "median")
-        mean = _g(r, "pss_per_account_mib", "mean", "median")
-        out.append(
-            (
-                GOALS["memory"],
-                f"N = {n}: PSS per account (worker + chromedriver + "
-                f"Chromium) peak {_fmt(peak)} MiB, mean {_fmt(mean)} MiB (medians over "
-                f"accounts)",
-                "met" if peak is not None and peak * 1.048576 <= 200 else "not met",
-            )
-        )
+def _verdict(*checks: bool | None) -> str:
+    """ "not met" when any check failed; "not measured" when none failed but one could not be
+    made (its figure is missing from the results); else "met"."""
+    if any(c is False for c in checks):
+        return "not met"
+    return "not measured" if any(c is None for c in checks) else "met"
+
+
+def _le(x, limit) -> bool | None:
+    return None if x is None else x <= limit
+
+
+def _ge(x, limit) -> bool | None:
+    return None if x is None else x >= limit
+
+
+def _not_run(r) -> tuple[str, str]:
+    if isinstance(r, dict) and "error" in r:
+        return "no run completed (see Errors)", "not measured"
+    return "not run", "not measured"
+
+
+def _p95(d: dict, key: str, unit: str = "") -> str:
+    p95 = _g(d, key, "p95")
+    return "" if p95 is None else f" (p95 {_fmt(p95, unit)})"
+
+
+def _n(count: int, what: str) -> str:
+    return f"{count} {what}" + ("" if count == 1 else "s")
+
+
+def goals(res: dict) -> list[tuple[str, str, str, str, str]]:
+    """(figure, previous, now, goal, verdict) for each of issue 17's goals, in its order."""
+    rows = []
+    for key, (figure, goal) in GOALS.items():
+        now, verdict = JUDGES[key](res)
+        if _g(res, SOURCE[key], "from_earlier_run"):
+            now += " (from an earlier run)"
+        rows.append((figure, PREVIOUS[key], now, goal, verdict))
+    return rows
+
+
+def latency_goal(res: dict) -> tuple[str, str]:
+    lat = _g(res, "latency", "by_latency", "0")
+    if not lat:
+        return _not_run(res.get("latency"))
+    p95 = _g(lat, "wall_ms", "p95")
+    cmds = _g(lat, "webdriver_commands", "median")
+    reqs = _g(lat, "requests", "median")
+    now = (
+        f"p95 {_fmt(p95)} ms (p50 {_fmt(_g(lat, 'wall_ms', 'median'))} ms; {lat.get('orders')} "
+        f"orders); per order (median): {_fmt(cmds)} WebDriver commands"
+        f"{_p95(lat, 'webdriver_commands')}, {_fmt(reqs)} broker requests{_p95(lat, 'requests')}; "
+        f"robot CPU per order p50 {_fmt(_g(lat, 'robot_cpu_ms', 'median'))} ms"
+    )
+    return now, _verdict(_le(p95, 250), _le(cmds, 8), _le(reqs, 3))
+
+
+def poll_goal(res: dict) -> tuple[str, str]:
     poll = res.get("poll") or {}
-    if "read" in poll:
-        rc = poll["read"]["ratio_cpu_median"]
-        pc = poll["poll"]["ratio_cpu_median"]
-        out.append(
-            (
-                GOALS["poll"],
-                f"table read: {_fmt(rc)}x less CPU, "
-                f"{_fmt(poll['read']['ratio_wall_median'])}x less wall time; whole poll "
-                f"(navigation + read): {_fmt(pc)}x less CPU",
-                "met" if rc >= 10 else "not met",
-            )
+    project = _g(poll, "poll", "project")
+    if not project:
+        return _not_run(poll)
+    cpu = _g(project, "cpu_ms_per_poll", "median")
+    # judged on the median of the blocks: a page that went stale (its live data too old) is
+    # reloaded rightly, and that may happen in one block
+    loads = _g(project, "page_loads_per_poll", "median")
+    now = (
+        f"{_fmt(cpu)} ms CPU per poll (median of {poll.get('blocks')} blocks of "
+        f"{poll.get('calls_per_block')}; wall p50 {_fmt(_g(project, 'ms_per_poll', 'median'))} ms)"
+    )
+    if loads is None:
+        now += "; page loads not counted"
+    else:
+        now += (
+            f"; page loads per poll {_fmt(loads)} (median of blocks; {project.get('page_loads')} "
+            f"in {project.get('calls')} polls); WebDriver commands per poll "
+            f"{_fmt(_g(project, 'webdriver_commands_per_poll', 'median'))}"
         )
-    lat = _g(res, "latency", "by_latency") or {}
-    if "0" in lat:
-        p95 = lat["0"]["wall_ms"]["p95"]
-        out.append(
-            (
-                GOALS["latency"],
-                f"p95 {_fmt(p95)} ms at UI latency 0 (p50 "
-                f"{_fmt(lat['0']['wall_ms']['median'])} ms; robot CPU per order p50 "
-                f"{_fmt(lat['0']['robot_cpu_ms']['median'])} ms)",
-                "met" if p95 <= 250 else "not met",
-            )
+    return now, _verdict(_le(cpu, 25), None if loads is None else loads == 0)
+
+
+def _scale_runs(res: dict) -> dict[int, list[dict]]:
+    """scale.py's completed runs by N (a run that failed has no "accounts")."""
+    by_n: dict[int, list[dict]] = {}
+    for r in _g(res, "scale", "runs", default=None) or []:
+        if "accounts" in r:
+            by_n.setdefault(r["accounts"], []).append(r)
+    return dict(sorted(by_n.items()))
+
+
+def _scale_not_run(res: dict) -> tuple[str, str]:
+    if _g(res, "scale", "runs"):
+        return "no run completed (see the scale table)", "not measured"
+    return _not_run(res.get("scale"))
+
+
+def _day_ok(r: dict) -> bool:
+    return bool(r["deadlines_met"]) and r["exit_code"] == 0
+
+
+def _day_detail(r: dict) -> str:
+    never, tp = _split(r)
+    return (
+        f"N = {r['accounts']} at {_fmt(r['speed'])}x: {r['rejected_market_closed']} rejected "
+        f"for a closed market, {r['accepted_outside_submit_phase']} accepted outside a submit "
+        f"phase, {never} of {r['tasks']} tasks never placed, {tp} missed TP/CL, "
+        f"{len(r['filled_after_move'])} filled only after their price move (placed late)"
+    )
+
+
+def scale_goal(res: dict) -> tuple[str, str]:
+    by_n = _scale_runs(res)
+    if not by_n:
+        return _scale_not_run(res)
+    met = {n: sum(_day_ok(r) for r in rs) for n, rs in by_n.items()}
+    best = 0
+    for n, rs in by_n.items():
+        if met[n] < len(rs):
+            break
+        best = n
+    per_n = ", ".join(
+        f"{n}: {'yes' if met[n] == len(rs) else 'NO'}"
+        if len(rs) == 1
+        else f"{n}: in {met[n]} of {len(rs)} runs"
+        for n, rs in by_n.items()
+    )
+    now = f"{best} (every deadline met at N = {per_n})"
+    failed = len(_g(res, "scale", "runs", default=None) or []) - sum(map(len, by_n.values()))
+    if failed:
+        now += f"; {_n(failed, 'run')} failed (see the scale table)"
+    runs20 = by_n.get(20, [])
+    if not runs20:
+        return now + "; N = 20 not run", "not measured"
+    worst = next((r for r in runs20 if not _day_ok(r)), runs20[-1])
+    now += f"; {_day_detail(worst)}"
+    if met[20] < len(runs20):
+        return now, "not met"
+    # a day on a slower clock asks less of the machine than the goal's 25x
+    return now, "met" if all(r["speed"] >= 25 for r in runs20) else "not measured at 25x"
+
+
+def memory_goal(res: dict) -> tuple[str, str]:
+    by_n = _scale_runs(res)
+    if not by_n:
+        return _scale_not_run(res)
+    n = 20 if 20 in by_n else max(by_n)
+    # the worst of the runs at N: the goal holds in every run or not at all
+    r = max(by_n[n], key=lambda r: _g(r, "pss_per_account_mib", "peak", "median") or 0)
+    peak = _g(r, "pss_per_account_mib", "peak", "median")
+    now = (
+        f"N = {n}: peak {_fmt(peak)} MiB, mean "
+        f"{_fmt(_g(r, 'pss_per_account_mib', 'mean', 'median'))} MiB (medians over accounts)"
+    )
+    st = res.get("steady") or {}
+    if _g(st, "pss_per_account_mib", "median") is not None:
+        now += (
+            f"; steady state (N = {st['accounts']}, clock 1x): "
+            f"{_fmt(st['pss_per_account_mib']['median'])} MiB (median over accounts)"
         )
+    return now, _verdict(_le(peak, 200)) if n == 20 else "not measured at N = 20"
+
+
+def burst_goal(res: dict) -> tuple[str, str]:
     burst = res.get("burst") or {}
-    if burst.get("runs") and burst.get("ratio") is None:
-        out.append((GOALS["burst"], "no run completed (see the burst table)", "not measured"))
-    if burst.get("ratio") is not None:
-        n = burst.get("accounts")
-        # the same measure for both: the last success toast (the broker's confirmation); the
-        # robot's own read-back afterwards, which the bot does not do, is shown beside it
-        ratio = burst.get("ratio_toasts") or burst["ratio"]
-        toasts = (
-            f"robot {_fmt(burst['robot_toasts_s'])} s to the last toast, "
-            if burst.get("ratio_toasts")
-            else f"robot {_fmt(burst['robot_s'])} s, "
+    if burst.get("ratio") is None:
+        if burst.get("runs"):
+            return "no run completed (see the burst table)", "not measured"
+        return _not_run(burst)
+    n, lat = burst.get("accounts"), burst.get("ui_latency_s")
+    toasts, readback = burst.get("ratio_toasts"), burst["ratio"]
+    now = (
+        f"N = {n}, UI latency {lat} s, sequential bot {_fmt(burst['baseline_s'])} s: "
+        + (
+            f"{_fmt(toasts)}x to the last toast (robot {_fmt(burst.get('robot_toasts_s'))} s), "
+            if toasts
+            else "the last toast not timed, "
         )
-        out.append(
-            (
-                GOALS["burst"],
-                f"N = {n}: {toasts}sequential {_fmt(burst['baseline_s'])} s: "
-                f"{_fmt(ratio)}x"
-                + (
-                    f"; to the robot's read-back confirmation "
-                    f"{_fmt(burst['robot_s'])} s: {_fmt(burst['ratio'])}x"
-                    if burst.get("ratio_toasts")
-                    else ""
-                ),
-                ("met" if ratio >= 8 else "not met") if n == 10 else "not measured at N = 10",
-            )
-        )
-    rec = res.get("recovery") or {}
-    if _g(rec, "recovered_s", "median") is not None:
-        m = rec["recovered_s"]["median"]
-        out.append(
-            (
-                GOALS["recovery"],
-                f"median {_fmt(m)} s over {rec['kills']} kills",
-                "met" if m <= 5 else "not met",
-            )
-        )
-    out += steady_goal(res)
-    return out
+        + f"{_fmt(readback)}x to read-back (robot {_fmt(burst['robot_s'])} s)"
+    )
+    if n != 10 or lat != 1.5:
+        return now, "not measured at N = 10, UI latency 1.5 s"
+    return now, _verdict(_ge(toasts, 15), _ge(readback, 12))
 
 
-def steady_goal(res: dict) -> list[tuple[str, str, str]]:
-    """Listed only once the steady benchmark has run (its results or its error)."""
+def cold_start_goal(res: dict) -> tuple[str, str]:
+    by_n = _scale_runs(res)
+    if not by_n:
+        return _scale_not_run(res)
+    n = 20 if 20 in by_n else max(by_n)
+    texts, checks = [], []
+    for r in by_n[n]:
+        ready, crashes = r["all_ready_s"], r["worker_crashes"]
+        c = r["cold_start_to_ready_s"]
+        if ready is None:
+            count = r.get("ready_count")
+            only = "" if count is None else f"only {count} of {n} "
+            texts.append(f"N = {n}: {only or 'not all '}READY")
+        else:
+            texts.append(f"N = {n}: all READY after {_fmt(ready)} s (median {_fmt(c['median'])} s)")
+        texts[-1] += f", {'?' if crashes is None else crashes} worker crashes"
+        # not every account READY: the goal's time was never reached
+        checks += [ready is not None and ready <= 60, None if crashes is None else crashes == 0]
+    now = "; ".join(texts)
+    return now, _verdict(*checks) if n == 20 else "not measured at N = 20"
+
+
+def steady_goal(res: dict) -> tuple[str, str]:
     st = res.get("steady")
-    if not isinstance(st, dict):
-        return []
     med = _g(st, "cpu_pct_per_account", "median")
     if med is None:
-        return [(GOALS["steady"], "no run completed (see Errors)", "not measured")]
+        return _not_run(st)
     full = st["accounts"] >= 20 and st["minutes"] >= 10
-    return [
-        (
-            GOALS["steady"],
-            f"N = {st['accounts']} for {_fmt(st['minutes'])} min: worker tree CPU per account "
-            f"median {_fmt(med)} %, max {_fmt(st['cpu_pct_per_account']['max'])} % of a core "
-            f"(supervisor {_fmt(st['supervisor_cpu_pct'])} %)",
-            ("met" if med <= 3 else "not met") if full else "not measured at N = 20, 10 min",
-        )
-    ]
+    return (
+        f"N = {st['accounts']} for {_fmt(st['minutes'])} min: worker tree CPU per account "
+        f"median {_fmt(med)} %, max {_fmt(st['cpu_pct_per_account']['max'])} % of a core "
+        f"(supervisor {_fmt(st['supervisor_cpu_pct'])} %)",
+        _verdict(_le(med, 3)) if full else "not measured at N = 20, 10 min",
+    )
+
+
+def recovery_goal(res: dict) -> tuple[str, str]:
+    rec = res.get("recovery") or {}
+    m = _g(rec, "recovered_s", "median")
+    if m is None:
+        return _not_run(rec)
+    return (
+        f"median {_fmt(m)} s{_p95(rec, 'recovered_s', ' s')} over {rec['kills']} kills",
+        _verdict(_le(m, 5)),
+    )
+
+
+JUDGES = {
+    "latency": latency_goal,
+    "poll": poll_goal,
+    "scale": scale_goal,
+    "memory": memory_goal,
+    "burst": burst_goal,
+    "cold_start": cold_start_goal,
+    "steady": steady_goal,
+    "recovery": recovery_goal,
+}
 
 
 def render(info: dict, res: dict) -> str:
@@ -206,8 +385,12 @@ def machine_section(info: dict) -> list[str]:
 
 
 def goals_section(res: dict) -> list[str]:
-    L = ["### Goals\n", "| goal | measured | |\n|---|---|---|"]
-    L += [f"| {g} | {m} | **{ok}** |" for g, m, ok in goals(res)]
+    L = [
+        "### Goals\n",
+        f"| figure | previous ({PREVIOUS_RUN}) | now (this run) | goal | |",
+        "|---|---|---|---|---|",
+    ]
+    L += [f"| {' | '.join(row[:4])} | **{row[4]}** |" for row in goals(res)]
     L.append("")
     return L
 

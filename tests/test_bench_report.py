@@ -2,7 +2,10 @@
 
 tests/data/bench_report_expected.json was rendered from tests/data/bench_results.json by
 ``render`` as it was before it was split into sections (three inputs: every section with its
-error rows, a quick run with failures, and nothing but a burst that never completed)."""
+error rows, a quick run with failures, and nothing but a burst that never completed); its goals
+table was rewritten since as issue 17's (figure, previous, now, goal, verdict), checked row by row
+against those inputs. The verdicts are tested below from inputs just inside and just outside each
+goal."""
 
 from __future__ import annotations
 
@@ -89,15 +92,15 @@ def test_the_steady_section_shows_its_run_and_the_goal_is_judged_at_20_accounts_
         "| 31.5 | 95.3 | yes | 3.1 → 3.4 |"
     )
     goal = report.steady_goal
-    assert goal({"steady": steady_result(20, 10.0, 2.5)})[0][2] == "met"
-    assert goal({"steady": steady_result(20, 10.0, 3.5)})[0][2] == "not met"
-    assert goal({"steady": steady_result(3, 2.0, 1.0)})[0][2] == "not measured at N = 20, 10 min"
+    assert goal({"steady": steady_result(20, 10.0, 2.5)})[1] == "met"
+    assert goal({"steady": steady_result(20, 10.0, 3.5)})[1] == "not met"
+    assert goal({"steady": steady_result(3, 2.0, 1.0)})[1] == "not measured at N = 20, 10 min"
 
 
 def test_a_steady_run_that_failed_has_no_section_and_its_goal_says_so():
     res = {"steady": {"name": "steady", "error": "TimeoutError: every account TRADING"}}
     assert report.steady_section(res) == []
-    assert report.steady_goal(res)[0][2] == "not measured"
+    assert report.steady_goal(res) == ("no run completed (see Errors)", "not measured")
     assert "### 7. Steady state" in report.render(
         {
             "mode": "full",
@@ -116,3 +119,143 @@ def test_a_steady_run_that_failed_has_no_section_and_its_goal_says_so():
         },
         {"steady": steady_result(20, 10.0, 2.5)},
     )
+
+
+def scale_run(n: int, *, ok: bool = True, speed: float = 25.0, ready_s=40.0, crashes=0, pss=180.0):
+    """One run of bench/scale.py's result (made-up numbers; only what the goals read)."""
+    return {
+        "accounts": n,
+        "tasks": 2 * n,
+        "speed": speed,
+        "exit_code": 0,
+        "deadlines_met": ok,
+        "rejected_market_closed": 0 if ok else 1,
+        "accepted_outside_submit_phase": 0,
+        "missed_tp_cl": [] if ok else [{"why": "never placed"}],
+        "filled_after_move": [],
+        "pss_per_account_mib": {"peak": {"median": pss}, "mean": {"median": pss - 5}},
+        "cold_start_to_ready_s": {"median": ready_s / 2, "p95": ready_s},
+        "all_ready_s": ready_s,
+        "worker_crashes": crashes,
+    }
+
+
+def results(met: bool) -> dict:
+    """Every benchmark's result with each goal's figures at its limit (met) or just past it."""
+    d = 0 if met else 1  # how far past each limit
+    return {
+        "latency": {
+            "by_latency": {
+                "0": {
+                    "orders": 20,
+                    "wall_ms": {"median": 180.0, "p95": 250.0 + d},
+                    "webdriver_commands": {"median": 8 + d, "p95": 9},
+                    "requests": {"median": 3 + d, "p95": 3},
+                    "robot_cpu_ms": {"median": 90.0},
+                }
+            }
+        },
+        "poll": {
+            "blocks": 6,
+            "calls_per_block": 6,
+            "poll": {
+                "project": {
+                    "ms_per_poll": {"median": 6.0},
+                    "cpu_ms_per_poll": {"median": 25.0 + d},
+                    "page_loads_per_poll": {"median": 0.0 if met else 1.0},
+                    "webdriver_commands_per_poll": {"median": 2.0},
+                    "page_loads": 0 if met else 36,
+                    "calls": 36,
+                }
+            },
+        },
+        "scale": {"runs": [scale_run(10), scale_run(20, ok=met, ready_s=60.0 + d, pss=200.0 + d)]},
+        "burst": {
+            "accounts": 10,
+            "ui_latency_s": 1.5,
+            "robot_s": 9.0,
+            "robot_toasts_s": 7.0,
+            "baseline_s": 117.0,
+            "ratio": 12.0 if met else 11.9,
+            "ratio_toasts": 15.0,
+            "runs": [{"robot_all_confirmed_s": 9.0}],
+        },
+        "steady": steady_result(20, 10.0, 3.0 + d),
+        "recovery": {"kills": 10, "recovered_s": {"median": 5.0 + d, "p95": 6.0}},
+    }
+
+
+def verdicts(res: dict) -> dict[str, str]:
+    return {key: row[4] for key, row in zip(report.GOALS, report.goals(res), strict=True)}
+
+
+def test_each_goal_is_met_at_its_limit_and_not_met_past_it():
+    assert set(verdicts(results(met=True)).values()) == {"met"}
+    assert set(verdicts(results(met=False)).values()) == {"not met"}
+
+
+def test_the_goals_table_shows_the_previous_figures_beside_this_runs():
+    lines = report.goals_section(results(met=True))
+    assert lines[0] == "### Goals\n"
+    assert lines[1].startswith("| figure | previous (full run of 2026-11-25, commits b5a7de7")
+    assert len(lines) == 3 + len(report.GOALS) + 1
+    latency = lines[3].split(" | ")
+    assert latency[1] == "1248 ms (27 WebDriver commands, 5 broker requests)"
+    assert latency[2].startswith("p95 250 ms") and "8 WebDriver commands (p95 9)" in latency[2]
+    assert latency[-1] == "**met** |"
+    poll = lines[4].split(" | ")
+    assert poll[1] == "168 ms (a page load each time)"
+    assert "page loads per poll 0 (median of blocks; 0 in 36 polls)" in poll[2]
+    assert lines[-2].startswith("| recovery after SIGKILL")
+
+
+def test_a_benchmark_that_did_not_run_leaves_its_goals_not_measured_with_the_previous_figures():
+    rows = report.goals({})
+    assert [r[4] for r in rows] == ["not measured"] * len(report.GOALS)
+    assert [r[1] for r in rows] == list(report.PREVIOUS.values())
+    assert {r[2] for r in rows} == {"not run"}
+
+
+def test_a_goal_with_a_figure_missing_is_not_measured_unless_another_figure_fails():
+    res = results(met=True)
+    del res["latency"]["by_latency"]["0"]["webdriver_commands"]
+    del res["poll"]["poll"]["project"]["page_loads_per_poll"]
+    assert verdicts(res)["latency"] == "not measured"
+    assert verdicts(res)["poll"] == "not measured"
+    res["latency"]["by_latency"]["0"]["wall_ms"]["p95"] = 251.0
+    assert verdicts(res)["latency"] == "not met"
+    res = results(met=True)
+    res["poll"]["poll"]["project"]["page_loads_per_poll"]["median"] = 0.5
+    assert verdicts(res)["poll"] == "not met"
+
+
+def test_scale_goals_are_judged_on_every_run_at_20_accounts_and_25x():
+    res = {"scale": {"runs": [scale_run(5), scale_run(20), scale_run(20, ok=False)]}}
+    now, verdict = report.scale_goal(res)
+    assert verdict == "not met"
+    assert now.startswith("5 (every deadline met at N = 5: yes, 20: in 1 of 2 runs)")
+    res = {"scale": {"runs": [scale_run(5), scale_run(20, speed=20.0)]}}
+    assert report.scale_goal(res) == (
+        "20 (every deadline met at N = 5: yes, 20: yes); N = 20 at 20.0x: 0 rejected for a "
+        "closed market, 0 accepted outside a submit phase, 0 of 40 tasks never placed, 0 missed "
+        "TP/CL, 0 filled only after their price move (placed late)",
+        "not measured at 25x",
+    )
+    res = {"scale": {"runs": [scale_run(10, crashes=1), scale_run(20, crashes=1)]}}
+    assert report.cold_start_goal(res) == (
+        "N = 20: all READY after 40.0 s (median 20.0 s), 1 worker crashes",
+        "not met",
+    )
+    res = {"scale": {"runs": [scale_run(10)]}}
+    assert report.memory_goal(res)[1] == "not measured at N = 20"
+    assert report.cold_start_goal(res)[1] == "not measured at N = 20"
+    assert report.scale_goal(res)[1] == "not measured"
+
+
+def test_a_burst_at_another_size_or_latency_is_not_judged():
+    res = results(met=True)
+    res["burst"]["ui_latency_s"] = 0.5
+    assert report.burst_goal(res)[1] == "not measured at N = 10, UI latency 1.5 s"
+    res["burst"].pop("ratio_toasts")
+    res["burst"]["ui_latency_s"] = 1.5
+    assert report.burst_goal(res)[1] == "not measured"
