@@ -2,8 +2,12 @@
 
 In this process: the project's order engine (robot.engine.Engine) with the real stockbit adapter
 (plain Selenium, headless Chromium), a state.db of its own, and the simulator in its own process
-on a real-time clock (speed 1, 10:00 WIB, continuous session). The UI latency of the simulated
-broker alternates between the values measured, order by order, in the same run.
+on a real-time clock (speed 1, 10:00 WIB, continuous session). The variants measured (the UI
+latency of the simulated broker, and the order form's fill: trusted keys, the default, or the
+native-setter script, ``fill: script`` in the selectors file) alternate in blocks of
+``BLOCK`` orders in the same run. The first order of each block is a warm-up and is not counted:
+the live open-orders page's long poll in flight when the block starts was sent at the previous
+block's UI latency, and its answer would make the read-back wait for it (up to that latency).
 
 What is timed, per order: the task is stored PENDING (robot.tasks.ingest, as the task puller
 does), then ``Engine.step()`` is called until the task's entry order is CONFIRMED (normally one
@@ -42,17 +46,23 @@ from common import (
     write_config,
 )
 
+BLOCK = 5  # orders per block of one variant, after the block's uncounted warm-up order
 
-def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None = None) -> dict:
-    """``variants``: (UI latency, adapters.generic.WAIT_POLL_S or None for the product's) pairs,
-    alternated order by order; by default each latency with the product's setting."""
+# (UI latency s, adapters.generic.WAIT_POLL_S or None for the product's, fill or None for the
+# selectors file's): the robot's overhead with each fill, and the time at a realistic latency
+DEFAULT_VARIANTS = ((0.0, None, None), (0.0, None, "script"), (1.5, None, None))
+
+
+def run(quick: bool = False, variants=None, n: int | None = None) -> dict:
+    """``variants``: (UI latency, adapters.generic.WAIT_POLL_S or None, fill or None) triples,
+    alternated in blocks of ``BLOCK`` counted orders (each after one warm-up order)."""
     import adapters.generic as generic
     from robot.engine import Engine
     from robot.store import Store
     from robot.tasks import ingest
 
     n = n or (4 if quick else 20)
-    variants = variants or [(lat, None) for lat in latencies]
+    variants = list(variants or DEFAULT_VARIANTS)
     product_poll = generic.WAIT_POLL_S
     root = scratch("latency")
     clock = clock_at("10:00:00", 1.0)
@@ -98,89 +108,110 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
         # wrapped here, in the bench process, so the product's code stays as it runs)
         commands = [0]
         kinds: dict[str, int] = {}
+        kind_s: dict[str, float] = {}  # wall time spent in each kind of command
         orig_execute = adapter.driver.execute
 
         def counting_execute(command, *a, **kw):
             commands[0] += 1
             kinds[command] = kinds.get(command, 0) + 1
-            return orig_execute(command, *a, **kw)
+            t0 = time.perf_counter()
+            try:
+                return orig_execute(command, *a, **kw)
+            finally:
+                kind_s[command] = kind_s.get(command, 0.0) + time.perf_counter() - t0
 
         adapter.driver.execute = counting_execute
 
-        def label(v):
-            return f"{v[0]:g}" if v[1] is None else f"{v[0]:g} (wait poll {v[1]:g} s)"
+        product_fill = adapter.fill_mode
 
-        rows = {label(v): [] for v in variants}
+        def label(v):
+            lat, poll, fill = v
+            return (
+                f"{lat:g}"
+                + ("" if poll is None else f" (wait poll {poll:g} s)")
+                + ("" if fill is None else f" (fill: {fill})")
+            )
+
+        rows: dict[str, list] = {label(v): [] for v in variants}
         k = 0
-        for i in range(n):
-            order = variants if i % 2 == 0 else tuple(reversed(variants))
-            for lat, poll in order:
-                generic.WAIT_POLL_S = product_poll if poll is None else poll
-                sim.set_latency(lat)
-                price = 9700 - 25 * k
-                task_id = f"L{k:03d}"
-                k += 1
-                ingest(
-                    store,
-                    cfg,
-                    [
-                        {
-                            "task_id": task_id,
-                            "account": account,
-                            "emiten": "BBCA",
-                            "side": "buy",
-                            "price": price,
-                            "lot": 1,
-                            "tp": price + 200,
-                            "cl": price - 200,
-                        }
-                    ],
-                    "bench",
-                    DAY,
-                    clock.now(),
-                )
-                spans.clear()
-                commands[0] = 0
-                kinds.clear()
-                cpu, sim_cpu = CpuLedger(), CpuLedger()
-                c0, s0 = cpu.look(robot_procs()), sim_cpu.look([sim_proc])
-                t_epoch = time.time()
-                t0 = time.perf_counter()
-                steps = 0
-                while True:
-                    engine.step()
-                    steps += 1
-                    row = store.one(
-                        "SELECT status, confirmed_at FROM orders WHERE task_id = ? "
-                        "AND purpose = 'entry' ORDER BY id DESC LIMIT 1",
-                        (task_id,),
-                    )
-                    if row and row["confirmed_at"]:
-                        break
-                    if steps > 5:
-                        raise RuntimeError(f"{task_id} not confirmed after 5 steps: {row}")
-                wall = time.perf_counter() - t0
-                robot_cpu = cpu.look(robot_procs()) - c0
-                broker_cpu = sim_cpu.look([sim_proc]) - s0
-                reqs = len(sim.requests(since=t_epoch))
-                by = {}
-                for name, d in spans:
-                    by[name] = by.get(name, 0.0) + d
-                rows[label((lat, poll))].append(
+        blocks = -(-n // BLOCK)
+        schedule = []  # (variant, counted)
+        for b in range(blocks):
+            for v in variants if b % 2 == 0 else list(reversed(variants)):
+                size = min(BLOCK, n - b * BLOCK)
+                schedule += [(v, False)] + [(v, True)] * size
+        for (lat, poll, fill), counted in schedule:
+            generic.WAIT_POLL_S = product_poll if poll is None else poll
+            adapter.fill_mode = product_fill if fill is None else fill
+            sim.set_latency(lat)
+            price = 9700 - 25 * k
+            task_id = f"L{k:03d}"
+            k += 1
+            ingest(
+                store,
+                cfg,
+                [
                     {
-                        "task": task_id,
-                        "wall_s": wall,
-                        "steps": steps,
-                        "requests": reqs,
-                        "overhead_s": wall - lat * reqs,
-                        "robot_cpu_s": robot_cpu,
-                        "sim_cpu_s": broker_cpu,
-                        "webdriver_commands": commands[0],
-                        "commands_by_kind": dict(kinds),
-                        "adapter_s": by,
-                        "engine_s": wall - sum(by.values()),
+                        "task_id": task_id,
+                        "account": account,
+                        "emiten": "BBCA",
+                        "side": "buy",
+                        "price": price,
+                        "lot": 1,
+                        "tp": price + 200,
+                        "cl": price - 200,
                     }
+                ],
+                "bench",
+                DAY,
+                clock.now(),
+            )
+            spans.clear()
+            commands[0] = 0
+            kinds.clear()
+            kind_s.clear()
+            cpu, sim_cpu = CpuLedger(), CpuLedger()
+            c0, s0 = cpu.look(robot_procs()), sim_cpu.look([sim_proc])
+            t_epoch = time.time()
+            t0 = time.perf_counter()
+            steps = 0
+            while True:
+                engine.step()
+                steps += 1
+                row = store.one(
+                    "SELECT status, confirmed_at FROM orders WHERE task_id = ? "
+                    "AND purpose = 'entry' ORDER BY id DESC LIMIT 1",
+                    (task_id,),
                 )
+                if row and row["confirmed_at"]:
+                    break
+                if steps > 5:
+                    raise RuntimeError(f"{task_id} not confirmed after 5 steps: {row}")
+            wall = time.perf_counter() - t0
+            robot_cpu = cpu.look(robot_procs()) - c0
+            broker_cpu = sim_cpu.look([sim_proc]) - s0
+            reqs = len(sim.requests(since=t_epoch))
+            by = {}
+            for name, d in spans:
+                by[name] = by.get(name, 0.0) + d
+            if not counted:
+                continue
+            rows[label((lat, poll, fill))].append(
+                {
+                    "task": task_id,
+                    "wall_s": wall,
+                    "steps": steps,
+                    "requests": reqs,
+                    "overhead_s": wall - lat * reqs,
+                    "robot_cpu_s": robot_cpu,
+                    "sim_cpu_s": broker_cpu,
+                    "webdriver_commands": commands[0],
+                    "commands_by_kind": dict(kinds),
+                    "command_ms_by_kind": {c: s * 1000 for c, s in kind_s.items()},
+                    "adapter_s": by,
+                    "engine_s": wall - sum(by.values()),
+                }
+            )
         out = {}
         for key, rs in rows.items():
             out[key] = {
@@ -190,6 +221,11 @@ def run(quick: bool = False, latencies=(0.0, 1.5), variants=None, n: int | None 
                 "requests": summary([r["requests"] for r in rs], 1),
                 "webdriver_commands": summary([r["webdriver_commands"] for r in rs], 1),
                 "commands_by_kind_last": rs[-1]["commands_by_kind"] if rs else {},
+                # where an order's time goes: median ms per order in each kind of command
+                "command_ms_by_kind": {
+                    c: summary([r["command_ms_by_kind"].get(c, 0.0) for r in rs], 1)["median"]
+                    for c in sorted({c for r in rs for c in r["command_ms_by_kind"]})
+                },
                 "robot_cpu_ms": summary([r["robot_cpu_s"] * 1000 for r in rs], 1),
                 "simulator_cpu_ms": summary([r["sim_cpu_s"] * 1000 for r in rs], 1),
                 "steps": summary([r["steps"] for r in rs], 1),
@@ -239,7 +275,7 @@ if __name__ == "__main__":
     )
     args = ap.parse_args()
     if args.wait_poll:  # before/after of adapters.generic.WAIT_POLL_S
-        r = run(variants=[(0.0, 0.5), (0.0, 0.1)], n=10 if args.quick else 20)
+        r = run(variants=[(0.0, 0.5, None), (0.0, 0.1, None)], n=10 if args.quick else 20)
         from common import save
 
         save("latency-wait-poll", r)
