@@ -144,7 +144,8 @@ def run(quick: bool = False, variants=None, n: int | None = None) -> dict:
             generic.WAIT_POLL_S = product_poll if poll is None else poll
             adapter.fill_mode = product_fill if fill is None else fill
             sim.set_latency(lat)
-            price = 9700 - 25 * k
+            # every order distinct (price, lot) and its cut-loss above the auto-rejection limit
+            price, lots = 9700 - 25 * (k % 30), 1 + k // 30
             task_id = f"L{k:03d}"
             k += 1
             ingest(
@@ -157,7 +158,7 @@ def run(quick: bool = False, variants=None, n: int | None = None) -> dict:
                         "emiten": "BBCA",
                         "side": "buy",
                         "price": price,
-                        "lot": 1,
+                        "lot": lots,
                         "tp": price + 200,
                         "cl": price - 200,
                     }
