@@ -23,6 +23,7 @@ import pytest
 from event_contract import check_db
 from robot.clock import WIB
 from robot.orders import TaskState
+from robot.resolve import request_restart
 from robot.store import Store
 from test_supervisor import Run, behave, write_config
 from waiting import wait_for
@@ -272,6 +273,46 @@ def test_a_request_waits_for_a_restarted_worker_and_a_late_order_is_adopted_not_
     assert run.finish(60)[0] == 0
 
 
+def test_a_request_made_while_the_worker_restarts_is_applied_by_the_next_one(tmp_path, runs):
+    """The worker crashes and is restarted again and again (its browser will not start) while
+    the person resolves: the request waits (exit 3), and the first worker that trades again
+    checks it against the broker and applies it."""
+    run = start_day(
+        tmp_path,
+        runs,
+        restart={
+            "backoff_initial_s": 0.2,
+            "backoff_max_s": 1,
+            "min_uptime_s": 60,
+            "flap_max": 50,
+            "flap_window_s": 600,
+        },
+    )
+    wait_task(run, "OUTCOME_UNKNOWN")
+    (lost,) = robot_buys(tmp_path)
+    intent = run.rows("SELECT intent_at FROM orders WHERE task_id = 'R1'")[0]["intent_at"]
+    early = (datetime.fromisoformat(intent) - timedelta(hours=1)).isoformat()
+    edit_ledger(tmp_path, lost["order_id"], hidden=None, time=early)  # listed, not matchable
+    behave(tmp_path, "A1", crash_on_start=True)
+    os.kill(run.worker("A1")["pid"], signal.SIGKILL)
+    wait_for(lambda: run.events("WORKER_RESTARTED"), 60, "the worker restarting")
+
+    done = robot(tmp_path, "resolve", "R1", "--placed", lost["order_id"], "--wait", "1")
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "A1's worker is" in done.stdout and "when it trades again" in done.stdout
+    assert task_state(run) == "OUTCOME_UNKNOWN"
+
+    behave(tmp_path, "A1")  # the browser starts again
+    wait_task(run, "OPEN")
+    (req,) = requests(run)
+    assert req["status"] == "done" and req["decided_by"].startswith("worker ")
+    assert len(robot_buys(tmp_path)) == 1
+    (row,) = run.rows("SELECT * FROM orders WHERE task_id = 'R1'")
+    assert row["broker_order_id"] == lost["order_id"] and row["status"] == "OPEN"
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.finish(60)[0] == 0
+
+
 def seed_unknown(root: Path, task_id: str) -> None:
     """A task in OUTCOME_UNKNOWN, as a day that ended with it leaves state.db."""
     at = datetime(2026, 11, 25, 9, 5, tzinfo=WIB)
@@ -338,3 +379,25 @@ def test_without_a_supervisor_requests_wait_and_force_records_not_placed(tmp_pat
     done = robot(tmp_path, "resolve", "U1", "--not-placed")
     assert done.returncode == 2 and "task U1 is FAILED, not OUTCOME_UNKNOWN" in done.stderr
     assert check_db(db) == {"TASK_RESOLVED", "TASK_FAILED"}  # each matches its schema
+
+
+def test_a_version_3_state_db_migrates_to_4_with_an_empty_requests_table(tmp_path):
+    import sqlite3
+
+    from robot.store import MIGRATIONS, _split_sql
+
+    raw = sqlite3.connect(tmp_path / "state.db")
+    for script in MIGRATIONS[:3]:
+        for statement in _split_sql(script):
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 3")
+    raw.commit()
+    raw.close()
+    store = Store(tmp_path / "state.db")
+    try:
+        assert store.version == 4
+        assert store.requests_on("2026-11-25") == []
+        with pytest.raises(ValueError, match="unknown account 'A1'"):
+            request_restart(store, "A1", who="ops")
+    finally:
+        store.close()
