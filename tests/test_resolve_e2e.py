@@ -105,7 +105,7 @@ def test_a_person_resolves_an_unknown_outcome_and_the_robot_follows_the_order(tm
     day = SimDay(
         tmp_path,
         scenario=SCENARIO,
-        speed=60,
+        speed=30,  # 08:55-10:20 in about three minutes: room for a slow Chromium start
         start="08:55",
         accounts=[(ACCOUNT, "stockbit")],
         settings={
