@@ -313,6 +313,33 @@ def test_a_request_made_while_the_worker_restarts_is_applied_by_the_next_one(tmp
     assert run.finish(60)[0] == 0
 
 
+def test_after_the_close_a_request_is_still_checked_against_the_broker(tmp_path, runs):
+    """The day's settling leaves the task OUTCOME_UNKNOWN; the worker, idle with its browser
+    until the end of the hours, still checks a request against the broker's history. A retry
+    is refused: no order can be placed any more."""
+    run = start_day(tmp_path, runs, eod_report_time="09:10")
+    wait_task(run, "OUTCOME_UNKNOWN")
+    wait_for(
+        lambda: run.rows(
+            "SELECT 1 FROM worker_transitions WHERE account = 'A1' AND from_state = 'EOD_REPORT'"
+        ),
+        60,
+        "the day settled",
+    )
+    assert task_state(run) == "OUTCOME_UNKNOWN"
+    (lost,) = robot_buys(tmp_path)
+    edit_ledger(tmp_path, lost["order_id"], hidden=None, status="EXPIRED")  # found, expired
+
+    done = robot(tmp_path, "resolve", "R1", "--not-placed", "--retry")
+    assert done.returncode == 1 and "the day's trading is over" in done.stderr, done.stderr
+    done = robot(tmp_path, "resolve", "R1", "--placed", lost["order_id"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert task_state(run) == "EXPIRED_UNMATCHED"
+    assert len(robot_buys(tmp_path)) == 1
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.finish(60)[0] == 0
+
+
 def seed_unknown(root: Path, task_id: str) -> None:
     """A task in OUTCOME_UNKNOWN, as a day that ended with it leaves state.db."""
     at = datetime(2026, 11, 25, 9, 5, tzinfo=WIB)
