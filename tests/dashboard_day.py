@@ -9,12 +9,14 @@ waiting for a login, ACC_C FATAL with an OUTCOME_UNKNOWN task; events, some deli
 from __future__ import annotations
 
 import json
+import os
+import socket
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from adapters.base import BrokerOrder, OrderStatus, Side
 from robot import events
-from robot.clock import WIB
+from robot.clock import WIB, AcceleratedClock
 from robot.eod import build_report
 from robot.orders import TaskState as T
 from robot.store import Store
@@ -112,7 +114,11 @@ def build_day(root: Path, report: bool = False) -> Path:
     db = root / "state.db"
     store = Store(db)
     try:
-        run = store.start_run(DAY, at(-20), 4242, "test-host", "accounts.yaml", "real")
+        # a live run of this process, started now at 09:12 WIB of the day on a clock of its own
+        # (a supervisor restarted mid-morning): heartbeat ages are the run's, as `robot status`
+        # measures them
+        clock = AcceleratedClock.starting(at(12), 1.0).spec()
+        run = store.start_run(DAY, at(12), os.getpid(), socket.gethostname(), "a.yaml", clock)
         for account, broker in (("ACC_A", "stockbit"), ("ACC_B", "ipot"), ("ACC_C", "ajaib")):
             store.set_worker_state(account, broker, "INIT", at(-19), "started", 100, run)
         store.set_worker_state("ACC_A", "stockbit", "TRADING", at(-5), "trading", 101, run)
@@ -120,6 +126,7 @@ def build_day(root: Path, report: bool = False) -> Path:
         with store.transaction():
             store.add_event(events.LOGIN_REQUIRED, "ACC_B", {"broker": "ipot"}, at(-5))
         store.set_worker_state("ACC_C", "ajaib", "FATAL", at(10), "gave up", 103, run)
+        store.beat("ACC_A", at(11.9))
         store.set_restarts("ACC_C", 3, DAY)
         store.note_fatal("ACC_C", "browser keeps crashing", DAY)
 
