@@ -10,7 +10,10 @@ session look logged out; ``{"hang": true}`` makes every poll block (hang detecti
 ``{"expired": true}`` makes every order-list read and submit find the login page (a session
 that expires mid-day). A broker that shows less: ``{"times": false}`` lists orders without their
 time, ``{"toast_ids": false}`` answers a submit with a toast naming no order id;
-``{"prices": {"BBCA": 1100}}`` sets a stock's last price (default 1000).
+``{"prices": {"BBCA": 1100}}`` sets a stock's last price (default 1000). An order whose
+confirmation is lost: ``{"lost_submit": true}`` books the order but hides it (``"hidden": true``
+on its row: the lists do not show it) and times out instead of showing a toast; a test makes it
+show up late by clearing the row's flag (the broker's ledger, fake_broker.json, keeps it).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .base import (
+    ActionTimeout,
     BrokerAdapter,
     BrokerOrder,
     BrowserCrashed,
@@ -129,6 +133,7 @@ class FakeAdapter(BrokerAdapter):
         before_click()
         book = self._book()
         order_id = str(1000 + len(book))
+        lost = bool(self._behaviour().get("lost_submit"))
         book.append(
             {
                 "order_id": order_id,
@@ -139,11 +144,14 @@ class FakeAdapter(BrokerAdapter):
                 "filled": 0,
                 "status": "OPEN",
                 "time": self.clock.now().isoformat(),
+                **({"hidden": True} if lost else {}),
             }
         )
         self._save(book)
         if after_click:
             after_click()
+        if lost:
+            raise ActionTimeout("the fake broker showed no toast (lost_submit)")
         if self._behaviour().get("toast_ids", True) is False:
             return SubmitResult("Order placed", None)
         return SubmitResult(f"Order {order_id} placed", order_id)
@@ -173,6 +181,7 @@ class FakeAdapter(BrokerAdapter):
                 datetime.fromisoformat(r["time"]) if times else None,
             )
             for r in self._book()
+            if not r.get("hidden")
         ]
 
     def _check_session(self) -> None:

@@ -1,6 +1,7 @@
 """The `robot` command (also `python -m robot`): one click group, small subcommands.
 
-Exit codes: 0 success, 2 bad configuration or bad input, 1 runtime failure.
+Exit codes: 0 success, 2 bad configuration or bad input, 1 runtime failure (for `robot resolve`
+and `robot restart`: the request was refused), 3 a request written but not applied yet.
 """
 
 from __future__ import annotations
@@ -397,6 +398,137 @@ def stop(config_path: str, timeout: float) -> None:
             f"still running after {timeout:g} s (is its supervisor alive? `robot status`)", err=True
         )
         sys.exit(EXIT_RUNTIME)
+
+
+def _state_store(config_path: str):
+    """The config's state.db, opened for writing (a person's request is a row in it)."""
+    from .store import Store
+
+    cfg = load_config(config_path, check_files=False)
+    if not cfg.settings.state_db.exists():
+        raise BadInput(f"no state database at {cfg.settings.state_db}: the robot has not run yet")
+    return Store(cfg.settings.state_db)
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in this environment: still say something
+        return "unknown user"
+
+
+def _finish_request(result) -> None:
+    """Print a request's outcome; exit 0 done, 1 refused, 3 pending (EXIT_PENDING)."""
+    from .errors import EXIT_PENDING
+
+    click.echo(f"{result.status}: {result.message}", err=result.status == "refused")
+    if result.status == "refused":
+        sys.exit(EXIT_RUNTIME)
+    if result.status == "pending":
+        sys.exit(EXIT_PENDING)
+
+
+wait_option = click.option(
+    "--wait",
+    "wait_s",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="seconds to wait for the request to be applied (then exit 3: still pending)",
+)
+
+
+@main.command("resolve")
+@click.argument("task_id")
+@click.option("--placed", metavar="BROKER_ORDER_ID", help="the order you found at the broker")
+@click.option("--not-placed", is_flag=True, help="nothing at the broker: the task fails today")
+@click.option("--retry", is_flag=True, help="with --not-placed: back to PENDING instead")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="with --not-placed, only while no robot runs: record it now, without the broker",
+)
+@wait_option
+@config_option
+@exits_cleanly
+def resolve_cmd(
+    task_id: str,
+    placed: str | None,
+    not_placed: bool,
+    retry: bool,
+    force: bool,
+    wait_s: float,
+    config_path: str,
+) -> None:
+    """Tell the robot what you found at the broker for a task in OUTCOME_UNKNOWN.
+
+    The account's worker checks it against the broker's lists before applying it: --placed X is
+    refused unless the broker shows X with the task's stock, side, price and lot; --not-placed is
+    refused while the broker shows an order like the task's. Exit 0 applied, 1 refused, 2 bad
+    input (nothing written), 3 written but not applied yet (no worker trades for the account
+    now: it is applied, after the same checks, when one does)."""
+    import filelock
+
+    from .clock import RealClock
+    from .resolve import apply_forced, request_resolve, wait_outcome
+
+    store = _state_store(config_path)
+    lock = filelock.FileLock(str(store.path) + ".lock")
+    try:
+        if force:
+            try:  # held while applying: no supervisor may start meanwhile
+                lock.acquire(timeout=0)
+            except filelock.Timeout:
+                raise BadInput(
+                    f"robot resolve {task_id}: --force: a supervisor is running on {store.path}; "
+                    f"without --force its worker checks the broker and applies the request"
+                ) from None
+        try:
+            rid = request_resolve(
+                store,
+                task_id,
+                placed=placed,
+                not_placed=not_placed,
+                retry=retry,
+                who=_os_user(),
+                force=force,
+            )
+        except ValueError as exc:
+            raise BadInput(f"robot resolve {task_id}: {exc}") from None
+        if force:
+            result = apply_forced(store, rid, RealClock().now())
+        else:
+            result = wait_outcome(store, rid, wait_s)
+    finally:
+        if lock.is_locked:
+            lock.release()
+        store.close()
+    _finish_request(result)
+
+
+@main.command("restart")
+@click.argument("account_id")
+@wait_option
+@config_option
+@exits_cleanly
+def restart_cmd(account_id: str, wait_s: float, config_path: str) -> None:
+    """Re-enable a FATAL account for the rest of the day: the supervisor starts its worker again
+    (backoff and flap count reset). Exit 0 done, 1 refused, 2 bad input, 3 not applied yet (no
+    supervisor running: the next run applies it)."""
+    from .resolve import request_restart, wait_outcome
+
+    store = _state_store(config_path)
+    try:
+        try:
+            rid = request_restart(store, account_id, who=_os_user())
+        except ValueError as exc:
+            raise BadInput(f"robot restart {account_id}: {exc}") from None
+        result = wait_outcome(store, rid, wait_s)
+    finally:
+        store.close()
+    _finish_request(result)
 
 
 @main.command()

@@ -741,6 +741,8 @@ class Engine:
                 continue
             if self._has_unsettled_order(task["task_id"]):
                 continue  # belt and braces: never a second order while one is unsettled
+            if self.adopt_late_order(task):
+                continue  # the first attempt's order showed up after all: no second one
             self.place(
                 task,
                 "entry",
@@ -753,6 +755,72 @@ class Engine:
 
     def _has_unsettled_order(self, task_id: str) -> bool:
         return self.store.has_unsettled_entry(task_id)
+
+    def adopt_late_order(self, task: dict) -> bool:
+        """A task back in PENDING after a click whose order was never found (a person's
+        `robot resolve --not-placed --retry`, or resubmit_unknown): that order may yet show up
+        at the broker. Before another is placed, both lists are read; an order like the earlier
+        one, claimed by no row and not entered before it (less TIME_SLACK_S), is adopted as this
+        attempt, with no click. True when it was."""
+        earlier = self.store.released_entries(task["task_id"])
+        if not earlier:
+            return False
+        view = BrokerView()
+        view.add(self._open_orders())
+        view.add(self._history())
+        view.history_read = True
+        claimed = self._claimed()
+        since = datetime.fromisoformat(earlier[0]["intent_at"]) - timedelta(seconds=TIME_SLACK_S)
+        like = [
+            o
+            for o in view.orders.values()
+            if o.order_id not in claimed
+            and any(_same_order(o, row) for row in earlier)
+            and (o.time is None or o.time >= since)
+        ]
+        if not like:
+            return False
+        found = min(like, key=lambda o: (o.time is None, o.time or since, o.order_id))
+        row = earlier[-1]
+        with self.store.transaction():
+            order_id, _ = self.store.insert_intent(
+                task["task_id"],
+                self.account.id,
+                "entry",
+                row["side"],
+                row["emiten"],
+                row["price"],
+                row["lot"],
+                row["tp"],
+                row["cl"],
+                self.clock.now(),
+                self.dry_run,
+            )
+            self.store.note_order_error(
+                order_id, "not placed: an earlier attempt's order showed up at the broker"
+            )
+            self.move(task["task_id"], T.SUBMITTING, None)
+            self._adopt(self._order(order_id), found)
+        log.warning(
+            "task %s: order %s like its earlier attempt showed up at the broker late; adopted "
+            "instead of placing another",
+            task["task_id"],
+            found.order_id,
+        )
+        return True
+
+    # ---------------------------------------------------------------- a person's requests
+    def adopt(self, row: dict, found: BrokerOrder) -> None:
+        """Adopt the broker's order for an unconfirmed row (a person found it: robot/resolve.py)
+        and track it from now on, as if read back."""
+        self._adopt(row, found)
+
+    def hold_retry(self, task_id: str) -> None:
+        """A task a person sent back to PENDING: its next attempt waits reconcile_grace_s, the
+        time an order clicked is given to show up, for the first attempt's order to show."""
+        self.retry_at[task_id] = self.clock.now() + timedelta(
+            seconds=self.settings.reconcile_grace_s
+        )
 
     def place(
         self,

@@ -70,7 +70,17 @@ def gather(store: Store, cfg: Config | None, day: date, now: datetime) -> DayFac
     known = {acc: w["broker"] for acc, w in workers.items()}
     calendar = (cfg.settings.calendar if cfg else Calendar()).year(day.year).as_report()
     not_seen = store.events_of_type_on(events.NATIVE_EXIT_NOT_SEEN, d)
-    return DayFacts(d, uptime, tasks, orders, views, {**known, **brokers}, calendar, not_seen)
+    return DayFacts(
+        d,
+        uptime,
+        tasks,
+        orders,
+        views,
+        {**known, **brokers},
+        calendar,
+        not_seen,
+        store.requests_on(d),
+    )
 
 
 def build_report(store: Store, cfg: Config | None, day: date, now: datetime) -> dict:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 EXIT_OK = 0
 EXIT_RUNTIME = 1
 EXIT_BAD_INPUT = 2
+EXIT_PENDING = 3  # `robot resolve` / `robot restart`: asked, not applied yet (robot/resolve.py)
 
 
 @dataclass(frozen=True)

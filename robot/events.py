@@ -39,6 +39,9 @@ LOGIN_REQUIRED = "LOGIN_REQUIRED"
 WORKER_CRASHED = "WORKER_CRASHED"
 WORKER_RESTARTED = "WORKER_RESTARTED"
 WORKER_FATAL = "WORKER_FATAL"
+# --- a person's requests (robot/resolve.py) ----------------------------------------------------
+TASK_RESOLVED = "TASK_RESOLVED"
+ACCOUNT_REENABLED = "ACCOUNT_REENABLED"
 # --- end of day (robot/eod.py) -----------------------------------------------------------------
 EOD_REPORT = "EOD_REPORT"
 
@@ -64,6 +67,8 @@ EVENT_TYPES: tuple[str, ...] = (
     WORKER_CRASHED,
     WORKER_RESTARTED,
     WORKER_FATAL,
+    TASK_RESOLVED,
+    ACCOUNT_REENABLED,
     EOD_REPORT,
 )
 _REGISTERED = frozenset(EVENT_TYPES)
@@ -98,6 +103,9 @@ DEFAULT_LEVELS: dict[str, str] = {
     DRY_RUN: OFF,
     WORKER_CRASHED: OFF,
     WORKER_RESTARTED: OFF,
+    # a person did it: the dashboard and the report show it
+    TASK_RESOLVED: OFF,
+    ACCOUNT_REENABLED: OFF,
     # off because they can repeat: an emulated exit the broker keeps refusing is tried again on
     # every poll, and a task without a task_id is refused again on every pull. A channel is
     # ordered, so a flood of these would queue a later OUTCOME_UNKNOWN behind it.

@@ -3,8 +3,8 @@
 The seed's shape is kept exactly: ``event``, ``date``, ``robot_uptime``, ``summary`` with its five
 counts, ``unmatched_details`` and ``failed_details``. Everything else the robot knows goes in
 separate keys (``holding_details``, ``other_outcomes``, ``per_account``, ``reconciliation``,
-``exits_not_seen``, ``calendar``), so a consumer of the seed's format never sees a field change
-its meaning.
+``exits_not_seen``, ``operator_actions``, ``calendar``), so a consumer of the seed's format never
+sees a field change its meaning.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ class DayFacts:
     calendar: dict | None = None
     # the day's NATIVE_EXIT_NOT_SEEN events: {"account", "task_id", "payload"}
     exits_not_seen: list[dict] = field(default_factory=list)
+    # the day's requests of a person (rows of operator_requests: robot/resolve.py)
+    requests: list[dict] = field(default_factory=list)
 
 
 def uptime_text(seconds: float) -> str:
@@ -167,6 +169,7 @@ def assemble(facts: DayFacts) -> dict:
         "per_account": dict(sorted(per_account.items())),
         "reconciliation": reconcile(facts),
         "exits_not_seen": _exits_not_seen(facts, broker_of),
+        "operator_actions": [_operator_action(r) for r in facts.requests],
     }
     if facts.calendar is not None:
         report["calendar"] = dict(facts.calendar)
@@ -182,6 +185,23 @@ def _holding_reason(alert: dict | None) -> str:
         f"{alert.get('last_price')}) but no exit order of the broker's was seen: check the "
         f"position at the broker"
     )
+
+
+def _operator_action(r: dict) -> dict:
+    """One request of a person (`robot resolve`, `robot restart`, the dashboard) and its fate."""
+    return {
+        "request_id": r["id"],
+        "action": r["action"],
+        "account": r["account"],
+        "task_id": r["task_id"],
+        "order_id": r["broker_order_id"],
+        "who": r["who"],
+        "requested_at": r["requested_at"],
+        "status": r["status"],
+        "decided_at": r["decided_at"],
+        "message": r["message"],
+        "forced": bool(r["forced"]),
+    }
 
 
 def _exits_not_seen(facts: DayFacts, broker_of: dict[str, str]) -> list[dict]:
@@ -431,5 +451,15 @@ def render_table(report: dict) -> str:
             f"    - {d['account']} {d['emiten']} {d['purpose'].upper()} {d['level']} "
             f"(last {d['last_price']}): {d['note']}"
             for d in report["exits_not_seen"]
+        ]
+    if report.get("operator_actions"):
+        lines.append("  Operator actions:")
+        lines += [
+            f"    - #{a['request_id']} {a['requested_at'][11:19]} {a['who']}: {a['action']} "
+            f"{a['task_id'] or a['account']}"
+            + (f" order {a['order_id']}" if a["order_id"] else "")
+            + f" -> {a['status']}"
+            + (f": {a['message']}" if a["message"] else "")
+            for a in report["operator_actions"]
         ]
     return "\n".join(lines)

@@ -299,6 +299,7 @@ class Supervisor:
             if h.hb is not None and h.hb in ready:
                 self._drain(h, now)
             self._check(h, now)
+        self._apply_restart_requests()
         self._pull_tasks_if_due()
         self._maybe_report()
         if self.outbox is not None and self.outbox.due():
@@ -423,6 +424,37 @@ class Supervisor:
             )
         log.info("restarting %s (restart %d today)", account, h.restarts)
         self.spawn(h)
+
+    def _apply_restart_requests(self) -> None:
+        """`robot restart ACCOUNT`: a FATAL account's worker is started again for the rest of
+        the day, its backoff and flap count reset (robot/resolve.py)."""
+        from .resolve import DONE, REFUSED, decide
+
+        for req in self.store.pending_requests("restart"):
+            h = self.handles.get(req["account"])
+            now = self.clock.now()
+            by = f"supervisor {os.getpid()}"
+            if h is None or not h.fatal:
+                why = (
+                    f"{req['account']} is not an enabled account of this run"
+                    if h is None
+                    else f"{req['account']} is not FATAL in this run (its worker runs)"
+                )
+                decide(self.store, req, REFUSED, why, now, by)
+                continue
+            if self.clock.now() >= self.schedule.end:
+                decide(self.store, req, REFUSED, "the operating hours are over", now, by)
+                continue
+            message = f"{req['account']} re-enabled (was FATAL: {h.fatal}); its worker starts"
+            if not decide(self.store, req, DONE, message, now, by):
+                continue
+            log.warning("%s re-enabled by %s (request #%d)", req["account"], req["who"], req["id"])
+            r = self.settings.restart
+            h.tracker = RestartTracker(
+                r.backoff_initial_s, r.backoff_max_s, r.flap_max, r.flap_window_s, r.min_uptime_s
+            )
+            h.fatal, h.restart_at, h.pending_reason = None, None, ""
+            self.spawn(h)
 
     def _record_fatal(self, h: Handle, reason: str) -> None:
         with self.store.transaction():

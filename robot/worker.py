@@ -60,6 +60,9 @@ def next_poll_at(
     return wake
 
 
+REQUESTS_EVERY_S = 1.5  # wall seconds between looks for a person's requests after the close
+
+
 class StopRequested(Exception):
     """The supervisor asked this worker to stop."""
 
@@ -297,7 +300,8 @@ class Worker:
         if self.state != S.IDLE:
             self.enter(S.IDLE, "day done; waiting for the supervisor to stop us")
         while True:
-            self.pause(60)
+            self._requests_after_close()
+            self.pause(REQUESTS_EVERY_S * self.clock.speed)
 
     def _setup(self) -> bool:
         """Start the browser; False when none could be started before the end of the day (its
@@ -533,6 +537,7 @@ class Worker:
             self._session_lost()  # a session check a crash interrupted: finish it first
             return
         try:
+            self._apply_requests()
             self.trading_engine.step()
             self._crashes = 0
         except SessionExpired:
@@ -543,6 +548,28 @@ class Worker:
         except ActionTimeout as exc:
             log.warning("broker UI timed out: %s; next poll will re-read", exc)
         except AdapterError as exc:
+            self._note_error(exc)
+
+    def _apply_requests(self, after_close: bool = False) -> None:
+        """A person's resolve requests for this account, between two engine steps (each is
+        checked against the broker's lists read then; robot/resolve.py)."""
+        from .resolve import apply_resolves
+
+        for decided in apply_resolves(self.trading_engine, after_close=after_close):
+            log.info("request #%d %s: %s", decided.request_id, decided.status, decided.message)
+
+    def _requests_after_close(self) -> None:
+        """After the day's settling the browser is still open and the broker's history still
+        lists the day's orders: a person's request for a task of today is still checked and
+        applied (a retry is refused: no order can be placed any more)."""
+        if self.engine is None or not self.state_allows_browser() or self.stop.is_set():
+            return
+        if not self.store.pending_requests("resolve", self.account.id):
+            return
+        try:
+            self._apply_requests(after_close=True)
+        except Exception as exc:  # noqa: BLE001 - the request stays pending; the day is done
+            log.warning("a person's request could not be checked at the broker: %s", exc)
             self._note_error(exc)
 
     def _session_lost(self) -> None:

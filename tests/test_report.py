@@ -34,6 +34,7 @@ EXTRA_KEYS = {
     "per_account",
     "reconciliation",
     "exits_not_seen",
+    "operator_actions",
 }
 
 

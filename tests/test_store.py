@@ -428,6 +428,7 @@ def _seed(s: Store) -> None:
         s.notify_channel("telegram", today, now)
         alert = s.one("SELECT * FROM events WHERE task_id = 'T-001'")
         s.notify_settle("telegram", alert, "on", "sent", 1, None, now)
+        s.add_request("restart", "restart", "ACC_001", today, "ops", now)
 
 
 def test_docs_state_md_has_the_queries_an_operator_needs():
@@ -456,6 +457,7 @@ def test_docs_state_md_has_the_queries_an_operator_needs():
         "eod_snapshots",
         "notify_channels",
         "notifications",
+        "operator_requests",
     ):
         assert f"### `{table}`" in text, table
     for view in (

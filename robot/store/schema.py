@@ -190,5 +190,29 @@ MIGRATIONS: list[str] = [
                (SELECT COUNT(*) FROM events e WHERE e.seq > c.cursor) AS events_behind
         FROM notify_channels c ORDER BY c.channel;
     """,
+    # 3 -> 4: a person's requests (robot/resolve.py): resolve a task, re-enable a FATAL account
+    """
+    CREATE TABLE operator_requests (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind          TEXT NOT NULL,            -- resolve | restart
+        action        TEXT NOT NULL,            -- placed | not_placed | retry | restart
+        account       TEXT NOT NULL,
+        task_id       TEXT REFERENCES tasks(task_id),   -- resolve only
+        trading_date  TEXT NOT NULL,            -- the task's day, or the day the account was FATAL
+        broker_order_id TEXT,                   -- placed only: the order the person found
+        forced        INTEGER NOT NULL DEFAULT 0,   -- applied without the broker (--force)
+        who           TEXT NOT NULL,            -- the OS user, or "dashboard"
+        requested_at  TEXT NOT NULL,
+        status        TEXT NOT NULL DEFAULT 'pending',  -- pending | done | refused
+        message       TEXT,                     -- what happened, or why refused
+        decided_at    TEXT,
+        decided_by    TEXT                      -- worker <pid> | supervisor <pid> | cli <pid>
+    );
+    CREATE INDEX operator_requests_pending ON operator_requests(status, kind, account, id);
+    CREATE INDEX operator_requests_day ON operator_requests(trading_date, id);
+    -- one undecided request per task: two at once could contradict each other
+    CREATE UNIQUE INDEX operator_requests_one_per_task ON operator_requests(task_id)
+        WHERE status = 'pending' AND task_id IS NOT NULL;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -183,6 +183,22 @@ class OrderRows(StoreBase):
             )
         }
 
+    def task_of_broker_order(self, account: str, broker_order_id: str) -> str | None:
+        """The task whose order row holds this broker order id, if any (never adopted twice)."""
+        return self._value(
+            "SELECT task_id FROM orders WHERE account = ? AND broker_order_id = ?",
+            (account, broker_order_id),
+        )
+
+    def released_entries(self, task_id: str) -> list[dict]:
+        """The task's entry orders that were clicked but settled as never sent (a person's
+        --not-placed --retry, or resubmit_unknown): such an order may still show up late."""
+        return self._rows(
+            "SELECT * FROM orders WHERE task_id = ? AND purpose = 'entry' AND status = ? AND "
+            "click_at IS NOT NULL ORDER BY id",
+            (task_id, OrderState.NOT_SENT.value),
+        )
+
     def unconfirmed_orders(self, account: str) -> list[dict]:
         """INTENT, CLICKED and UNKNOWN rows: reconciled against the broker before any resend."""
         return self._rows(
