@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from dashboard_day import DAY, at, build_day, write_config
+from dashboard_worker import playing_worker
 from robot.dashboard import create_app
 from robot.dashboard.charts import outcomes_chart
 from robot.dashboard.views import results_per_account
@@ -271,7 +272,7 @@ def test_on_loopback_without_a_token_only_loopback_host_names_are_answered(clien
 
 
 def test_a_post_without_the_csrf_token_is_refused(day):
-    app = create_app(day)
+    app = create_app(day, action_wait_s=0.1)
     c = app.test_client()
     for data in ({"choice": "not-placed"}, {"choice": "not-placed", "csrf": "guess"}):
         r = c.post("/task/T-UNK/resolve", data=data)
@@ -284,13 +285,65 @@ def test_a_post_without_the_csrf_token_is_refused(day):
     assert app.config["CSRF_TOKEN"] != create_app(day).config["CSRF_TOKEN"]  # per process
 
 
+def post(app, url: str, **data: str):
+    return app.test_client().post(url, data={**data, "csrf": app.config["CSRF_TOKEN"]})
+
+
 def test_the_placed_resolution_needs_a_broker_order_id(day):
-    app = create_app(day)
-    r = app.test_client().post(
-        "/task/T-UNK/resolve",
-        data={"choice": "placed", "broker_order_id": " ", "csrf": app.config["CSRF_TOKEN"]},
+    r = post(create_app(day), "/task/T-UNK/resolve", choice="placed", broker_order_id=" ")
+    assert r.status_code == 400 and b"the broker&#39;s order id" in r.data
+
+
+def test_a_request_robot_resolve_refuses_is_shown_refused(day):
+    app = create_app(day, action_wait_s=0.1)
+    r = post(app, "/task/T-TP/resolve", choice="not-placed")
+    assert r.status_code == 409
+    assert b"not OUTCOME_UNKNOWN: nothing to resolve" in r.data
+    r = post(app, "/account/ACC_A/restart")
+    assert r.status_code == 409 and b"not FATAL" in r.data
+
+
+def test_a_button_records_the_request_as_the_dashboards_and_shows_it_pending(day, tmp_path):
+    app = create_app(day, action_wait_s=0.2)
+    r = post(app, "/task/T-UNK/resolve", choice="not-placed-retry")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and 'data-status="pending"' in page
+    assert "pending (request #1): ACC_C&#39;s worker is FATAL" in page  # wait_outcome's words
+    r = post(app, "/account/ACC_C/restart")
+    assert 'data-status="pending"' in r.get_data(as_text=True)
+    store = Store(tmp_path / "state.db", readonly=True)
+    try:
+        resolve_row, restart_row = store.operator_request(1), store.operator_request(2)
+    finally:
+        store.close()
+    assert (resolve_row["action"], resolve_row["who"], resolve_row["task_id"]) == (
+        "retry",
+        "dashboard",
+        "T-UNK",
     )
-    assert r.status_code in (400, 501)  # invalid input; 501 where robot/resolve.py is missing
+    assert (restart_row["kind"], restart_row["who"], restart_row["account"]) == (
+        "restart",
+        "dashboard",
+        "ACC_C",
+    )
+    task_page = app.test_client().get("/task/T-UNK").get_data(as_text=True)
+    assert 'id="pending-request"' in task_page and "retry by dashboard" in task_page
+
+
+def test_the_resolve_button_shows_what_the_worker_decided(day, tmp_path):
+    """The account's worker (a real Engine over the browserless fake broker, whose book holds
+    no order) applies the dashboard's --not-placed while the POST waits for the outcome."""
+    app = create_app(day, action_wait_s=30)
+    with playing_worker(tmp_path, "ACC_C"):
+        r = post(app, "/task/T-UNK/resolve", choice="not-placed")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and 'data-status="done"' in page, page
+    assert "no order like task T-UNK&#39;s at the broker: the task fails for the day" in page
+    s = app.test_client().get("/api/task/T-UNK").get_json()
+    assert s["task"]["state"] == "FAILED"
+    resolved = [e for e in s["timeline"] if e["type"] == "TASK_RESOLVED"]
+    assert [e["payload"]["who"] for e in resolved] == ["dashboard"]
+    assert [e["type"] for e in s["timeline"]][-2:] == ["TASK_RESOLVED", "TASK_FAILED"]
 
 
 def test_without_state_db_the_page_says_so(tmp_path):

@@ -97,12 +97,14 @@ def task_page(store: Store, task_id: str, after_seq: int = 0) -> dict | None:
         orders = store.orders_of_tasks([task_id])
         events = store.task_events(task_id, after_seq)
         worker = store.worker(task["account"])
+        pending = store.pending_request_of_task(task_id)
     task["orders"] = orders
     task["result_rp"] = realised(task)
     task["needs_person"] = task["state"] == UNKNOWN or any(o["status"] == "UNKNOWN" for o in orders)
     return {
         "task": task,
         "worker": worker,
+        "pending_request": pending,
         "timeline": [_event_view(e) for e in events],
         "last_seq": max([after_seq] + [e["seq"] for e in events]),
     }
