@@ -70,8 +70,11 @@ def test_the_json_twin_carries_the_data_and_each_sections_html(client):
     assert tp["result_rp"] == (9200 - 9000) * 2 * 100
     assert [e["seq"] for e in s["events"]] == list(range(14, 0, -1))  # newest first
     assert s["outbox"]["waiting"] == 8 and [e["seq"] for e in s["outbox"]["events"]][0] == 7
-    assert set(s["html"]) == {"status", "attention", "accounts", "tasks", "events", "outbox"}
-    assert 'data-task="T-UNK"' in s["html"]["tasks"]
+    assert "html" not in s
+    page = client.get("/api/state?sections=1").get_json()  # what the page's script asks
+    assert set(page) == {"now", "html"}
+    assert set(page["html"]) == {"status", "attention", "accounts", "tasks", "events", "outbox"}
+    assert 'data-task="T-UNK"' in page["html"]["tasks"]
 
 
 def test_tasks_filter_by_account_and_state(client):
@@ -91,7 +94,7 @@ def test_a_tasks_page_shows_its_events_in_order_and_polls_only_newer_ones(client
     types = re.findall(r"<td><strong>([A-Z_]+)</strong></td>", timeline)
     assert types == ["TASK_ACCEPTED", "ORDER_SUBMITTED", "TP_HIT"]
     p = client.get("/api/task/T-TP").get_json()
-    assert [e["seq"] for e in p["timeline"]] == [2, 3, 4] and p["after"] == 4
+    assert [e["seq"] for e in p["timeline"]] == [2, 3, 4] and p["last_seq"] == 4
     assert client.get("/api/task/T-TP?after=4").get_json()["timeline"] == []
     store = Store(tmp_path / "state.db")
     try:
@@ -100,8 +103,10 @@ def test_a_tasks_page_shows_its_events_in_order_and_polls_only_newer_ones(client
     finally:
         store.close()
     p = client.get("/api/task/T-TP?after=4").get_json()
-    assert [e["type"] for e in p["timeline"]] == ["EOD_REPORT"] and p["after"] == 15
-    assert 'data-seq="15"' in p["append"]["timeline"]
+    assert [e["type"] for e in p["timeline"]] == ["EOD_REPORT"] and p["last_seq"] == 15
+    p = client.get("/api/task/T-TP?after=4&sections=1").get_json()
+    assert p["after"] == 15 and p["append"]["timeline"].count("<tr") == 1
+    assert 'data-seq="15"' in p["append"]["timeline"] and "task_head" in p["html"]
     assert client.get("/task/NOPE").status_code == 404
 
 
@@ -134,7 +139,8 @@ def test_a_day_without_a_stored_report_is_built_from_state_db(tmp_path):
     c = create_app(tmp_path / "state.db").test_client()
     r = c.get("/api/report").get_json()
     assert r["stored"] is False and r["report"]["summary"]["total_tasks"] == 6
-    assert "built now from state.db" in r["html"]["report_body"]
+    body = c.get("/api/report?sections=1").get_json()["html"]["report_body"]
+    assert "built now from state.db" in body
     assert 'data-api="/api/report' in c.get("/report").get_data(as_text=True)  # it polls
     empty = c.get("/api/report?day=2026-03-03").get_json()
     assert empty["report"]["summary"]["total_tasks"] == 0 and empty["results"] == {}
@@ -397,3 +403,17 @@ def test_the_command_serves_the_dashboard_on_loopback(day):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_the_demo_serves_the_dashboard_while_its_day_runs_and_stops_it(day, capsys):
+    from robot.demo import start_dashboard
+
+    server = start_dashboard(day)
+    assert server is not None
+    assert f"dashboard at {server.url}" in capsys.readouterr().out
+    try:
+        assert requests.get(server.url + "api/state", timeout=30).json()["day"] == DAY
+    finally:
+        server.stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(server.url, timeout=5)

@@ -1,6 +1,7 @@
 // robot dashboard: keeps the page current without a reload.
 // Every data-poll-ms milliseconds (while the tab is visible) it asks the page's JSON twin
-// (body[data-api], with the page's own query: day, account, state filters) and swaps in each
+// (body[data-api]?sections=1, with the page's own query: day, account, state filters) for the
+// sections' HTML, which the server renders with the page's own templates, and swaps in each
 // [data-section] whose HTML changed; a task page also appends its new timeline rows
 // ([data-append], from body[data-after]). Forms live outside the swapped sections, so typing
 // is never interrupted. No library, nothing fetched from elsewhere.
@@ -26,6 +27,7 @@
     if (after !== undefined) {
       u.searchParams.set("after", after);
     }
+    u.searchParams.set("sections", "1");
     return u;
   }
 
