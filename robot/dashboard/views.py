@@ -100,7 +100,13 @@ def task_page(store: Store, task_id: str, after_seq: int = 0) -> dict | None:
         pending = store.pending_request_of_task(task_id)
     task["orders"] = orders
     task["result_rp"] = realised(task)
-    task["needs_person"] = task["state"] == UNKNOWN or any(o["status"] == "UNKNOWN" for o in orders)
+    # what robot/resolve.py settles: a task whose entry's outcome is unknown; an exit sell of
+    # unknown outcome is for a person to check at the broker (the page says so)
+    task["needs_person"] = task["state"] == UNKNOWN
+    task["unknown_exit"] = next(
+        (o["purpose"] for o in orders if o["purpose"] != "entry" and o["status"] == "UNKNOWN"),
+        None,
+    )
     return {
         "task": task,
         "worker": worker,
