@@ -5,12 +5,15 @@ test_dashboard_browser.py."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
 import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -385,24 +388,55 @@ def test_the_command_refuses_a_public_address_without_a_token(day):
     assert "Traceback" not in out.stderr
 
 
-def test_the_command_serves_the_dashboard_on_loopback(day):
+@contextlib.contextmanager
+def command(*args: str, env: dict | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`robot dashboard ARGS` as a process; its URL from the first line it prints."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "robot", "dashboard", "--config", str(day), "--port", "0"],
+        [sys.executable, "-m", "robot", "dashboard", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         match = re.match(r"robot dashboard: (http://127\.0\.0\.1:\d+/)$", line.strip())
         assert match, line + (proc.stderr.read() if proc.poll() is not None else "")
-        r = requests.get(match.group(1) + "api/state", timeout=30)
-        assert r.status_code == 200
-        assert {a["account"] for a in r.json()["accounts"]} == {"ACC_A", "ACC_B", "ACC_C"}
+        yield match.group(1), proc
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_the_command_serves_the_dashboard_on_loopback(day):
+    with command("--config", str(day), "--port", "0", env={"ROBOT_DASHBOARD_TOKEN": ""}) as (
+        url,
+        _,
+    ):
+        r = requests.get(url + "api/state", timeout=30)
+        assert r.status_code == 200
+        assert {a["account"] for a in r.json()["accounts"]} == {"ACC_A", "ACC_B", "ACC_C"}
+
+
+def test_the_command_with_a_token_requires_it_and_never_prints_it(day):
+    token = "cli-token-0123456789"
+    with command(
+        "--config",
+        str(day),
+        "--port",
+        "0",
+        "--token-env",
+        "MY_DASH_TOKEN",
+        env={"MY_DASH_TOKEN": token},
+    ) as (url, proc):
+        assert requests.get(url, timeout=30).status_code == 401
+        session = requests.Session()
+        r = session.get(f"{url}?token={token}", timeout=30)  # the cookie, then the page
+        assert r.status_code == 200 and r.url == url and "ACC_A" in r.text
+        assert session.get(url + "api/state", timeout=30).status_code == 200
+    out, err = proc.communicate(timeout=30)
+    assert "$MY_DASH_TOKEN" in out and token not in out + err
 
 
 def test_the_demo_serves_the_dashboard_while_its_day_runs_and_stops_it(day, capsys):
