@@ -17,6 +17,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     g,
     get_template_attribute,
     jsonify,
@@ -179,8 +180,6 @@ def _routes(app: Flask) -> None:
 
 # --------------------------------------------------------------------------- request helpers
 def _settings() -> Settings:
-    from flask import current_app
-
     return current_app.config["SETTINGS"]
 
 
@@ -224,8 +223,6 @@ def _report() -> dict:
 
 def _section(name: str, data: Any) -> str:
     """One macro of _sections.html rendered alone (what the script swaps in)."""
-    from flask import current_app
-
     macro = get_template_attribute("_sections.html", name)
     return str(macro(data, current_app.config["CSRF_TOKEN"]))
 
