@@ -10,6 +10,7 @@ import functools
 import sys
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +18,9 @@ from . import calendar as idx
 from .config import DEFAULT_CONFIG, load_config, summary
 from .errors import EXIT_BAD_INPUT, EXIT_RUNTIME, BadInput
 from .run import run_options
+
+if TYPE_CHECKING:
+    from .resolve import RequestOutcome
 
 config_option = click.option(
     "--config",
@@ -419,7 +423,7 @@ def _os_user() -> str:
         return "unknown user"
 
 
-def _finish_request(result) -> None:
+def _finish_request(result: RequestOutcome) -> None:
     """Print a request's outcome; exit 0 done, 1 refused, 3 pending (EXIT_PENDING)."""
     from .errors import EXIT_PENDING
 

@@ -765,6 +765,7 @@ class Engine:
         earlier = self.store.released_entries(task["task_id"])
         if not earlier:
             return False
+        fault_point("before_late_check")
         view = BrokerView()
         view.add(self._open_orders())
         view.add(self._history())

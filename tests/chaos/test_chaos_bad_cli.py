@@ -84,6 +84,12 @@ CLI_CASES: dict[str, tuple[list[str], str]] = {
         "the robot has not run yet",
     ),
     "report without a state.db": (["report", "--config", "{cfg}"], "no state database at"),
+    "resolve without a state.db": (
+        ["resolve", "T1", "--not-placed", "--config", "{cfg}"],
+        "no state database at",
+    ),
+    "resolve: no id after --placed": (["resolve", "T1", "--placed"], "requires an argument"),
+    "restart without a state.db": (["restart", "ACC_001", "--config", "{cfg}"], "no state"),
     "report --date without a state.db": (
         ["report", "--config", "{cfg}", "--date", "2026-03-02"],
         "no state database at",
