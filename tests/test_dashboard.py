@@ -435,7 +435,9 @@ def test_the_command_with_a_token_requires_it_and_never_prints_it(day):
         r = session.get(f"{url}?token={token}", timeout=30)  # the cookie, then the page
         assert r.status_code == 200 and r.url == url and "ACC_A" in r.text
         assert session.get(url + "api/state", timeout=30).status_code == 200
-    out, err = proc.communicate(timeout=30)
+    assert proc.stdout is not None and proc.stderr is not None
+    out = proc.stdout.read()  # after the URL's line (the reader's buffer included)
+    err = proc.stderr.read()
     assert "$MY_DASH_TOKEN" in out and token not in out + err
 
 
