@@ -75,7 +75,10 @@ def test_the_json_twin_carries_the_data_and_each_sections_html(client):
     assert s["outbox"]["waiting"] == 8 and [e["seq"] for e in s["outbox"]["events"]][0] == 7
     assert "html" not in s
     page = client.get("/api/state?sections=1").get_json()  # what the page's script asks
-    assert set(page) == {"now", "html"}
+    assert set(page) == {"now", "html", "hash"}
+    html = client.get("/").get_data(as_text=True)  # a section that did not change keeps its hash
+    for name in ("tasks", "events", "outbox", "attention"):
+        assert f'data-section="{name}" data-hash="{page["hash"][name]}"' in html
     assert set(page["html"]) == {"status", "attention", "accounts", "tasks", "events", "outbox"}
     assert 'data-task="T-UNK"' in page["html"]["tasks"]
 

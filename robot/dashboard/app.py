@@ -8,6 +8,7 @@ writes are the buttons' requests (robot/dashboard/actions.py).
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,7 @@ def create_app(
     access.install(app, token)
     app.jinja_env.filters["hms"] = _hms
     app.jinja_env.filters["rp"] = _rupiah
+    app.jinja_env.filters["section_hash"] = section_hash
     app.jinja_env.globals.update(outcomes_chart=outcomes_chart, results_chart=results_chart)
 
     @app.context_processor
@@ -132,7 +134,9 @@ def _routes(app: Flask) -> None:
         s = _overview()
         if not request.args.get("sections"):
             return jsonify(s)
-        return jsonify(now=s["now"], html={name: _section(name, s) for name in MAIN_SECTIONS})
+        return jsonify(
+            now=s["now"], **_sections({name: _section(name, s) for name in MAIN_SECTIONS})
+        )
 
     @app.get("/task/<task_id>")
     def task(task_id: str) -> str:
@@ -145,7 +149,7 @@ def _routes(app: Flask) -> None:
         if not request.args.get("sections"):
             return jsonify(p)
         return jsonify(
-            html={name: _section(name, p) for name in TASK_SECTIONS},
+            **_sections({name: _section(name, p) for name in TASK_SECTIONS}),
             append={"timeline": "".join(_section("timeline_row", e) for e in p["timeline"])},
             after=p["last_seq"],
         )
@@ -159,7 +163,7 @@ def _routes(app: Flask) -> None:
         p = _report()
         if not request.args.get("sections"):
             return jsonify(p)
-        return jsonify(html={"report_body": _section("report_body", p)})
+        return jsonify(**_sections({"report_body": _section("report_body", p)}))
 
     @app.post("/task/<task_id>/resolve")
     def resolve(task_id: str) -> tuple[str, int]:
@@ -227,6 +231,16 @@ def _section(name: str, data: Any) -> str:
     return str(macro(data, current_app.config["CSRF_TOKEN"]))
 
 
+def _sections(html: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Each section's HTML and its hash: the script swaps in only a section whose hash differs
+    from the one the page holds (an element a person is pointing at stays put)."""
+    return {"html": html, "hash": {name: section_hash(h) for name, h in html.items()}}
+
+
+def section_hash(html: str) -> str:
+    return hashlib.sha1(str(html).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
 def _action_page(result: actions.ActionResult, what: str, back: str) -> tuple[str, int]:
     code = {"refused": 409, "invalid": 400, "unavailable": 501}.get(result.status, 200)
     return render_template("action.html", result=result, what=what, back=back), code
@@ -238,4 +252,4 @@ def _hms(value: str | None) -> str:
 
 
 def _rupiah(value: int | None) -> str:
-    return "-" if value is None else f"{value:+,}".replace(",", ".")
+    return "-" if value is None else f"{value:+,}"  # as the chart writes it

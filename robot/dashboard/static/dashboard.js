@@ -2,7 +2,7 @@
 // Every data-poll-ms milliseconds (while the tab is visible) it asks the page's JSON twin
 // (body[data-api]?sections=1, with the page's own query: day, account, state filters) for the
 // sections' HTML, which the server renders with the page's own templates, and swaps in each
-// [data-section] whose HTML changed; a task page also appends its new timeline rows
+// [data-section] whose HTML changed (its data-hash differs); a task page also appends its new timeline rows
 // ([data-append], from body[data-after]). Forms live outside the swapped sections, so typing
 // is never interrupted. No library, nothing fetched from elsewhere.
 (function () {
@@ -11,7 +11,6 @@
   var api = body.dataset.api;
   var pollMs = parseInt(body.dataset.pollMs, 10) || 3000;
   var after = body.dataset.after;
-  var shown = {};
   var polls = 0;
   if (!api) {
     return;
@@ -34,10 +33,10 @@
   function apply(data) {
     Object.keys(data.html || {}).forEach(function (name) {
       var el = document.querySelector('[data-section="' + name + '"]');
-      var html = data.html[name];
-      if (el && shown[name] !== html) {
-        el.innerHTML = html;
-        shown[name] = html;
+      var hash = (data.hash || {})[name];
+      if (el && (!hash || el.dataset.hash !== hash)) {
+        el.innerHTML = data.html[name];
+        el.dataset.hash = hash || "";
       }
     });
     Object.keys(data.append || {}).forEach(function (name) {
