@@ -265,11 +265,12 @@ def summarise(type_: str, payload: dict) -> str:
     """A short line for an event: its scalar fields, the report as its date."""
     if type_ == "EOD_REPORT":
         return f"report of {payload.get('date', '?')}"
-    skip = {"account", "task_id", "event_id", "type"}
+    # what the row's other columns say already, or what a person does not need at a glance
+    skip = {"account", "task_id", "event_id", "type", "source", "adopted", "from"}
     parts = [
         f"{k}={v}"
         for k, v in payload.items()
         if k not in skip and isinstance(v, str | int | float | bool) and v != ""
     ]
     text = ", ".join(parts)
-    return text if len(text) <= 160 else text[:157] + "..."
+    return text if len(text) <= 100 else text[:97] + "..."
