@@ -288,6 +288,73 @@ def status(config_path: str, as_json: bool) -> None:
     click.echo(_json.dumps(data, indent=2, default=str) if as_json else render(data))
 
 
+@main.command("dashboard")
+@config_option
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="address to listen on; anything but loopback needs a token (--token-env)",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="port (0: any free port)",
+)
+@click.option(
+    "--token-env",
+    default="ROBOT_DASHBOARD_TOKEN",
+    show_default=True,
+    help="environment variable (or env file entry) holding the token the page then requires",
+)
+@click.option(
+    "--poll-s",
+    type=click.FloatRange(min=1, max=60),
+    default=3.0,
+    show_default=True,
+    help="seconds between the page's updates",
+)
+@exits_cleanly
+def dashboard_cmd(config_path: str, host: str, port: int, token_env: str, poll_s: float) -> None:
+    """Serve a live web page over state.db: accounts, tasks, events, outbox, reports.
+
+    Read-only towards the trading state; the buttons (resolve a task, restart a FATAL account)
+    are requests the robot's workers and supervisor act on. Works beside a running day and
+    after it. Stop it with Ctrl+C."""
+    import os
+
+    from .dashboard import DashboardServer, create_app
+    from .dashboard.access import is_loopback
+    from .logs import register_secret
+
+    load_config(config_path, check_files=False)  # bad config: exit 2; its env file is read
+    token = os.environ.get(token_env) or None
+    if not is_loopback(host) and not token:
+        raise BadInput(
+            f"--host {host} reaches beyond this machine: set a token in ${token_env} (in the "
+            f"environment or the env file beside {config_path}); the page then requires it"
+        )
+    register_secret(token)
+    try:
+        server = DashboardServer(create_app(config_path, token, host, poll_s), host, port)
+    except OSError as exc:
+        raise BadInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    click.echo(f"robot dashboard: {server.url}")
+    if token:
+        click.echo(
+            f"  the page requires the token: open {server.url}?token=<value of ${token_env}>"
+        )
+    click.echo("  Ctrl+C stops it")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        server.stop()
+
+
 @main.command()
 @config_option
 @click.option(

@@ -3,8 +3,9 @@
 The simulator and task server run in this process on free 127.0.0.1 ports with the `demo`
 scenario; three accounts (one per broker skin) get their own profiles and state under ``demo/``
 (never the user's accounts.yaml or state.db); the robot logs them in on the simulator by itself
-and runs 08:45-16:15 WIB on an accelerated clock. A live view shows the day as it happens; at the
-end the EOD report is printed, the simulator's ledger is saved beside it and the two are
+and runs 08:45-16:15 WIB on an accelerated clock. A live view shows the day as it happens, and
+the dashboard (robot/dashboard/) serves it on a free 127.0.0.1 port; at the end the EOD report
+is printed, the simulator's ledger is saved beside it and the two are
 compared.
 """
 
@@ -125,7 +126,14 @@ def run_demo(
         view = LiveView(sup, clock, cfg.settings.extra_holidays)
         sup.hooks.append(view.update)
         sup.on_report = view.done
-        code = sup.run()
+        dashboard = start_dashboard(cfg.path)
+        if dashboard is not None:
+            view.header = f"dashboard: {dashboard.url}"
+        try:
+            code = sup.run()
+        finally:
+            if dashboard is not None:
+                dashboard.stop()
         view.done()
         if sup.stop_requested.is_set():
             print("demo interrupted", flush=True)
@@ -133,6 +141,20 @@ def run_demo(
         return finish(sup, sim, root)
     finally:
         sim.stop()
+
+
+def start_dashboard(config_path: Path):
+    """`robot dashboard` for the demo's state.db on a free 127.0.0.1 port, on a thread while
+    the day runs; its URL is printed. The day goes on without it if it cannot start."""
+    from .dashboard import DashboardServer, create_app
+
+    try:
+        server = DashboardServer(create_app(config_path), "127.0.0.1", 0).start()
+    except OSError as exc:
+        print(f"(no dashboard: {exc})", flush=True)
+        return None
+    print(f"robot demo: dashboard at {server.url} while the day runs", flush=True)
+    return server
 
 
 def finish(sup, sim, root: Path) -> int:
@@ -188,6 +210,7 @@ class LiveView:
         self.last_draw = 0.0
         self.last_lines: dict[str, str] = {}
         self.finished = False
+        self.header = ""  # a line under the title (the dashboard's URL: the screen is redrawn)
 
     def update(self, _sup=None) -> None:
         if self.finished or time.monotonic() - self.last_draw < self.interval_s:
@@ -199,6 +222,7 @@ class LiveView:
         if self.tty:
             body = [
                 f"robot demo  {now:%Y-%m-%d %H:%M:%S} WIB  market: {phase}",
+                self.header,
                 "",
                 f"  {'account':<14}{'state':<15}{'open':>5}{'fills':>6}{'TP':>4}{'CL':>4}"
                 f"{'restarts':>9}  last",

@@ -14,12 +14,14 @@ documented in docs/STATE.md.
 - workers.py: each account's worker state and its history
 - runs.py: supervisor runs, the brokers' histories at the close and the day's report
 - requests.py: a person's requests (resolve a task, re-enable an account) and their outcome
+- overview.py: the bounded, read-only reads of a person watching the day (robot dashboard)
 """
 
 from __future__ import annotations
 
 from .connection import BUSY_TIMEOUT_MS, _split_sql  # noqa: F401 (tests build old schemas)
 from .events import EventRows
+from .overview import OverviewRows
 from .requests import RequestRows
 from .runs import RunRows
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -29,6 +31,6 @@ from .workers import WorkerRows
 __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "Store"]
 
 
-class Store(TaskRows, OrderRows, EventRows, WorkerRows, RunRows, RequestRows):
+class Store(TaskRows, OrderRows, EventRows, WorkerRows, RunRows, RequestRows, OverviewRows):
     """A connection to state.db for one process (connections are never shared across processes),
     with every table's named reads and writes."""
