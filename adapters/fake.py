@@ -13,7 +13,9 @@ time, ``{"toast_ids": false}`` answers a submit with a toast naming no order id;
 ``{"prices": {"BBCA": 1100}}`` sets a stock's last price (default 1000). An order whose
 confirmation is lost: ``{"lost_submit": true}`` books the order but hides it (``"hidden": true``
 on its row: the lists do not show it) and times out instead of showing a toast; a test makes it
-show up late by clearing the row's flag (the broker's ledger, fake_broker.json, keeps it).
+show up late by clearing the row's flag (the broker's ledger, fake_broker.json, keeps it). A
+broker that answers an order it placed with an error toast: ``{"error_toast_placed": "Server
+busy, try again"}`` books the order and raises BrokerRejected with that (retryable) text.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .base import (
     ActionTimeout,
     BrokerAdapter,
     BrokerOrder,
+    BrokerRejected,
     BrowserCrashed,
     OrderRequest,
     OrderStatus,
@@ -152,6 +155,9 @@ class FakeAdapter(BrokerAdapter):
             after_click()
         if lost:
             raise ActionTimeout("the fake broker showed no toast (lost_submit)")
+        error = self._behaviour().get("error_toast_placed")
+        if error:
+            raise BrokerRejected(error, retryable=True)
         if self._behaviour().get("toast_ids", True) is False:
             return SubmitResult("Order placed", None)
         return SubmitResult(f"Order {order_id} placed", order_id)

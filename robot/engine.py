@@ -758,10 +758,12 @@ class Engine:
 
     def adopt_late_order(self, task: dict) -> bool:
         """A task back in PENDING after a click whose order was never found (a person's
-        `robot resolve --not-placed --retry`, or resubmit_unknown): that order may yet show up
-        at the broker. Before another is placed, both lists are read; an order like the earlier
-        one, claimed by no row and not entered before it (less TIME_SLACK_S), is adopted as this
-        attempt, with no click. True when it was."""
+        `robot resolve --not-placed --retry`, or resubmit_unknown) or whose click the broker
+        answered with a retryable error toast: that order may yet show up at the broker (or be
+        there already: a broker can say "try again" for an order it placed). Before another is
+        placed, both lists are read; an order like the earlier one, claimed by no row and not
+        entered before it (less TIME_SLACK_S), is adopted as this attempt, with no click. True
+        when it was."""
         earlier = self.store.released_entries(task["task_id"])
         if not earlier:
             return False
@@ -776,7 +778,7 @@ class Engine:
             o
             for o in view.orders.values()
             if o.order_id not in claimed
-            and any(_same_order(o, row) for row in earlier)
+            and any(_may_be(o, row) for row in earlier)
             and (o.time is None or o.time >= since)
         ]
         if not like:
@@ -1184,6 +1186,15 @@ def _same_order(o: BrokerOrder, row: dict) -> bool:
         row["price"],
         row["lot"],
     )
+
+
+def _may_be(found: BrokerOrder, row: dict) -> bool:
+    """Whether the broker's ``found`` may be the earlier attempt ``row``. After an error toast
+    (the row REJECTED) the broker's own rejected order of the same fields is that rejection, not
+    an order placed after all."""
+    if row["status"] == O.REJECTED.value and found.status == OrderStatus.REJECTED:
+        return False
+    return _same_order(found, row)
 
 
 def _same_fields(a: dict, b: dict) -> bool:

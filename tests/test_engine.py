@@ -919,3 +919,49 @@ def test_the_grace_counts_trading_time_only(world):
     clock.set("13:32")  # 90 s + 120 s: past 180 s
     e.step()
     assert len(not_seen_events(store)) == 1
+
+
+# --- an error toast for an order the broker placed ----------------------------------------------
+
+
+def test_an_error_toast_for_a_placed_order_is_adopted_at_the_retry_never_sent_twice(world):
+    """The broker answers the click with "try again" but booked the order. The retry reads the
+    broker's lists first and adopts that order instead of clicking again."""
+    store, clock, *_, adapter = world
+    add_task(store)
+    behave(adapter, error_toast_placed="Server busy, try again")
+    e = engine(world)
+    e.step()
+    assert state(store) == "PENDING" and len(book(adapter)) == 1  # a retry is due
+    behave(adapter)  # the broker would now answer normally: a second click would place one
+    clock.advance(60)
+    e.step()
+    e.step()
+    assert len(book(adapter)) == 1, "a second order was sent"
+    assert state(store) == "OPEN"
+    assert (
+        store.one(
+            "SELECT broker_order_id FROM orders WHERE task_id = 'T1' AND status NOT IN "
+            "('REJECTED', 'NOT_SENT') ORDER BY id DESC LIMIT 1"
+        )["broker_order_id"]
+        == book(adapter)[0]["order_id"]
+    )
+
+
+def test_a_retry_after_a_real_rejection_places_its_order(world):
+    """A rejection the broker lists as rejected is not an order placed after all: the retry
+    clicks again (the late-order check must not swallow retries)."""
+    store, clock, *_, adapter = world
+    add_task(store)
+    behave(adapter, error_toast_placed="Server busy, try again")
+    e = engine(world)
+    e.step()
+    rows = book(adapter)
+    rows[0]["status"] = "REJECTED"
+    (Path(adapter.profile) / "fake_broker.json").write_text(json.dumps(rows))
+    behave(adapter)
+    clock.advance(60)
+    e.step()
+    e.step()
+    assert len(book(adapter)) == 2 and book(adapter)[1]["status"] == "OPEN"
+    assert state(store) == "OPEN"

@@ -192,11 +192,12 @@ class OrderRows(StoreBase):
 
     def released_entries(self, task_id: str) -> list[dict]:
         """The task's entry orders that were clicked but settled as never sent (a person's
-        --not-placed --retry, or resubmit_unknown): such an order may still show up late."""
+        --not-placed --retry, or resubmit_unknown) or as rejected by an error toast (a broker may
+        show an error for an order it placed): such an order may still show up late."""
         return self._rows(
-            "SELECT * FROM orders WHERE task_id = ? AND purpose = 'entry' AND status = ? AND "
-            "click_at IS NOT NULL ORDER BY id",
-            (task_id, OrderState.NOT_SENT.value),
+            "SELECT * FROM orders WHERE task_id = ? AND purpose = 'entry' AND status IN (?, ?) "
+            "AND click_at IS NOT NULL ORDER BY id",
+            (task_id, OrderState.NOT_SENT.value, OrderState.REJECTED.value),
         )
 
     def unconfirmed_orders(self, account: str) -> list[dict]:
