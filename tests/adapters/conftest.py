@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapter_helpers import SimEnv
+from adapter_helpers import SimEnv, ensure_logged_in
 from simulator.scenario import parse_scenario
 from simulator.testing import ManualClock, running_simulator
 
@@ -25,3 +25,18 @@ def env(
         scenario = parse_scenario(scenario, source=request.module.__name__)
     with running_simulator(scenario=scenario, clock=clock) as sim:
         yield SimEnv(sim, clock, tmp_path_factory.mktemp("adapters"))
+
+
+@pytest.fixture(scope="module")
+def started(env, request):
+    """The module's adapter (its SKIN and ACC), started once for the module."""
+    with env.started(request.module.SKIN, request.module.ACC) as adapter:
+        yield adapter
+
+
+@pytest.fixture
+def sb(env, started):
+    """The module's adapter, logged in; runtime faults are dropped after each test."""
+    ensure_logged_in(started)
+    yield started
+    env.sim.clear_faults()

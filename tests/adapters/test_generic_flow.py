@@ -9,7 +9,6 @@ import pytest
 from adapter_helpers import (
     below,
     crash_browser,
-    ensure_logged_in,
     profile_processes,
 )
 from adapters.base import (
@@ -26,20 +25,6 @@ pytestmark = pytest.mark.browser
 
 ACC = "SB_FLOW"
 SKIN = "stockbit"
-
-
-@pytest.fixture(scope="module")
-def started(env):
-    with env.started(SKIN, ACC) as adapter:
-        yield adapter
-
-
-@pytest.fixture
-def sb(env, started):
-    """The module's adapter, logged in; runtime faults are dropped after each test."""
-    ensure_logged_in(started)
-    yield started
-    env.sim.clear_faults()
 
 
 def pinned(env, emiten: str) -> int:

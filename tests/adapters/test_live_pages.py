@@ -17,19 +17,6 @@ ACC = "SB_LIVE"
 SKIN = "stockbit"
 
 
-@pytest.fixture(scope="module")
-def started(env):
-    with env.started(SKIN, ACC) as adapter:
-        yield adapter
-
-
-@pytest.fixture
-def sb(env, started):
-    ensure_logged_in(started)
-    yield started
-    env.sim.clear_faults()
-
-
 class Commands:
     """The WebDriver commands an adapter sends (its real driver's execute, recorded)."""
 
