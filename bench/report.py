@@ -366,6 +366,7 @@ def render(info: dict, res: dict) -> str:
         burst_section(res),
         recovery_section(res),
         steady_section(res),
+        dashboard_section(res),
         errors_section(res),
     )
     return "\n".join(line for section in sections for line in section)
@@ -634,6 +635,48 @@ def steady_section(res: dict) -> list[str]:
         f"{_fmt(st['requests_per_account_min'])} | {_fmt(st['in_place_s'])} | "
         f"{'yes' if st['stayed_trading'] else 'NO'} | "
         f"{_load({'load_before': st['load_at_window_start'], 'load_after': st['load_after']})} |",
+        "",
+    ]
+    return L
+
+
+def dashboard_section(res: dict) -> list[str]:
+    d = res.get("dashboard") or {}
+    if not d.get("phases"):
+        return []
+    phases = d["phases"]
+    L = [
+        f"### 8. Dashboard beside trading (issue 18: N = {d['accounts']} TRADING at clock 1x as "
+        f"in 7; four phases of {_fmt(d['phase_minutes'])} min, off / on / on / off; on: `robot "
+        "dashboard` running and its main page open in headless Chromium, updating itself; "
+        "each phase a new order per account)\n",
+        "| figure | "
+        + " | ".join(f"{i + 1}: {p['dashboard']}" for i, p in enumerate(phases))
+        + " | on − off | noise (larger spread within the off pair or the on pair) "
+        "| within noise |",
+        "|" + "---|" * (len(phases) + 4),
+    ]
+    for v in d["verdict"]:
+        ok = v.get("within_noise")
+        L.append(
+            f"| {v['figure']} | "
+            + " | ".join(_fmt(x) for x in v["by_phase"])
+            + f" | {_fmt(v.get('on_minus_off'))} | {_fmt(v.get('noise'))} | "
+            + ("yes" if ok else "—" if ok is None else "NO")
+            + " |"
+        )
+    L += [
+        "| orders confirmed in the phase | "
+        + " | ".join(f"{p['confirmed']}/{p['orders']}" for p in phases)
+        + " | | | |",
+        "| dashboard server + its Chromium CPU (% of a core) | "
+        + " | ".join(
+            _fmt(p.get("dashboard_cpu_pct")) if "dashboard_cpu_pct" in p else "—" for p in phases
+        )
+        + " | | | |",
+        "| page updates seen | "
+        + " | ".join(str(p["page_updates"]) if "page_updates" in p else "—" for p in phases)
+        + " | | | |",
         "",
     ]
     return L

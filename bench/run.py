@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import OUT, ROOT, loadavg, log, machine, save
 
-ORDER = ("poll", "latency", "recovery", "burst", "scale", "steady")
+ORDER = ("poll", "latency", "recovery", "burst", "scale", "steady", "dashboard")
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 

@@ -259,3 +259,75 @@ def test_a_burst_at_another_size_or_latency_is_not_judged():
     res["burst"].pop("ratio_toasts")
     res["burst"]["ui_latency_s"] = 1.5
     assert report.burst_goal(res)[1] == "not measured"
+
+
+def load_dashboard_bench():
+    """bench/dashboard.py by path, with bench/ on sys.path for the modules it imports."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "bench_dashboard", ROOT / "bench" / "dashboard.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+
+
+def dashboard_phase(k: int, kind: str, confirm_p50: float, cpu: float) -> dict:
+    timing = {"median": confirm_p50, "p95": confirm_p50 + 0.2}
+    p = {
+        "phase": k,
+        "dashboard": kind,
+        "orders": 20,
+        "confirmed": 20,
+        "created_to_intent_s": {"median": 0.5},
+        "intent_to_confirmed_s": timing,
+        "created_to_confirmed_s": timing,
+        "heartbeat_age_s": {"p95": 5.5, "max": 6.0},
+        "cpu_pct_per_account": {"median": cpu},
+        "supervisor_cpu_pct": 1.0,
+        "requests_per_account_min": 18.0,
+    }
+    if kind == "on":
+        p.update(dashboard_cpu_pct=4.0, page_updates=60)
+    return p
+
+
+def test_the_dashboard_verdict_compares_on_minus_off_with_the_spread_of_each_pair():
+    bench = load_dashboard_bench()
+    quiet = [
+        dashboard_phase(1, "off", 2.0, 3.0),
+        dashboard_phase(2, "on", 2.1, 3.1),
+        dashboard_phase(3, "on", 2.2, 3.2),
+        dashboard_phase(4, "off", 2.2, 3.0),
+    ]
+    rows = {r["figure"]: r for r in bench.verdict(quiet)}
+    confirm = rows["intent -> confirmed, median (s)"]
+    assert confirm["by_phase"] == [2.0, 2.1, 2.2, 2.2]
+    assert confirm["on_minus_off"] == pytest.approx(0.05)
+    assert confirm["noise"] == pytest.approx(0.2)
+    assert confirm["within_noise"] is True
+    cpu = rows["CPU per account, median (% of a core)"]
+    assert cpu["on_minus_off"] == pytest.approx(0.15) and cpu["noise"] == pytest.approx(0.1)
+    assert cpu["within_noise"] is False  # more than both pairs' spread: said so, not hidden
+
+    lines = report.dashboard_section(
+        {
+            "dashboard": {
+                "accounts": 20,
+                "phase_minutes": 3.0,
+                "phases": quiet,
+                "verdict": list(rows.values()),
+            }
+        }
+    )
+    assert lines[0].startswith("### 8. Dashboard beside trading (issue 18: N = 20")
+    assert "| intent -> confirmed, median (s) | 2 | 2.1 | 2.2 | 2.2 | 0.05 | 0.2 | yes |" in lines
+    assert any(x.startswith("| CPU per account") and x.endswith("| NO |") for x in lines)
+    assert "| orders confirmed in the phase | 20/20 | 20/20 | 20/20 | 20/20 | | | |" in lines
+    assert "| page updates seen | — | 60 | 60 | — | | | |" in lines
+    assert report.dashboard_section({}) == []

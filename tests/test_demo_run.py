@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from datetime import date
 
 import pytest
+import requests
 
 from robot.demo import demo_day
 from simulator.ledger import compare_with_ledger, ledger_outcome
+from waiting import wait_for
 
 
 def order(
@@ -101,8 +104,9 @@ def test_demo_day_is_a_trading_day():
 @pytest.mark.browser
 @pytest.mark.timeout(1200)
 def test_whole_demo_day(tmp_path):
-    """What a new user runs: exit 0, all four categories, the report agrees with ledger.json."""
-    proc = subprocess.run(
+    """What a new user runs: exit 0, all four categories, the report agrees with ledger.json;
+    the dashboard's URL is printed and the page is served while the day runs."""
+    proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -114,12 +118,49 @@ def test_whole_demo_day(tmp_path):
             "100",
         ],
         cwd=tmp_path,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=900,
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "the report agrees with the simulator's ledger" in proc.stdout
+    out: list[str] = []
+    url_seen = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            out.append(line)
+            if "dashboard at http://" in line:
+                url_seen.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert url_seen.wait(120), "".join(out)[-3000:]
+        url = (
+            next(x for x in out if "dashboard at http://" in x).split("dashboard at ")[1].split()[0]
+        )
+        # before the supervisor has written state.db the page says so (503) and looks again
+
+        def main_page() -> bool:
+            page = requests.get(url, timeout=10)
+            return page.status_code == 200 and "ACC_STOCKBIT" in page.text
+
+        assert wait_for(main_page, 120, "the dashboard's main page with the demo's accounts")
+
+        def trading() -> list[str]:
+            data = requests.get(f"{url}api/state", timeout=10).json()
+            return [a["account"] for a in data["accounts"] if a["state"] == "TRADING"]
+
+        assert wait_for(trading, 300, "an account shown TRADING on the dashboard during the day")
+        proc.wait(900)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reader.join(10)
+    stdout = "".join(out)
+    assert proc.returncode == 0, stdout[-6000:]
+    assert "the report agrees with the simulator's ledger" in stdout
     reports = list((tmp_path / "demo" / "reports").glob("eod-*.json"))
     assert len(reports) == 1
     report = json.loads(reports[0].read_text())
