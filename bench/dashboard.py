@@ -14,9 +14,11 @@ the same on both sides.
 
 In each phase:
 - **orders**: when the phase starts every account gets a new task (a buy below the price that
-  never fills); from the robot's store: `created` (pulled and stored) -> `intent_at` (the engine
-  committed its intent) -> `confirmed_at` (read back at the broker), median and p95 over the
-  phase's orders. Every order must be confirmed inside its phase.
+  never fills, its TP and CL inside the day's price band); the supervisor's next task pull stores
+  them together, so the phase's orders are a burst of N at once, the busiest moment a day has.
+  From the robot's store: `created` (pulled and stored) -> `intent_at` (the engine committed its
+  intent) -> `confirmed_at` (read back at the broker), median and p95 over the phase's orders.
+  Every order must be confirmed inside its phase.
 - **heartbeats**: every worker's heartbeat age in the workers table (what the supervisor's hang
   detection reads), sampled every second: median, p95, max.
 - **CPU**: each account's worker tree (worker + chromedriver + Chromium) and the supervisor, as %
@@ -88,7 +90,7 @@ def phase_tasks(n: int, accounts: list[tuple[str, str]], k: int) -> list[dict]:
                 "price": price,
                 "lot": 1,
                 "tp": p + 100,
-                "cl": price - 100,
+                "cl": price - 50,  # inside the day's price band (stockbit and ajaib check it)
             }
         )
     return out
