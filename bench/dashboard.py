@@ -33,7 +33,6 @@ difference is no larger than the noise; the numbers are written down either way.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -43,9 +42,6 @@ from pathlib import Path
 import psutil
 
 from common import (
-    PASSWORD,
-    ROOT,
-    TOKEN,
     CpuLedger,
     WorkerTrees,
     cleanup,
@@ -58,9 +54,9 @@ from common import (
     tree,
     wait_until,
 )
-from harness import PIN, BenchDay
+from harness import BenchDay
 from scale import code
-from steady import START, UI_LATENCY, in_place, scenario
+from steady import UI_LATENCY, scenario, start_in_place, steady_day
 
 PHASES = ("off", "on", "on", "off")
 PHASE_LETTERS = "WXYZ"  # one emiten per account and phase for the phase's new task
@@ -100,27 +96,32 @@ class Dashboard:
     """`robot dashboard` as a person runs it, and its main page open in headless Chromium."""
 
     def __init__(self, day: BenchDay, profile: Path):
-        env = dict(
-            os.environ,
-            PYTHONPATH=str(ROOT),
-            BENCH_TOKEN=TOKEN,
-            BENCH_PASSWORD=PASSWORD,
-            BENCH_PIN=PIN,
-            SE_OFFLINE="true",
-        )
+        # its output to a file: a pipe nobody reads could fill and stop it
+        out_path = day.root / f"dashboard-{profile.name}.out"
         cmd = [sys.executable, "-m", "robot", "dashboard", "--config", str(day.config)]
-        self.proc = subprocess.Popen(
-            cmd + ["--port", "0"],
-            cwd=day.root,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        line = self.proc.stdout.readline() if self.proc.stdout else ""
-        if "http://" not in line:
+        with open(out_path, "w") as out:
+            self.proc = subprocess.Popen(
+                cmd + ["--port", "0"],
+                cwd=day.root,
+                env=day.robot_env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+
+        def url_line() -> str:
+            return next((x for x in out_path.read_text().splitlines() if "http://" in x), "")
+
+        try:
+            wait_until(
+                lambda: url_line() or self.proc.poll() is not None, 30, 0.2, "robot dashboard"
+            )
+        except TimeoutError:
             self.proc.kill()
-            raise RuntimeError(f"robot dashboard did not start: {line!r}")
+            raise
+        line = url_line()
+        if not line:
+            raise RuntimeError(f"robot dashboard did not start: {out_path.read_text()[-1000:]}")
         self.url = line.split()[-1]
         self.driver = start_plain_chrome(profile)
         self.driver.get(self.url)
@@ -296,28 +297,10 @@ def run(
     warmup_s = 30.0 if quick else 60.0
     log(f"dashboard: {n} account(s) TRADING at clock 1x, phases {PHASES} of {minutes:g} min")
     scen, accounts = scenario(n)
-    scen = with_phase_emitens(scen, n)
-    root = scratch(f"dashboard{n}")
-    day = BenchDay(
-        root,
-        scenario=scen,
-        speed=1.0,
-        start=START,
-        accounts=accounts,
-        driver=driver,
-        latency=UI_LATENCY,
-    )
+    day = steady_day(scratch(f"dashboard{n}"), with_phase_emitens(scen, n), accounts, driver)
+    root = day.root
     try:
-        proc = day.start_robot()
-        sup = psutil.Process(proc.pid)
-        wait_until(
-            lambda: in_place(day, accounts) or proc.poll() is not None,
-            120 + 30 * n,
-            1.0,
-            "every account TRADING with its position held and its order open",
-        )
-        if proc.poll() is not None:
-            raise RuntimeError(f"supervisor exited {proc.returncode}: {day.output()[-2000:]}")
+        sup = psutil.Process(start_in_place(day, accounts).pid)
         time.sleep(warmup_s)
         phases = [
             run_phase(day, accounts, k, kind, minutes, sup, root) for k, kind in enumerate(PHASES)

@@ -97,8 +97,9 @@ class BenchDay:
             base_url=self.sim.url,
         )
 
-    def start_robot(self) -> subprocess.Popen:
-        env = dict(
+    def robot_env(self) -> dict[str, str]:
+        """The environment of a `robot` process on this day's config (its secrets, offline)."""
+        return dict(
             os.environ,
             BENCH_TOKEN=TOKEN,
             BENCH_PASSWORD=PASSWORD,
@@ -107,6 +108,9 @@ class BenchDay:
             PYTHONPATH=str(ROOT),
             **self.env,
         )
+
+    def start_robot(self) -> subprocess.Popen:
+        env = self.robot_env()
         cmd = [
             sys.executable,
             "-m",

@@ -112,11 +112,9 @@ def busy_s() -> float:
     return sum(t) - t.idle - getattr(t, "iowait", 0.0)
 
 
-def run_one(n: int, minutes: float, warmup_s: float, pss_every_s: float, driver: str) -> dict:
-    scen, accounts = scenario(n)
-    names = [a for a, _ in accounts]
-    root = scratch(f"steady{n}")
-    day = BenchDay(
+def steady_day(root, scen: dict, accounts: list[tuple[str, str]], driver: str) -> BenchDay:
+    """The simulator on a real-time clock from START, UI latency UI_LATENCY, for ``scen``."""
+    return BenchDay(
         root,
         scenario=scen,
         speed=1.0,
@@ -125,22 +123,35 @@ def run_one(n: int, minutes: float, warmup_s: float, pss_every_s: float, driver:
         driver=driver,
         latency=UI_LATENCY,
     )
+
+
+def start_in_place(day: BenchDay, accounts: list[tuple[str, str]]):
+    """Start the supervisor and wait until every account is in place (see in_place)."""
+    proc = day.start_robot()
+    try:
+        wait_until(
+            lambda: in_place(day, accounts) or proc.poll() is not None,
+            120 + 30 * len(accounts),
+            1.0,
+            "every account TRADING with its position held and its order open",
+        )
+    except TimeoutError as exc:
+        tasks = {r["task_id"]: r["state"] for r in day.rows("SELECT task_id, state FROM tasks")}
+        raise TimeoutError(f"{exc}; workers {day.worker_states()}, tasks {tasks}") from None
+    if proc.poll() is not None:
+        raise RuntimeError(f"supervisor exited {proc.returncode}: {day.output()[-2000:]}")
+    return proc
+
+
+def run_one(n: int, minutes: float, warmup_s: float, pss_every_s: float, driver: str) -> dict:
+    scen, accounts = scenario(n)
+    names = [a for a, _ in accounts]
+    day = steady_day(scratch(f"steady{n}"), scen, accounts, driver)
+    root = day.root
     load_before = loadavg()
     try:
-        proc = day.start_robot()
+        proc = start_in_place(day, accounts)
         sup, me = psutil.Process(proc.pid), psutil.Process()
-        try:
-            wait_until(
-                lambda: in_place(day, accounts) or proc.poll() is not None,
-                120 + 30 * n,
-                1.0,
-                "every account TRADING with its position held and its order open",
-            )
-        except TimeoutError as exc:
-            tasks = {r["task_id"]: r["state"] for r in day.rows("SELECT task_id, state FROM tasks")}
-            raise TimeoutError(f"{exc}; workers {day.worker_states()}, tasks {tasks}") from None
-        if proc.poll() is not None:
-            raise RuntimeError(f"supervisor exited {proc.returncode}: {day.output()[-2000:]}")
         in_place_s = time.time() - day.started_wall
         log(f"steady N={n}: all in place after {in_place_s:.0f} s; warm-up {warmup_s:g} s")
         time.sleep(warmup_s)
